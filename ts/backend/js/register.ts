@@ -1,0 +1,4 @@
+import { registerBackend } from '../registry.js';
+import { JsBackend } from './js-backend.js';
+
+registerBackend('js', () => new JsBackend());

@@ -1,0 +1,185 @@
+// The kernel interface: the small, general set of primitives every backend implements.
+// Backends know nothing about gradients, modules or meta-learning (DESIGN.md rule 4);
+// ts/ops composes these into every op and writes every vjp with public ops.
+//
+// Conventions shared by all kernels:
+// - A `Storage` is an opaque, backend-owned buffer of `size` elements of one dtype.
+// - A `View` reads a storage through shape / strides / offset (in elements). Strides may
+//   be 0 (broadcast) and views may be non-contiguous; kernels must honour them.
+// - Kernels that produce a new tensor return a fresh, contiguous (row-major) Storage.
+// - Kernels are synchronous to the caller; a backend may queue the work (WebGPU) as long
+//   as `read` observes every earlier kernel.
+// - Backends validate nothing about op semantics (ts/ops does), but must never crash
+//   the process: any internal failure is thrown as a BackendError.
+
+import type { DType, TypedArray } from '../tensor/dtype.js';
+
+export interface Storage {
+  readonly backend: string;
+  readonly dtype: DType;
+  /** Number of elements. */
+  readonly size: number;
+}
+
+export interface View {
+  readonly storage: Storage;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
+export type UnaryOp =
+  | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid' | 'relu'
+  | 'sin' | 'cos' | 'step' /* 1 where x > 0 else 0 */ | 'reciprocal' | 'square' | 'log1p' | 'expm1'
+  | 'floor' | 'ceil' | 'round';
+
+export type BinaryOp =
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
+  /** comparisons produce 1 or 0 in the inputs' dtype */
+  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+
+export type ReduceOp = 'sum' | 'max' | 'min' | 'prod';
+
+export type ArgReduceOp = 'argmax' | 'argmin';
+
+/** A batch of matrices read in place: element (b, i, j) is at offset + b*batchStride + i*rowStride + j*colStride. */
+export interface MatView {
+  readonly storage: Storage;
+  readonly offset: number;
+  /** 0 broadcasts one matrix over the batch */
+  readonly batchStride: number;
+  readonly rowStride: number;
+  readonly colStride: number;
+}
+
+export interface MatmulDims {
+  readonly batch: number;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+}
+
+/** NCHW convolution geometry, shared by conv2d and both of its transposes. */
+export interface Conv2dGeometry {
+  readonly n: number;
+  readonly cIn: number;
+  readonly h: number;
+  readonly w: number;
+  readonly cOut: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly oh: number;
+  readonly ow: number;
+  readonly strideH: number;
+  readonly strideW: number;
+  readonly padH: number;
+  readonly padW: number;
+  readonly dilationH: number;
+  readonly dilationW: number;
+  readonly groups: number;
+}
+
+/** 2-D pooling geometry over an [N*C, H, W] stack of planes. */
+export interface Pool2dGeometry {
+  readonly planes: number;
+  readonly h: number;
+  readonly w: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly oh: number;
+  readonly ow: number;
+  readonly strideH: number;
+  readonly strideW: number;
+  readonly padH: number;
+  readonly padW: number;
+}
+
+export type RandomKind = 'uniform' | 'normal' | 'bits';
+
+export interface MemoryInfo {
+  /** Storages currently allocated and not yet freed. */
+  liveStorages: number;
+  /** Bytes held by live storages. */
+  liveBytes: number;
+  /** Bytes held by the backend's pool for reuse (0 when it does not pool). */
+  pooledBytes: number;
+  /** Anything else the backend wants to report. */
+  [key: string]: number;
+}
+
+export interface Backend {
+  readonly name: string;
+  /** Whether this backend can hold and compute in a dtype. */
+  supportsDType(dtype: DType): boolean;
+
+  // --- storage -----------------------------------------------------------------
+  /** A zero-filled storage. */
+  zeros(size: number, dtype: DType): Storage;
+  /** Copy host values into a new storage (float16 is given as float32 values). */
+  upload(data: TypedArray, dtype: DType): Storage;
+  /** Read a whole storage back to the host (float16 comes back as Float32Array). */
+  read(storage: Storage): Promise<TypedArray>;
+  /** Synchronous read, where the backend can do it; undefined otherwise. */
+  readSync?(storage: Storage): TypedArray;
+  free(storage: Storage): void;
+  memory(): MemoryInfo;
+  /** Wait for all queued work (no-op on synchronous backends). */
+  sync(): Promise<void>;
+  /** Release devices and threads so the process can exit. */
+  dispose?(): void;
+
+  // --- elementwise ---------------------------------------------------------------
+  /** out[i] = op(x[i]); `out` has x.shape, contiguous, dtype `dtype`. */
+  unary(op: UnaryOp, x: View, dtype: DType): Storage;
+  /** a and b are already broadcast (0 strides) to `shape`; out is contiguous of `shape`. */
+  binary(op: BinaryOp, a: View, b: View, shape: readonly number[], dtype: DType): Storage;
+  /** out = cond != 0 ? a : b, all three already broadcast to `shape`. */
+  where(cond: View, a: View, b: View, shape: readonly number[], dtype: DType): Storage;
+  /** Convert values; float to int32 truncates toward zero. */
+  cast(x: View, dtype: DType): Storage;
+  /** Write src (read through its view) into dst (written through its view); same shapes. */
+  copy(src: View, dst: View): void;
+  /** A storage of `size` elements all equal to value. */
+  fill(size: number, value: number, dtype: DType): Storage;
+
+  // --- reductions ---------------------------------------------------------------
+  /** Reduce over `axes` (sorted, unique); the result keeps the other dims in order, contiguous. */
+  reduce(op: ReduceOp, x: View, axes: readonly number[]): Storage;
+  /** Index (int32) of the max/min along one axis; ties go to the first. */
+  argReduce(op: ArgReduceOp, x: View, axis: number): Storage;
+  /** Softmax (or log-softmax) along the last axis of a contiguous [rows, cols] view. */
+  softmax(x: View, rows: number, cols: number, log: boolean): Storage;
+
+  // --- linear algebra --------------------------------------------------------------
+  /** out[b] = a[b] (m×k) · b[b] (k×n), contiguous [batch, m, n]. */
+  matmul(a: MatView, b: MatView, dims: MatmulDims, dtype: DType): Storage;
+  /** y = conv2d(x, w): x contiguous [n, cIn, h, w], w contiguous [cOut, cIn/groups, kh, kw]; y [n, cOut, oh, ow]. */
+  conv2d(x: Storage, w: Storage, g: Conv2dGeometry): Storage;
+  /** dx = conv2d's transpose applied to dy (contiguous [n, cOut, oh, ow]) with w; dx [n, cIn, h, w]. */
+  conv2dBackwardInput(dy: Storage, w: Storage, g: Conv2dGeometry): Storage;
+  /** dw = the filter gradient from x and dy; dw [cOut, cIn/groups, kh, kw]. */
+  conv2dBackwardFilter(x: Storage, dy: Storage, g: Conv2dGeometry): Storage;
+
+  // --- pooling -----------------------------------------------------------------
+  /** Max over each window of contiguous planes; also the int32 argmax (index within the h*w plane); padding never wins. */
+  maxPool2d(x: Storage, g: Pool2dGeometry): { values: Storage; indices: Storage };
+
+  // --- indexing ----------------------------------------------------------------
+  /**
+   * Take along an axis: out[..., i, ...] = x[..., idx[..., i, ...], ...].
+   * idx (int32) has the output's shape (`shape`), which equals x.shape except along `axis`;
+   * idx may be a broadcast view. Indices are already validated to lie in [0, x.shape[axis]).
+   */
+  gather(x: View, idx: View, axis: number, shape: readonly number[]): Storage;
+  /** The transpose of gather: out (zeros of `outShape`) += updates scattered along `axis` by idx. */
+  scatterAdd(updates: View, idx: View, axis: number, outShape: readonly number[]): Storage;
+
+  // --- randomness -----------------------------------------------------------------
+  /**
+   * Counter-based random numbers (Philox4x32-10, see ts/tensor/philox.ts): element i uses
+   * counter (counterLo + floor(i/4), counterHi, 0, 0) ... as specified there, so every
+   * backend produces the same bits. 'uniform' is [0,1), 'normal' standard normal,
+   * 'bits' raw uint32 reinterpreted as int32.
+   */
+  random(kind: RandomKind, key: readonly [number, number], counter: number, size: number, dtype: DType): Storage;
+}

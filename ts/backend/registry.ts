@@ -1,0 +1,129 @@
+// Which backends exist, which one new tensors go to, and how to switch.
+// js is always there; native registers itself if its addon loads; webgpu needs an
+// asynchronous start (an adapter request), so it is made ready with `await initBackend`.
+
+import { BackendError } from '../errors.js';
+import type { Backend } from './kernels.js';
+
+export type BackendName = 'js' | 'native' | 'webgpu' | (string & {});
+
+interface Entry {
+  create: () => Backend | Promise<Backend>;
+  instance?: Backend;
+  pending?: Promise<Backend>;
+  /** Why it could not be created, once known. */
+  failure?: string;
+}
+
+const entries = new Map<string, Entry>();
+let current: Backend | null = null;
+let defaultOrder: string[] = ['native', 'js'];
+
+export function registerBackend(name: string, create: () => Backend | Promise<Backend>): void {
+  entries.set(name, { create });
+}
+
+export function registeredBackends(): string[] {
+  return [...entries.keys()];
+}
+
+/** Create (once) and return a backend; rejects with a BackendError saying why it is unavailable. */
+export async function initBackend(name: BackendName): Promise<Backend> {
+  const e = entry(name);
+  if (e.instance) return e.instance;
+  if (e.failure) throw new BackendError(e.failure);
+  e.pending ??= Promise.resolve()
+    .then(() => e.create())
+    .then(
+      (b) => (e.instance = b),
+      (err: unknown) => {
+        e.failure = `backend '${name}' is unavailable: ${err instanceof Error ? err.message : String(err)}`;
+        e.pending = undefined;
+        throw new BackendError(e.failure);
+      },
+    );
+  return e.pending;
+}
+
+/** A backend that can start synchronously (js, native), or one already initialized. */
+export function getBackend(name?: BackendName): Backend {
+  if (name === undefined) return currentBackend();
+  const e = entry(name);
+  if (e.instance) return e.instance;
+  if (e.failure) throw new BackendError(e.failure);
+  let made: Backend | Promise<Backend>;
+  try {
+    made = e.create();
+  } catch (err) {
+    e.failure = `backend '${name}' is unavailable: ${err instanceof Error ? err.message : String(err)}`;
+    throw new BackendError(e.failure);
+  }
+  if (made instanceof Promise) {
+    made.catch(() => undefined);
+    throw new BackendError(`backend '${name}' starts asynchronously: call 'await initBackend("${name}")' before using it`);
+  }
+  e.instance = made;
+  return made;
+}
+
+/** Whether a backend could be used now (creating it if it starts synchronously). */
+export function backendAvailable(name: BackendName): boolean {
+  try {
+    getBackend(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Why a backend is unavailable (after a failed attempt), or undefined. */
+export function backendFailure(name: BackendName): string | undefined {
+  return entries.get(name)?.failure;
+}
+
+/** The backend new tensors go to: set by setBackend, else native if it loads, else js. */
+export function currentBackend(): Backend {
+  if (current) return current;
+  const envName = typeof process !== 'undefined' ? process.env['METAGRAD_BACKEND'] : undefined;
+  const order = envName ? [envName] : defaultOrder;
+  for (const n of order) {
+    if (!entries.has(n)) continue;
+    try {
+      current = getBackend(n);
+      return current;
+    } catch (err) {
+      if (envName) throw err;
+    }
+  }
+  current = getBackend('js');
+  return current;
+}
+
+/** Make a backend the default for new tensors (it must be initialized: see initBackend). */
+export function setBackend(name: BackendName): Backend {
+  current = getBackend(name);
+  return current;
+}
+
+/** Run fn with another default backend, restoring the previous one after. */
+export function withBackend<T>(name: BackendName, fn: () => T): T {
+  const prev = current;
+  current = getBackend(name);
+  try {
+    return fn();
+  } finally {
+    current = prev;
+  }
+}
+
+/** @internal tests may change the preference order (for example to exclude native). */
+export function setDefaultOrder(order: string[]): void {
+  defaultOrder = order;
+  current = null;
+}
+
+function entry(name: string): Entry {
+  const e = entries.get(name);
+  if (!e) throw new BackendError(`unknown backend '${name}'; registered: ${[...entries.keys()].join(', ')}`);
+  return e;
+}

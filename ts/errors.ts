@@ -1,0 +1,31 @@
+// Every failure metagrad reports is a MetagradError subclass, so callers can catch
+// library errors as a family and still tell a shape mistake from a missing backend.
+
+export class MetagradError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Shapes that do not fit the op: mismatched, wrong rank, out-of-range axes. */
+export class ShapeError extends MetagradError {}
+
+/** A dtype the op or backend cannot take (float labels, int inputs to a float op, ...). */
+export class DTypeError extends MetagradError {}
+
+/** The backend is missing, failed, or was asked for something it cannot do. */
+export class BackendError extends MetagradError {}
+
+/** Data on disk or from the user is malformed: corrupt files, bad values, missing folders. */
+export class DataError extends MetagradError {}
+
+/** Autodiff misuse: grad of a non-scalar without gradOutputs, inputs that do not require grad, released graphs. */
+export class GradError extends MetagradError {}
+
+/** Use of a tensor after dispose(). */
+export class DisposedError extends MetagradError {}
+
+export function fmtShape(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}

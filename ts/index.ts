@@ -1,0 +1,36 @@
+// metagrad: meta-learning on a hand-written autodiff engine with higher-order derivatives.
+
+import './backend/js/register.js';
+
+export * from './errors.js';
+export type { DType, FloatDType, TypedArray } from './tensor/dtype.js';
+export { Tensor, liveTensorCount } from './tensor/tensor.js';
+export { scope, keep, disposeAll } from './tensor/scope.js';
+export * from './tensor/create.js';
+export { Rng } from './tensor/rng.js';
+export * from './tensor/tree.js';
+export { broadcastShapes, numel } from './tensor/shape.js';
+
+export type * from './backend/kernels.js';
+export {
+  registerBackend, registeredBackends, initBackend, getBackend, setBackend, withBackend, currentBackend,
+  backendAvailable, backendFailure, type BackendName,
+} from './backend/registry.js';
+export { toBackend } from './tensor/transfer.js';
+
+export * from './ops/elementwise.js';
+export * from './ops/activations.js';
+export * from './ops/reduce.js';
+export * from './ops/softmax.js';
+export * from './ops/shape-ops.js';
+export * from './ops/matmul.js';
+export * from './ops/conv.js';
+export * from './ops/pool.js';
+export * from './ops/indexing.js';
+export * from './ops/losses.js';
+export * from './ops/distance.js';
+
+export { noGrad, detach, stopGradient, requireGrad, isGradEnabled } from './autodiff/tape.js';
+export { gradients, type GradOptions } from './autodiff/backward.js';
+export { grad, valueAndGrad, vjp, jvp, hvp, hessian } from './autodiff/functional.js';
+export { gradcheck, gradgradcheck, GradcheckError, type GradcheckOptions, type GradcheckReport } from './autodiff/gradcheck.js';

@@ -1,0 +1,114 @@
+// conv2d (NCHW) and its two transposes. The three are closed under differentiation:
+// each one's vjp is made of the other two (and itself), so convolutions nest to any order.
+//   y  = conv2d(x, w)
+//   dx = conv2dBackwardInput(dy, w)      (the transposed convolution)
+//   dw = conv2dBackwardFilter(x, dy)
+
+import type { Conv2dGeometry } from '../backend/kernels.js';
+import { record } from '../autodiff/tape.js';
+import { ShapeError, fmtShape } from '../errors.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { contiguous } from './shape-ops.js';
+import { checkFloat, checkSameBackend, checkSameDType, checkTensor, wrap } from './util.js';
+
+export interface Conv2dOptions {
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+  dilation?: number | [number, number];
+  groups?: number;
+}
+
+function pair(v: number | [number, number] | undefined, dflt: number, what: string, op: string, min: number): [number, number] {
+  const p: [number, number] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : v;
+  if (p.length !== 2 || p.some((x) => !Number.isInteger(x) || x < min)) throw new ShapeError(`${op}: ${what} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
+  return p;
+}
+
+/** Validate shapes and options and work out the geometry (output size included). */
+export function conv2dGeometry(op: string, xShape: readonly number[], wShape: readonly number[], o: Conv2dOptions): Conv2dGeometry {
+  if (xShape.length !== 4) throw new ShapeError(`${op}: input must be [N, C, H, W], got ${fmtShape(xShape)}`);
+  if (wShape.length !== 4) throw new ShapeError(`${op}: weight must be [Cout, Cin/groups, KH, KW], got ${fmtShape(wShape)}`);
+  const [strideH, strideW] = pair(o.stride, 1, 'stride', op, 1);
+  const [padH, padW] = pair(o.padding, 0, 'padding', op, 0);
+  const [dilationH, dilationW] = pair(o.dilation, 1, 'dilation', op, 1);
+  const groups = o.groups ?? 1;
+  const [n, cIn, h, w] = xShape as [number, number, number, number];
+  const [cOut, cig, kh, kw] = wShape as [number, number, number, number];
+  if (!Number.isInteger(groups) || groups < 1 || cIn % groups !== 0 || cOut % groups !== 0) {
+    throw new ShapeError(`${op}: groups ${groups} must divide input channels ${cIn} and output channels ${cOut}`);
+  }
+  if (cig !== cIn / groups) {
+    throw new ShapeError(`${op}: weight ${fmtShape(wShape)} expects ${cig * groups} input channels (${cig} per group × ${groups} groups), input ${fmtShape(xShape)} has ${cIn}`);
+  }
+  const oh = Math.floor((h + 2 * padH - dilationH * (kh - 1) - 1) / strideH) + 1;
+  const ow = Math.floor((w + 2 * padW - dilationW * (kw - 1) - 1) / strideW) + 1;
+  if (oh <= 0 || ow <= 0) {
+    throw new ShapeError(`${op}: kernel ${kh}×${kw} (dilation ${dilationH}×${dilationW}) does not fit input ${h}×${w} with padding ${padH}×${padW}`);
+  }
+  return { n, cIn, h, w, cOut, kh, kw, oh, ow, strideH, strideW, padH, padW, dilationH, dilationW, groups };
+}
+
+function optsOf(g: Conv2dGeometry): Conv2dOptions {
+  return { stride: [g.strideH, g.strideW], padding: [g.padH, g.padW], dilation: [g.dilationH, g.dilationW], groups: g.groups };
+}
+
+/** 2-D convolution (cross-correlation, as in PyTorch): x [N, Cin, H, W], w [Cout, Cin/groups, KH, KW]. */
+export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
+  checkTensor(x, 'conv2d', 'input');
+  checkTensor(w, 'conv2d', 'weight');
+  checkSameBackend('conv2d', x, w);
+  checkSameDType('conv2d', x, w);
+  checkFloat('conv2d', x, w);
+  const g = conv2dGeometry('conv2d', x.shape, w.shape, opts);
+  const xc = contiguous(x), wc = contiguous(w);
+  const out = wrap(x.backend.conv2d(xc.storage, wc.storage, g), [g.n, g.cOut, g.oh, g.ow], x);
+  return record(out, 'conv2d', [xc, wc], (dy, _y, [xi, wi]) => [
+    xi!.requiresGrad ? conv2dBackwardInput(dy, wi!, [g.h, g.w], optsOf(g)) : null,
+    wi!.requiresGrad ? conv2dBackwardFilter(xi!, dy, [g.kh, g.kw], optsOf(g)) : null,
+  ]);
+}
+
+function geometryFromOutput(op: string, dyShape: readonly number[], xShape: readonly number[], wShape: readonly number[], opts: Conv2dOptions): Conv2dGeometry {
+  const g = conv2dGeometry(op, xShape, wShape, opts);
+  if (dyShape.length !== 4 || dyShape[0] !== g.n || dyShape[1] !== g.cOut || dyShape[2] !== g.oh || dyShape[3] !== g.ow) {
+    throw new ShapeError(`${op}: output gradient ${fmtShape(dyShape)} does not match the convolution's output [${g.n}, ${g.cOut}, ${g.oh}, ${g.ow}]`);
+  }
+  return g;
+}
+
+/**
+ * The transposed convolution: the gradient of conv2d with respect to its input.
+ * dy [N, Cout, OH, OW], w [Cout, Cin/groups, KH, KW] -> [N, Cin, H, W] with H, W = inputSize.
+ */
+export function conv2dBackwardInput(dy: Tensor, w: Tensor, inputSize: readonly [number, number] | readonly number[], opts: Conv2dOptions = {}): Tensor {
+  checkTensor(dy, 'conv2dBackwardInput', 'output gradient');
+  checkTensor(w, 'conv2dBackwardInput', 'weight');
+  checkSameBackend('conv2dBackwardInput', dy, w);
+  checkSameDType('conv2dBackwardInput', dy, w);
+  const groups = opts.groups ?? 1;
+  const xShape = [dy.shape[0]!, w.shape[1]! * groups, inputSize[0]!, inputSize[1]!];
+  const g = geometryFromOutput('conv2dBackwardInput', dy.shape, xShape, w.shape, opts);
+  const dyc = contiguous(dy), wc = contiguous(w);
+  const out = wrap(dy.backend.conv2dBackwardInput(dyc.storage, wc.storage, g), xShape, dy);
+  return record(out, 'conv2dBackwardInput', [dyc, wc], (gx, _y, [dyi, wi]) => [
+    dyi!.requiresGrad ? conv2d(gx, wi!, optsOf(g)) : null,
+    wi!.requiresGrad ? conv2dBackwardFilter(gx, dyi!, [g.kh, g.kw], optsOf(g)) : null,
+  ]);
+}
+
+/** The gradient of conv2d with respect to its filter: x [N, Cin, H, W], dy [N, Cout, OH, OW] -> [Cout, Cin/groups, KH, KW]. */
+export function conv2dBackwardFilter(x: Tensor, dy: Tensor, kernelSize: readonly [number, number] | readonly number[], opts: Conv2dOptions = {}): Tensor {
+  checkTensor(x, 'conv2dBackwardFilter', 'input');
+  checkTensor(dy, 'conv2dBackwardFilter', 'output gradient');
+  checkSameBackend('conv2dBackwardFilter', x, dy);
+  checkSameDType('conv2dBackwardFilter', x, dy);
+  const groups = opts.groups ?? 1;
+  const wShape = [dy.shape[1]!, x.shape[1]! / groups, kernelSize[0]!, kernelSize[1]!];
+  const g = geometryFromOutput('conv2dBackwardFilter', dy.shape, x.shape, wShape, opts);
+  const xc = contiguous(x), dyc = contiguous(dy);
+  const out = wrap(x.backend.conv2dBackwardFilter(xc.storage, dyc.storage, g), wShape, x);
+  return record(out, 'conv2dBackwardFilter', [xc, dyc], (gw, _y, [xi, dyi]) => [
+    xi!.requiresGrad ? conv2dBackwardInput(dyi!, gw, [g.h, g.w], optsOf(g)) : null,
+    dyi!.requiresGrad ? conv2d(xi!, gw, optsOf(g)) : null,
+  ]);
+}

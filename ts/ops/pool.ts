@@ -1,0 +1,73 @@
+// Pooling. maxPool2d is a gather at the argmax positions (so its vjp is a scatterAdd,
+// whose vjp is a gather again); avgPool2d is a depthwise convolution with a constant
+// kernel (so it inherits conv2d's transposes). Both nest to any order.
+
+import { ShapeError, fmtShape } from '../errors.js';
+import { record } from '../autodiff/tape.js';
+import { full } from '../tensor/create.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { conv2d } from './conv.js';
+import { scatterAdd } from './indexing.js';
+import { contiguous, reshape } from './shape-ops.js';
+import { checkFloat, checkTensor, wrap } from './util.js';
+
+export interface Pool2dOptions {
+  kernelSize: number | [number, number];
+  /** defaults to kernelSize */
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+}
+
+function pair(v: number | [number, number], what: string, min: number): [number, number] {
+  const p: [number, number] = typeof v === 'number' ? [v, v] : v;
+  if (!Array.isArray(p) || p.length !== 2 || p.some((x) => !Number.isInteger(x) || x < min)) {
+    throw new ShapeError(`pool2d: ${what} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
+  }
+  return p;
+}
+
+function geometry(op: string, x: Tensor, o: Pool2dOptions) {
+  if (x.rank !== 4) throw new ShapeError(`${op}: input must be [N, C, H, W], got ${fmtShape(x.shape)}`);
+  const [kh, kw] = pair(o.kernelSize, 'kernelSize', 1);
+  const [sh, sw] = pair(o.stride ?? o.kernelSize, 'stride', 1);
+  const [ph, pw] = pair(o.padding ?? 0, 'padding', 0);
+  if (ph > kh / 2 || pw > kw / 2) throw new ShapeError(`${op}: padding ${ph}×${pw} must be at most half the kernel ${kh}×${kw}`);
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  const oh = Math.floor((h + 2 * ph - kh) / sh) + 1;
+  const ow = Math.floor((w + 2 * pw - kw) / sw) + 1;
+  if (oh <= 0 || ow <= 0) throw new ShapeError(`${op}: kernel ${kh}×${kw} does not fit input ${fmtShape(x.shape)} with padding ${ph}×${pw}`);
+  return { n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow };
+}
+
+/** Max over windows (NCHW). Padding never wins. */
+export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
+  checkTensor(x, 'maxPool2d');
+  checkFloat('maxPool2d', x);
+  const g = geometry('maxPool2d', x, opts);
+  const xc = contiguous(x);
+  const planes = g.n * g.c;
+  const { values, indices } = x.backend.maxPool2d(xc.storage, {
+    planes, h: g.h, w: g.w, kh: g.kh, kw: g.kw, oh: g.oh, ow: g.ow, strideH: g.sh, strideW: g.sw, padH: g.ph, padW: g.pw,
+  });
+  const outShape = [g.n, g.c, g.oh, g.ow];
+  const out = wrap(values, outShape, x);
+  const idx = wrap(indices, [planes, g.oh * g.ow], x);
+  // y = takeAlongAxis(x as [planes, h*w], idx): the vjp scatters back, and nests.
+  const res = record(out, 'maxPool2d', [xc], (dy) => [
+    reshape(scatterAdd(reshape(dy, [planes, g.oh * g.ow]), idx, 1, [planes, g.h * g.w]), xc.shape),
+  ], [idx]);
+  idx.dispose();
+  return res;
+}
+
+/** Mean over windows (NCHW), counting padded positions as zeros (PyTorch's default). */
+export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
+  checkTensor(x, 'avgPool2d');
+  checkFloat('avgPool2d', x);
+  const g = geometry('avgPool2d', x, opts);
+  const kernel = full([g.c, 1, g.kh, g.kw], 1 / (g.kh * g.kw), { dtype: x.dtype, backend: x.backend });
+  const y = conv2d(x, kernel, { stride: [g.sh, g.sw], padding: [g.ph, g.pw], groups: g.c });
+  kernel.dispose();
+  return y;
+}
+

@@ -1,0 +1,80 @@
+// Checks and small helpers shared by every op file.
+
+import type { View } from '../backend/kernels.js';
+import { BackendError, DTypeError, ShapeError, fmtShape } from '../errors.js';
+import { type DType, isFloat } from '../tensor/dtype.js';
+import { fromStorage } from '../tensor/create.js';
+import { StorageRef, Tensor } from '../tensor/tensor.js';
+import type { Storage } from '../backend/kernels.js';
+
+export type TensorLike = Tensor | number;
+
+/** The argument must be a live Tensor. */
+export function checkTensor(x: unknown, op: string, what = 'input'): Tensor {
+  if (!(x instanceof Tensor)) {
+    throw new DTypeError(`${op}: ${what} must be a Tensor, got ${x === null ? 'null' : typeof x === 'object' ? (x as object).constructor?.name ?? 'object' : typeof x}`);
+  }
+  x.checkAlive(op);
+  return x;
+}
+
+export function checkFloat(op: string, ...xs: Tensor[]): void {
+  for (const x of xs) {
+    if (!isFloat(x.dtype)) throw new DTypeError(`${op}: expected a floating-point tensor, got ${x.dtype} ${fmtShape(x.shape)}`);
+  }
+}
+
+export function checkSameBackend(op: string, ...xs: Tensor[]): void {
+  const b = xs[0]!.backend;
+  for (const x of xs) {
+    if (x.backend !== b) {
+      throw new BackendError(`${op}: tensors live on different backends (${xs.map((t) => t.backend.name).join(', ')}); move them with toBackend() first`);
+    }
+  }
+}
+
+export function checkSameDType(op: string, a: Tensor, b: Tensor): void {
+  if (a.dtype !== b.dtype) {
+    throw new DTypeError(`${op}: dtypes differ: ${a.dtype} ${fmtShape(a.shape)} vs ${b.dtype} ${fmtShape(b.shape)}; cast one first`);
+  }
+}
+
+/** Numbers become 0-d tensors with the dtype and backend of `like`. */
+export function toTensor(x: TensorLike, like: Tensor, op: string): Tensor {
+  if (typeof x === 'number') {
+    return fromStorage(like.backend.fill(1, x, like.dtype), [], like.backend);
+  }
+  return checkTensor(x, op);
+}
+
+/** A new tensor reading x's storage through another view (no copy). */
+export function makeView(x: Tensor, shape: readonly number[], strides: readonly number[], offset: number, op: string): Tensor {
+  return new Tensor(x._buf(op).retain(), shape, x.dtype, strides, offset);
+}
+
+/** A kernel view of x broadcast (0 strides) to `shape`; shape must be a valid broadcast target. */
+export function broadcastView(x: Tensor, shape: readonly number[]): View {
+  const rank = shape.length;
+  const strides = new Array<number>(rank).fill(0);
+  for (let i = 0; i < x.rank; i++) {
+    const j = rank - x.rank + i;
+    strides[j] = x.shape[i] === 1 && shape[j] !== 1 ? 0 : x.strides[i]!;
+  }
+  return { storage: x.storage, shape, strides, offset: x.offset };
+}
+
+export function wrap(storage: Storage, shape: readonly number[], like: Tensor): Tensor {
+  return fromStorage(storage, shape, like.backend);
+}
+
+export function checkAxisSize(op: string, x: Tensor, axis: number, expected: number): void {
+  if (x.shape[axis] !== expected) {
+    throw new ShapeError(`${op}: expected dim ${axis} of ${fmtShape(x.shape)} to be ${expected}`);
+  }
+}
+
+export function floatDType(x: Tensor): DType {
+  return x.dtype;
+}
+
+export { StorageRef };
