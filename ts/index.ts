@@ -1,6 +1,8 @@
 // metagrad: meta-learning on a hand-written autodiff engine with higher-order derivatives.
 
 import './backend/js/register.js';
+import './backend/native/register.js';
+import './backend/webgpu/register.js';
 
 export * from './errors.js';
 export type { DType, FloatDType, TypedArray } from './tensor/dtype.js';
@@ -8,13 +10,14 @@ export { Tensor, liveTensorCount } from './tensor/tensor.js';
 export { scope, keep, disposeAll } from './tensor/scope.js';
 export * from './tensor/create.js';
 export { Rng } from './tensor/rng.js';
+export { philoxBlock as philoxBlockForTests, philoxFill } from './tensor/philox.js';
 export * from './tensor/tree.js';
 export { broadcastShapes, numel } from './tensor/shape.js';
 
 export type * from './backend/kernels.js';
 export {
   registerBackend, registeredBackends, initBackend, getBackend, setBackend, withBackend, currentBackend,
-  backendAvailable, backendFailure, type BackendName,
+  backendAvailable, backendFailure, shutdownBackends, type BackendName,
 } from './backend/registry.js';
 export { toBackend } from './tensor/transfer.js';
 
@@ -34,3 +37,9 @@ export { noGrad, detach, stopGradient, requireGrad, isGradEnabled } from './auto
 export { gradients, type GradOptions } from './autodiff/backward.js';
 export { grad, valueAndGrad, vjp, jvp, hvp, hessian } from './autodiff/functional.js';
 export { gradcheck, gradgradcheck, GradcheckError, type GradcheckOptions, type GradcheckReport } from './autodiff/gradcheck.js';
+
+export * from './nn/index.js';
+export * from './optim/index.js';
+export * from './data/index.js';
+export * from './io/index.js';
+export * from './meta/index.js';

@@ -60,10 +60,10 @@ export function valueAndGrad<A extends Args>(f: (...args: A) => Tensor, argnums:
   return (...args: A): [Tensor, any] => {
     const nums = typeof argnums === 'number' ? [argnums] : argnums;
     for (const n of nums) if (n < 0 || n >= args.length) throw new GradError(`grad: argnum ${n} is out of range for ${args.length} arguments`);
+    const flats = args.map((a) => treeFlatten(a));
+    const isNested = nested(nums.flatMap((n) => flats[n]!.leaves));
     return scope(() =>
       enter(() => {
-        const flats = args.map((a) => treeFlatten(a));
-        const isNested = nested(nums.flatMap((n) => flats[n]!.leaves));
         const traced = args.map((a, i) => (nums.includes(i) ? treeUnflatten(a, flats[i]!.leaves.map(traceInput)) : a)) as unknown as A;
         const y = scalarOutput(f(...traced), 'grad');
         const wrt = nums.flatMap((n) => treeFlatten(traced[n]!).leaves);

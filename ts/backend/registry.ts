@@ -127,3 +127,13 @@ function entry(name: string): Entry {
   if (!e) throw new BackendError(`unknown backend '${name}'; registered: ${[...entries.keys()].join(', ')}`);
   return e;
 }
+
+/** Release every created backend (devices, threads) so the process can exit. */
+export function shutdownBackends(): void {
+  for (const e of entries.values()) {
+    e.instance?.dispose?.();
+    e.instance = undefined;
+    e.pending = undefined;
+  }
+  current = null;
+}

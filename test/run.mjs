@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// The test command: compile the TypeScript tests, run every test/**/*.test.ts file with
+// tape in one process (one WebGPU device for all), and end with 'N passed, N failed'.
+// METAGRAD_TEST=pattern runs only files whose path contains the pattern.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.test.json')], { stdio: 'inherit' });
+if (tsc.status !== 0) {
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+
+function find(dir) {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? find(p) : p.endsWith('.test.js') ? [p] : [];
+  });
+}
+const pattern = process.env.METAGRAD_TEST ?? '';
+const files = find(join(root, 'build/test')).filter((f) => relative(root, f).includes(pattern)).sort();
+if (files.length === 0) {
+  console.log(`no test files match '${pattern}'`);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+
+const child = spawn(process.execPath, ['--expose-gc', join(root, 'test/tape-all.mjs'), ...files], { stdio: ['ignore', 'pipe', 'inherit'], cwd: root });
+let pass = 0, fail = 0, buf = '';
+child.stdout.on('data', (chunk) => {
+  process.stdout.write(chunk);
+  buf += chunk;
+  let nl;
+  while ((nl = buf.indexOf('\n')) >= 0) {
+    const line = buf.slice(0, nl);
+    buf = buf.slice(nl + 1);
+    if (/^ok \d+/.test(line)) pass++;
+    else if (/^not ok \d+/.test(line)) fail++;
+  }
+});
+child.on('close', (code, signal) => {
+  // A crash or a non-zero exit without a failing assertion still fails the run.
+  if ((code !== 0 || signal) && fail === 0) {
+    console.log(`# test process exited with ${signal ?? code}`);
+    fail++;
+  }
+  console.log(`\n${pass} passed, ${fail} failed`);
+  process.exit(fail > 0 ? 1 : 0);
+});

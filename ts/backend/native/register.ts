@@ -1,0 +1,2 @@
+// Registers the native backend (filled in by the native backend's files).
+export {};

@@ -1,0 +1,2 @@
+// Registers the webgpu backend (filled in by the webgpu backend's files).
+export {};

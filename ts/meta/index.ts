@@ -1,0 +1,2 @@
+// meta: filled in by its own files; re-exported from ts/index.ts.
+export {};

@@ -1,0 +1,2 @@
+// nn: filled in by its own files; re-exported from ts/index.ts.
+export {};
