@@ -39,6 +39,8 @@ function unaryFn(op: UnaryOp, ti: string, to: string): string {
 
 function binaryFn(op: BinaryOp, ti: string, to: string): string {
   const cmp = CMP[op];
+  // Some compilers lower != to an ordered compare; NaN != x must be true, as in JS.
+  if (op === 'ne' && ti !== 'i32') return `fn f(a0: ${ti}, b0: ${ti}) -> ${to} { let a = f32(a0); let b = f32(b0); return select(${to}(0), ${to}(1), a != b || is_nan(a) || is_nan(b)); }`;
   if (cmp) return `fn f(a: ${ti}, b: ${ti}) -> ${to} { return select(${to}(0), ${to}(1), a ${cmp} b); }`;
   if (ti === 'i32') {
     if (INT_BINARY[op]) return `fn f(a: i32, b: i32) -> ${to} { return ${to}(${INT_BINARY[op]}); }`;
