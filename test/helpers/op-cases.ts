@@ -196,9 +196,13 @@ export function makeInputs(c: OpCase, seed: number, dtype: 'float32' | 'float64'
     if (spec.transposed) {
       const [r, k] = [spec.shape[spec.shape.length - 2]!, spec.shape[spec.shape.length - 1]!];
       const lead = spec.shape.slice(0, -2);
-      // store the values of the transpose contiguously, then view it transposed
-      const stored = mg.tensor(values, [...lead, k, r], { dtype, backend });
-      return mg.transpose(stored);
+      // store the transpose of the logical values contiguously, then view it transposed:
+      // the view holds exactly `values` in logical row-major order, through strides
+      const stored = new Array<number>(values.length);
+      const plane = r * k;
+      for (let b = 0; b < values.length / plane; b++)
+        for (let i = 0; i < r; i++) for (let j = 0; j < k; j++) stored[b * plane + j * r + i] = values[b * plane + i * k + j]!;
+      return mg.transpose(mg.tensor(stored, [...lead, k, r], { dtype, backend }));
     }
     return mg.tensor(values, spec.shape, { dtype, backend });
   });
