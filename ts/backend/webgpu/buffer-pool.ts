@@ -17,10 +17,14 @@ export function sizeClass(bytes: number): number {
 
 export interface PooledBuffer {
   readonly buffer: GPUBuffer;
+  /** Unique for the life of the process (bind groups are cached by these). */
+  readonly id: number;
   readonly bytes: number;
   /** The command batch that last used it (see queue.ts: uploads must not overtake it). */
   lastBatch: number;
 }
+
+let nextId = 1;
 
 export class BufferPool {
   private free = new Map<number, PooledBuffer[]>();
@@ -60,7 +64,7 @@ export class BufferPool {
     }
     this.allocatedBytes += cls;
     this.created++;
-    return { buffer, bytes: cls, lastBatch: -1 };
+    return { buffer, id: nextId++, bytes: cls, lastBatch: -1 };
   }
 
   release(b: PooledBuffer): void {

@@ -34,6 +34,7 @@ export class Ctx {
   readonly pipelines: PipelineCache;
   live = 0;
   liveBytes = 0;
+  private kernels = new Map<string, Kernel>();
   /** Set when the device is lost or disposed: every later call fails with it. */
   dead: string | null = null;
   /** The first GPU validation error seen since the last read. */
@@ -93,6 +94,18 @@ export class Ctx {
 
   /** Build (or fetch) a kernel from a file, its //#if flags and {{KEY}} values. */
   kernel(file: KernelFile, flags: Record<string, boolean>, subs: Record<string, string | number>, reads: number, writes: number, f16: boolean): Kernel {
+    // Specializing the source costs more than a dispatch: look the variant up by its recipe first.
+    let key = `${file}|${reads}|${writes}|${f16}`;
+    for (const f in flags) if (flags[f]) key += `|${f}`;
+    for (const k in subs) key += `|${k}=${subs[k]}`;
+    const hit = this.kernels.get(key);
+    if (hit) return hit;
+    const made = this.buildKernel(file, flags, subs, reads, writes, f16);
+    this.kernels.set(key, made);
+    return made;
+  }
+
+  private buildKernel(file: KernelFile, flags: Record<string, boolean>, subs: Record<string, string | number>, reads: number, writes: number, f16: boolean): Kernel {
     const body = specialize(this.sources.get(file)!, flags, subs);
     const code = `${f16 ? 'enable f16;\n' : ''}${this.sources.get('common')!}\n${body}`;
     const label = `mg-${file}`;

@@ -1,7 +1,9 @@
 // Compiled compute pipelines, cached by their specialized WGSL source and entry point.
 // Compiling is the slow part of WebGPU start-up, so each variant is built once per device.
 // Layouts are explicit (binding 0: the params uniform, then read-only inputs, then
-// read-write outputs) so a kernel variant that ignores a binding still binds.
+// read-write outputs) so a kernel variant that ignores a binding still binds. The params
+// binding has a dynamic offset, so a bind group depends only on the storage buffers and
+// can be cached (see queue.ts).
 /// <reference types="@webgpu/types" />
 
 export class PipelineCache {
@@ -18,7 +20,7 @@ export class PipelineCache {
     const key = `${reads},${writes}`;
     let l = this.layouts.get(key);
     if (!l) {
-      const entries: GPUBindGroupLayoutEntry[] = [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } }];
+      const entries: GPUBindGroupLayoutEntry[] = [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } }];
       for (let i = 0; i < reads + writes; i++) {
         entries.push({ binding: i + 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: i < reads ? 'read-only-storage' : 'storage' } });
       }

@@ -2,6 +2,8 @@
 // and submitted in batches; nothing waits for the GPU until a value is read. Each dispatch
 // gets a 256-byte slot of a per-batch uniform arena, written once just before submit.
 // Reads copy into a pooled MAP_READ staging buffer in the same submission, then map it.
+// Bind groups are cached by (layout, buffer ids): creating one costs more than the rest of
+// a dispatch together, and a training loop's pooled buffers recur in the same combinations.
 //
 // Ordering rule: queue.writeBuffer runs at once on the queue timeline, ahead of commands
 // still sitting in the unsubmitted encoder. So an upload into a buffer the current batch
@@ -14,6 +16,7 @@ import { BufferPool, type PooledBuffer } from './buffer-pool.js';
 export const PARAM_WORDS = 64;
 const SLOT_BYTES = 256;
 const MAX_BATCH = 512;
+const MAX_GROUPS = 8192;
 
 export interface DispatchArgs {
   pipeline: GPUComputePipeline;
@@ -35,6 +38,9 @@ export class CommandQueue {
   dispatches = 0;
   submits = 0;
   readonly staging: BufferPool;
+  private groups = new Map<string, GPUBindGroup>();
+  private layoutIds = new Map<GPUBindGroupLayout, number>();
+  bindGroupsCreated = 0;
 
   constructor(private readonly device: GPUDevice, private readonly check: () => void) {
     this.arena = device.createBuffer({ size: MAX_BATCH * SLOT_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'mg-params' });
@@ -57,15 +63,26 @@ export class CommandQueue {
     const slot = this.slots++;
     if (a.params.length > PARAM_WORDS) throw new BackendError(`webgpu: internal: ${a.params.length} param words > ${PARAM_WORDS}`);
     this.arenaHost.set(new Uint32Array(a.params.buffer, a.params.byteOffset, a.params.length), (slot * SLOT_BYTES) / 4);
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.arena, offset: slot * SLOT_BYTES, size: SLOT_BYTES } }];
-    a.buffers.forEach((b, i) => {
+    let lid = this.layoutIds.get(a.layout);
+    if (lid === undefined) this.layoutIds.set(a.layout, (lid = this.layoutIds.size));
+    let key = `${lid}`;
+    for (const b of a.buffers) {
       b.lastBatch = this.batch;
-      entries.push({ binding: i + 1, resource: { buffer: b.buffer } });
-    });
-    const group = this.device.createBindGroup({ layout: a.layout, entries });
+      key += `,${b.id}`;
+    }
+    let group = this.groups.get(key);
+    if (!group) {
+      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.arena, offset: 0, size: SLOT_BYTES } }];
+      a.buffers.forEach((b, i) => entries.push({ binding: i + 1, resource: { buffer: b.buffer } }));
+      group = this.device.createBindGroup({ layout: a.layout, entries });
+      // Entries of destroyed buffers are never hit again (ids are unique); bound the map.
+      if (this.groups.size >= MAX_GROUPS) this.groups.clear();
+      this.groups.set(key, group);
+      this.bindGroupsCreated++;
+    }
     this.pass ??= enc.beginComputePass();
     this.pass.setPipeline(a.pipeline);
-    this.pass.setBindGroup(0, group);
+    this.pass.setBindGroup(0, group, [slot * SLOT_BYTES]);
     this.pass.dispatchWorkgroups(a.groups[0], a.groups[1], a.groups[2]);
     this.dispatches++;
   }
@@ -141,6 +158,7 @@ export class CommandQueue {
     this.pass = null;
     for (const t of this.afterSubmit) t.destroy();
     this.afterSubmit = [];
+    this.groups.clear();
     this.staging.trim();
     this.arena.destroy();
   }

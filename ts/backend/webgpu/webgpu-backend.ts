@@ -105,6 +105,7 @@ export class WebGpuBackend implements Backend {
       pipelines: c.pipelines.size,
       dispatches: c.queue.dispatches,
       submits: c.queue.submits,
+      bindGroupsCreated: c.queue.bindGroupsCreated,
     };
   }
 
