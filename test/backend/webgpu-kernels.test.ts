@@ -177,7 +177,7 @@ test('webgpu kernels: reductions over any axes, chunked long rows, argmax/argmin
 test('webgpu kernels: softmax and log-softmax', async (t) => {
   const gpu = await webgpuOrSkip(t);
   if (!gpu) return;
-  for (const [rows, cols] of [[13, 5], [7, 1000], [1, 1], [300, 64]]) {
+  for (const [rows, cols] of [[13, 5], [7, 1000], [1, 1], [300, 64], [5000, 100]]) {
     const x = randn(rows * cols + 2, 20 + cols, 8);
     const px = pair(gpu, x);
     for (const log of [false, true]) {

@@ -1,5 +1,5 @@
-// Dispatch for the fused softmax / log-softmax (kernels/softmax.wgsl): a workgroup per row,
-// 64 threads for short rows, 256 for long ones.
+// Dispatch for the fused softmax / log-softmax (kernels/softmax.wgsl): a thread per row for
+// short rows with plenty of them (no barriers), else a workgroup per row (64 or 256 threads).
 
 import type { View } from '../kernels.js';
 import { type Ctx, wgslType } from './context.js';
@@ -9,12 +9,13 @@ export function softmax(ctx: Ctx, x: View, rows: number, cols: number, log: bool
   const xs = ctx.storage(x.storage);
   const out = ctx.alloc(xs.dtype, rows * cols);
   if (rows === 0 || cols === 0) return out;
+  const thread = cols <= 32 || (cols <= 128 && rows >= 4096);
   const wg = cols <= 256 ? 64 : 256;
-  const k = ctx.kernel('softmax', { LOG: log }, { T: wgslType(xs.dtype), WG: wg }, 1, 1, xs.dtype === 'float16');
+  const k = ctx.kernel('softmax', { LOG: log, THREAD: thread }, { T: wgslType(xs.dtype), WG: wg }, 1, 1, xs.dtype === 'float16');
   const p = new Uint32Array(64);
   p[0] = rows;
   p[1] = cols;
   p[2] = x.offset;
-  ctx.launch(k, [xs.buf, out.buf], p, ctx.grid(rows));
+  ctx.launch(k, [xs.buf, out.buf], p, ctx.grid(thread ? Math.ceil(rows / 64) : rows));
   return out;
 }
