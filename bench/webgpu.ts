@@ -155,8 +155,10 @@ async function finish(lib: Lib, out: any): Promise<void> {
   else if (lib === 'tfjs') {
     // tfjs keeps a compute pass open: close it and submit, then wait for the queue.
     const b = tf.backend();
-    b.endComputePassEncoder();
-    b.submitQueue();
+    if (b.commandEncoder) {
+      b.endComputePassEncoder();
+      b.submitQueue();
+    }
     await tfDevice()!.queue.onSubmittedWorkDone();
   } else await out.blockUntilReady();
 }
