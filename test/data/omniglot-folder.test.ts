@@ -1,6 +1,6 @@
 // Omniglot from extracted folders and small sets: a tiny release laid out by hand.
 import test from 'tape';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -45,6 +45,10 @@ test('omniglot folders: extracted layout, small set membership, area resize, rea
     t.ok(om.cachePath.startsWith(cache), 'cache in cacheDir when the root is read-only');
     const again = await loadOmniglot({ root, cacheDir: cache, imageSize: 4 });
     t.ok(again.fromCache, 'second load from the cache');
+    const cached = readFileSync(again.cachePath);
+    writeFileSync(again.cachePath, cached.subarray(0, cached.length - 7));
+    const rebuilt = await loadOmniglot({ root, cacheDir: cache, imageSize: 4 });
+    t.ok(!rebuilt.fromCache && rebuilt.characterCount === 5, 'a damaged cache is rebuilt, not trusted');
   } finally {
     chmodSync(root, 0o755);
     rmSync(root, { recursive: true, force: true });
