@@ -17,6 +17,7 @@ import { numel } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten } from '../tensor/tree.js';
 import { fromBFloat16Bits, fromHalfBits, toHalfBits } from './half.js';
+import { rememberHostScalar } from './host-scalars.js';
 
 /** The reference implementation's limit on the header (100 MB). */
 const MAX_HEADER = 100_000_000;
@@ -224,7 +225,10 @@ export function decodeSafetensors(buf: Uint8Array, opts: { backend?: BackendName
   // Decode everything before creating any tensor, so a failure leaves nothing behind.
   const decoded = entries.map(([name, e]) => ({ name, shape: e.shape, ...decodeEntry(buf, dataStart, e, name, f16) }));
   const tensors: Record<string, Tensor> = {};
-  for (const d of decoded) tensors[d.name] = tensor(d.values, d.shape, { dtype: d.dtype, backend });
+  for (const d of decoded) {
+    const t = (tensors[d.name] = tensor(d.values, d.shape, { dtype: d.dtype, backend }));
+    if (d.dtype === 'int32' && d.values.length === 1) rememberHostScalar(t, d.values[0]!);
+  }
   return { tensors, metadata };
 }
 
