@@ -400,3 +400,30 @@ test('webgpu kernels: unsupported dtypes and foreign storages are errors, not cr
 
 void contiguous;
 void rand;
+
+test('webgpu kernels: GPU validation errors and device loss become BackendErrors, not hangs', async (t) => {
+  if (!(await webgpuOrSkip(t))) return;
+  // A second, private backend instance (its own device) so losing it harms no other test.
+  const { WebGpuBackend } = await import('../../ts/backend/webgpu/webgpu-backend.js');
+  const b = await WebGpuBackend.create();
+  const s = b.upload(new Float32Array([1, 2, 3]), 'float32');
+  b.device.createBuffer({ size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE }); // invalid on purpose
+  try {
+    await b.read(s);
+    t.fail('a GPU validation error should surface at the next read');
+  } catch (e) {
+    t.ok(e instanceof mg.BackendError, `validation error surfaced: ${(e as Error).message.slice(0, 60)}...`);
+  }
+  t.deepEqual(Array.from(await b.read(s)), [1, 2, 3], 'the backend keeps working after reporting it');
+  const pending = b.read(b.unary('exp', view(s, [3]), 'float32'));
+  b.device.destroy();
+  try {
+    await pending;
+    t.pass('a read already submitted may still complete');
+  } catch (e) {
+    t.ok(e instanceof mg.BackendError, 'or it fails with a BackendError');
+  }
+  await new Promise((r) => setTimeout(r, 50));
+  t.throws(() => b.unary('exp', view(s, [3]), 'float32'), mg.BackendError, 'ops after device loss throw BackendError');
+  b.dispose();
+});
