@@ -34,9 +34,19 @@ test('webgpu memory: 10,000 MLP training steps keep the pool statistics flat', a
     l.dispose();
     return v;
   };
+  // Tensors other test files dropped without dispose() are freed by the GC's finalizers at
+  // unpredictable times; collect them now (the runner passes --expose-gc) so they cannot
+  // move the counts during the loop.
+  const settle = async () => {
+    for (let i = 0; i < 3; i++) {
+      (globalThis as { gc?: () => void }).gc?.();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
   const first = await lossNow();
   for (let i = 0; i < 20; i++) step();
   await lossNow();
+  await settle();
   const m0 = backend.memory();
   const tensors0 = mg.liveTensorCount();
   let maxLive = 0, maxPooled = 0, maxGpu = 0;
@@ -50,6 +60,7 @@ test('webgpu memory: 10,000 MLP training steps keep the pool statistics flat', a
       maxGpu = Math.max(maxGpu, m['gpuBytes']!);
     }
   }
+  await settle();
   const m1 = backend.memory();
   t.equal(mg.liveTensorCount(), tensors0, `live tensors back at ${tensors0}`);
   t.equal(m1.liveStorages, m0.liveStorages, `live storages back at ${m0.liveStorages}`);
