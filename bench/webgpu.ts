@@ -231,7 +231,7 @@ for (const c of cases) {
 
 const slug = adapterName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'unknown';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const outFile = join(root, 'bench', 'results', `webgpu-${slug}${quick ? '-quick' : ''}.json`);
+const outFile = join(root, 'bench', 'results', `webgpu-${slug}${quick ? '-quick' : ''}${only ? `-only-${only.replace(/[^a-z0-9]+/gi, '-')}` : ''}.json`);
 mkdirSync(dirname(outFile), { recursive: true });
 writeFileSync(outFile, JSON.stringify({
   adapter: adapterName, date: new Date().toISOString(), node: process.version, quick,

@@ -122,69 +122,88 @@ test('webgpu kernels: where, cast, copy, fill, zeros', async (t) => {
   t.deepEqual(Array.from(zg), Array.from(zw), 'zeros');
 });
 
+/** Run a test body with the GPU-style kernel variants, then the software-adapter ones. */
+async function bothVariants(t: test.Test, body: (variant: string) => Promise<void>): Promise<void> {
+  const saved = process.env['METAGRAD_WEBGPU_CPU'];
+  try {
+    for (const v of ['0', '1']) {
+      process.env['METAGRAD_WEBGPU_CPU'] = v;
+      t.comment(`kernel variants for ${v === '1' ? 'software' : 'hardware'} adapters`);
+      await body(v === '1' ? 'cpu variants' : 'gpu variants');
+    }
+  } finally {
+    if (saved === undefined) delete process.env['METAGRAD_WEBGPU_CPU'];
+    else process.env['METAGRAD_WEBGPU_CPU'] = saved;
+  }
+}
+
 test('webgpu kernels: reductions over any axes, chunked long rows, argmax/argmin', async (t) => {
   const gpu = await webgpuOrSkip(t);
   if (!gpu) return;
-  const shape = [7, 33, 19];
-  const x = randn(7 * 33 * 19, 10, 2);
-  const px = pair(gpu, x);
-  const axesList = [[0], [1], [2], [0, 1], [0, 2], [1, 2], [0, 1, 2]];
-  for (const op of ['sum', 'max', 'min', 'prod'] as mg.ReduceOp[]) {
-    for (const axes of axesList) {
-      const [got, want] = await both(gpu, (b, pick) => b.reduce(op, view(pick(px), shape), axes));
-      close(t, got, want, `${op} over [${axes}]`, op === 'prod' ? 1e-4 : 1e-5, 1e-5);
+  await bothVariants(t, async () => {
+    const shape = [7, 33, 19];
+    const x = randn(7 * 33 * 19, 10, 2);
+    const px = pair(gpu, x);
+    const axesList = [[0], [1], [2], [0, 1], [0, 2], [1, 2], [0, 1, 2]];
+    for (const op of ['sum', 'max', 'min', 'prod'] as mg.ReduceOp[]) {
+      for (const axes of axesList) {
+        const [got, want] = await both(gpu, (b, pick) => b.reduce(op, view(pick(px), shape), axes));
+        close(t, got, want, `${op} over [${axes}]`, op === 'prod' ? 1e-4 : 1e-5, 1e-5);
+      }
+      // a permuted (non-contiguous) input
+      const [got, want] = await both(gpu, (b, pick) => b.reduce(op, view(pick(px), [19, 7, 33], [1, 33 * 19, 19]), [0, 2]));
+      close(t, got, want, `${op} over a permuted view`, op === 'prod' ? 1e-4 : 1e-5, 1e-5);
     }
-    // a permuted (non-contiguous) input
-    const [got, want] = await both(gpu, (b, pick) => b.reduce(op, view(pick(px), [19, 7, 33], [1, 33 * 19, 19]), [0, 2]));
-    close(t, got, want, `${op} over a permuted view`, op === 'prod' ? 1e-4 : 1e-5, 1e-5);
-  }
-  const long = randn(3 * 300001, 11);
-  const pl = pair(gpu, long);
-  const [lg, lw] = await both(gpu, (b, pick) => b.reduce('sum', view(pick(pl), [3, 300001]), [1]));
-  close(t, lg, lw, 'sum of long rows (chunked, two passes)', 1e-4, 1e-3);
-  const [mg2, mw] = await both(gpu, (b, pick) => b.reduce('max', view(pick(pl), [900003]), [0]));
-  close(t, mg2, mw, 'max of 900003 values', 0, 0);
-  const [tg, tw] = await both(gpu, (b, pick) => b.reduce('sum', view(pick(pl), [300001, 3]), [0]));
-  close(t, tg, tw, 'sum over axis 0 of [300001, 3]', 1e-4, 1e-3);
-  const [rg, rw] = await both(gpu, (b, pick) => b.reduce('sum', view(pick(pl), [70001, 12]), [1]));
-  close(t, rg, rw, 'sum of 70001 rows (thread per output)', 1e-5, 1e-5);
-  const pr = pair(gpu, randn(70001 * 40, 14));
-  const [wg, ww] = await both(gpu, (b, pick) => b.reduce('max', view(pick(pr), [70001, 40]), [1]));
-  close(t, wg, ww, 'max of 70001 rows of 40 (2-D grid of workgroups)', 0, 0);
-  const ints = randint(5 * 77, -100, 100, 12);
-  const pi = pair(gpu, ints);
-  for (const op of ['sum', 'max', 'min'] as mg.ReduceOp[]) {
-    const [got, want] = await both(gpu, (b, pick) => b.reduce(op, view(pick(pi), [5, 77]), [1]));
-    t.deepEqual(Array.from(got), Array.from(want), `int32 ${op}`);
-  }
-  const nanx = new Float32Array([1, NaN, 3, 2, 5, 5, 0, 0]);
-  const pn = pair(gpu, nanx);
-  const [ng, nw] = await both(gpu, (b, pick) => b.reduce('max', view(pick(pn), [2, 4]), [1]));
-  close(t, ng, nw, 'max propagates NaN', 0, 0);
-  // argmax/argmin: ties go to the first, short and long rows, strided
-  const ties = randint(9 * 200, 0, 5, 13);
-  const pt = pair(gpu, Float32Array.from(ties));
-  for (const op of ['argmax', 'argmin'] as mg.ArgReduceOp[]) {
-    for (const [shapeA, axis] of [[[9, 200], 1], [[9, 200], 0], [[60, 30], 1]] as [number[], number][]) {
-      const [got, want] = await both(gpu, (b, pick) => b.argReduce(op, view(pick(pt), shapeA), axis));
-      t.deepEqual(Array.from(got), Array.from(want), `${op} [${shapeA}] axis ${axis}, ties to the first`);
+    const long = randn(3 * 300001, 11);
+    const pl = pair(gpu, long);
+    const [lg, lw] = await both(gpu, (b, pick) => b.reduce('sum', view(pick(pl), [3, 300001]), [1]));
+    close(t, lg, lw, 'sum of long rows (chunked, two passes)', 1e-4, 1e-3);
+    const [mg2, mw] = await both(gpu, (b, pick) => b.reduce('max', view(pick(pl), [900003]), [0]));
+    close(t, mg2, mw, 'max of 900003 values', 0, 0);
+    const [tg, tw] = await both(gpu, (b, pick) => b.reduce('sum', view(pick(pl), [300001, 3]), [0]));
+    close(t, tg, tw, 'sum over axis 0 of [300001, 3]', 1e-4, 1e-3);
+    const [rg, rw] = await both(gpu, (b, pick) => b.reduce('sum', view(pick(pl), [70001, 12]), [1]));
+    close(t, rg, rw, 'sum of 70001 rows (thread per output)', 1e-5, 1e-5);
+    const pr = pair(gpu, randn(70001 * 40, 14));
+    const [wg, ww] = await both(gpu, (b, pick) => b.reduce('max', view(pick(pr), [70001, 40]), [1]));
+    close(t, wg, ww, 'max of 70001 rows of 40 (2-D grid of workgroups)', 0, 0);
+    const ints = randint(5 * 77, -100, 100, 12);
+    const pi = pair(gpu, ints);
+    for (const op of ['sum', 'max', 'min'] as mg.ReduceOp[]) {
+      const [got, want] = await both(gpu, (b, pick) => b.reduce(op, view(pick(pi), [5, 77]), [1]));
+      t.deepEqual(Array.from(got), Array.from(want), `int32 ${op}`);
     }
-  }
-  const [ag, aw] = await both(gpu, (b, pick) => b.argReduce('argmax', view(pick(pn), [2, 4]), 1));
-  t.deepEqual(Array.from(ag), Array.from(aw), 'argmax with NaN as the reference');
+    const nanx = new Float32Array([1, NaN, 3, 2, 5, 5, 0, 0]);
+    const pn = pair(gpu, nanx);
+    const [ng, nw] = await both(gpu, (b, pick) => b.reduce('max', view(pick(pn), [2, 4]), [1]));
+    close(t, ng, nw, 'max propagates NaN', 0, 0);
+    // argmax/argmin: ties go to the first, short and long rows, strided
+    const ties = randint(9 * 200, 0, 5, 13);
+    const pt = pair(gpu, Float32Array.from(ties));
+    for (const op of ['argmax', 'argmin'] as mg.ArgReduceOp[]) {
+      for (const [shapeA, axis] of [[[9, 200], 1], [[9, 200], 0], [[60, 30], 1]] as [number[], number][]) {
+        const [got, want] = await both(gpu, (b, pick) => b.argReduce(op, view(pick(pt), shapeA), axis));
+        t.deepEqual(Array.from(got), Array.from(want), `${op} [${shapeA}] axis ${axis}, ties to the first`);
+      }
+    }
+    const [ag, aw] = await both(gpu, (b, pick) => b.argReduce('argmax', view(pick(pn), [2, 4]), 1));
+    t.deepEqual(Array.from(ag), Array.from(aw), 'argmax with NaN as the reference');
+  });
 });
 
 test('webgpu kernels: softmax and log-softmax', async (t) => {
   const gpu = await webgpuOrSkip(t);
   if (!gpu) return;
-  for (const [rows, cols] of [[13, 5], [7, 1000], [1, 1], [300, 64], [5000, 100]]) {
-    const x = randn(rows * cols + 2, 20 + cols, 8);
-    const px = pair(gpu, x);
-    for (const log of [false, true]) {
-      const [got, want] = await both(gpu, (b, pick) => b.softmax(view(pick(px), [rows, cols], [cols, 1], 2), rows, cols, log));
-      close(t, got, want, `${log ? 'logSoftmax' : 'softmax'} [${rows}, ${cols}]`, 1e-5, 1e-6);
+  await bothVariants(t, async () => {
+    for (const [rows, cols] of [[13, 5], [7, 1000], [1, 1], [300, 64], [5000, 100]]) {
+      const x = randn(rows * cols + 2, 20 + cols, 8);
+      const px = pair(gpu, x);
+      for (const log of [false, true]) {
+        const [got, want] = await both(gpu, (b, pick) => b.softmax(view(pick(px), [rows, cols], [cols, 1], 2), rows, cols, log));
+        close(t, got, want, `${log ? 'logSoftmax' : 'softmax'} [${rows}, ${cols}]`, 1e-5, 1e-6);
+      }
     }
-  }
+  });
 });
 
 function matmulCase(gpu: Backend, name: string, batch: number, m: number, n: number, k: number,

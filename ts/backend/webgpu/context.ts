@@ -55,6 +55,15 @@ export class Ctx {
     return this.gpu.limits.maxComputeWorkgroupsPerDimension;
   }
 
+  /**
+   * Pick kernel variants for a software adapter? METAGRAD_WEBGPU_CPU=0/1 overrides the
+   * detection (tests use it to cover the GPU variants on lavapipe).
+   */
+  get cpuLike(): boolean {
+    const env = typeof process !== 'undefined' ? process.env?.['METAGRAD_WEBGPU_CPU'] : undefined;
+    return env === '1' ? true : env === '0' ? false : this.gpu.isCpu;
+  }
+
   check(): void {
     if (this.dead) throw new BackendError(this.dead);
   }

@@ -13,6 +13,8 @@ export interface GpuContext {
   readonly hasF16: boolean;
   readonly limits: GPUSupportedLimits;
   readonly hasTimestamps: boolean;
+  /** A software adapter (lavapipe, SwiftShader, WARP): workgroup barriers are costly there. */
+  readonly isCpu: boolean;
 }
 
 const HOW_TO_GET_ONE =
@@ -66,5 +68,6 @@ export async function acquireDevice(opts: { powerPreference?: GPUPowerPreference
   }
   const info = adapter.info;
   const adapterName = [info?.vendor, info?.architecture, info?.device, info?.description].filter((s) => s).join(' ') || 'unknown adapter';
-  return { instance: gpu, device, adapterName, hasF16, limits: device.limits, hasTimestamps };
+  const isCpu = /llvmpipe|lavapipe|swiftshader|warp|software/i.test(adapterName) || (info as { isFallbackAdapter?: boolean })?.isFallbackAdapter === true;
+  return { instance: gpu, device, adapterName, isCpu, hasF16, limits: device.limits, hasTimestamps };
 }

@@ -68,9 +68,18 @@ function fillParams(s: Split, offset: number, chunkLen: number, chunks: number):
   return p;
 }
 
-/** Threads per output when the reduced part is short or the outputs are plenty. */
-function threadPerOutput(outer: number, inner: number): boolean {
-  return inner <= 32 || (outer >= 8192 && inner <= 128);
+/**
+ * A thread per output when the reduced part is short, when the outputs are plenty, or when
+ * neighbouring outputs are neighbours in memory while the reduced elements are not (a sum
+ * over axis 0: threads then read coalesced rows). Software adapters avoid barrier trees.
+ */
+function threadPerOutput(ctx: Ctx, s: Split): boolean {
+  const { outer, inner } = s;
+  if (inner <= 32 || (outer >= 8192 && inner <= 128)) return true;
+  const keptUnit = s.keptStrides.length > 0 && s.keptStrides[s.keptStrides.length - 1] === 1;
+  const redUnit = s.redStrides.length > 0 && s.redStrides[s.redStrides.length - 1] === 1;
+  if (keptUnit && !redUnit && outer >= 256) return true;
+  return ctx.cpuLike && outer >= 16;
 }
 
 export function reduce(ctx: Ctx, op: ReduceOp, x: View, axes: readonly number[]): GpuStorage {
@@ -81,7 +90,7 @@ export function reduce(ctx: Ctx, op: ReduceOp, x: View, axes: readonly number[])
   const f16 = xs.dtype === 'float16';
   const out = ctx.alloc(xs.dtype, s.outer);
   if (s.outer === 0) return out;
-  if (threadPerOutput(s.outer, s.inner)) {
+  if (threadPerOutput(ctx, s)) {
     const k = ctx.kernel('reduce', { THREAD: true }, subs, 1, 1, f16);
     ctx.launch(k, [xs.buf, out.buf], fillParams(s, x.offset, s.inner, 1), ctx.grid(Math.ceil(s.outer / 64)));
     return out;
@@ -118,7 +127,7 @@ export function argReduce(ctx: Ctx, op: ArgReduceOp, x: View, axis: number): Gpu
   };
   const out = ctx.alloc('int32', s.outer);
   if (s.outer === 0) return out;
-  const thread = threadPerOutput(s.outer, s.inner);
+  const thread = threadPerOutput(ctx, s);
   const k = ctx.kernel('reduce', { ARG: true, FLOAT: float, THREAD: thread, ROW: !thread }, subs, 1, 1, xs.dtype === 'float16');
   ctx.launch(k, [xs.buf, out.buf], fillParams(s, x.offset, s.inner, 1), ctx.grid(thread ? Math.ceil(s.outer / 64) : s.outer));
   return out;

@@ -9,7 +9,7 @@ export function softmax(ctx: Ctx, x: View, rows: number, cols: number, log: bool
   const xs = ctx.storage(x.storage);
   const out = ctx.alloc(xs.dtype, rows * cols);
   if (rows === 0 || cols === 0) return out;
-  const thread = cols <= 32 || (cols <= 128 && rows >= 4096);
+  const thread = cols <= 32 || (cols <= 128 && rows >= 4096) || (ctx.cpuLike && rows >= 16);
   const wg = cols <= 256 ? 64 : 256;
   const k = ctx.kernel('softmax', { LOG: log, THREAD: thread }, { T: wgslType(xs.dtype), WG: wg }, 1, 1, xs.dtype === 'float16');
   const p = new Uint32Array(64);
