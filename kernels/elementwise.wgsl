@@ -1,8 +1,8 @@
 // Elementwise family: unary, binary, where, cast and strided copy. The TS side generates the
 // bindings (in0.., out0) and the scalar function `f`; this file holds the careful math and
-// the three index walks:
+// the three index walks (the generated BODY):
 //   STRIDED  any views: out index -> coordinates -> one offset per operand (0 strides broadcast)
-//   CONTIG   every operand contiguous (offsets allowed): in_k[off_k + i]
+//   CONTIG   rank 1 after merging dims: in_k[off_k + i * stride_k] (stride 0 broadcasts)
 //   VEC4     contiguous with 4-aligned offsets and n % 4 == 0: one vec4 load per operand
 // Params: 0 n, 1 rank, 2..9 shape, operand k at 10 + 9k: offset, then 8 strides.
 
@@ -56,11 +56,12 @@ fn mg_idiv(a: i32, b: i32) -> i32 {
 
 {{FN}}
 
+// Each thread handles elements i, i + stride, ... (stride = all threads of the grid): one
+// element per thread on GPUs; software adapters get a capped grid, since each workgroup
+// launch costs them more than a few more loop iterations.
+
 //#if STRIDED
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = group_index(wid, nwg) * 256u + lid;
-  if (i >= P(0u)) { return; }
+fn element(i: u32) {
   var o = array<i32, 4>(PI(10u), PI(19u), PI(28u), PI(37u));
   var rem = i;
   for (var d = P(1u); d > 0u; d--) {
@@ -71,22 +72,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   {{BODY}}
 }
-//#endif
-
-//#if CONTIG
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = group_index(wid, nwg) * 256u + lid;
-  if (i >= P(0u)) { return; }
+//#else
+fn element(i: u32) {
   {{BODY}}
 }
 //#endif
 
-//#if VEC4
-@compute @workgroup_size(64)
+@compute @workgroup_size({{WG}})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = group_index(wid, nwg) * 64u + lid;
-  if (i >= P(0u)) { return; }
-  {{BODY}}
+  let stride = nwg.x * nwg.y * {{WG}}u;
+  for (var i = group_index(wid, nwg) * {{WG}}u + lid; i < P(0u); i += stride) { element(i); }
 }
-//#endif

@@ -121,6 +121,11 @@ export class Ctx {
     return { pipeline: this.pipelines.get(code, reads, writes, label), layout: this.pipelines.layout(reads, writes) };
   }
 
+  /** Workgroups for a grid-stride kernel: all of them on GPUs, a few per core on software adapters. */
+  cappedGroups(groups: number): number {
+    return this.cpuLike ? Math.min(groups, 256) : groups;
+  }
+
   /** Workgroup counts for `groups` workgroups, folded into y when x would exceed the limit. */
   grid(groups: number, z = 1): [number, number, number] {
     if (groups <= this.maxGroups) return [Math.max(groups, 1), 1, z];

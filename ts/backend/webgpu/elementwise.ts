@@ -92,7 +92,8 @@ export function elementwise(ctx: Ctx, fnSrc: string, inputs: Operand[], out: Gpu
     const lanes = [0, 1, 2, 3].map((j) => `f(${types.map((_, k) => `v${k}[${j}]`).join(', ')})`).join(', ');
     body = `${loads} out0[P(${10 + nin * 9}u) + i] = vec4<${to}>(${lanes});`;
   }
-  const k = ctx.kernel('elementwise', { [mode]: true }, { BINDINGS: bindings, FN: fnSrc, NOPS: nin + 1, BODY: body }, nin, 1, f16);
+  const per = vec4 ? 64 : 256;
+  const k = ctx.kernel('elementwise', { [mode]: true }, { BINDINGS: bindings, FN: fnSrc, NOPS: nin + 1, BODY: body, WG: per }, nin, 1, f16);
   const p = new Int32Array(64);
   p[0] = vec4 ? n / 4 : n;
   p[1] = rank;
@@ -101,8 +102,7 @@ export function elementwise(ctx: Ctx, fnSrc: string, inputs: Operand[], out: Gpu
     p[10 + kk * 9] = vec4 ? o / 4 : o;
     c.strides[kk]!.forEach((s, i) => (p[11 + kk * 9 + i] = s));
   });
-  const per = vec4 ? 64 : 256;
-  ctx.launch(k, [...inputs.map((i) => i.storage.buf), out.buf], p, ctx.grid(Math.ceil(p[0] / per)));
+  ctx.launch(k, [...inputs.map((i) => i.storage.buf), out.buf], p, ctx.grid(ctx.cappedGroups(Math.ceil(p[0] / per))));
 }
 
 function operand(ctx: Ctx, v: View): Operand {
