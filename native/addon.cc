@@ -62,6 +62,16 @@ View to_view(const Napi::Value& arr, const Napi::Value& meta, const char* what) 
     v.strides[d] = to_int(m[2 + rank + d], what);
     if (v.shape[d] < 0) throw KernelError(std::string(what) + ": negative dimension");
   }
+  // Bound everything so no offset arithmetic below can overflow int64.
+  const double LIM = 1125899906842624.0;  // 2^50
+  double count = 1;
+  if (std::fabs((double)v.offset) > LIM) throw KernelError(std::string(what) + ": offset out of range");
+  for (int d = 0; d < v.rank; d++) {
+    count *= (double)v.shape[d];
+    if (v.shape[d] > 0 && (double)(v.shape[d] - 1) * std::fabs((double)v.strides[d]) > LIM)
+      throw KernelError(std::string(what) + ": stride too large");
+  }
+  if (count > LIM) throw KernelError(std::string(what) + ": too many elements");
   return v;
 }
 
@@ -132,6 +142,8 @@ MatArg to_mat(const Napi::Value& arr, const Napi::Value& meta, const char* what)
 
 KERNEL(Matmul, 6, {
   const double* d = to_meta(info[4], 4, "dims");
+  for (int i = 0; i < 4; i++)
+    if (!(d[i] >= 0 && d[i] <= 2147483647.0)) throw KernelError("matmul: dims must be in [0, 2^31)");
   matmul(to_mat(info[0], info[1], "a"), to_mat(info[2], info[3], "b"), to_int(d[0], "batch"), to_int(d[1], "m"),
          to_int(d[2], "n"), to_int(d[3], "k"), to_buf(info[5], "out"));
 })
@@ -139,7 +151,10 @@ KERNEL(Matmul, 6, {
 ConvGeom to_conv(const Napi::Value& v) {
   const double* m = to_meta(v, 16, "geometry");
   int64_t q[16];
-  for (int i = 0; i < 16; i++) q[i] = to_int(m[i], "geometry");
+  for (int i = 0; i < 16; i++) {
+    q[i] = to_int(m[i], "geometry");
+    if (q[i] < -2147483647 || q[i] > 2147483647) throw KernelError("conv geometry value out of range");
+  }
   return ConvGeom{q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10], q[11], q[12], q[13], q[14], q[15]};
 }
 
@@ -151,7 +166,10 @@ KERNEL(Conv2dBackwardFilter, 4,
 KERNEL(MaxPool2d, 4, {
   const double* m = to_meta(info[1], 11, "geometry");
   int64_t q[11];
-  for (int i = 0; i < 11; i++) q[i] = to_int(m[i], "geometry");
+  for (int i = 0; i < 11; i++) {
+    q[i] = to_int(m[i], "geometry");
+    if (q[i] < -2147483647 || q[i] > 2147483647) throw KernelError("pool geometry value out of range");
+  }
   PoolGeom g{q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10]};
   max_pool2d(to_buf(info[0], "x"), g, to_buf(info[2], "values"), to_buf(info[3], "indices"));
 })

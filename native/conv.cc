@@ -26,8 +26,8 @@ void check_geom(const char* op, const ConvGeom& g) {
   if (oh != g.oh || ow != g.ow) throw KernelError(std::string(op) + ": output size does not match the geometry");
 }
 
-void check_len(const char* op, const char* what, const Buf& b, int64_t n) {
-  if (b.len != n) throw KernelError(std::string(op) + ": " + what + " has " + std::to_string(b.len) + " elements, expected " + std::to_string(n));
+void check_len(const char* op, const char* what, const Buf& b, double n) {
+  if ((double)b.len != n) throw KernelError(std::string(op) + ": " + what + " has " + std::to_string(b.len) + " elements, expected " + std::to_string((long long)n));
 }
 
 bool is_pointwise(const ConvGeom& g) {
@@ -177,9 +177,9 @@ void float_dispatch(const char* op, DType d, F&& fn) {
 void conv2d(const Buf& x, const Buf& w, const ConvGeom& g, const Buf& y) {
   check_geom("conv2d", g);
   if (x.dtype != w.dtype || y.dtype != x.dtype) throw KernelError("conv2d: dtypes differ");
-  check_len("conv2d", "x", x, g.n * g.cIn * g.h * g.w);
-  check_len("conv2d", "w", w, g.cOut * (g.cIn / g.groups) * g.kh * g.kw);
-  check_len("conv2d", "y", y, g.n * g.cOut * g.oh * g.ow);
+  check_len("conv2d", "x", x, (double)g.n * g.cIn * g.h * g.w);
+  check_len("conv2d", "w", w, (double)g.cOut * (g.cIn / g.groups) * g.kh * g.kw);
+  check_len("conv2d", "y", y, (double)g.n * g.cOut * g.oh * g.ow);
   float_dispatch("conv2d", x.dtype, [&](auto tag) {
     using T = decltype(tag);
     conv_fwd<T>((const T*)x.data, (const T*)w.data, g, (T*)y.data);
@@ -189,9 +189,9 @@ void conv2d(const Buf& x, const Buf& w, const ConvGeom& g, const Buf& y) {
 void conv2d_backward_input(const Buf& dy, const Buf& w, const ConvGeom& g, const Buf& dx) {
   check_geom("conv2dBackwardInput", g);
   if (dy.dtype != w.dtype || dx.dtype != dy.dtype) throw KernelError("conv2dBackwardInput: dtypes differ");
-  check_len("conv2dBackwardInput", "dy", dy, g.n * g.cOut * g.oh * g.ow);
-  check_len("conv2dBackwardInput", "w", w, g.cOut * (g.cIn / g.groups) * g.kh * g.kw);
-  check_len("conv2dBackwardInput", "dx", dx, g.n * g.cIn * g.h * g.w);
+  check_len("conv2dBackwardInput", "dy", dy, (double)g.n * g.cOut * g.oh * g.ow);
+  check_len("conv2dBackwardInput", "w", w, (double)g.cOut * (g.cIn / g.groups) * g.kh * g.kw);
+  check_len("conv2dBackwardInput", "dx", dx, (double)g.n * g.cIn * g.h * g.w);
   float_dispatch("conv2dBackwardInput", dy.dtype, [&](auto tag) {
     using T = decltype(tag);
     conv_bwd_input<T>((const T*)dy.data, (const T*)w.data, g, (T*)dx.data);
@@ -201,9 +201,9 @@ void conv2d_backward_input(const Buf& dy, const Buf& w, const ConvGeom& g, const
 void conv2d_backward_filter(const Buf& x, const Buf& dy, const ConvGeom& g, const Buf& dw) {
   check_geom("conv2dBackwardFilter", g);
   if (x.dtype != dy.dtype || dw.dtype != x.dtype) throw KernelError("conv2dBackwardFilter: dtypes differ");
-  check_len("conv2dBackwardFilter", "x", x, g.n * g.cIn * g.h * g.w);
-  check_len("conv2dBackwardFilter", "dy", dy, g.n * g.cOut * g.oh * g.ow);
-  check_len("conv2dBackwardFilter", "dw", dw, g.cOut * (g.cIn / g.groups) * g.kh * g.kw);
+  check_len("conv2dBackwardFilter", "x", x, (double)g.n * g.cIn * g.h * g.w);
+  check_len("conv2dBackwardFilter", "dy", dy, (double)g.n * g.cOut * g.oh * g.ow);
+  check_len("conv2dBackwardFilter", "dw", dw, (double)g.cOut * (g.cIn / g.groups) * g.kh * g.kw);
   float_dispatch("conv2dBackwardFilter", x.dtype, [&](auto tag) {
     using T = decltype(tag);
     conv_bwd_filter<T>((const T*)x.data, (const T*)dy.data, g, (T*)dw.data);

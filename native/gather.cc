@@ -48,15 +48,15 @@ void scatter_add(const View& updates, const View& idx, int axis, const std::vect
   if ((int)outShape.size() != updates.rank) throw KernelError("scatterAdd: output rank differs from the updates'");
   if (axis < 0 || axis >= updates.rank) throw KernelError("scatterAdd: axis out of range");
   if (idx.rank != updates.rank || idx.buf.dtype != I32) throw KernelError("scatterAdd: indices must be int32 of the updates' shape");
-  int64_t total = 1;
+  double total = 1;
   for (int d = 0; d < updates.rank; d++) {
     if (idx.shape[d] != updates.shape[d]) throw KernelError("scatterAdd: index shape differs from the updates'");
     if (d != axis && outShape[d] != updates.shape[d]) throw KernelError("scatterAdd: output shape differs from the updates' off the axis");
     if (outShape[d] < 0) throw KernelError("scatterAdd: negative dimension");
-    total *= outShape[d];
+    total *= (double)outShape[d];
   }
-  if (out.len != total || out.dtype != updates.buf.dtype) throw KernelError("scatterAdd: bad output buffer");
-  std::vector<double> acc(total, 0.0);  // double accumulation, as the js reference
+  if ((double)out.len != total || out.dtype != updates.buf.dtype) throw KernelError("scatterAdd: bad output buffer");
+  std::vector<double> acc((size_t)total, 0.0);  // double accumulation, as the js reference
   int64_t ostr[MAX_RANK];
   for (int d = updates.rank - 1, s = 1; d >= 0; d--) { ostr[d] = d == axis ? 0 : s; s *= outShape[d]; }
   int64_t astr = 1;
@@ -73,7 +73,7 @@ void scatter_add(const View& updates, const View& idx, int axis, const std::vect
       acc[o[2] + j * is[2] + k * astr] += load_as_double(updates.buf, o[0] + j * is[0]);
     }
   });
-  for (int64_t i = 0; i < total; i++) store_from_double(out, i, acc[i]);
+  for (int64_t i = 0; i < (int64_t)total; i++) store_from_double(out, i, acc[i]);
 }
 
 }  // namespace mg

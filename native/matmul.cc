@@ -22,7 +22,7 @@ void matmul(const MatArg& a, const MatArg& b, int64_t batch, int64_t m, int64_t 
   if (batch < 0 || m < 0 || n < 0 || k < 0) throw KernelError("matmul: negative dimension");
   check_mat("a", a, batch, m, k);
   check_mat("b", b, batch, k, n);
-  if (out.len < batch * m * n) throw KernelError("matmul: output buffer too small");
+  if ((double)out.len < (double)batch * m * n) throw KernelError("matmul: output buffer too small");
   if (batch * m * n == 0) return;
   DType d = out.dtype;
   if (a.buf.dtype == d && b.buf.dtype == d && d != I32) {

@@ -12,7 +12,8 @@ void max_pool2d(const Buf& x, const PoolGeom& g, const Buf& values, const Buf& i
   for (int64_t q : v)
     if (q <= 0) throw KernelError("maxPool2d: geometry values must be positive");
   if (g.ph < 0 || g.pw < 0) throw KernelError("maxPool2d: negative padding");
-  if (x.len != g.planes * g.h * g.w) throw KernelError("maxPool2d: input size does not match the geometry");
+  if ((double)x.len != (double)g.planes * g.h * g.w) throw KernelError("maxPool2d: input size does not match the geometry");
+  if ((double)g.planes * g.oh * g.ow != (double)values.len) throw KernelError("maxPool2d: output size does not match the geometry");
   int64_t n = g.planes * g.oh * g.ow;
   if (values.len != n || indices.len != n || indices.dtype != I32 || values.dtype != x.dtype)
     throw KernelError("maxPool2d: bad output buffers");

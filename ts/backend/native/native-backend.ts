@@ -62,6 +62,11 @@ export class NativeBackend extends JsBackend {
     this.guard('setThreads', () => this.addon.setThreads(n));
   }
 
+  /** Cap the SIMD level ('scalar' | 'avx2' | 'avx512'; never above what the CPU has), for tests and benchmarks. */
+  setSimd(isa: 'scalar' | 'avx2' | 'avx512'): void {
+    this.guard('setSimd', () => this.addon.setIsa(isa));
+  }
+
   dispose(): void {
     this.addon.shutdown();
   }
