@@ -5,6 +5,7 @@
 
 #include "common.h"
 #include "elementwise.h"
+#include "gemm.h"
 #include "linalg.h"
 #include "reduce.h"
 #include "simd.h"
@@ -202,6 +203,7 @@ KERNEL(SetIsa, 1, {
   std::string s = info[0].ToString().Utf8Value();
   set_isa_cap(s == "scalar" ? Isa::Scalar : s == "avx2" ? Isa::Avx2 : Isa::Avx512);
 })
+KERNEL(GemmTune, 3, gemm_tune(arg_int(info, 0, "kc"), arg_int(info, 1, "mc"), arg_int(info, 2, "nc")))
 KERNEL(Shutdown, 0, ThreadPool::get().shutdown())
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -227,6 +229,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT("setThreads", SetThreads);
   EXPORT("setIsa", SetIsa);
   EXPORT("shutdown", Shutdown);
+  EXPORT("gemmTune", GemmTune);
 #undef EXPORT
   // Join the worker threads when the environment goes away, so the process exits cleanly.
   env.AddCleanupHook([]() { ThreadPool::get().shutdown(); });

@@ -28,7 +28,9 @@ const args = [gyp, 'rebuild', `--jobs=${jobs}`];
 // Use the headers installed with this node (no download) unless npm already names a nodedir.
 const prefix = join(dirname(process.execPath), '..');
 if (!process.env.npm_config_nodedir && existsSync(join(prefix, 'include/node/node_api.h'))) args.push(`--nodedir=${prefix}`);
-const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+// Build from native/ (native/binding.gyp includes ../binding.gyp) so the output lands in
+// native/build/, not in the root build/ that the TypeScript test build owns.
+const r = spawnSync(process.execPath, args, { cwd: join(root, 'native'), stdio: 'inherit' });
 if (r.status === 0) {
   console.log('metagrad: native backend built (native/build/Release/metagrad_native.node)');
 } else {

@@ -165,7 +165,13 @@ Kernel<double> pick(double) {
   return {ukr_f64_scalar, 4, 4};
 }
 
-constexpr int64_t KC = 256;
+static int64_t env_or(const char* name, int64_t d) {
+  const char* e = std::getenv(name);
+  return e ? std::atoll(e) : d;
+}
+static int64_t KC = env_or("MG_KC", 256);
+static int64_t MCX = env_or("MG_MC", 144);
+static int64_t NCX = env_or("MG_NC", 4096);
 
 template <typename T>
 static void pack_a(const T* A, int64_t rsA, int64_t csA, int64_t mc, int64_t kc, int mr, T* out) {
@@ -238,8 +244,8 @@ void gemm_impl(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsA, int64_t
   const Kernel<T> k = pick(T{});
   ThreadPool& pool = ThreadPool::get();
   const int threads = parallel ? pool.threads() : 1;
-  const int64_t MC = k.mr * std::max<int64_t>(1, 144 / k.mr);
-  const int64_t NC = k.nr * std::max<int64_t>(1, 4096 / k.nr);
+  const int64_t MC = k.mr * std::max<int64_t>(1, MCX / k.mr);
+  const int64_t NC = k.nr * std::max<int64_t>(1, NCX / k.nr);
   Scratch& sb = tlsB;
   for (int64_t jc = 0; jc < N; jc += NC) {
     int64_t nc = std::min(NC, N - jc);
@@ -282,6 +288,12 @@ void gemm_impl(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsA, int64_t
 }
 
 }  // namespace
+
+void gemm_tune(int64_t kc, int64_t mc, int64_t nc) {
+  if (kc > 0) KC = kc;
+  if (mc > 0) MCX = mc;
+  if (nc > 0) NCX = nc;
+}
 
 template <>
 void gemm<float>(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsA, int64_t csA, const float* B,
