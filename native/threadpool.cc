@@ -24,8 +24,10 @@ void ThreadPool::start(int n) {
 }
 
 void ThreadPool::set_threads(int n) {
+  n = std::clamp(n, 1, 64);
+  if (n == nthreads_) return;  // keep running workers
   shutdown();
-  nthreads_ = std::clamp(n, 1, 64);
+  nthreads_ = n;
 }
 
 void ThreadPool::shutdown() {

@@ -5,9 +5,9 @@
 // metadata and turns every addon failure into a BackendError.
 
 import { BackendError, MetagradError } from '../../errors.js';
-import type { DType, TypedArray } from '../../tensor/dtype.js';
+import { type DType, type TypedArray, hostArray } from '../../tensor/dtype.js';
 import type {
-  ArgReduceOp, BinaryOp, Conv2dGeometry, MatView, MatmulDims, Pool2dGeometry, RandomKind, ReduceOp, Storage, UnaryOp, View,
+  ArgReduceOp, BinaryOp, Conv2dGeometry, MatView, MatmulDims, MemoryInfo, Pool2dGeometry, RandomKind, ReduceOp, Storage, UnaryOp, View,
 } from '../kernels.js';
 import { HostStorage, JsBackend } from '../js/js-backend.js';
 import type { NativeAddon } from './addon.js';
@@ -46,11 +46,81 @@ function numel(shape: readonly number[]): number {
   return n;
 }
 
+/** Freed storages kept for reuse, by dtype and exact length (training loops repeat shapes). */
+class StoragePool {
+  private readonly free = new Map<string, TypedArray[]>();
+  /** arrays now in the pool: a second free of the same storage must not pool it twice */
+  private readonly pooled = new WeakSet<TypedArray>();
+  bytes = 0;
+  constructor(private readonly capBytes: number) {}
+  take(dtype: DType, size: number): TypedArray | undefined {
+    const list = this.free.get(`${dtype}:${size}`);
+    const a = list?.pop();
+    if (a) {
+      this.pooled.delete(a);
+      this.bytes -= a.byteLength;
+    }
+    return a;
+  }
+  /** false when the array was already pooled (a double free) */
+  give(dtype: DType, a: TypedArray): boolean {
+    if (this.pooled.has(a)) return false;
+    if (a.byteLength === 0 || this.bytes + a.byteLength > this.capBytes) return true;
+    const key = `${dtype}:${a.length}`;
+    let list = this.free.get(key);
+    if (!list) this.free.set(key, (list = []));
+    list.push(a);
+    this.pooled.add(a);
+    this.bytes += a.byteLength;
+    return true;
+  }
+  clear(): void {
+    this.free.clear();
+    this.bytes = 0;
+  }
+}
+
 export class NativeBackend extends JsBackend {
   override readonly name: string = 'native';
+  // Buffers are pooled so a training loop reuses its memory instead of making V8 allocate
+  // (and garbage-collect) a fresh ArrayBuffer for every intermediate.
+  private readonly pool = new StoragePool(Number(process.env['METAGRAD_NATIVE_POOL_MB'] ?? 512) * 2 ** 20);
+  private liveCount = 0;
+  private liveByteCount = 0;
+  /** storages allocated by the kernel call in progress (freed again if it fails) */
+  private inFlight: HostStorage[] | undefined;
 
   constructor(private readonly addon: NativeAddon) {
     super();
+  }
+
+  protected override make(dtype: DType, data: TypedArray): HostStorage {
+    if (!this.supportsDType(dtype)) throw new BackendError(`${this.name}: dtype ${dtype} is not supported`);
+    this.liveCount++;
+    this.liveByteCount += data.byteLength;
+    return new HostStorage(this.name, dtype, data);
+  }
+  /** Every kernel overwrites its whole output, so a pooled buffer needs no clearing here. */
+  protected override alloc(size: number, dtype: DType): HostStorage {
+    if (!Number.isSafeInteger(size) || size < 0) throw new BackendError(`${this.name}: invalid storage size ${size}`);
+    const reused = this.pool.take(dtype, size);
+    const s = this.make(dtype, reused ?? hostArray(dtype, size));
+    this.inFlight?.push(s);
+    return s;
+  }
+  override zeros(size: number, dtype: DType): Storage {
+    const s = this.alloc(size, dtype);
+    s.data.fill(0);
+    return s;
+  }
+  override free(s: Storage): void {
+    const data = this.arr(s);
+    if (!this.pool.give(s.dtype, data)) return; // double free: already counted
+    this.liveCount--;
+    this.liveByteCount -= data.byteLength;
+  }
+  override memory(): MemoryInfo {
+    return { liveStorages: this.liveCount, liveBytes: this.liveByteCount, pooledBytes: this.pool.bytes };
   }
 
   /** SIMD level and thread count the addon chose for this machine. */
@@ -68,6 +138,7 @@ export class NativeBackend extends JsBackend {
   }
 
   dispose(): void {
+    this.pool.clear();
     this.addon.shutdown();
   }
 
@@ -80,12 +151,18 @@ export class NativeBackend extends JsBackend {
 
   /** Run an addon call; any failure that is not already a MetagradError becomes a BackendError. */
   private guard<T>(op: string, fn: () => T): T {
+    const outer = this.inFlight;
+    this.inFlight = [];
     try {
       return fn();
     } catch (err) {
+      // outputs allocated by a failed kernel go back to the pool, not into the live count
+      for (const s of this.inFlight) this.free(s);
       if (err instanceof MetagradError) throw err;
       const msg = err instanceof Error ? err.message : String(err);
       throw new BackendError(`native ${op}: ${msg}`);
+    } finally {
+      this.inFlight = outer;
     }
   }
 
