@@ -29,7 +29,16 @@ inline T unary_fn(int op, T x) {
     case U_SQRT: return std::sqrt(x);
     case U_ABS: return std::fabs(x);
     case U_SIGN: return x > 0 ? T(1) : x < 0 ? T(-1) : T(0);
-    case U_TANH: return std::tanh(x);
+    case U_TANH: {
+      if constexpr (std::is_same_v<T, float>) {
+        // glibc's tanhf is slow; tanh|x| = -e / (2 + e) with e = expm1(-2|x|) is accurate
+        // (no cancellation near 0) and saturates cleanly to 1
+        float e = std::expm1(-2.0f * std::fabs(x));
+        return std::copysign(-e / (2.0f + e), x);
+      } else {
+        return std::tanh(x);
+      }
+    }
     case U_SIGMOID: {
       if (x >= 0) return T(1) / (T(1) + std::exp(-x));
       T e = std::exp(x);

@@ -219,11 +219,21 @@ void softmax(const View& x, int64_t rows, int64_t cols, bool log, const Buf& out
           bool nan = false;
           for (int64_t j = 0; j < cols; j++) { double v = a[j]; if (std::isnan(v)) nan = true; else if (v > m) m = v; }
           if (nan) m = std::numeric_limits<double>::quiet_NaN();  // Math.max propagates NaN
+          // exp once in T (float exp for float32), sums in double
+          const T mt = (T)m;
           double s = 0;
-          for (int64_t j = 0; j < cols; j++) s += std::exp((double)a[j] - m);
-          double ls = std::log(s);
-          for (int64_t j = 0; j < cols; j++)
-            o[j] = (T)(log ? (double)a[j] - m - ls : std::exp((double)a[j] - m) / s);
+          for (int64_t j = 0; j < cols; j++) {
+            T e = std::exp(a[j] - mt);
+            if (!log) o[j] = e;
+            s += (double)e;
+          }
+          if (log) {
+            double ls = std::log(s);
+            for (int64_t j = 0; j < cols; j++) o[j] = (T)((double)a[j] - m - ls);
+          } else {
+            const T inv = (T)(1.0 / s);
+            for (int64_t j = 0; j < cols; j++) o[j] *= inv;
+          }
         }
       });
     }
