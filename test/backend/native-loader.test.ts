@@ -43,7 +43,7 @@ test('native loader: a missing addon falls back to js, warns once, and records w
   t.end();
 });
 
-test('native loader: an addon that fails to load (corrupt file) falls back to js with the loader's reason', (t) => {
+test('native loader: an addon that fails to load (corrupt file) falls back to js with the loader reason', (t) => {
   const bad = join(dir, 'corrupt.node');
   writeFileSync(bad, 'not a shared object');
   const r = runChild(`console.log(mg.currentBackend().name); console.log(mg.backendFailure('native'));`, { METAGRAD_NATIVE_ADDON: bad, METAGRAD_BACKEND: undefined, METAGRAD_QUIET: undefined });
