@@ -5,6 +5,10 @@
 
 namespace mg {
 
+// Set while this thread runs a pool task: a parallel_for from inside one runs serially
+// (and never try-locks run_mu_ that this same thread may already hold).
+static thread_local bool tl_in_task = false;
+
 ThreadPool& ThreadPool::get() {
   // Leaked on purpose: its threads are joined by shutdown() (env cleanup hook), never by
   // a static destructor running after Node has torn down.
@@ -31,6 +35,7 @@ void ThreadPool::set_threads(int n) {
 }
 
 void ThreadPool::shutdown() {
+  std::lock_guard<std::mutex> running(run_mu_);  // never while a parallel_for runs
   {
     std::lock_guard<std::mutex> lk(mu_);
     stop_ = true;
@@ -46,8 +51,11 @@ void ThreadPool::drain() {
     int64_t t = next_.fetch_add(1);
     if (t >= tasks_) break;
     try {
+      tl_in_task = true;
       (*job_)(t);
+      tl_in_task = false;
     } catch (...) {
+      tl_in_task = false;
       std::lock_guard<std::mutex> lk(mu_);
       if (!error_) error_ = std::current_exception();
     }
@@ -73,12 +81,12 @@ void ThreadPool::worker() {
 
 void ThreadPool::parallel_for(int64_t tasks, const std::function<void(int64_t)>& fn) {
   if (tasks <= 0) return;
-  if (tasks == 1 || nthreads_ == 1 || busy_) {
+  std::unique_lock<std::mutex> running(run_mu_, std::defer_lock);
+  if (tasks == 1 || nthreads_ == 1 || tl_in_task || !running.try_lock()) {
     for (int64_t t = 0; t < tasks; t++) fn(t);
     return;
   }
   if (workers_.empty()) start(nthreads_);  // lazily (re)started after shutdown
-  busy_ = true;
   {
     std::lock_guard<std::mutex> lk(mu_);
     job_ = &fn;
@@ -95,7 +103,6 @@ void ThreadPool::parallel_for(int64_t tasks, const std::function<void(int64_t)>&
     done_cv_.wait(lk, [&] { return remaining_.load() == 0; });
     job_ = nullptr;
   }
-  busy_ = false;
   if (error_) {
     auto e = error_;
     error_ = nullptr;

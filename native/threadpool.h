@@ -38,7 +38,9 @@ class ThreadPool {
   std::atomic<int64_t> remaining_{0};
   uint64_t generation_ = 0;
   bool stop_ = false;
-  bool busy_ = false;  // a nested parallel_for runs serially
+  // Held while a parallel_for runs: a nested call (from a task) or a concurrent one (from
+  // another Node worker thread) cannot take it and runs serially instead.
+  std::mutex run_mu_;
   std::exception_ptr error_;
 };
 
