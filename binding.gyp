@@ -13,7 +13,8 @@
         "native/gather.cc",
         "native/philox.cc",
         "native/threadpool.cc",
-        "native/simd.cc"
+        "native/simd.cc",
+        "native/vmath.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_CPP_EXCEPTIONS_ALL"],

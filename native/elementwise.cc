@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "threadpool.h"
+#include "vmath.h"
 
 namespace mg {
 
@@ -96,6 +97,21 @@ void unary_typed(const StridedIter<2>& it, const int64_t* base, int64_t n, const
   for_each_strided(it, base, n, [&](const int64_t* off, int64_t len, const int64_t* is, int64_t) {
     const T* x = X + off[0];
     T* o = O + off[1];
+    if constexpr (std::is_same_v<T, float> && OP == U_EXP) {
+      if (is[0] == 1) return exp_f32(x, o, len);  // vectorized exp
+    }
+    if constexpr (std::is_same_v<T, float> && OP == U_SIGMOID) {
+      if (is[0] == 1) {
+        // e = exp(-|x|) vectorized; sigmoid = 1/(1+e) for x >= 0, e/(1+e) otherwise (NaN stays NaN)
+        for (int64_t j = 0; j < len; j++) o[j] = -std::fabs(x[j]);
+        exp_f32(o, o, len);
+        for (int64_t j = 0; j < len; j++) {
+          float e = o[j], s = 1.0f / (1.0f + e);
+          o[j] = x[j] >= 0 ? s : e * s;
+        }
+        return;
+      }
+    }
     if (is[0] == 1)
       for (int64_t j = 0; j < len; j++) o[j] = unary_fn<T>(OP, x[j]);
     else

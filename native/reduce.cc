@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "threadpool.h"
+#include "vmath.h"
 
 namespace mg {
 
@@ -219,13 +220,26 @@ void softmax(const View& x, int64_t rows, int64_t cols, bool log, const Buf& out
           bool nan = false;
           for (int64_t j = 0; j < cols; j++) { double v = a[j]; if (std::isnan(v)) nan = true; else if (v > m) m = v; }
           if (nan) m = std::numeric_limits<double>::quiet_NaN();  // Math.max propagates NaN
-          // exp once in T (float exp for float32), sums in double
+          // exp once in T (vectorized for float32), sums in double
           const T mt = (T)m;
           double s = 0;
-          for (int64_t j = 0; j < cols; j++) {
-            T e = std::exp(a[j] - mt);
-            if (!log) o[j] = e;
-            s += (double)e;
+          if constexpr (std::is_same_v<T, float>) {
+            // softmax: exponentials land in the output; log-softmax: in a scratch row
+            thread_local std::vector<float> scratch;
+            float* e = o;
+            if (log) {
+              if ((int64_t)scratch.size() < cols) scratch.resize(cols);
+              e = scratch.data();
+            }
+            for (int64_t j = 0; j < cols; j++) e[j] = a[j] - mt;
+            exp_f32(e, e, cols);
+            for (int64_t j = 0; j < cols; j++) s += (double)e[j];
+          } else {
+            for (int64_t j = 0; j < cols; j++) {
+              T e = std::exp(a[j] - mt);
+              if (!log) o[j] = e;
+              s += (double)e;
+            }
           }
           if (log) {
             double ls = std::log(s);

@@ -50,6 +50,34 @@ if (!native) {
     t.end();
   });
 
+  test('native kernels: vectorized float exp/sigmoid/softmax at special values, on every SIMD path', (t) => {
+    const specials = [NaN, Infinity, -Infinity, 0, -0, 1e-10, -1e-10, 0.5, -0.5, 1, 10, 80, 88.5, 88.72, 88.8, 89, 100, -80, -87.3, -88, -95, -103, -104, -150, -1e30, 1e30];
+    const r = new Rand(9);
+    // long enough for the vector body and a scalar tail; values across the whole range
+    const vals = Float32Array.from([...specials, ...Array.from({ length: 1000 }, () => (r.next() - 0.5) * 220)]);
+    const info = nb.info();
+    const paths = (['scalar', 'avx2', 'avx512'] as const).slice(0, ['scalar', 'avx2', 'avx512'].indexOf(info.isa) + 1);
+    const v = (s: Storage) => ({ storage: s, shape: [vals.length], strides: [1], offset: 0 });
+    const sj = js.upload(vals, 'float32');
+    try {
+      for (const isa of paths) {
+        nb.setSimd(isa);
+        const sn = nb.upload(vals, 'float32');
+        for (const op of ['exp', 'sigmoid', 'tanh'] as const) {
+          t.equal(close(read(nb, nb.unary(op, v(sn), 'float32')), read(js, js.unary(op, v(sj), 'float32')), 'float32', 4e-7, 1e-30), null, `${isa} ${op} at special values`);
+        }
+        for (const log of [false, true]) {
+          const sm = { storage: sn, shape: [38, 27], strides: [27, 1], offset: 0 };
+          const smj = { storage: sj, shape: [38, 27], strides: [27, 1], offset: 0 };
+          t.equal(close(read(nb, nb.softmax(sm, 38, 27, log)), read(js, js.softmax(smj, 38, 27, log)), 'float32', 2e-6, 1e-30), null, `${isa} ${log ? 'logSoftmax' : 'softmax'} with infinities and NaN`);
+        }
+      }
+    } finally {
+      nb.setSimd(info.isa as 'avx512');
+    }
+    t.end();
+  });
+
   test('native kernels: binary, every op and dtype, broadcast and strided views', (t) => {
     const r = new Rand(2);
     let ok = 0;

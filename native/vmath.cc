@@ -1,0 +1,121 @@
+// exp for float arrays: Cephes-style range reduction x = n·ln2 + r, a degree-6 polynomial
+// for e^r, and 2^n applied in two halves (so subnormal results and overflow to inf come
+// out right). AVX-512 and AVX2 versions in intrinsics, a scalar one for other CPUs, picked
+// at run time (see simd.h).
+#include "vmath.h"
+
+#include <cstring>
+
+#include "simd.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+namespace mg {
+
+namespace {
+
+inline __attribute__((always_inline)) float pow2i(int32_t e) {
+  int32_t bits = (e + 127) << 23;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+inline __attribute__((always_inline)) float exp_one(float x) {
+  const float LOG2E = 1.44269504088896341f, C1 = 0.693359375f, C2 = -2.12194440e-4f;
+  // clamp keeps n in [-150, 128]; NaN is restored at the end
+  float xc = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);
+  float t = xc * LOG2E;
+  int32_t n = (int32_t)(t + (t >= 0 ? 0.5f : -0.5f));
+  float fn = (float)n;
+  float r = xc - fn * C1 - fn * C2;
+  float z = r * r;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * z + r + 1.0f;
+  int32_t h = n >> 1;
+  float y = p * pow2i(h) * pow2i(n - h);
+  return x != x ? x : y;
+}
+
+void exp_scalar(const float* x, float* o, int64_t n) {
+  for (int64_t i = 0; i < n; i++) o[i] = exp_one(x[i]);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+// The same algorithm in intrinsics (the compiler will not if-convert the scalar form).
+__attribute__((target("avx2,fma"))) void exp_avx2(const float* x, float* o, int64_t n) {
+  const __m256 lo = _mm256_set1_ps(-104.0f), hi = _mm256_set1_ps(89.0f), log2e = _mm256_set1_ps(1.44269504088896341f);
+  const __m256 c1 = _mm256_set1_ps(0.693359375f), c2 = _mm256_set1_ps(-2.12194440e-4f), one = _mm256_set1_ps(1.0f);
+  const __m256i bias = _mm256_set1_epi32(127);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 v = _mm256_loadu_ps(x + i);
+    __m256 xc = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
+    __m256 fn = _mm256_round_ps(_mm256_mul_ps(xc, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(fn, c2, _mm256_fnmadd_ps(fn, c1, xc));
+    __m256 z = _mm256_mul_ps(r, r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_add_ps(_mm256_fmadd_ps(p, z, r), one);
+    __m256i ni = _mm256_cvtps_epi32(fn), h = _mm256_srai_epi32(ni, 1);
+    __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(h, bias), 23));
+    __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_sub_epi32(ni, h), bias), 23));
+    __m256 y = _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+    _mm256_storeu_ps(o + i, _mm256_blendv_ps(y, v, _mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
+  }
+  for (; i < n; i++) o[i] = exp_one(x[i]);
+}
+
+__attribute__((target("avx512f,fma"))) void exp_avx512(const float* x, float* o, int64_t n) {
+  const __m512 lo = _mm512_set1_ps(-104.0f), hi = _mm512_set1_ps(89.0f), log2e = _mm512_set1_ps(1.44269504088896341f);
+  const __m512 c1 = _mm512_set1_ps(0.693359375f), c2 = _mm512_set1_ps(-2.12194440e-4f), one = _mm512_set1_ps(1.0f);
+  const __m512i bias = _mm512_set1_epi32(127);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m512 v = _mm512_loadu_ps(x + i);
+    __m512 xc = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+    __m512 fn = _mm512_roundscale_ps(_mm512_mul_ps(xc, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(fn, c2, _mm512_fnmadd_ps(fn, c1, xc));
+    __m512 z = _mm512_mul_ps(r, r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_add_ps(_mm512_fmadd_ps(p, z, r), one);
+    __m512i ni = _mm512_cvtps_epi32(fn), h = _mm512_srai_epi32(ni, 1);
+    __m512 s1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(h, bias), 23));
+    __m512 s2 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_sub_epi32(ni, h), bias), 23));
+    __m512 y = _mm512_mul_ps(_mm512_mul_ps(p, s1), s2);
+    _mm512_storeu_ps(o + i, _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), y, v));
+  }
+  for (; i < n; i++) o[i] = exp_one(x[i]);
+}
+#endif
+
+}  // namespace
+
+void exp_f32(const float* x, float* o, int64_t n) {
+#if defined(__x86_64__) || defined(__i386__)
+  switch (isa()) {
+    case Isa::Avx512: return exp_avx512(x, o, n);
+    case Isa::Avx2: return exp_avx2(x, o, n);
+    default: break;
+  }
+#endif
+  exp_scalar(x, o, n);
+}
+
+}  // namespace mg

@@ -1,0 +1,11 @@
+// Vectorized float math for the hot elementwise paths (exp, and what is built on it).
+#pragma once
+#include <cstdint>
+
+namespace mg {
+
+// o[i] = exp(x[i]) for contiguous arrays (o may equal x); within ~2 ulp of expf, NaN and
+// ±inf handled, subnormal results kept. Uses the widest SIMD the CPU has.
+void exp_f32(const float* x, float* o, int64_t n);
+
+}  // namespace mg
