@@ -15,30 +15,37 @@ using namespace mg;
 
 namespace {
 
+// One napi_get_typedarray_info call per argument (node-addon-api's accessors make one
+// call each): this binding overhead is most of the cost of a small kernel.
 Buf to_buf(const Napi::Value& v, const char* what) {
-  if (!v.IsTypedArray()) throw KernelError(std::string(what) + " must be a TypedArray");
-  Napi::TypedArray ta = v.As<Napi::TypedArray>();
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(v.Env(), v, &type, &length, &data, nullptr, nullptr) != napi_ok)
+    throw KernelError(std::string(what) + " must be a TypedArray");
   Buf b;
-  switch (ta.TypedArrayType()) {
+  switch (type) {
     case napi_float32_array: b.dtype = F32; break;
     case napi_float64_array: b.dtype = F64; break;
     case napi_int32_array: b.dtype = I32; break;
     default: throw KernelError(std::string(what) + ": unsupported TypedArray type");
   }
-  b.len = (int64_t)ta.ElementLength();
-  Napi::ArrayBuffer ab = ta.ArrayBuffer();
-  b.data = b.len ? (char*)ab.Data() + ta.ByteOffset() : nullptr;
+  b.len = (int64_t)length;
+  b.data = length ? data : nullptr;
   if (b.len && !b.data) throw KernelError(std::string(what) + ": detached buffer");
   return b;
 }
 
 const double* to_meta(const Napi::Value& v, size_t minLen, const char* what, size_t* len = nullptr) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(v.Env(), v, &type, &length, &data, nullptr, nullptr) != napi_ok || type != napi_float64_array)
     throw KernelError(std::string(what) + " must be a Float64Array");
-  Napi::Float64Array a = v.As<Napi::Float64Array>();
-  if (a.ElementLength() < minLen) throw KernelError(std::string(what) + " is too short");
-  if (len) *len = a.ElementLength();
-  return a.Data();
+  if (length < minLen) throw KernelError(std::string(what) + " is too short");
+  if (len) *len = length;
+  static const double empty = 0;
+  return length ? (const double*)data : &empty;
 }
 
 int64_t to_int(double d, const char* what) {

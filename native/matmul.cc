@@ -41,7 +41,8 @@ void matmul(const MatArg& a, const MatArg& b, int64_t batch, int64_t m, int64_t 
         if (batch >= threads && (double)m * n * k < 64.0 * 64 * 64 * 8) {
           ThreadPool::get().parallel_for(batch, [&](int64_t bi) { one(bi, false); });
         } else {
-          for (int64_t bi = 0; bi < batch; bi++) one(bi, (double)m * n * k >= 32.0 * 32 * 32);
+          // waking the workers costs microseconds: only worth it from ~2M multiply-adds
+          for (int64_t bi = 0; bi < batch; bi++) one(bi, (double)m * n * k >= 128.0 * 128 * 128);
         }
       }
     });

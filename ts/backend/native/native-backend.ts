@@ -23,10 +23,14 @@ const BINARY: Record<BinaryOp, number> = {
 const REDUCE: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2, prod: 3 };
 const RANDOM: Record<RandomKind, number> = { uniform: 0, normal: 1, bits: 2 };
 
-/** [rank, offset, ...shape, ...strides] for a view (shape may override the view's own). */
-function meta(v: Pick<View, 'shape' | 'strides' | 'offset'>, shape: readonly number[] = v.shape): Float64Array {
+// Metadata arrays are reused: the addon reads them synchronously during the call, so one
+// array per (argument slot, rank) is enough and saves an allocation per kernel argument.
+const metaCache: Float64Array[][] = [[], [], [], []];
+
+/** [rank, offset, ...shape, ...strides] for a view (shape may override the view's own), in slot 0..3. */
+function meta(v: Pick<View, 'shape' | 'strides' | 'offset'>, shape: readonly number[] = v.shape, slot = 0): Float64Array {
   const r = shape.length;
-  const m = new Float64Array(2 + 2 * r);
+  const m = (metaCache[slot]![r] ??= new Float64Array(2 + 2 * r));
   m[0] = r;
   m[1] = v.offset;
   for (let i = 0; i < r; i++) {
@@ -36,8 +40,13 @@ function meta(v: Pick<View, 'shape' | 'strides' | 'offset'>, shape: readonly num
   return m;
 }
 
-function matMeta(a: MatView): Float64Array {
-  return Float64Array.of(a.offset, a.batchStride, a.rowStride, a.colStride);
+const matA = new Float64Array(4), matB = new Float64Array(4), dims4 = new Float64Array(4);
+function matMeta(a: MatView, m: Float64Array): Float64Array {
+  m[0] = a.offset;
+  m[1] = a.batchStride;
+  m[2] = a.rowStride;
+  m[3] = a.colStride;
+  return m;
 }
 
 function numel(shape: readonly number[]): number {
@@ -181,7 +190,7 @@ export class NativeBackend extends JsBackend {
       const code = BINARY[op];
       if (code === undefined) throw new BackendError(`native binary: unknown op '${op}'`);
       const out = this.alloc(numel(shape), dtype);
-      this.addon.binary(code, this.arr(a.storage), meta(a, shape), this.arr(b.storage), meta(b, shape), out.data);
+      this.addon.binary(code, this.arr(a.storage), meta(a, shape, 0), this.arr(b.storage), meta(b, shape, 1), out.data);
       return out;
     });
   }
@@ -189,7 +198,7 @@ export class NativeBackend extends JsBackend {
   override where(cond: View, a: View, b: View, shape: readonly number[], dtype: DType): Storage {
     return this.guard('where', () => {
       const out = this.alloc(numel(shape), dtype);
-      this.addon.where(this.arr(cond.storage), meta(cond, shape), this.arr(a.storage), meta(a, shape), this.arr(b.storage), meta(b, shape), out.data);
+      this.addon.where(this.arr(cond.storage), meta(cond, shape, 0), this.arr(a.storage), meta(a, shape, 1), this.arr(b.storage), meta(b, shape, 2), out.data);
       return out;
     });
   }
@@ -203,7 +212,7 @@ export class NativeBackend extends JsBackend {
   }
 
   override copy(src: View, dst: View): void {
-    this.guard('copy', () => this.addon.copy(this.arr(src.storage), meta(src), this.arr(dst.storage), meta(dst)));
+    this.guard('copy', () => this.addon.copy(this.arr(src.storage), meta(src, src.shape, 0), this.arr(dst.storage), meta(dst, dst.shape, 1)));
   }
 
   override fill(size: number, value: number, dtype: DType): Storage {
@@ -245,7 +254,11 @@ export class NativeBackend extends JsBackend {
   override matmul(a: MatView, b: MatView, d: MatmulDims, dtype: DType): Storage {
     return this.guard('matmul', () => {
       const out = this.alloc(d.batch * d.m * d.n, dtype);
-      this.addon.matmul(this.arr(a.storage), matMeta(a), this.arr(b.storage), matMeta(b), Float64Array.of(d.batch, d.m, d.n, d.k), out.data);
+      dims4[0] = d.batch;
+      dims4[1] = d.m;
+      dims4[2] = d.n;
+      dims4[3] = d.k;
+      this.addon.matmul(this.arr(a.storage), matMeta(a, matA), this.arr(b.storage), matMeta(b, matB), dims4, out.data);
       return out;
     });
   }
@@ -290,7 +303,7 @@ export class NativeBackend extends JsBackend {
   override gather(x: View, idx: View, axis: number, shape: readonly number[]): Storage {
     return this.guard('gather', () => {
       const out = this.alloc(numel(shape), x.storage.dtype);
-      this.addon.gather(this.arr(x.storage), meta(x), this.arr(idx.storage), meta(idx, shape), axis, out.data);
+      this.addon.gather(this.arr(x.storage), meta(x, x.shape, 0), this.arr(idx.storage), meta(idx, shape, 1), axis, out.data);
       return out;
     });
   }
@@ -298,7 +311,7 @@ export class NativeBackend extends JsBackend {
   override scatterAdd(updates: View, idx: View, axis: number, outShape: readonly number[]): Storage {
     return this.guard('scatterAdd', () => {
       const out = this.alloc(numel(outShape), updates.storage.dtype);
-      this.addon.scatterAdd(this.arr(updates.storage), meta(updates), this.arr(idx.storage), meta(idx, updates.shape), axis, Float64Array.from(outShape), out.data);
+      this.addon.scatterAdd(this.arr(updates.storage), meta(updates, updates.shape, 0), this.arr(idx.storage), meta(idx, updates.shape, 1), axis, Float64Array.from(outShape), out.data);
       return out;
     });
   }
