@@ -83,6 +83,18 @@ void col2im(const T* col, int64_t cig, const ConvGeom& g, T* x) {
       }
 }
 
+// im2col scratch per thread, grown as needed and never cleared (im2col writes all of it).
+template <typename T>
+T* col_scratch(size_t n) {
+  thread_local std::vector<T> buf;
+  if (buf.size() < n) {
+    buf.clear();
+    buf.shrink_to_fit();
+    buf.resize(n);
+  }
+  return buf.data();
+}
+
 // Run per-image work in parallel when there are enough images, else serially with parallel GEMMs.
 template <typename F>
 void over_images(int64_t n, F&& fn) {
@@ -102,13 +114,13 @@ void conv_fwd(const T* X, const T* W, const ConvGeom& g, T* Y) {
   const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, ohw = g.oh * g.ow, kk = cig * g.kh * g.kw;
   const bool pw = is_pointwise(g);
   over_images(g.n, [&](int64_t i, int64_t, bool par) {
-    std::vector<T> col(pw ? 0 : kk * ohw);
+    T* col = pw ? nullptr : col_scratch<T>(kk * ohw);
     for (int64_t gr = 0; gr < g.groups; gr++) {
       const T* x = X + (i * g.cIn + gr * cig) * g.h * g.w;
       const T* B = x;
       if (!pw) {
-        im2col(x, cig, g, col.data());
-        B = col.data();
+        im2col(x, cig, g, col);
+        B = col;
       }
       gemm<T>(cog, ohw, kk, W + gr * cog * kk, kk, 1, B, ohw, 1, Y + (i * g.cOut + gr * cog) * ohw, ohw, par);
     }
@@ -121,7 +133,7 @@ void conv_bwd_input(const T* DY, const T* W, const ConvGeom& g, T* DX) {
   const bool pw = is_pointwise(g);
   std::fill(DX, DX + g.n * g.cIn * g.h * g.w, T(0));
   over_images(g.n, [&](int64_t i, int64_t, bool par) {
-    std::vector<T> col(pw ? 0 : kk * ohw);
+    T* col = pw ? nullptr : col_scratch<T>(kk * ohw);
     for (int64_t gr = 0; gr < g.groups; gr++) {
       const T* Wg = W + gr * cog * kk;
       T* dx = DX + (i * g.cIn + gr * cig) * g.h * g.w;
@@ -130,8 +142,8 @@ void conv_bwd_input(const T* DY, const T* W, const ConvGeom& g, T* DX) {
       if (pw) {
         gemm<T>(kk, ohw, cog, Wg, 1, kk, dy, ohw, 1, dx, ohw, par);
       } else {
-        gemm<T>(kk, ohw, cog, Wg, 1, kk, dy, ohw, 1, col.data(), ohw, par);
-        col2im(col.data(), cig, g, dx);
+        gemm<T>(kk, ohw, cog, Wg, 1, kk, dy, ohw, 1, col, ohw, par);
+        col2im(col, cig, g, dx);
       }
     }
   });
@@ -149,13 +161,13 @@ void conv_bwd_filter(const T* X, const T* DY, const ConvGeom& g, T* DW) {
   std::fill(DW, DW + wsize, T(0));
   over_images(g.n, [&](int64_t i, int64_t t, bool par) {
     T* dw = t == 0 ? DW : partial.data() + (t - 1) * wsize;
-    std::vector<T> col(pw ? 0 : kk * ohw);
+    T* col = pw ? nullptr : col_scratch<T>(kk * ohw);
     for (int64_t gr = 0; gr < g.groups; gr++) {
       const T* x = X + (i * g.cIn + gr * cig) * g.h * g.w;
       const T* B = x;
       if (!pw) {
-        im2col(x, cig, g, col.data());
-        B = col.data();
+        im2col(x, cig, g, col);
+        B = col;
       }
       // col^T read in place: row stride 1, column stride ohw
       gemm<T>(cog, kk, ohw, DY + (i * g.cOut + gr * cog) * ohw, ohw, 1, B, 1, ohw, dw + gr * cog * kk, kk, par, true);

@@ -100,6 +100,9 @@ void unary_typed(const StridedIter<2>& it, const int64_t* base, int64_t n, const
     if constexpr (std::is_same_v<T, float> && OP == U_EXP) {
       if (is[0] == 1) return exp_f32(x, o, len);  // vectorized exp
     }
+    if constexpr (std::is_same_v<T, float> && OP == U_TANH) {
+      if (is[0] == 1) return tanh_f32(x, o, len);
+    }
     if constexpr (std::is_same_v<T, float> && OP == U_SIGMOID) {
       if (is[0] == 1) {
         // e = exp(-|x|) vectorized; sigmoid = 1/(1+e) for x >= 0, e/(1+e) otherwise (NaN stays NaN)

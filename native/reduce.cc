@@ -44,6 +44,17 @@ double reduce_run(int op, const T* p, int64_t len, int64_t s, double acc) {
     for (; j < len; j++) t += (double)p[j];
     return acc + (((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]))) + t;
   }
+  if ((op == R_MAX || op == R_MIN) && s == 1 && len >= 16) {
+    // eight independent lanes (a NaN sticks in its lane, and so in the combination)
+    double part[8];
+    for (int q = 0; q < 8; q++) part[q] = (double)p[q];
+    int64_t j = 8;
+    for (; j + 8 <= len; j += 8)
+      for (int q = 0; q < 8; q++) part[q] = combine(op, part[q], (double)p[j + q]);
+    for (int q = 0; q < 8; q++) acc = combine(op, acc, part[q]);
+    for (; j < len; j++) acc = combine(op, acc, (double)p[j]);
+    return acc;
+  }
   for (int64_t j = 0; j < len; j++) acc = combine(op, acc, (double)p[j * s]);
   return acc;
 }
@@ -216,10 +227,8 @@ void softmax(const View& x, int64_t rows, int64_t cols, bool log, const Buf& out
         for (int64_t r = r0; r < r1; r++) {
           const T* a = src + r * cols;
           T* o = O + r * cols;
-          double m = -std::numeric_limits<double>::infinity();
-          bool nan = false;
-          for (int64_t j = 0; j < cols; j++) { double v = a[j]; if (std::isnan(v)) nan = true; else if (v > m) m = v; }
-          if (nan) m = std::numeric_limits<double>::quiet_NaN();  // Math.max propagates NaN
+          // Math.max semantics: NaN if any element is NaN
+          double m = reduce_run<T>(R_MAX, a, cols, 1, -std::numeric_limits<double>::infinity());
           // exp once in T (vectorized for float32), sums in double
           const T mt = (T)m;
           double s = 0;
@@ -233,7 +242,7 @@ void softmax(const View& x, int64_t rows, int64_t cols, bool log, const Buf& out
             }
             for (int64_t j = 0; j < cols; j++) e[j] = a[j] - mt;
             exp_f32(e, e, cols);
-            for (int64_t j = 0; j < cols; j++) s += (double)e[j];
+            s = reduce_run<float>(R_SUM, e, cols, 1, 0.0);  // eight partial sums
           } else {
             for (int64_t j = 0; j < cols; j++) {
               T e = std::exp(a[j] - mt);

@@ -4,6 +4,7 @@
 // at run time (see simd.h).
 #include "vmath.h"
 
+#include <cmath>
 #include <cstring>
 
 #include "simd.h"
@@ -116,6 +117,26 @@ void exp_f32(const float* x, float* o, int64_t n) {
   }
 #endif
   exp_scalar(x, o, n);
+}
+
+void tanh_f32(const float* x, float* o, int64_t n) {
+  // chunks keep the exp(2|x|) scratch in L1 and allow o == x
+  constexpr int64_t CH = 1024;
+  float e[CH];
+  for (int64_t c0 = 0; c0 < n; c0 += CH) {
+    int64_t len = n - c0 < CH ? n - c0 : CH;
+    const float* xs = x + c0;
+    for (int64_t j = 0; j < len; j++) e[j] = 2.0f * std::fabs(xs[j]);
+    exp_f32(e, e, len);
+    for (int64_t j = 0; j < len; j++) {
+      float v = xs[j], a = std::fabs(v);
+      float big = 1.0f - 2.0f / (e[j] + 1.0f);
+      float z = v * v;
+      float small = ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z + 1.33314422036e-1f) * z -
+                     3.33332819422e-1f) * z * v + v;
+      o[c0 + j] = a < 0.625f ? small : std::copysign(big, v);
+    }
+  }
 }
 
 }  // namespace mg

@@ -8,4 +8,8 @@ namespace mg {
 // ±inf handled, subnormal results kept. Uses the widest SIMD the CPU has.
 void exp_f32(const float* x, float* o, int64_t n);
 
+// o[i] = tanh(x[i]) (o may equal x): Cephes' polynomial below |x| = 0.625, else
+// 1 - 2/(exp(2|x|) + 1) with the vectorized exp; a few ulp, NaN kept.
+void tanh_f32(const float* x, float* o, int64_t n);
+
 }  // namespace mg
