@@ -44,6 +44,9 @@ double reduce_run(int op, const T* p, int64_t len, int64_t s, double acc) {
     for (; j < len; j++) t += (double)p[j];
     return acc + (((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]))) + t;
   }
+  if constexpr (std::is_same_v<T, float>) {
+    if ((op == R_MAX || op == R_MIN) && s == 1 && len >= 16) return combine(op, acc, (double)minmax_f32(p, len, op == R_MAX));
+  }
   if ((op == R_MAX || op == R_MIN) && s == 1 && len >= 16) {
     // eight independent lanes (a NaN sticks in its lane, and so in the combination)
     double part[8];

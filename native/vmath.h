@@ -12,4 +12,7 @@ void exp_f32(const float* x, float* o, int64_t n);
 // 1 - 2/(exp(2|x|) + 1) with the vectorized exp; a few ulp, NaN kept.
 void tanh_f32(const float* x, float* o, int64_t n);
 
+// max (isMax) or min of x[0..n), n > 0, as the js reference folds it: a NaN anywhere gives NaN.
+float minmax_f32(const float* x, int64_t n, bool isMax);
+
 }  // namespace mg

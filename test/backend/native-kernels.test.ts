@@ -172,6 +172,15 @@ if (!native) {
     const nanv = Float32Array.from([1, NaN, 3]);
     t.ok(Number.isNaN(read(nb, nb.reduce('max', { storage: nb.upload(nanv, 'float32'), shape: [3], strides: [1], offset: 0 }, [0]))[0]!), 'max propagates NaN');
     t.deepEqual(Array.from(read(nb, nb.reduce('sum', { storage: nb.zeros(0, 'float32'), shape: [2, 0], strides: [0, 1], offset: 0 }, [1]))), [0, 0], 'sum over an empty axis');
+    // long rows take the vectorized max/min: a NaN anywhere in a row still wins
+    const rowsNaN = Float32Array.from({ length: 4 * 37 }, (_, i) => Math.sin(i));
+    rowsNaN[1 * 37 + 30] = NaN;
+    rowsNaN[3 * 37 + 2] = NaN;
+    const [rj, rn] = pair(rowsNaN, 'float32', nb);
+    for (const op of ['max', 'min'] as ReduceOp[]) {
+      const mv = { shape: [4, 37], strides: [37, 1], offset: 0 };
+      check(t, nb.reduce(op, { storage: rn, ...mv }, [1]), js.reduce(op, { storage: rj, ...mv }, [1]), 'float32', `${op} of long rows with NaN`);
+    }
     for (let rep = 0; rep < 30; rep++) {
       const dtype = r.pick(['float32', 'float64'] as DType[]);
       const rows = r.int(1, 9), cols = r.int(1, 40);
