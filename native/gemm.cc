@@ -225,8 +225,13 @@ static void macro(const Kernel<T>& k, int64_t mc, int64_t nc, int64_t kc, const 
       } else {
         // edge tile: compute into a full scratch tile, copy the valid part
         k.fn(kc, a, b, tmp, k.nr, false);
-        for (int64_t i = 0; i < rows; i++)
-          for (int64_t j = 0; j < cols; j++) c[i * ldc + j] = acc ? c[i * ldc + j] + tmp[i * k.nr + j] : tmp[i * k.nr + j];
+        // branch hoisted out of the loops so both copies vectorize
+        if (acc) {
+          for (int64_t i = 0; i < rows; i++)
+            for (int64_t j = 0; j < cols; j++) c[i * ldc + j] += tmp[i * k.nr + j];
+        } else {
+          for (int64_t i = 0; i < rows; i++) std::memcpy(c + i * ldc, tmp + i * k.nr, cols * sizeof(T));
+        }
       }
     }
   }
