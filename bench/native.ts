@@ -310,7 +310,8 @@ async function main(): Promise<void> {
   const info = native?.info() ?? { isa: 'none', threads: 0 };
   defaultThreads = info.threads;
   const cpu = os.cpus()[0]?.model?.trim() ?? 'unknown-cpu';
-  console.log(`CPU: ${cpu} (${os.cpus().length} logical cores); native: ${info.isa}, ${info.threads} threads; node ${process.version}`);
+  const loadBefore = os.loadavg()[0]!;
+  console.log(`CPU: ${cpu} (${os.cpus().length} logical cores, load average ${loadBefore.toFixed(2)}); native: ${info.isa}, ${info.threads} threads; node ${process.version}`);
 
   const peers: Peer[] = [];
   const unavailable: Record<string, string> = {};
@@ -407,13 +408,14 @@ async function main(): Promise<void> {
   console.log('\nGFLOP/s (elementwise/reduce: 1 op per element); best of repeats');
   for (const l of lines) console.log(l.map((s, i) => (i === 0 ? s.padEnd(widths[i]!) : s.padStart(widths[i]!))).join('  '));
   for (const [k, v] of Object.entries(unavailable)) console.log(`unavailable: ${k}: ${v}`);
+  console.log(`load average before ${loadBefore.toFixed(2)}, after ${os.loadavg()[0]!.toFixed(2)} (other processes on a shared machine lower every column)`);
   console.log(`threads: native ${info.threads} (native-1t: 1); openblas ${info.threads} (openblas-1t: 1); tfjs-wasm and jax-wasm run single-threaded in Node`);
 
   const slug = cpu.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'cpu';
   const outDir = join(root, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, `native-${slug}.json`);
-  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), cpu, cores: os.cpus().length, node: process.version, native: info, quick, unavailable, rows }, null, 2) + '\n');
+  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), cpu, cores: os.cpus().length, loadAverage: { before: loadBefore, after: os.loadavg()[0] }, node: process.version, native: info, quick, unavailable, rows }, null, 2) + '\n');
   console.log(`wrote ${file}`);
   mg.shutdownBackends();
 }
