@@ -130,11 +130,59 @@ __attribute__((target("avx512f,fma"))) static void ukr_f32_avx512(int64_t kc, co
 
 __attribute__((target("avx2,fma"))) static void ukr_f64_avx2(int64_t kc, const double* a, const double* b, double* c,
                                                              int64_t ldc, bool acc) {
-  ukr_generic<double, 4, 8>(kc, a, b, c, ldc, acc);
+  constexpr int MR = 6;
+  __m256d r[MR][2];
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; i++) r[i][0] = r[i][1] = _mm256_setzero_pd();
+  for (int64_t p = 0; p < kc; p++) {
+    __m256d b0 = _mm256_load_pd(b), b1 = _mm256_load_pd(b + 4);
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; i++) {
+      __m256d av = _mm256_broadcast_sd(a + i);
+      r[i][0] = _mm256_fmadd_pd(av, b0, r[i][0]);
+      r[i][1] = _mm256_fmadd_pd(av, b1, r[i][1]);
+    }
+    a += MR;
+    b += 8;
+  }
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; i++) {
+    double* ci = c + i * ldc;
+    if (acc) {
+      r[i][0] = _mm256_add_pd(r[i][0], _mm256_loadu_pd(ci));
+      r[i][1] = _mm256_add_pd(r[i][1], _mm256_loadu_pd(ci + 4));
+    }
+    _mm256_storeu_pd(ci, r[i][0]);
+    _mm256_storeu_pd(ci + 4, r[i][1]);
+  }
 }
 __attribute__((target("avx512f,fma"))) static void ukr_f64_avx512(int64_t kc, const double* a, const double* b,
                                                                   double* c, int64_t ldc, bool acc) {
-  ukr_generic<double, 8, 16>(kc, a, b, c, ldc, acc);
+  constexpr int MR = 12;
+  __m512d r[MR][2];
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; i++) r[i][0] = r[i][1] = _mm512_setzero_pd();
+  for (int64_t p = 0; p < kc; p++) {
+    __m512d b0 = _mm512_load_pd(b), b1 = _mm512_load_pd(b + 8);
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; i++) {
+      __m512d av = _mm512_set1_pd(a[i]);
+      r[i][0] = _mm512_fmadd_pd(av, b0, r[i][0]);
+      r[i][1] = _mm512_fmadd_pd(av, b1, r[i][1]);
+    }
+    a += MR;
+    b += 16;
+  }
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; i++) {
+    double* ci = c + i * ldc;
+    if (acc) {
+      r[i][0] = _mm512_add_pd(r[i][0], _mm512_loadu_pd(ci));
+      r[i][1] = _mm512_add_pd(r[i][1], _mm512_loadu_pd(ci + 8));
+    }
+    _mm512_storeu_pd(ci, r[i][0]);
+    _mm512_storeu_pd(ci + 8, r[i][1]);
+  }
 }
 #endif
 
@@ -157,8 +205,8 @@ Kernel<float> pick(float) {
 Kernel<double> pick(double) {
 #ifdef MG_X86
   switch (isa()) {
-    case Isa::Avx512: return {ukr_f64_avx512, 8, 16};
-    case Isa::Avx2: return {ukr_f64_avx2, 4, 8};
+    case Isa::Avx512: return {ukr_f64_avx512, 12, 16};
+    case Isa::Avx2: return {ukr_f64_avx2, 6, 8};
     default: break;
   }
 #endif
