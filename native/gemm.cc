@@ -128,6 +128,37 @@ __attribute__((target("avx512f,fma"))) static void ukr_f32_avx512(int64_t kc, co
   }
 }
 
+// 8×32 variant for row counts that are multiples of 8 but not of 12 (32 or 64 channels in a
+// conv): no partial tiles, at 16 accumulators still FMA-bound.
+__attribute__((target("avx512f,fma"))) static void ukr_f32_avx512_8(int64_t kc, const float* a, const float* b,
+                                                                    float* c, int64_t ldc, bool acc) {
+  constexpr int MR = 8;
+  __m512 r[MR][2];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; i++) r[i][0] = r[i][1] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < kc; p++) {
+    __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; i++) {
+      __m512 av = _mm512_set1_ps(a[i]);
+      r[i][0] = _mm512_fmadd_ps(av, b0, r[i][0]);
+      r[i][1] = _mm512_fmadd_ps(av, b1, r[i][1]);
+    }
+    a += MR;
+    b += 32;
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; i++) {
+    float* ci = c + i * ldc;
+    if (acc) {
+      r[i][0] = _mm512_add_ps(r[i][0], _mm512_loadu_ps(ci));
+      r[i][1] = _mm512_add_ps(r[i][1], _mm512_loadu_ps(ci + 16));
+    }
+    _mm512_storeu_ps(ci, r[i][0]);
+    _mm512_storeu_ps(ci + 16, r[i][1]);
+  }
+}
+
 __attribute__((target("avx2,fma"))) static void ukr_f64_avx2(int64_t kc, const double* a, const double* b, double* c,
                                                              int64_t ldc, bool acc) {
   constexpr int MR = 6;
@@ -192,17 +223,19 @@ struct Kernel {
   int mr, nr;
 };
 
-Kernel<float> pick(float) {
+Kernel<float> pick(float, int64_t M) {
 #ifdef MG_X86
   switch (isa()) {
-    case Isa::Avx512: return {ukr_f32_avx512, 12, 32};
+    case Isa::Avx512:
+      if (M % 12 != 0 && M % 8 == 0) return {ukr_f32_avx512_8, 8, 32};
+      return {ukr_f32_avx512, 12, 32};
     case Isa::Avx2: return {ukr_f32_avx2, 6, 16};
     default: break;
   }
 #endif
   return {ukr_f32_scalar, 4, 8};
 }
-Kernel<double> pick(double) {
+Kernel<double> pick(double, int64_t) {
 #ifdef MG_X86
   switch (isa()) {
     case Isa::Avx512: return {ukr_f64_avx512, 12, 16};
@@ -294,7 +327,7 @@ void gemm_impl(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsA, int64_t
     for (int64_t i = 0; i < M; i++) std::fill(C + i * ldc, C + i * ldc + N, T(0));
     return;
   }
-  const Kernel<T> k = pick(T{});
+  const Kernel<T> k = pick(T{}, M);
   ThreadPool& pool = ThreadPool::get();
   const int threads = parallel ? pool.threads() : 1;
   const int64_t MC = k.mr * std::max<int64_t>(1, MCX / k.mr);
