@@ -57,14 +57,14 @@ function numel(shape: readonly number[]): number {
 
 /** Freed storages kept for reuse, by dtype and exact length (training loops repeat shapes). */
 class StoragePool {
-  private readonly free = new Map<string, TypedArray[]>();
+  // per dtype, by length (no key strings on the hot path)
+  private readonly free: Record<string, Map<number, TypedArray[]>> = { float32: new Map(), float64: new Map(), int32: new Map() };
   /** arrays now in the pool: a second free of the same storage must not pool it twice */
   private readonly pooled = new WeakSet<TypedArray>();
   bytes = 0;
   constructor(private readonly capBytes: number) {}
   take(dtype: DType, size: number): TypedArray | undefined {
-    const list = this.free.get(`${dtype}:${size}`);
-    const a = list?.pop();
+    const a = this.free[dtype]?.get(size)?.pop();
     if (a) {
       this.pooled.delete(a);
       this.bytes -= a.byteLength;
@@ -75,16 +75,17 @@ class StoragePool {
   give(dtype: DType, a: TypedArray): boolean {
     if (this.pooled.has(a)) return false;
     if (a.byteLength === 0 || this.bytes + a.byteLength > this.capBytes) return true;
-    const key = `${dtype}:${a.length}`;
-    let list = this.free.get(key);
-    if (!list) this.free.set(key, (list = []));
+    const byLength = this.free[dtype];
+    if (!byLength) return true;
+    let list = byLength.get(a.length);
+    if (!list) byLength.set(a.length, (list = []));
     list.push(a);
     this.pooled.add(a);
     this.bytes += a.byteLength;
     return true;
   }
   clear(): void {
-    this.free.clear();
+    for (const m of Object.values(this.free)) m.clear();
     this.bytes = 0;
   }
 }
@@ -96,8 +97,9 @@ export class NativeBackend extends JsBackend {
   private readonly pool = new StoragePool(Number(process.env['METAGRAD_NATIVE_POOL_MB'] ?? 512) * 2 ** 20);
   private liveCount = 0;
   private liveByteCount = 0;
-  /** storages allocated by the kernel call in progress (freed again if it fails) */
-  private inFlight: HostStorage[] | undefined;
+  /** storages allocated by kernel calls in progress (freed again if the call fails) */
+  private readonly inFlight: HostStorage[] = [];
+  private guardDepth = 0;
 
   constructor(private readonly addon: NativeAddon) {
     super();
@@ -114,7 +116,7 @@ export class NativeBackend extends JsBackend {
     if (!Number.isSafeInteger(size) || size < 0) throw new BackendError(`${this.name}: invalid storage size ${size}`);
     const reused = this.pool.take(dtype, size);
     const s = this.make(dtype, reused ?? hostArray(dtype, size));
-    this.inFlight?.push(s);
+    if (this.guardDepth > 0) this.inFlight.push(s); // zeros() outside a kernel is not tracked
     return s;
   }
   override zeros(size: number, dtype: DType): Storage {
@@ -160,18 +162,19 @@ export class NativeBackend extends JsBackend {
 
   /** Run an addon call; any failure that is not already a MetagradError becomes a BackendError. */
   private guard<T>(op: string, fn: () => T): T {
-    const outer = this.inFlight;
-    this.inFlight = [];
+    const mark = this.inFlight.length;
+    this.guardDepth++;
     try {
       return fn();
     } catch (err) {
       // outputs allocated by a failed kernel go back to the pool, not into the live count
-      for (const s of this.inFlight) this.free(s);
+      for (let i = mark; i < this.inFlight.length; i++) this.free(this.inFlight[i]!);
       if (err instanceof MetagradError) throw err;
       const msg = err instanceof Error ? err.message : String(err);
       throw new BackendError(`native ${op}: ${msg}`);
     } finally {
-      this.inFlight = outer;
+      this.guardDepth--;
+      this.inFlight.length = mark;
     }
   }
 
