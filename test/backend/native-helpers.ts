@@ -19,7 +19,11 @@ export function nativeOrWhy(): { native?: NativeBackend; why?: string } {
 export class Rand {
   private s: number;
   constructor(seed: number) {
-    this.s = seed >>> 0 || 1;
+    // mix the seed so that nearby seeds give unrelated streams
+    let h = Math.imul((seed >>> 0) ^ 0x9e3779b9, 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    this.s = (h ^ (h >>> 16)) >>> 0 || 1;
+    for (let i = 0; i < 4; i++) this.next();
   }
   next(): number {
     // xorshift32: deterministic and independent of the library's own RNG
