@@ -246,13 +246,16 @@ Kernel<double> pick(double, int64_t) {
   return {ukr_f64_scalar, 4, 4};
 }
 
-static int64_t env_or(const char* name, int64_t d) {
+// Cache blocks: KC×NR slivers of B stay in L1 while A streams from L2. Overridable for
+// tuning (METAGRAD_GEMM_KC/MC/NC, or gemm_tune), clamped to sane ranges.
+static int64_t clamp_block(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+static int64_t env_or(const char* name, int64_t d, int64_t lo, int64_t hi) {
   const char* e = std::getenv(name);
-  return e ? std::atoll(e) : d;
+  return clamp_block(e ? std::atoll(e) : d, lo, hi);
 }
-static int64_t KC = env_or("MG_KC", 256);
-static int64_t MCX = env_or("MG_MC", 144);
-static int64_t NCX = env_or("MG_NC", 4096);
+static int64_t KC = env_or("METAGRAD_GEMM_KC", 256, 16, 4096);
+static int64_t MCX = env_or("METAGRAD_GEMM_MC", 144, 16, 4096);
+static int64_t NCX = env_or("METAGRAD_GEMM_NC", 4096, 64, 1 << 20);
 
 template <typename T>
 static void pack_a(const T* A, int64_t rsA, int64_t csA, int64_t mc, int64_t kc, int mr, T* out) {
@@ -376,9 +379,9 @@ void gemm_impl(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsA, int64_t
 }  // namespace
 
 void gemm_tune(int64_t kc, int64_t mc, int64_t nc) {
-  if (kc > 0) KC = kc;
-  if (mc > 0) MCX = mc;
-  if (nc > 0) NCX = nc;
+  if (kc > 0) KC = clamp_block(kc, 16, 4096);
+  if (mc > 0) MCX = clamp_block(mc, 16, 4096);
+  if (nc > 0) NCX = clamp_block(nc, 64, 1 << 20);
 }
 
 template <>
