@@ -303,7 +303,8 @@ test('webgpu kernels: gather and scatterAdd along axes, broadcast indices, repea
   t.deepEqual(Array.from(g1), Array.from(w1), 'gather axis 1');
   const [g0, w0] = await both(gpu, (b, pick) => b.gather(view(pick(px), [6, 9]), view(pick(pi0), [5, 9], [0, 1]), 0, [5, 9]));
   t.deepEqual(Array.from(g0), Array.from(w0), 'gather axis 0 with broadcast indices');
-  const [gt, wt] = await both(gpu, (b, pick) => b.gather(view(pick(px), [9, 6], [1, 9]), view(pick(pi0), [4, 6], [1, 4]), 0, [4, 6]));
+  const it = pair(gpu, randint(24, 0, 9, 67)); // a transposed [4, 6] view of 24 indices in [0, 9)
+  const [gt, wt] = await both(gpu, (b, pick) => b.gather(view(pick(px), [9, 6], [1, 9]), view(pick(it), [4, 6], [1, 4]), 0, [4, 6]));
   t.deepEqual(Array.from(gt), Array.from(wt), 'gather from a transposed view');
   const u = randn(6 * 40, 63, 2), iu = randint(6 * 40, 0, 9, 64); // many repeats
   const pu = pair(gpu, u), piu = pair(gpu, iu);
