@@ -65,6 +65,8 @@ test('memory: ops outside any scope leave no hidden temporaries', (t) => {
     ['conv2d of a strided input', () => mg.conv2d(xt, w, { padding: 1 })],
     ['avgPool2d', () => mg.avgPool2d(x, { kernelSize: 2 })],
     ['variance', () => mg.variance(a, 1)],
+    ['Rng.normal with mean and std', () => new mg.Rng(1).normal([3], 2, 0.5)],
+    ['Rng.uniform on a range', () => new mg.Rng(1).uniform([3], -1, 1)],
   ];
   for (const [name, f] of cases) {
     const before = mg.liveTensorCount();

@@ -12,6 +12,7 @@ import { checkShape, numel } from './shape.js';
 import type { Tensor } from './tensor.js';
 import { add, mul } from '../ops/elementwise.js';
 import { noGrad } from '../autodiff/tape.js';
+import { scope } from './scope.js';
 
 export interface RandomOptions {
   dtype?: DType;
@@ -118,24 +119,15 @@ export class Rng {
 
   /** Uniform values in [low, high). */
   uniform(shape: readonly number[], low = 0, high = 1, opts: RandomOptions = {}): Tensor {
-    const u = this.fill('uniform', shape, opts, 'Rng.uniform');
-    if (low === 0 && high === 1) return u;
-    return noGrad(() => {
-      const r = add(mul(u, high - low), low);
-      u.dispose();
-      return r;
-    });
+    if (low === 0 && high === 1) return this.fill('uniform', shape, opts, 'Rng.uniform');
+    // the scope frees the unscaled draw and the product; only the result survives
+    return noGrad(() => scope(() => add(mul(this.fill('uniform', shape, opts, 'Rng.uniform'), high - low), low)));
   }
 
   /** Normal values with the given mean and standard deviation. */
   normal(shape: readonly number[], mean = 0, std = 1, opts: RandomOptions = {}): Tensor {
-    const z = this.fill('normal', shape, opts, 'Rng.normal');
-    if (mean === 0 && std === 1) return z;
-    return noGrad(() => {
-      const r = add(mul(z, std), mean);
-      z.dispose();
-      return r;
-    });
+    if (mean === 0 && std === 1) return this.fill('normal', shape, opts, 'Rng.normal');
+    return noGrad(() => scope(() => add(mul(this.fill('normal', shape, opts, 'Rng.normal'), std), mean)));
   }
 
   /** int32 values in [low, high), drawn on the host (so identical everywhere). */
