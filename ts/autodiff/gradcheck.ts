@@ -56,19 +56,23 @@ function toF64(x: Tensor): Tensor {
   return tensor(Float64Array.from(x.dataSync()), x.shape.slice(), { dtype: x.dtype === 'int32' ? 'int32' : 'float64', backend: js });
 }
 
+/** Random cotangents, one per output of f at xs, fixed by the seed (float64, js). */
+function randomCotangents(f: Fn, xs: readonly Tensor[], seed: number): Tensor[] {
+  const outs = noGrad(() => asList(f(...xs)));
+  return outs.map((o, k) => {
+    const u = new Float64Array(o.size);
+    philoxFill('normal', [seed, k], 0, u);
+    return tensor(u, o.shape.slice(), { dtype: 'float64', backend: xs[0]!.backend });
+  });
+}
+
 /** Check first derivatives of f at the given inputs (converted to float64 on the js backend). */
 export function gradcheck(f: Fn, inputs: readonly Tensor[], opts: GradcheckOptions = {}): GradcheckReport {
   const eps = opts.eps ?? 1e-6, atol = opts.atol ?? 1e-7, rtol = opts.rtol ?? 1e-6;
   return scope(() => {
     const xs = inputs.map(toF64);
     const wrt = opts.wrt ?? xs.flatMap((x, i) => (x.dtype === 'float64' ? [i] : []));
-    // Random cotangents, one per output, fixed by the seed.
-    const outs0 = noGrad(() => asList(f(...xs)));
-    const us = outs0.map((o, k) => {
-      const u = new Float64Array(o.size);
-      philoxFill('normal', [opts.seed ?? 1234, k], 0, u);
-      return tensor(u, o.shape.slice(), { dtype: 'float64', backend: xs[0]!.backend });
-    });
+    const us = randomCotangents(f, xs, opts.seed ?? 1234);
     const scalar = (vals: Tensor[]): number => {
       const outs = asList(f(...vals));
       if (outs.length !== us.length) throw new GradError(`gradcheck: f returned ${outs.length} outputs, then ${us.length}`);
@@ -130,12 +134,7 @@ export function gradgradcheck(f: Fn, inputs: readonly Tensor[], opts: GradcheckO
   return scope(() => {
     const xs = inputs.map(toF64);
     const wrt = opts.wrt ?? xs.flatMap((x, i) => (x.dtype === 'float64' ? [i] : []));
-    const outs0 = noGrad(() => asList(f(...xs)));
-    const us = outs0.map((o, k) => {
-      const u = new Float64Array(o.size);
-      philoxFill('normal', [(opts.seed ?? 1234) + 7, k], 0, u);
-      return tensor(u, o.shape.slice(), { dtype: 'float64', backend: xs[0]!.backend });
-    });
+    const us = randomCotangents(f, xs, (opts.seed ?? 1234) + 7);
     const n = xs.length;
     const backwardFn = (...vals: Tensor[]): Tensor[] => {
       const xv = vals.slice(0, n);

@@ -16,7 +16,7 @@ import type { DType } from '../tensor/dtype.js';
 import { numel } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten } from '../tensor/tree.js';
-import { fromBFloat16Bits, fromHalfBits, toHalfBits } from './half.js';
+import { fromBFloat16Bits, fromHalfBits, toHalfBits } from '../tensor/half.js';
 import { rememberHostScalar } from './host-scalars.js';
 
 /** The reference implementation's limit on the header (100 MB). */

@@ -11,7 +11,7 @@ import type {
 import { Ctx } from './context.js';
 import { acquireDevice } from './device.js';
 import * as ew from './elementwise.js';
-import { decodeHalf, encodeHalf } from './f16.js';
+import { decodeHalf, encodeHalf } from '../../tensor/half.js';
 import * as gemm from './gemm.js';
 import * as indexing from './indexing.js';
 import { maxPool2d } from './pool.js';

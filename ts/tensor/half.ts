@@ -1,5 +1,5 @@
-// Host conversion between float32 values and IEEE binary16 bits, round to nearest even
-// (Node 20 has no Math.f16round / Float16Array). float16 tensors travel as float32 on the host.
+// IEEE binary16 (and bfloat16) bit conversions on the host, round to nearest even: used by
+// the WebGPU backend (float16 tensors travel as float32 on the host) and by safetensors.
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -47,4 +47,10 @@ export function decodeHalf(bits: Uint16Array, n: number): Float32Array {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = fromHalfBits(bits[i]!);
   return out;
+}
+
+/** bfloat16 bits -> float (bfloat16 is the top half of a float32). */
+export function fromBFloat16Bits(b: number): number {
+  u32[0] = b << 16;
+  return f32[0]!;
 }
