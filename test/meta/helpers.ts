@@ -78,3 +78,36 @@ export function finiteDiff(tree: ParamTree, f: (t: ParamTree) => number, h = 1e-
 export function sgdUpdate<P extends ParamTree>(params: P, grads: P, lr: number): P {
   return mg.noGrad(() => mg.treeZip([params, grads], ([p, g]) => mg.sub(p!, mg.mul(g!, lr))));
 }
+
+/** A minimal Adam (the tests' outer optimizer, independent of ts/optim). */
+export function testAdam(lr: number, b1 = 0.9, b2 = 0.999, eps = 1e-8) {
+  return {
+    init: (params: ParamTree): ParamTree => ({
+      m: mg.treeMap(params, (p) => mg.zerosLike(p)), v: mg.treeMap(params, (p) => mg.zerosLike(p)), t: mg.scalar(0),
+    }),
+    update<P extends ParamTree>(params: P, grads: P, state: ParamTree): { params: P; state: ParamTree } {
+      const s = state as { m: P; v: P; t: Tensor };
+      const t = s.t.itemSync() + 1;
+      const m = mg.treeZip([s.m, grads], ([a, g]) => mg.add(mg.mul(a!, b1), mg.mul(g!, 1 - b1)));
+      const v = mg.treeZip([s.v, grads], ([a, g]) => mg.add(mg.mul(a!, b2), mg.mul(mg.square(g!), 1 - b2)));
+      const c1 = 1 - b1 ** t, c2 = 1 - b2 ** t;
+      const p = mg.treeZip([params, m, v], ([x, mm, vv]) => mg.sub(x!, mg.div(mg.mul(mm!, lr / c1), mg.add(mg.sqrt(mg.div(vv!, c2)), eps))));
+      return { params: p, state: { m, v, t: mg.scalar(t) } };
+    },
+  };
+}
+
+/** The MAML paper's sinusoid network, 1-40-40-1 ReLU, float32. */
+export function sineMlp() {
+  return {
+    init(rng: mg.Rng) {
+      const layer = (i: number, o: number) => ({ w: rng.normal([i, o], 0, 0.3), b: mg.zeros([o]) });
+      return { l1: layer(1, 40), l2: layer(40, 40), head: layer(40, 1) };
+    },
+    apply(p: ParamTree, x: Tensor): Tensor {
+      const q = p as { l1: { w: Tensor; b: Tensor }; l2: { w: Tensor; b: Tensor }; head: { w: Tensor; b: Tensor } };
+      const h = mg.relu(mg.linear(mg.relu(mg.linear(x, q.l1.w, q.l1.b)), q.l2.w, q.l2.b));
+      return mg.linear(h, q.head.w, q.head.b);
+    },
+  };
+}

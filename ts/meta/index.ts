@@ -13,3 +13,5 @@ export { mamlPlusPlus, multiStepWeights, type MamlPlusPlusOptions, type MamlPlus
 export { reptile, reptileSerial, type ReptileOptions } from './reptile.js';
 export { imaml, conjugateGradient, type ImamlOptions } from './imaml.js';
 export { evaluate, meanCi95, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
+export { metaStep, type OuterOptimizer, type MetaStepResult } from './step.js';
+export { pretrained } from './pretrain.js';
