@@ -38,7 +38,12 @@ export { gradients, type GradOptions } from './autodiff/backward.js';
 export { grad, valueAndGrad, vjp, jvp, hvp, hessian } from './autodiff/functional.js';
 export { gradcheck, gradgradcheck, GradcheckError, type GradcheckOptions, type GradcheckReport } from './autodiff/gradcheck.js';
 
+// The nn layer pairs `linear` and `conv2d` share names with the ops; the top level keeps
+// the ops, and every nn export is also reachable as `nn.*`.
+export { linear } from './ops/matmul.js';
+export { conv2d } from './ops/conv.js';
 export * from './nn/index.js';
+export * as nn from './nn/index.js';
 export * from './optim/index.js';
 export * from './data/index.js';
 export * from './io/index.js';

@@ -1,2 +1,4 @@
-// data: filled in by its own files; re-exported from ts/index.ts.
-export {};
+// Task distributions: sinusoid regression and Omniglot N-way K-shot episodes.
+
+export type { Batch, Task } from './task.js';
+export { SinusoidTasks, type SinusoidOptions } from './sinusoid.js';

@@ -1,2 +1,7 @@
-// optim: filled in by its own files; re-exported from ts/index.ts.
-export {};
+// Optimizers over parameter trees; their state is a parameter tree too (so it serializes).
+
+export type { LR, Optimizer } from './optimizer.js';
+export { sgd, type SgdOptions } from './sgd.js';
+export { adam, adamw, type AdamOptions } from './adam.js';
+export { clipGradNorm } from './clip.js';
+export { schedules } from './schedules.js';

@@ -366,7 +366,7 @@ export class JsBackend implements Backend {
 
   gather(x: View, idx: View, axis: number, shape: readonly number[]): Storage {
     const X = this.arr(x.storage);
-    const I = this.gatherView({ ...idx, shape });
+    const I = this.gatherView({ storage: idx.storage, shape, strides: idx.strides, offset: idx.offset });
     const n = I.length;
     const out = this.alloc(n, x.storage.dtype);
     // Walk the output in row-major order; the source offset replaces the axis coordinate by the index.
@@ -386,7 +386,7 @@ export class JsBackend implements Backend {
 
   scatterAdd(updates: View, idx: View, axis: number, outShape: readonly number[]): Storage {
     const U = this.gatherView(updates);
-    const I = this.gatherView({ ...idx, shape: updates.shape });
+    const I = this.gatherView({ storage: idx.storage, shape: updates.shape, strides: idx.strides, offset: idx.offset });
     const total = outShape.reduce((p, d) => p * d, 1);
     const acc = new Float64Array(total);
     const rank = updates.shape.length;

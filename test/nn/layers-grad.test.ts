@@ -1,0 +1,82 @@
+// Every layer passes gradcheck and gradgradcheck (float64, js backend, tiny shapes).
+import test from 'tape';
+import * as mg from '../../ts/index.js';
+import { batchNorm, conv2d, embedding, linear, lstmCell, maxPool, flattenBatch, type BatchNormConfig } from '../../ts/nn/index.js';
+
+const f64 = { dtype: 'float64' as const, backend: 'js' as const };
+
+function both(t: test.Test, name: string, f: (...xs: mg.Tensor[]) => mg.Tensor | mg.Tensor[], xs: mg.Tensor[], opts: mg.GradcheckOptions = {}): void {
+  try {
+    const r1 = mg.gradcheck(f, xs, opts);
+    t.ok(r1.ok, `${name}: gradcheck (${r1.checked} elements)`);
+  } catch (e) {
+    t.fail(`${name}: gradcheck threw ${(e as Error).message}`);
+  }
+  try {
+    const r2 = mg.gradgradcheck(f, xs, opts);
+    t.ok(r2.ok, `${name}: gradgradcheck (${r2.checked} elements)`);
+  } catch (e) {
+    t.fail(`${name}: gradgradcheck threw ${(e as Error).message}`);
+  }
+}
+
+test('nn grads: linear', (t) => {
+  const rng = new mg.Rng(1);
+  const p = linear.init(rng, 3, 2, f64) as { w: mg.Tensor; b: mg.Tensor };
+  const x = rng.normal([4, 3], 0, 1, f64);
+  both(t, 'linear', (x, w, b) => linear.apply({ w: w!, b: b! }, x!), [x, p.w, p.b]);
+  t.end();
+});
+
+test('nn grads: conv2d (padding 1) and maxPool + flatten', (t) => {
+  const rng = new mg.Rng(2);
+  const p = conv2d.init(rng, 2, 2, 3, f64) as { w: mg.Tensor; b: mg.Tensor };
+  const x = rng.normal([2, 2, 4, 4], 0, 1, f64);
+  both(t, 'conv2d', (x, w, b) => conv2d.apply({ w: w!, b: b! }, x!, { padding: 1 }), [x, p.w, p.b]);
+  both(t, 'maxPool+flatten', (x) => flattenBatch(maxPool(x!)), [rng.normal([2, 2, 4, 4], 0, 1, f64)]);
+  t.end();
+});
+
+test('nn grads: batch norm in every mode', (t) => {
+  const rng = new mg.Rng(3);
+  const x4 = rng.normal([3, 2, 2, 2], 0.5, 2, f64);
+  const x2 = rng.normal([5, 3], -1, 1.5, f64);
+  const gb = (c: number, cfg: BatchNormConfig) => {
+    const p = batchNorm.init(rng, c, cfg, f64);
+    // non-trivial gamma/beta so their derivatives are exercised
+    return { gamma: mg.add(p.gamma, rng.normal(p.gamma.shape, 0, 0.3, f64)), beta: rng.normal(p.beta.shape, 0, 0.3, f64) };
+  };
+  const tr: BatchNormConfig = { mode: 'transductive' };
+  const p1 = gb(2, tr);
+  both(t, 'bn transductive [N,C,H,W]', (x, g, b) => batchNorm.apply({ gamma: g!, beta: b! }, x!, tr), [x4, p1.gamma, p1.beta]);
+  const p2 = gb(3, tr);
+  both(t, 'bn transductive [N,C]', (x, g, b) => batchNorm.apply({ gamma: g!, beta: b! }, x!, tr), [x2, p2.gamma, p2.beta]);
+
+  const ps: BatchNormConfig = { mode: 'per-step', maxSteps: 2 };
+  const p3 = gb(2, ps);
+  t.deepEqual(p3.gamma.shape, [3, 2], 'per-step gamma has maxSteps + 1 rows');
+  both(t, 'bn per-step (step 1, batch stats)', (x, g, b) => batchNorm.apply({ gamma: g!, beta: b! }, x!, ps, { training: true, step: 1 }), [x4, p3.gamma, p3.beta]);
+  const st3 = { mean: rng.normal([3, 2], 0, 1, f64), var: rng.uniform([3, 2], 0.5, 2, f64) };
+  both(t, 'bn per-step (step 2, running stats)', (x, g, b, m, v) => batchNorm.apply({ gamma: g!, beta: b! }, x!, ps, { training: false, step: 2, state: { mean: m!, var: v! } }), [x4, p3.gamma, p3.beta, st3.mean, st3.var]);
+
+  const rn: BatchNormConfig = { mode: 'running' };
+  const p4 = gb(2, rn);
+  both(t, 'bn running (training: batch stats)', (x, g, b) => batchNorm.apply({ gamma: g!, beta: b! }, x!, rn, { training: true }), [x4, p4.gamma, p4.beta]);
+  const st4 = { mean: rng.normal([2], 0, 1, f64), var: rng.uniform([2], 0.5, 2, f64) };
+  both(t, 'bn running (eval: running stats)', (x, g, b, m, v) => batchNorm.apply({ gamma: g!, beta: b! }, x!, rn, { training: false, state: { mean: m!, var: v! } }), [x4, p4.gamma, p4.beta, st4.mean, st4.var]);
+  t.end();
+});
+
+test('nn grads: lstmCell and embedding', (t) => {
+  const rng = new mg.Rng(4);
+  const p = lstmCell.init(rng, 2, 3, f64);
+  const x = rng.normal([2, 2], 0, 1, f64), h = rng.normal([2, 3], 0, 1, f64), c = rng.normal([2, 3], 0, 1, f64);
+  both(t, 'lstmCell', (x, h, c, wx, wh, b) => {
+    const s = lstmCell.apply({ wx: wx!, wh: wh!, b: b! }, x!, { h: h!, c: c! });
+    return [s.h, s.c];
+  }, [x, h, c, p.wx, p.wh, p.b]);
+  const e = embedding.init(rng, 5, 3, f64);
+  const ids = mg.tensor([[0, 4], [4, 2]], { dtype: 'int32' });
+  both(t, 'embedding', (table, i) => embedding.apply({ table: table! }, i!), [e.table, ids]);
+  t.end();
+});

@@ -1,0 +1,123 @@
+// Conv-4 (Vinyals et al. 2016; used by MAML and ProtoNets): 4 × [conv 3×3 (padding 1),
+// batch norm, ReLU, max-pool 2], then a linear head. 28×28 inputs give 64 features
+// (28→14→7→3→1), 84×84 give 64·5·5 = 1600.
+//
+// params: { features: { blocks: [{ conv: {w, b}, bn: {gamma, beta} } × 4] }, head: { w, b } }
+// state (batch-norm running statistics, see batchnorm.ts): { blocks: [{ mean, var } × 4] }
+
+import { ShapeError, fmtShape } from '../errors.js';
+import { relu } from '../ops/elementwise.js';
+import type { Rng } from '../tensor/rng.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { ParamTree } from '../tensor/tree.js';
+import { batchNorm, type BatchNormConfig, type BatchNormMode, type BatchNormParams, type BatchNormState } from './batchnorm.js';
+import { conv2d } from './conv2d.js';
+import { flattenBatch, maxPool } from './functional.js';
+import { checkPositiveInt } from './init.js';
+import { linear } from './linear.js';
+import type { ApplyOptions, InitOptions, Model } from './model.js';
+
+export interface Conv4Options {
+  inChannels?: number;
+  imageSize: number;
+  outputs: number;
+  /** channels per block, default 64 */
+  hidden?: number;
+  /** default 'transductive' (the MAML reference) */
+  batchNorm?: BatchNormMode;
+  /** per-step batch norm: inner steps (default 5) */
+  maxSteps?: number;
+  /** running-statistics momentum (default 0.1) */
+  momentum?: number;
+}
+
+type Block = { conv: { w: Tensor; b: Tensor }; bn: BatchNormParams };
+export type Conv4Params = { features: { blocks: Block[] }; head: { w: Tensor; b: Tensor } };
+export type Conv4State = { blocks: BatchNormState[] };
+
+export interface Conv4Model extends Model<Conv4Params> {
+  /** features per example (the head's input size) */
+  readonly featureSize: number;
+  initState(opts?: InitOptions): Conv4State;
+  applyWithState(params: Conv4Params, state: ParamTree, x: Tensor, opts?: ApplyOptions): { y: Tensor; state: Conv4State };
+  features(params: Conv4Params, x: Tensor, opts?: ApplyOptions): Tensor;
+}
+
+export function conv4(opts: Conv4Options): Conv4Model {
+  const inC = opts.inChannels ?? 1, hidden = opts.hidden ?? 64;
+  checkPositiveInt(inC, 'inChannels', 'conv4');
+  checkPositiveInt(hidden, 'hidden', 'conv4');
+  checkPositiveInt(opts.imageSize, 'imageSize', 'conv4');
+  checkPositiveInt(opts.outputs, 'outputs', 'conv4');
+  const bn: BatchNormConfig = { mode: opts.batchNorm ?? 'transductive', maxSteps: opts.maxSteps ?? 5, momentum: opts.momentum ?? 0.1 };
+  let side = opts.imageSize;
+  for (let i = 0; i < 4; i++) side = Math.floor(side / 2);
+  if (side < 1) throw new ShapeError(`conv4: imageSize ${opts.imageSize} is too small for four 2× poolings (need at least 16)`);
+  const featureSize = hidden * side * side;
+
+  const checkInput = (x: Tensor) => {
+    if (x.rank !== 4 || x.shape[1] !== inC || x.shape[2] !== opts.imageSize || x.shape[3] !== opts.imageSize) {
+      throw new ShapeError(`conv4.apply: input ${fmtShape(x.shape)} must be [N, ${inC}, ${opts.imageSize}, ${opts.imageSize}]`);
+    }
+  };
+  const checkParams = (p: Conv4Params) => {
+    if (!p || !p.features || !Array.isArray(p.features.blocks) || p.features.blocks.length !== 4 || !p.head) {
+      throw new ShapeError('conv4.apply: params must be { features: { blocks: [4 blocks] }, head: { w, b } } as made by init');
+    }
+  };
+  // One pass through the blocks; threads batch-norm state when given.
+  const run = (p: Conv4Params, x: Tensor, o: ApplyOptions, state: Conv4State | null): { h: Tensor; state: Conv4State | null } => {
+    checkParams(p);
+    checkInput(x);
+    const given = (o.state as Conv4State | undefined)?.blocks;
+    const next: BatchNormState[] = [];
+    let h = x;
+    p.features.blocks.forEach((b, i) => {
+      h = conv2d.apply(b.conv, h, { padding: 1 });
+      if (state) {
+        const r = batchNorm.applyWithState(b.bn, state.blocks[i]!, h, bn, { training: o.training, step: o.step });
+        h = r.y;
+        next.push(r.state);
+      } else {
+        h = batchNorm.apply(b.bn, h, bn, { training: o.training, step: o.step, state: given?.[i] });
+      }
+      h = maxPool(relu(h), { kernelSize: 2 });
+    });
+    return { h: flattenBatch(h), state: state ? { blocks: next } : null };
+  };
+
+  return {
+    featureSize,
+    init(rng: Rng, o: InitOptions = {}): Conv4Params {
+      const blocks: Block[] = [];
+      for (let i = 0; i < 4; i++) {
+        blocks.push({
+          conv: conv2d.init(rng, i === 0 ? inC : hidden, hidden, 3, { ...o, init: 'glorot' }) as { w: Tensor; b: Tensor },
+          bn: batchNorm.init(rng, hidden, bn, o),
+        });
+      }
+      return { features: { blocks }, head: linear.init(rng, featureSize, opts.outputs, { ...o, init: 'glorot' }) as { w: Tensor; b: Tensor } };
+    },
+    initState(o: InitOptions = {}): Conv4State {
+      return { blocks: Array.from({ length: 4 }, () => batchNorm.initState(hidden, bn, o)) };
+    },
+    apply(p: Conv4Params, x: Tensor, o: ApplyOptions = {}): Tensor {
+      return linear.apply(p.head, run(p, x, o, null).h);
+    },
+    applyWithState(p: Conv4Params, state: ParamTree, x: Tensor, o: ApplyOptions = {}) {
+      const st = state as Conv4State;
+      if (!st || !Array.isArray(st.blocks) || st.blocks.length !== 4) throw new ShapeError('conv4.applyWithState: state must be { blocks: [4 × { mean, var }] } as made by initState');
+      const r = run(p, x, o, st);
+      return { y: linear.apply(p.head, r.h), state: r.state! };
+    },
+    features(p: Conv4Params, x: Tensor, o: ApplyOptions = {}): Tensor {
+      return run(p, x, o, null).h;
+    },
+  };
+}
+
+/** The model's representation before its head, [N, D] (ProtoNets-style embeddings). */
+export function embed(model: Model<any>, params: ParamTree, x: Tensor, opts: ApplyOptions = {}): Tensor {
+  if (typeof model.features !== 'function') throw new ShapeError('embed: this model exposes no features() (conv4 and mlp do)');
+  return model.features(params, x, opts);
+}

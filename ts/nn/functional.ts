@@ -1,0 +1,40 @@
+// Parameter-free layers as plain functions: pooling, flattening, activations.
+
+import { ShapeError, fmtShape } from '../errors.js';
+import { elu, gelu, leakyRelu, silu, softplus } from '../ops/activations.js';
+import { relu, sigmoid, tanh } from '../ops/elementwise.js';
+import { avgPool2d, maxPool2d, type Pool2dOptions } from '../ops/pool.js';
+import { reshape } from '../ops/shape-ops.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/** Max pooling (NCHW); kernel 2 (stride = kernel) by default. */
+export function maxPool(x: Tensor, opts: Partial<Pool2dOptions> = {}): Tensor {
+  return maxPool2d(x, { kernelSize: opts.kernelSize ?? 2, ...(opts.stride !== undefined ? { stride: opts.stride } : {}), ...(opts.padding !== undefined ? { padding: opts.padding } : {}) });
+}
+
+/** Average pooling (NCHW); kernel 2 by default. */
+export function avgPool(x: Tensor, opts: Partial<Pool2dOptions> = {}): Tensor {
+  return avgPool2d(x, { kernelSize: opts.kernelSize ?? 2, ...(opts.stride !== undefined ? { stride: opts.stride } : {}), ...(opts.padding !== undefined ? { padding: opts.padding } : {}) });
+}
+
+/** [N, ...] -> [N, prod(...)] */
+export function flattenBatch(x: Tensor): Tensor {
+  if (x.rank < 1) throw new ShapeError(`flattenBatch: input must have a batch axis, got ${fmtShape(x.shape)}`);
+  return reshape(x, [x.shape[0]!, -1]);
+}
+
+export type ActivationName = 'relu' | 'tanh' | 'sigmoid' | 'leakyRelu' | 'elu' | 'gelu' | 'silu' | 'softplus' | 'identity';
+
+export const activations: Record<ActivationName, (x: Tensor) => Tensor> = {
+  relu, tanh, sigmoid,
+  leakyRelu: (x) => leakyRelu(x),
+  elu: (x) => elu(x),
+  gelu, silu, softplus,
+  identity: (x) => x,
+};
+
+export function activation(name: ActivationName): (x: Tensor) => Tensor {
+  const f = activations[name];
+  if (!f) throw new ShapeError(`activation: unknown activation '${String(name)}' (expected ${Object.keys(activations).join(', ')})`);
+  return f;
+}
