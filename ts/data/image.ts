@@ -1,0 +1,62 @@
+// Host-side image helpers for the data pipeline: area (box) resampling and 90° rotations.
+
+/**
+ * Weights of an area (box) filter from `n` input pixels to `m` output pixels: output pixel
+ * i averages the input interval [i·n/m, (i+1)·n/m), partial pixels weighted by overlap.
+ * Returned as m rows of (start index, weights).
+ */
+export function areaWeights(n: number, m: number): { start: number; w: Float64Array }[] {
+  const scale = n / m;
+  const rows = [];
+  for (let i = 0; i < m; i++) {
+    const a = i * scale, b = (i + 1) * scale;
+    const start = Math.floor(a), end = Math.min(n, Math.ceil(b));
+    const w = new Float64Array(end - start);
+    for (let k = start; k < end; k++) w[k - start] = (Math.min(b, k + 1) - Math.max(a, k)) / scale;
+    rows.push({ start, w });
+  }
+  return rows;
+}
+
+/** Separable area resize of a square single-channel image (values as given) n×n -> m×m. */
+export function resizeArea(src: Float64Array | Float32Array, n: number, m: number, weights = areaWeights(n, m)): Float64Array {
+  const tmp = new Float64Array(m * n); // rows resized: [m, n]
+  for (let i = 0; i < m; i++) {
+    const { start, w } = weights[i]!;
+    for (let k = 0; k < w.length; k++) {
+      const wk = w[k]!, row = (start + k) * n;
+      for (let x = 0; x < n; x++) tmp[i * n + x] += wk * src[row + x]!;
+    }
+  }
+  const out = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < m; j++) {
+      const { start, w } = weights[j]!;
+      let s = 0;
+      for (let k = 0; k < w.length; k++) s += w[k]! * tmp[i * n + start + k]!;
+      out[i * m + j] = s;
+    }
+  }
+  return out;
+}
+
+/**
+ * Rotate a square s×s image counter-clockwise by `quarter`·90° (PIL's Image.rotate
+ * direction, as the ProtoNets split's rot090/rot180/rot270) and write it to out at `at`,
+ * mapping byte values to floats in [0, 1].
+ */
+export function rotateInto(src: Uint8Array, s: number, quarter: number, out: Float32Array, at: number): void {
+  const q = ((quarter % 4) + 4) % 4;
+  for (let i = 0; i < s; i++) {
+    for (let j = 0; j < s; j++) {
+      let v: number;
+      switch (q) {
+        case 0: v = src[i * s + j]!; break;
+        case 1: v = src[j * s + (s - 1 - i)]!; break;
+        case 2: v = src[(s - 1 - i) * s + (s - 1 - j)]!; break;
+        default: v = src[(s - 1 - j) * s + i]!; break;
+      }
+      out[at + i * s + j] = v / 255;
+    }
+  }
+}
