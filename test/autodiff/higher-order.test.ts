@@ -122,3 +122,10 @@ test('noGrad and detach cut the tape', (t) => {
   close(t, vals(g), [1, 2], 0, 'only the live factor contributes');
   t.end();
 });
+
+test('grad passes non-differentiated arguments (numbers, data objects) through', (t) => {
+  const f = (w: mg.Tensor, data: { x: mg.Tensor }, scale: number) => mg.mul(mg.sum(mg.mul(w, data.x)), scale);
+  const g = mg.grad(f)(f64([1, 2]), { x: f64([3, 4]) }, 2);
+  close(t, vals(g), [6, 8], 0, 'd/dw');
+  t.end();
+});

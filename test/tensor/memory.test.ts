@@ -50,3 +50,27 @@ test('memory: exact second-order steps (created graphs) also free everything', (
   t.equal(mg.liveTensorCount(), base, 'and then nothing');
   t.end();
 });
+
+test('memory: ops outside any scope leave no hidden temporaries', (t) => {
+  const a = mg.tensor([[1, 2], [3, 4]]);
+  const x = mg.zeros([1, 2, 4, 4]);
+  const w = mg.ones([3, 2, 3, 3]);
+  const labels = mg.tensor([0, 1], { dtype: 'int32' });
+  const ab = mg.broadcastTo(a, [3, 2, 2]), at = mg.transpose(a), xt = mg.transpose(x);
+  const cases: [string, () => mg.Tensor][] = [
+    ['mul by a number', () => mg.mul(a, 2)],
+    ['matmul of a transposed broadcast view', () => mg.matmul(ab, at)],
+    ['softmax on axis 0', () => mg.softmax(a, 0)],
+    ['crossEntropy', () => mg.crossEntropy(a, labels)],
+    ['conv2d of a strided input', () => mg.conv2d(xt, w, { padding: 1 })],
+    ['avgPool2d', () => mg.avgPool2d(x, { kernelSize: 2 })],
+    ['variance', () => mg.variance(a, 1)],
+  ];
+  for (const [name, f] of cases) {
+    const before = mg.liveTensorCount();
+    const y = f();
+    t.equal(mg.liveTensorCount(), before + 1, `${name}: only the result remains`);
+    y.dispose();
+  }
+  t.end();
+});

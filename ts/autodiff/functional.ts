@@ -12,7 +12,7 @@ import { GradError, fmtShape } from '../errors.js';
 import { tensor, zerosLike } from '../tensor/create.js';
 import { scope } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
-import { type ParamTree, treeFlatten, treeUnflatten } from '../tensor/tree.js';
+import { treeFlatten, treeUnflatten } from '../tensor/tree.js';
 import { mul } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
 import { reshape, stack } from '../ops/shape-ops.js';
@@ -49,18 +49,17 @@ function scalarOutput(y: unknown, who: string): Tensor {
   return y;
 }
 
-type Args = readonly ParamTree[];
-
 /**
  * valueAndGrad(f, argnums = 0)(...args) -> [f(...args), gradient(s)]. Arguments may be
  * tensors or parameter trees; gradients come back in the same structure. With an array
  * of argnums, the gradients come back as an array.
  */
-export function valueAndGrad<A extends Args>(f: (...args: A) => Tensor, argnums: number | readonly number[] = 0) {
+export function valueAndGrad<A extends readonly any[]>(f: (...args: A) => Tensor, argnums: number | readonly number[] = 0) {
   return (...args: A): [Tensor, any] => {
     const nums = typeof argnums === 'number' ? [argnums] : argnums;
     for (const n of nums) if (n < 0 || n >= args.length) throw new GradError(`grad: argnum ${n} is out of range for ${args.length} arguments`);
-    const flats = args.map((a) => treeFlatten(a));
+    // only the differentiated arguments must be trees of tensors; others pass through untouched
+    const flats = args.map((a, i) => (nums.includes(i) ? treeFlatten(a) : { names: [], leaves: [] }));
     const isNested = nested(nums.flatMap((n) => flats[n]!.leaves));
     return scope(() =>
       enter(() => {
@@ -83,7 +82,7 @@ export function valueAndGrad<A extends Args>(f: (...args: A) => Tensor, argnums:
 }
 
 /** grad(f, argnums = 0)(...args): the gradient of a scalar function, nestable to any order. */
-export function grad<A extends Args>(f: (...args: A) => Tensor, argnums: number | readonly number[] = 0) {
+export function grad<A extends readonly any[]>(f: (...args: A) => Tensor, argnums: number | readonly number[] = 0) {
   const vg = valueAndGrad(f, argnums);
   return (...args: A): any => {
     const [value, g] = vg(...args);

@@ -4,6 +4,7 @@
 //   dx = conv2dBackwardInput(dy, w)      (the transposed convolution)
 //   dw = conv2dBackwardFilter(x, dy)
 
+import { scope } from '../tensor/scope.js';
 import type { Conv2dGeometry } from '../backend/kernels.js';
 import { record } from '../autodiff/tape.js';
 import { ShapeError, fmtShape } from '../errors.js';
@@ -54,18 +55,22 @@ function optsOf(g: Conv2dGeometry): Conv2dOptions {
 
 /** 2-D convolution (cross-correlation, as in PyTorch): x [N, Cin, H, W], w [Cout, Cin/groups, KH, KW]. */
 export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
-  checkTensor(x, 'conv2d', 'input');
-  checkTensor(w, 'conv2d', 'weight');
-  checkSameBackend('conv2d', x, w);
-  checkSameDType('conv2d', x, w);
-  checkFloat('conv2d', x, w);
-  const g = conv2dGeometry('conv2d', x.shape, w.shape, opts);
-  const xc = contiguous(x), wc = contiguous(w);
-  const out = wrap(x.backend.conv2d(xc.storage, wc.storage, g), [g.n, g.cOut, g.oh, g.ow], x);
-  return record(out, 'conv2d', [xc, wc], (dy, _y, [xi, wi]) => [
-    xi!.requiresGrad ? conv2dBackwardInput(dy, wi!, [g.h, g.w], optsOf(g)) : null,
-    wi!.requiresGrad ? conv2dBackwardFilter(xi!, dy, [g.kh, g.kw], optsOf(g)) : null,
-  ]);
+  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
+  // whatever the tape saved stays alive through its graph references
+  return scope(() => {
+    checkTensor(x, 'conv2d', 'input');
+    checkTensor(w, 'conv2d', 'weight');
+    checkSameBackend('conv2d', x, w);
+    checkSameDType('conv2d', x, w);
+    checkFloat('conv2d', x, w);
+    const g = conv2dGeometry('conv2d', x.shape, w.shape, opts);
+    const xc = contiguous(x), wc = contiguous(w);
+    const out = wrap(x.backend.conv2d(xc.storage, wc.storage, g), [g.n, g.cOut, g.oh, g.ow], x);
+    return record(out, 'conv2d', [xc, wc], (dy, _y, [xi, wi]) => [
+      xi!.requiresGrad ? conv2dBackwardInput(dy, wi!, [g.h, g.w], optsOf(g)) : null,
+      wi!.requiresGrad ? conv2dBackwardFilter(xi!, dy, [g.kh, g.kw], optsOf(g)) : null,
+    ]);
+  });
 }
 
 function geometryFromOutput(op: string, dyShape: readonly number[], xShape: readonly number[], wShape: readonly number[], opts: Conv2dOptions): Conv2dGeometry {
@@ -81,34 +86,42 @@ function geometryFromOutput(op: string, dyShape: readonly number[], xShape: read
  * dy [N, Cout, OH, OW], w [Cout, Cin/groups, KH, KW] -> [N, Cin, H, W] with H, W = inputSize.
  */
 export function conv2dBackwardInput(dy: Tensor, w: Tensor, inputSize: readonly [number, number] | readonly number[], opts: Conv2dOptions = {}): Tensor {
-  checkTensor(dy, 'conv2dBackwardInput', 'output gradient');
-  checkTensor(w, 'conv2dBackwardInput', 'weight');
-  checkSameBackend('conv2dBackwardInput', dy, w);
-  checkSameDType('conv2dBackwardInput', dy, w);
-  const groups = opts.groups ?? 1;
-  const xShape = [dy.shape[0]!, w.shape[1]! * groups, inputSize[0]!, inputSize[1]!];
-  const g = geometryFromOutput('conv2dBackwardInput', dy.shape, xShape, w.shape, opts);
-  const dyc = contiguous(dy), wc = contiguous(w);
-  const out = wrap(dy.backend.conv2dBackwardInput(dyc.storage, wc.storage, g), xShape, dy);
-  return record(out, 'conv2dBackwardInput', [dyc, wc], (gx, _y, [dyi, wi]) => [
-    dyi!.requiresGrad ? conv2d(gx, wi!, optsOf(g)) : null,
-    wi!.requiresGrad ? conv2dBackwardFilter(gx, dyi!, [g.kh, g.kw], optsOf(g)) : null,
-  ]);
+  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
+  // whatever the tape saved stays alive through its graph references
+  return scope(() => {
+    checkTensor(dy, 'conv2dBackwardInput', 'output gradient');
+    checkTensor(w, 'conv2dBackwardInput', 'weight');
+    checkSameBackend('conv2dBackwardInput', dy, w);
+    checkSameDType('conv2dBackwardInput', dy, w);
+    const groups = opts.groups ?? 1;
+    const xShape = [dy.shape[0]!, w.shape[1]! * groups, inputSize[0]!, inputSize[1]!];
+    const g = geometryFromOutput('conv2dBackwardInput', dy.shape, xShape, w.shape, opts);
+    const dyc = contiguous(dy), wc = contiguous(w);
+    const out = wrap(dy.backend.conv2dBackwardInput(dyc.storage, wc.storage, g), xShape, dy);
+    return record(out, 'conv2dBackwardInput', [dyc, wc], (gx, _y, [dyi, wi]) => [
+      dyi!.requiresGrad ? conv2d(gx, wi!, optsOf(g)) : null,
+      wi!.requiresGrad ? conv2dBackwardFilter(gx, dyi!, [g.kh, g.kw], optsOf(g)) : null,
+    ]);
+  });
 }
 
 /** The gradient of conv2d with respect to its filter: x [N, Cin, H, W], dy [N, Cout, OH, OW] -> [Cout, Cin/groups, KH, KW]. */
 export function conv2dBackwardFilter(x: Tensor, dy: Tensor, kernelSize: readonly [number, number] | readonly number[], opts: Conv2dOptions = {}): Tensor {
-  checkTensor(x, 'conv2dBackwardFilter', 'input');
-  checkTensor(dy, 'conv2dBackwardFilter', 'output gradient');
-  checkSameBackend('conv2dBackwardFilter', x, dy);
-  checkSameDType('conv2dBackwardFilter', x, dy);
-  const groups = opts.groups ?? 1;
-  const wShape = [dy.shape[1]!, x.shape[1]! / groups, kernelSize[0]!, kernelSize[1]!];
-  const g = geometryFromOutput('conv2dBackwardFilter', dy.shape, x.shape, wShape, opts);
-  const xc = contiguous(x), dyc = contiguous(dy);
-  const out = wrap(x.backend.conv2dBackwardFilter(xc.storage, dyc.storage, g), wShape, x);
-  return record(out, 'conv2dBackwardFilter', [xc, dyc], (gw, _y, [xi, dyi]) => [
-    xi!.requiresGrad ? conv2dBackwardInput(dyi!, gw, [g.h, g.w], optsOf(g)) : null,
-    dyi!.requiresGrad ? conv2d(xi!, gw, optsOf(g)) : null,
-  ]);
+  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
+  // whatever the tape saved stays alive through its graph references
+  return scope(() => {
+    checkTensor(x, 'conv2dBackwardFilter', 'input');
+    checkTensor(dy, 'conv2dBackwardFilter', 'output gradient');
+    checkSameBackend('conv2dBackwardFilter', x, dy);
+    checkSameDType('conv2dBackwardFilter', x, dy);
+    const groups = opts.groups ?? 1;
+    const wShape = [dy.shape[1]!, x.shape[1]! / groups, kernelSize[0]!, kernelSize[1]!];
+    const g = geometryFromOutput('conv2dBackwardFilter', dy.shape, x.shape, wShape, opts);
+    const xc = contiguous(x), dyc = contiguous(dy);
+    const out = wrap(x.backend.conv2dBackwardFilter(xc.storage, dyc.storage, g), wShape, x);
+    return record(out, 'conv2dBackwardFilter', [xc, dyc], (gw, _y, [xi, dyi]) => [
+      xi!.requiresGrad ? conv2dBackwardInput(dyi!, gw, [g.h, g.w], optsOf(g)) : null,
+      dyi!.requiresGrad ? conv2d(xi!, gw, optsOf(g)) : null,
+    ]);
+  });
 }

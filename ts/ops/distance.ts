@@ -1,5 +1,6 @@
 // Similarities and distances used by metric-based meta-learners.
 
+import { scope } from '../tensor/scope.js';
 import { ShapeError, fmtShape } from '../errors.js';
 import { normAxis } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -11,25 +12,33 @@ import { checkFloat, checkTensor } from './util.js';
 
 /** Cosine similarity along an axis: a·b / max(|a||b|, eps). */
 export function cosineSimilarity(a: Tensor, b: Tensor, axis = -1, eps = 1e-8): Tensor {
-  checkTensor(a, 'cosineSimilarity', 'a');
-  checkTensor(b, 'cosineSimilarity', 'b');
-  checkFloat('cosineSimilarity', a, b);
-  const ax = normAxis(axis, Math.max(a.rank, b.rank), 'cosineSimilarity');
-  const dot = sum(mul(a, b), ax);
-  const na = sqrt(sum(square(a), ax));
-  const nb = sqrt(sum(square(b), ax));
-  return div(dot, maximum(mul(na, nb), eps));
+  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
+  // whatever the tape saved stays alive through its graph references
+  return scope(() => {
+    checkTensor(a, 'cosineSimilarity', 'a');
+    checkTensor(b, 'cosineSimilarity', 'b');
+    checkFloat('cosineSimilarity', a, b);
+    const ax = normAxis(axis, Math.max(a.rank, b.rank), 'cosineSimilarity');
+    const dot = sum(mul(a, b), ax);
+    const na = sqrt(sum(square(a), ax));
+    const nb = sqrt(sum(square(b), ax));
+    return div(dot, maximum(mul(na, nb), eps));
+  });
 }
 
 /** Squared Euclidean distances between rows: x [N, D], y [M, D] -> [N, M], as |x|² + |y|² - 2 x·yᵀ (one matmul). */
 export function pairwiseSquaredDistances(x: Tensor, y: Tensor): Tensor {
-  checkTensor(x, 'pairwiseSquaredDistances', 'x');
-  checkTensor(y, 'pairwiseSquaredDistances', 'y');
-  checkFloat('pairwiseSquaredDistances', x, y);
-  if (x.rank !== 2 || y.rank !== 2 || x.shape[1] !== y.shape[1]) {
-    throw new ShapeError(`pairwiseSquaredDistances: expected x [N, D] and y [M, D], got ${fmtShape(x.shape)} and ${fmtShape(y.shape)}`);
-  }
-  const xx = sum(square(x), 1, { keepDims: true });
-  const yy = transpose(sum(square(y), 1, { keepDims: true }));
-  return sub(add(xx, yy), mul(matmul(x, transpose(y)), 2));
+  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
+  // whatever the tape saved stays alive through its graph references
+  return scope(() => {
+    checkTensor(x, 'pairwiseSquaredDistances', 'x');
+    checkTensor(y, 'pairwiseSquaredDistances', 'y');
+    checkFloat('pairwiseSquaredDistances', x, y);
+    if (x.rank !== 2 || y.rank !== 2 || x.shape[1] !== y.shape[1]) {
+      throw new ShapeError(`pairwiseSquaredDistances: expected x [N, D] and y [M, D], got ${fmtShape(x.shape)} and ${fmtShape(y.shape)}`);
+    }
+    const xx = sum(square(x), 1, { keepDims: true });
+    const yy = transpose(sum(square(y), 1, { keepDims: true }));
+    return sub(add(xx, yy), mul(matmul(x, transpose(y)), 2));
+  });
 }

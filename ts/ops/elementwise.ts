@@ -1,6 +1,7 @@
 // Elementwise ops. Each is its kernel call plus a vjp written in these same ops, so
 // the derivative of a derivative is just more elementwise work on the tape.
 
+import { scope } from '../tensor/scope.js';
 import type { BinaryOp, UnaryOp } from '../backend/kernels.js';
 import { noGrad, record } from '../autodiff/tape.js';
 import { DTypeError, fmtShape } from '../errors.js';
@@ -45,20 +46,24 @@ export const round = (x: Tensor): Tensor => unary('round', x, null);
 type BinaryVjp = (g: Tensor, out: Tensor, a: Tensor, b: Tensor) => [Tensor | null, Tensor | null];
 
 function binary(op: BinaryOp, aIn: TensorLike, bIn: TensorLike, vjp: BinaryVjp | null, opts: { float?: boolean; outDType?: DType } = {}): Tensor {
-  const like = typeof aIn === 'number' ? checkTensor(bIn, op, 'second input') : checkTensor(aIn, op, 'first input');
-  const a = toTensor(aIn, like, op);
-  const b = toTensor(bIn, like, op);
-  checkSameBackend(op, a, b);
-  checkSameDType(op, a, b);
-  if (opts.float) checkFloat(op, a, b);
-  const shape = broadcastShapes(op, a.shape, b.shape);
-  const storage = a.backend.binary(op, broadcastView(a, shape), broadcastView(b, shape), shape, opts.outDType ?? a.dtype);
-  const out = wrap(storage, shape, a);
-  if (!vjp) return out;
-  // The one place broadcasting is undone for every binary op: sum back to each input's shape.
-  return record(out, op, [a, b], (g, y, [ai, bi]) => {
-    const [ga, gb] = vjp(g, y, ai!, bi!);
-    return [ga && sumTo(ga, ai!.shape), gb && sumTo(gb, bi!.shape)];
+  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
+  // whatever the tape saved stays alive through its graph references
+  return scope(() => {
+    const like = typeof aIn === 'number' ? checkTensor(bIn, op, 'second input') : checkTensor(aIn, op, 'first input');
+    const a = toTensor(aIn, like, op);
+    const b = toTensor(bIn, like, op);
+    checkSameBackend(op, a, b);
+    checkSameDType(op, a, b);
+    if (opts.float) checkFloat(op, a, b);
+    const shape = broadcastShapes(op, a.shape, b.shape);
+    const storage = a.backend.binary(op, broadcastView(a, shape), broadcastView(b, shape), shape, opts.outDType ?? a.dtype);
+    const out = wrap(storage, shape, a);
+    if (!vjp) return out;
+    // The one place broadcasting is undone for every binary op: sum back to each input's shape.
+    return record(out, op, [a, b], (g, y, [ai, bi]) => {
+      const [ga, gb] = vjp(g, y, ai!, bi!);
+      return [ga && sumTo(ga, ai!.shape), gb && sumTo(gb, bi!.shape)];
+    });
   });
 }
 
@@ -108,27 +113,35 @@ const le = lessEqual;
 
 /** cond != 0 ? a : b, broadcasting all three. */
 export function where(cond: Tensor, aIn: TensorLike, bIn: TensorLike): Tensor {
-  checkTensor(cond, 'where', 'condition');
-  const like = typeof aIn === 'number' ? (typeof bIn === 'number' ? null : checkTensor(bIn, 'where', 'b')) : checkTensor(aIn, 'where', 'a');
-  if (!like) throw new DTypeError('where: at least one of a and b must be a Tensor');
-  const a = toTensor(aIn, like, 'where');
-  const b = toTensor(bIn, like, 'where');
-  checkSameBackend('where', cond, a, b);
-  checkSameDType('where', a, b);
-  const shape = broadcastShapes('where', cond.shape, a.shape, b.shape);
-  const storage = a.backend.where(broadcastView(cond, shape), broadcastView(a, shape), broadcastView(b, shape), shape, a.dtype);
-  const out = wrap(storage, shape, a);
-  return record(out, 'where', [a, b], (g, _y, [ai, bi]) => [
-    ai!.requiresGrad ? sumTo(where(cond, g, 0), ai!.shape) : null,
-    bi!.requiresGrad ? sumTo(where(cond, 0, g), bi!.shape) : null,
-  ], [cond]);
+  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
+  // whatever the tape saved stays alive through its graph references
+  return scope(() => {
+    checkTensor(cond, 'where', 'condition');
+    const like = typeof aIn === 'number' ? (typeof bIn === 'number' ? null : checkTensor(bIn, 'where', 'b')) : checkTensor(aIn, 'where', 'a');
+    if (!like) throw new DTypeError('where: at least one of a and b must be a Tensor');
+    const a = toTensor(aIn, like, 'where');
+    const b = toTensor(bIn, like, 'where');
+    checkSameBackend('where', cond, a, b);
+    checkSameDType('where', a, b);
+    const shape = broadcastShapes('where', cond.shape, a.shape, b.shape);
+    const storage = a.backend.where(broadcastView(cond, shape), broadcastView(a, shape), broadcastView(b, shape), shape, a.dtype);
+    const out = wrap(storage, shape, a);
+    return record(out, 'where', [a, b], (g, _y, [ai, bi]) => [
+      ai!.requiresGrad ? sumTo(where(cond, g, 0), ai!.shape) : null,
+      bi!.requiresGrad ? sumTo(where(cond, 0, g), bi!.shape) : null,
+    ], [cond]);
+  });
 }
 
 /** Limit values to [lo, hi]; the gradient passes where x is inside. */
 export function clamp(x: Tensor, lo: number, hi: number): Tensor {
-  checkTensor(x, 'clamp');
-  if (!(lo <= hi)) throw new DTypeError(`clamp: lo (${lo}) must be <= hi (${hi}) for ${fmtShape(x.shape)}`);
-  return minimum(maximum(x, lo), hi);
+  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
+  // whatever the tape saved stays alive through its graph references
+  return scope(() => {
+    checkTensor(x, 'clamp');
+    if (!(lo <= hi)) throw new DTypeError(`clamp: lo (${lo}) must be <= hi (${hi}) for ${fmtShape(x.shape)}`);
+    return minimum(maximum(x, lo), hi);
+  });
 }
 
 /** Convert to another dtype (float -> int truncates toward zero). Differentiable between float dtypes. */

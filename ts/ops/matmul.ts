@@ -2,6 +2,7 @@
 // in place (the kernel takes row and column strides), and the vjp is two more matmuls
 // (DESIGN.md rule 3), never a broadcast-multiply-reduce.
 
+import { scope } from '../tensor/scope.js';
 import type { MatView } from '../backend/kernels.js';
 import { record } from '../autodiff/tape.js';
 import { ShapeError, fmtShape } from '../errors.js';
@@ -53,33 +54,41 @@ function matView(x: Tensor, batchShape: readonly number[]): MatView {
 
 /** a @ b: [..., m, k] @ [..., k, n] -> [..., m, n]; 1-D operands are vectors, as in numpy. */
 export function matmul(aIn: Tensor, bIn: Tensor): Tensor {
-  checkTensor(aIn, 'matmul', 'a');
-  checkTensor(bIn, 'matmul', 'b');
-  checkSameBackend('matmul', aIn, bIn);
-  checkSameDType('matmul', aIn, bIn);
-  checkFloat('matmul', aIn, bIn);
-  if (aIn.rank === 0 || bIn.rank === 0) throw new ShapeError(`matmul: operands must have rank >= 1, got ${fmtShape(aIn.shape)} and ${fmtShape(bIn.shape)}`);
-  if (aIn.rank === 1) return squeeze(matmul(expandDims(aIn, 0), bIn), [-2]);
-  if (bIn.rank === 1) return squeeze(matmul(aIn, expandDims(bIn, 1)), [-1]);
-  const a = aIn, b = bIn;
-  const m = a.shape[a.rank - 2]!, k = a.shape[a.rank - 1]!, n = b.shape[b.rank - 1]!;
-  if (b.shape[b.rank - 2] !== k) {
-    throw new ShapeError(`matmul: inner dims differ: ${fmtShape(a.shape)} @ ${fmtShape(b.shape)} (${k} vs ${b.shape[b.rank - 2]})`);
-  }
-  const batchShape = broadcastShapes('matmul (batch dims)', a.shape.slice(0, -2), b.shape.slice(0, -2));
-  const batch = numel(batchShape);
-  const outShape = [...batchShape, m, n];
-  const storage = a.backend.matmul(matView(a, batchShape), matView(b, batchShape), { batch, m, n, k }, a.dtype);
-  const out = wrap(storage, outShape, a);
-  const aShape = a.shape, bShape = b.shape;
-  return record(out, 'matmul', [a, b], (g, _y, [ai, bi]) => [
-    ai!.requiresGrad ? sumTo(matmul(g, transpose(bi!)), aShape) : null,
-    bi!.requiresGrad ? sumTo(matmul(transpose(ai!), g), bShape) : null,
-  ]);
+  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
+  // whatever the tape saved stays alive through its graph references
+  return scope(() => {
+    checkTensor(aIn, 'matmul', 'a');
+    checkTensor(bIn, 'matmul', 'b');
+    checkSameBackend('matmul', aIn, bIn);
+    checkSameDType('matmul', aIn, bIn);
+    checkFloat('matmul', aIn, bIn);
+    if (aIn.rank === 0 || bIn.rank === 0) throw new ShapeError(`matmul: operands must have rank >= 1, got ${fmtShape(aIn.shape)} and ${fmtShape(bIn.shape)}`);
+    if (aIn.rank === 1) return squeeze(matmul(expandDims(aIn, 0), bIn), [-2]);
+    if (bIn.rank === 1) return squeeze(matmul(aIn, expandDims(bIn, 1)), [-1]);
+    const a = aIn, b = bIn;
+    const m = a.shape[a.rank - 2]!, k = a.shape[a.rank - 1]!, n = b.shape[b.rank - 1]!;
+    if (b.shape[b.rank - 2] !== k) {
+      throw new ShapeError(`matmul: inner dims differ: ${fmtShape(a.shape)} @ ${fmtShape(b.shape)} (${k} vs ${b.shape[b.rank - 2]})`);
+    }
+    const batchShape = broadcastShapes('matmul (batch dims)', a.shape.slice(0, -2), b.shape.slice(0, -2));
+    const batch = numel(batchShape);
+    const outShape = [...batchShape, m, n];
+    const storage = a.backend.matmul(matView(a, batchShape), matView(b, batchShape), { batch, m, n, k }, a.dtype);
+    const out = wrap(storage, outShape, a);
+    const aShape = a.shape, bShape = b.shape;
+    return record(out, 'matmul', [a, b], (g, _y, [ai, bi]) => [
+      ai!.requiresGrad ? sumTo(matmul(g, transpose(bi!)), aShape) : null,
+      bi!.requiresGrad ? sumTo(matmul(transpose(ai!), g), bShape) : null,
+    ]);
+  });
 }
 
 /** x @ w (+ b): the affine map of a linear layer, x [..., in], w [in, out], b [out]. */
 export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
-  const y = x.rank > 2 ? reshape(matmul(reshape(x, [-1, x.shape[x.rank - 1]!]), w), [...x.shape.slice(0, -1), w.shape[1]!]) : matmul(x, w);
-  return b ? add(y, b) : y;
+  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
+  // whatever the tape saved stays alive through its graph references
+  return scope(() => {
+    const y = x.rank > 2 ? reshape(matmul(reshape(x, [-1, x.shape[x.rank - 1]!]), w), [...x.shape.slice(0, -1), w.shape[1]!]) : matmul(x, w);
+    return b ? add(y, b) : y;
+  });
 }

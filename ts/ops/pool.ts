@@ -2,6 +2,7 @@
 // whose vjp is a gather again); avgPool2d is a depthwise convolution with a constant
 // kernel (so it inherits conv2d's transposes). Both nest to any order.
 
+import { scope } from '../tensor/scope.js';
 import { ShapeError, fmtShape } from '../errors.js';
 import { record } from '../autodiff/tape.js';
 import { full } from '../tensor/create.js';
@@ -41,33 +42,41 @@ function geometry(op: string, x: Tensor, o: Pool2dOptions) {
 
 /** Max over windows (NCHW). Padding never wins. */
 export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
-  checkTensor(x, 'maxPool2d');
-  checkFloat('maxPool2d', x);
-  const g = geometry('maxPool2d', x, opts);
-  const xc = contiguous(x);
-  const planes = g.n * g.c;
-  const { values, indices } = x.backend.maxPool2d(xc.storage, {
-    planes, h: g.h, w: g.w, kh: g.kh, kw: g.kw, oh: g.oh, ow: g.ow, strideH: g.sh, strideW: g.sw, padH: g.ph, padW: g.pw,
+  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
+  // whatever the tape saved stays alive through its graph references
+  return scope(() => {
+    checkTensor(x, 'maxPool2d');
+    checkFloat('maxPool2d', x);
+    const g = geometry('maxPool2d', x, opts);
+    const xc = contiguous(x);
+    const planes = g.n * g.c;
+    const { values, indices } = x.backend.maxPool2d(xc.storage, {
+      planes, h: g.h, w: g.w, kh: g.kh, kw: g.kw, oh: g.oh, ow: g.ow, strideH: g.sh, strideW: g.sw, padH: g.ph, padW: g.pw,
+    });
+    const outShape = [g.n, g.c, g.oh, g.ow];
+    const out = wrap(values, outShape, x);
+    const idx = wrap(indices, [planes, g.oh * g.ow], x);
+    // y = takeAlongAxis(x as [planes, h*w], idx): the vjp scatters back, and nests.
+    const res = record(out, 'maxPool2d', [xc], (dy) => [
+      reshape(scatterAdd(reshape(dy, [planes, g.oh * g.ow]), idx, 1, [planes, g.h * g.w]), xc.shape),
+    ], [idx]);
+    idx.dispose();
+    return res;
   });
-  const outShape = [g.n, g.c, g.oh, g.ow];
-  const out = wrap(values, outShape, x);
-  const idx = wrap(indices, [planes, g.oh * g.ow], x);
-  // y = takeAlongAxis(x as [planes, h*w], idx): the vjp scatters back, and nests.
-  const res = record(out, 'maxPool2d', [xc], (dy) => [
-    reshape(scatterAdd(reshape(dy, [planes, g.oh * g.ow]), idx, 1, [planes, g.h * g.w]), xc.shape),
-  ], [idx]);
-  idx.dispose();
-  return res;
 }
 
 /** Mean over windows (NCHW), counting padded positions as zeros (PyTorch's default). */
 export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
-  checkTensor(x, 'avgPool2d');
-  checkFloat('avgPool2d', x);
-  const g = geometry('avgPool2d', x, opts);
-  const kernel = full([g.c, 1, g.kh, g.kw], 1 / (g.kh * g.kw), { dtype: x.dtype, backend: x.backend });
-  const y = conv2d(x, kernel, { stride: [g.sh, g.sw], padding: [g.ph, g.pw], groups: g.c });
-  kernel.dispose();
-  return y;
+  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
+  // whatever the tape saved stays alive through its graph references
+  return scope(() => {
+    checkTensor(x, 'avgPool2d');
+    checkFloat('avgPool2d', x);
+    const g = geometry('avgPool2d', x, opts);
+    const kernel = full([g.c, 1, g.kh, g.kw], 1 / (g.kh * g.kw), { dtype: x.dtype, backend: x.backend });
+    const y = conv2d(x, kernel, { stride: [g.sh, g.sw], padding: [g.ph, g.pw], groups: g.c });
+    kernel.dispose();
+    return y;
+  });
 }
 

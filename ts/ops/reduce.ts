@@ -1,5 +1,6 @@
 // Reductions over axes, and sumTo: the single place where broadcasting is undone.
 
+import { scope } from '../tensor/scope.js';
 import type { ReduceOp } from '../backend/kernels.js';
 import { noGrad, record, stopGradient } from '../autodiff/tape.js';
 import { ShapeError, fmtShape } from '../errors.js';
@@ -37,12 +38,16 @@ export function sum(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
 
 /** Mean over axes (all by default). */
 export function mean(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
-  checkTensor(x, 'mean');
-  checkFloat('mean', x);
-  const ax = normAxes(axes, x.rank, 'mean');
-  const count = ax.reduce((n, a) => n * x.shape[a]!, 1);
-  if (count === 0) throw new ShapeError(`mean: reducing ${fmtShape(x.shape)} over axes ${JSON.stringify(ax)} averages zero elements`);
-  return div(sum(x, ax, opts), count);
+  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
+  // whatever the tape saved stays alive through its graph references
+  return scope(() => {
+    checkTensor(x, 'mean');
+    checkFloat('mean', x);
+    const ax = normAxes(axes, x.rank, 'mean');
+    const count = ax.reduce((n, a) => n * x.shape[a]!, 1);
+    if (count === 0) throw new ShapeError(`mean: reducing ${fmtShape(x.shape)} over axes ${JSON.stringify(ax)} averages zero elements`);
+    return div(sum(x, ax, opts), count);
+  });
 }
 
 function extremum(op: 'max' | 'min', x: Tensor, axes: Axes, opts: ReduceOptions): Tensor {
@@ -68,22 +73,30 @@ export const min = (x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor =>
 
 /** Population variance by default; correction 1 gives the sample variance. */
 export function variance(x: Tensor, axes?: Axes, opts: ReduceOptions & { correction?: number } = {}): Tensor {
-  checkTensor(x, 'variance');
-  checkFloat('variance', x);
-  const ax = normAxes(axes, x.rank, 'variance');
-  const count = ax.reduce((n, a) => n * x.shape[a]!, 1);
-  const d = sub(x, mean(x, ax, { keepDims: true }));
-  return div(sum(square(d), ax, opts), Math.max(count - (opts.correction ?? 0), 1));
+  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
+  // whatever the tape saved stays alive through its graph references
+  return scope(() => {
+    checkTensor(x, 'variance');
+    checkFloat('variance', x);
+    const ax = normAxes(axes, x.rank, 'variance');
+    const count = ax.reduce((n, a) => n * x.shape[a]!, 1);
+    const d = sub(x, mean(x, ax, { keepDims: true }));
+    return div(sum(square(d), ax, opts), Math.max(count - (opts.correction ?? 0), 1));
+  });
 }
 
 /** log(sum(exp(x))) computed stably (shifted by the detached max). */
 export function logsumexp(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
-  checkTensor(x, 'logsumexp');
-  checkFloat('logsumexp', x);
-  const ax = normAxes(axes, x.rank, 'logsumexp');
-  const m = stopGradient(max(x, ax, { keepDims: true }));
-  const s = add(log(sum(exp(sub(x, m)), ax, { keepDims: true })), m);
-  return opts.keepDims ? s : reshape(s, x.shape.filter((_, i) => !ax.includes(i)));
+  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
+  // whatever the tape saved stays alive through its graph references
+  return scope(() => {
+    checkTensor(x, 'logsumexp');
+    checkFloat('logsumexp', x);
+    const ax = normAxes(axes, x.rank, 'logsumexp');
+    const m = stopGradient(max(x, ax, { keepDims: true }));
+    const s = add(log(sum(exp(sub(x, m)), ax, { keepDims: true })), m);
+    return opts.keepDims ? s : reshape(s, x.shape.filter((_, i) => !ax.includes(i)));
+  });
 }
 
 /** Index of the largest value along an axis (int32, no gradient). */
@@ -107,12 +120,16 @@ export function argmin(x: Tensor, axis = -1): Tensor {
  * Every binary op's vjp goes through here.
  */
 export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
-  if (shapesEqual(g.shape, shape)) return g;
-  const lead = g.rank - shape.length;
-  if (lead < 0) throw new ShapeError(`sumTo: cannot sum ${fmtShape(g.shape)} down to the larger rank of ${fmtShape(shape)}`);
-  const axes: number[] = [];
-  for (let i = 0; i < g.rank; i++) {
-    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
-  }
-  return reshape(sum(g, axes), shape);
+  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
+  // whatever the tape saved stays alive through its graph references
+  return scope(() => {
+    if (shapesEqual(g.shape, shape)) return g;
+    const lead = g.rank - shape.length;
+    if (lead < 0) throw new ShapeError(`sumTo: cannot sum ${fmtShape(g.shape)} down to the larger rank of ${fmtShape(shape)}`);
+    const axes: number[] = [];
+    for (let i = 0; i < g.rank; i++) {
+      if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+    }
+    return reshape(sum(g, axes), shape);
+  });
 }

@@ -2,6 +2,7 @@
 // the layout allows) and copies (contiguous, concat, pad). Their vjps are the same
 // family in reverse: reshape back, inverse permutation, sum back, pad, slice.
 
+import { scope } from '../tensor/scope.js';
 import { ShapeError, fmtShape } from '../errors.js';
 import { record } from '../autodiff/tape.js';
 import { broadcastShapes, contiguousStrides, normAxis, numel, shapesEqual } from '../tensor/shape.js';
@@ -20,12 +21,16 @@ export function contiguous(x: Tensor): Tensor {
 
 /** Same values, new shape; one dim may be -1. A view when x is contiguous. */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
-  checkTensor(x, 'reshape');
-  const target = resolveShape(shape, x.size, x.shape);
-  if (shapesEqual(target, x.shape)) return x;
-  const src = contiguous(x);
-  const out = makeView(src, target, contiguousStrides(target), src.offset, 'reshape');
-  return record(out, 'reshape', [src], (g) => [reshape(g, src.shape)]);
+  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
+  // whatever the tape saved stays alive through its graph references
+  return scope(() => {
+    checkTensor(x, 'reshape');
+    const target = resolveShape(shape, x.size, x.shape);
+    if (shapesEqual(target, x.shape)) return x;
+    const src = contiguous(x);
+    const out = makeView(src, target, contiguousStrides(target), src.offset, 'reshape');
+    return record(out, 'reshape', [src], (g) => [reshape(g, src.shape)]);
+  });
 }
 
 function resolveShape(shape: readonly number[], size: number, from: readonly number[]): number[] {
@@ -45,9 +50,13 @@ function resolveShape(shape: readonly number[], size: number, from: readonly num
 
 /** All dims into one (or dims from `startAxis` on). */
 export function flatten(x: Tensor, startAxis = 0): Tensor {
-  checkTensor(x, 'flatten');
-  const a = x.rank === 0 ? 0 : normAxis(startAxis, x.rank, 'flatten');
-  return reshape(x, [...x.shape.slice(0, a), -1]);
+  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
+  // whatever the tape saved stays alive through its graph references
+  return scope(() => {
+    checkTensor(x, 'flatten');
+    const a = x.rank === 0 ? 0 : normAxis(startAxis, x.rank, 'flatten');
+    return reshape(x, [...x.shape.slice(0, a), -1]);
+  });
 }
 
 /** Reorder dims (a view). */
@@ -194,13 +203,17 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
 
 /** Join tensors of one shape along a new axis. */
 export function stack(xs: readonly Tensor[], axis = 0): Tensor {
-  if (!Array.isArray(xs) || xs.length === 0) throw new ShapeError('stack: expected a non-empty array of tensors');
-  xs.forEach((x, i) => checkTensor(x, 'stack', `tensor ${i}`));
-  for (const x of xs) {
-    if (!shapesEqual(x.shape, xs[0]!.shape)) throw new ShapeError(`stack: all shapes must be equal, got ${xs.map((t) => fmtShape(t.shape)).join(', ')}`);
-  }
-  const a = normAxis(axis, xs[0]!.rank + 1, 'stack');
-  return concat(xs.map((x) => expandDims(x, a)), a);
+  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
+  // whatever the tape saved stays alive through its graph references
+  return scope(() => {
+    if (!Array.isArray(xs) || xs.length === 0) throw new ShapeError('stack: expected a non-empty array of tensors');
+    xs.forEach((x, i) => checkTensor(x, 'stack', `tensor ${i}`));
+    for (const x of xs) {
+      if (!shapesEqual(x.shape, xs[0]!.shape)) throw new ShapeError(`stack: all shapes must be equal, got ${xs.map((t) => fmtShape(t.shape)).join(', ')}`);
+    }
+    const a = normAxis(axis, xs[0]!.rank + 1, 'stack');
+    return concat(xs.map((x) => expandDims(x, a)), a);
+  });
 }
 
 /** Split into pieces of the given sizes along an axis (views). */

@@ -1,5 +1,6 @@
 // softmax and logSoftmax: one fused kernel forward, vjps in ops (so they nest).
 
+import { scope } from '../tensor/scope.js';
 import { record } from '../autodiff/tape.js';
 import { normAxis } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -9,21 +10,25 @@ import { contiguous, transpose } from './shape-ops.js';
 import { checkFloat, checkTensor, wrap } from './util.js';
 
 function fused(op: 'softmax' | 'logSoftmax', x: Tensor, axis: number): Tensor {
-  checkTensor(x, op);
-  checkFloat(op, x);
-  const a = normAxis(axis, Math.max(x.rank, 1), op);
-  if (x.rank === 0) return fused(op, x, 0);
-  // The kernel works on the last axis of a contiguous matrix; move the axis there and back.
-  const last = x.rank - 1;
-  if (a !== last) return transpose(fused(op, contiguous(transpose(x, a, last)), last), a, last);
-  const src = contiguous(x);
-  const cols = src.shape[last]!;
-  const rows = cols === 0 ? 0 : src.size / cols;
-  const out = wrap(src.backend.softmax(src, rows, cols, op === 'logSoftmax'), src.shape, src);
-  if (op === 'softmax') {
-    return record(out, op, [src], (g, y) => [mul(y, sub(g, sum(mul(g, y), last, { keepDims: true })))]);
-  }
-  return record(out, op, [src], (g, y) => [sub(g, mul(exp(y), sum(g, last, { keepDims: true })))]);
+  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
+  // whatever the tape saved stays alive through its graph references
+  return scope(() => {
+    checkTensor(x, op);
+    checkFloat(op, x);
+    const a = normAxis(axis, Math.max(x.rank, 1), op);
+    if (x.rank === 0) return fused(op, x, 0);
+    // The kernel works on the last axis of a contiguous matrix; move the axis there and back.
+    const last = x.rank - 1;
+    if (a !== last) return transpose(fused(op, contiguous(transpose(x, a, last)), last), a, last);
+    const src = contiguous(x);
+    const cols = src.shape[last]!;
+    const rows = cols === 0 ? 0 : src.size / cols;
+    const out = wrap(src.backend.softmax(src, rows, cols, op === 'logSoftmax'), src.shape, src);
+    if (op === 'softmax') {
+      return record(out, op, [src], (g, y) => [mul(y, sub(g, sum(mul(g, y), last, { keepDims: true })))]);
+    }
+    return record(out, op, [src], (g, y) => [sub(g, mul(exp(y), sum(g, last, { keepDims: true })))]);
+  });
 }
 
 /** exp(x) / sum(exp(x)) along an axis (default: last). */
