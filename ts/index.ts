@@ -38,10 +38,11 @@ export { gradients, type GradOptions } from './autodiff/backward.js';
 export { grad, valueAndGrad, vjp, jvp, hvp, hessian } from './autodiff/functional.js';
 export { gradcheck, gradgradcheck, GradcheckError, type GradcheckOptions, type GradcheckReport } from './autodiff/gradcheck.js';
 
-// The nn layer pairs `linear` and `conv2d` share names with the ops; the top level keeps
-// the ops, and every nn export is also reachable as `nn.*`.
+// The nn layer pairs `linear` and `conv2d` and nn's `flatten` (batch kept) share names with
+// the ops; the top level keeps the ops, and every nn export is also reachable as `nn.*`.
 export { linear } from './ops/matmul.js';
 export { conv2d } from './ops/conv.js';
+export { flatten } from './ops/shape-ops.js';
 export * from './nn/index.js';
 export * as nn from './nn/index.js';
 export * from './optim/index.js';

@@ -1,7 +1,7 @@
 // Every layer passes gradcheck and gradgradcheck (float64, js backend, tiny shapes).
 import test from 'tape';
 import * as mg from '../../ts/index.js';
-import { batchNorm, conv2d, embedding, linear, lstmCell, maxPool, flattenBatch, type BatchNormConfig } from '../../ts/nn/index.js';
+import { batchNorm, conv2d, conv4, embedding, linear, lstmCell, maxPool, flattenBatch, sinusoidMLP, type BatchNormConfig } from '../../ts/nn/index.js';
 
 const f64 = { dtype: 'float64' as const, backend: 'js' as const };
 
@@ -78,5 +78,25 @@ test('nn grads: lstmCell and embedding', (t) => {
   const e = embedding.init(rng, 5, 3, f64);
   const ids = mg.tensor([[0, 4], [4, 2]], { dtype: 'int32' });
   both(t, 'embedding', (table, i) => embedding.apply({ table: table! }, i!), [e.table, ids]);
+  t.end();
+});
+
+test('nn grads: whole Conv-4 (per-step batch norm) and sinusoid MLP', (t) => {
+  const rng = new mg.Rng(6);
+  const model = conv4({ imageSize: 16, outputs: 2, hidden: 2, batchNorm: 'per-step', maxSteps: 1 });
+  const params = model.init(rng, f64);
+  const flat = mg.treeFlatten(params);
+  const x = rng.normal([3, 1, 16, 16], 0, 1, f64);
+  const f = (...leaves: mg.Tensor[]) => model.apply(mg.treeUnflatten(params, leaves), x, { training: true, step: 1 });
+  const r = mg.gradcheck(f, flat.leaves);
+  t.ok(r.ok, `conv4 gradcheck over all ${r.checked} parameters`);
+  const head = flat.names.map((n, i) => (n.startsWith('head') || n.startsWith('features.blocks.3') ? i : -1)).filter((i) => i >= 0);
+  const r2 = mg.gradgradcheck(f, flat.leaves, { wrt: head });
+  t.ok(r2.ok, `conv4 gradgradcheck over the last block and head (${r2.checked} elements)`);
+  const mlpModel = sinusoidMLP({ hidden: [3, 3] });
+  const mp = mlpModel.init(rng, f64);
+  const mf = mg.treeFlatten(mp);
+  const xm = rng.normal([4, 1], 0, 2, f64);
+  both(t, 'sinusoid MLP', (...l) => mlpModel.apply(mg.treeUnflatten(mp, l), xm), mf.leaves);
   t.end();
 });

@@ -1,7 +1,7 @@
 // Layer shapes, modes, errors; backbones; the MLP learns sinusoid regression.
 import test from 'tape';
 import * as mg from '../../ts/index.js';
-import { batchNorm, conv4, embed, linear, lstmCell, sinusoidMLP, treeFlatten, type BatchNormConfig } from '../../ts/nn/index.js';
+import { batchNorm, conv4, embed, flatten, linear, lstmCell, sinusoidMLP, treeFlatten, type BatchNormConfig } from '../../ts/nn/index.js';
 import { adam } from '../../ts/optim/index.js';
 import { SinusoidTasks } from '../../ts/data/index.js';
 
@@ -9,6 +9,7 @@ test('nn: shapes and clear errors', (t) => {
   const rng = new mg.Rng(0);
   const l = linear.init(rng, 3, 4);
   t.deepEqual(linear.apply(l, mg.zeros([5, 3])).shape, [5, 4]);
+  t.deepEqual(flatten(mg.zeros([2, 3, 4])).shape, [2, 12], 'nn flatten keeps the batch axis');
   t.throws(() => linear.apply(l, mg.zeros([5, 2])), mg.ShapeError, 'linear rejects a wrong input width');
   const s = lstmCell.apply(lstmCell.init(rng, 3, 4), mg.zeros([2, 3]), lstmCell.initState(2, 4));
   t.deepEqual([s.h.shape, s.c.shape], [[2, 4], [2, 4]]);

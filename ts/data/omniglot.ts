@@ -206,7 +206,13 @@ function decodeCache(buf: Uint8Array, key: string, s: number): OmniglotStore | n
   }
   if (h.version !== FORMAT_VERSION || h.key !== key || h.imageSize !== s || !Array.isArray(h.characters)) return null;
   const pixels = buf.subarray(magic.length + 4 + hlen);
-  const images = h.characters.reduce((n, c) => n + c.count, 0);
+  // characters must tile the images in order
+  let next = 0;
+  for (const c of h.characters) {
+    if (!c || typeof c.alphabet !== 'string' || typeof c.character !== 'string' || !Array.isArray(c.sets) || c.first !== next || !Number.isInteger(c.count) || c.count < 0) return null;
+    next += c.count;
+  }
+  const images = next;
   if (pixels.length !== images * s * s) return null;
   return { imageSize: s, pixels, characters: h.characters };
 }

@@ -1,2 +1,4 @@
-// io: filled in by its own files; re-exported from ts/index.ts.
-export {};
+// Checkpoints: parameter trees and optimizer state as safetensors files.
+
+export { saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors, parseSafetensorsHeader, type SafetensorsEntry } from './safetensors.js';
+export { loadTree } from './tree-io.js';

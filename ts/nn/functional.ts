@@ -4,7 +4,7 @@ import { ShapeError, fmtShape } from '../errors.js';
 import { elu, gelu, leakyRelu, silu, softplus } from '../ops/activations.js';
 import { relu, sigmoid, tanh } from '../ops/elementwise.js';
 import { avgPool2d, maxPool2d, type Pool2dOptions } from '../ops/pool.js';
-import { reshape } from '../ops/shape-ops.js';
+import { flatten as flattenOp, reshape } from '../ops/shape-ops.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** Max pooling (NCHW); kernel 2 (stride = kernel) by default. */
@@ -15,6 +15,11 @@ export function maxPool(x: Tensor, opts: Partial<Pool2dOptions> = {}): Tensor {
 /** Average pooling (NCHW); kernel 2 by default. */
 export function avgPool(x: Tensor, opts: Partial<Pool2dOptions> = {}): Tensor {
   return avgPool2d(x, { kernelSize: opts.kernelSize ?? 2, ...(opts.stride !== undefined ? { stride: opts.stride } : {}), ...(opts.padding !== undefined ? { padding: opts.padding } : {}) });
+}
+
+/** Flatten from startAxis on, keeping the batch axis by default (PyTorch's nn.Flatten): [N, ...] -> [N, prod(...)]. */
+export function flatten(x: Tensor, startAxis = 1): Tensor {
+  return flattenOp(x, startAxis);
 }
 
 /** [N, ...] -> [N, prod(...)] */

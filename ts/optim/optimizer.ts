@@ -6,6 +6,7 @@ import { DataError, ShapeError } from '../errors.js';
 import { scalar } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten } from '../tensor/tree.js';
+import { hostScalar, rememberHostScalar } from '../io/host-scalars.js';
 
 export type LR = number | ((step: number) => number);
 
@@ -22,25 +23,24 @@ export function lrAt(lr: LR, step: number, fn: string): number {
 }
 
 // The step counter is a tensor (so it serializes), but reading it back from a device every
-// update would stall; the host value travels beside it, keyed by the tensor object.
-const hostSteps = new WeakMap<Tensor, number>();
-
+// update would stall; the host value travels beside it, keyed by the tensor object (and
+// loadSafetensors records it for the scalars it loads).
 export function makeStep(n: number, like: { backend: Tensor['backend'] } | undefined): Tensor {
   const t = scalar(n, { dtype: 'int32', ...(like ? { backend: like.backend } : {}) });
-  hostSteps.set(t, n);
+  rememberHostScalar(t, n);
   return t;
 }
 
 export function readStep(t: unknown, fn: string): number {
   if (!t || typeof (t as Tensor).dtype !== 'string') throw new DataError(`${fn}: optimizer state has no 'step' tensor (was it made by this optimizer's init?)`);
-  const k = hostSteps.get(t as Tensor);
+  const k = hostScalar(t as Tensor);
   if (k !== undefined) return k;
   const s = t as Tensor;
   if (s.size !== 1) throw new DataError(`${fn}: state.step must be a single value, got ${s.size} values`);
   if (!s.backend.readSync) throw new DataError(`${fn}: state.step lives on '${s.backend.name}', which cannot be read synchronously; load optimizer state on the js or native backend`);
   const v = s.itemSync();
   if (!Number.isInteger(v) || v < 0) throw new DataError(`${fn}: state.step must be a non-negative integer, got ${v}`);
-  hostSteps.set(s, v);
+  rememberHostScalar(s, v);
   return v;
 }
 

@@ -1,0 +1,36 @@
+// Parameter trees (models, optimizer state) <-> named tensors, by treeFlatten's dotted names.
+
+import { DataError, fmtShape } from '../errors.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { type ParamTree, treeFlatten, treeUnflatten } from '../tensor/tree.js';
+
+/**
+ * A tree shaped like `like` whose leaves are tensors[name] (with `prefix.` before each name
+ * when a prefix is given, e.g. 'opt' for a file saved as { params, opt }). Every leaf must
+ * be present with the same shape and dtype; extra tensors are ignored. The tensors are
+ * used as they are (not copied); `like` is only a template.
+ */
+export function loadTree<T extends ParamTree>(like: T, tensors: Record<string, Tensor>, prefix?: string): T {
+  if (tensors === null || typeof tensors !== 'object') throw new DataError('loadTree: tensors must be a record of named tensors (from loadSafetensors)');
+  const { names, leaves } = treeFlatten(like);
+  const missing: string[] = [];
+  const out = names.map((n, i) => {
+    const key = prefix ? `${prefix}.${n}` : n;
+    const t = tensors[key];
+    if (!t) {
+      missing.push(key);
+      return null;
+    }
+    const want = leaves[i]!;
+    if (t.shape.length !== want.shape.length || t.shape.some((d, k) => d !== want.shape[k])) {
+      throw new DataError(`loadTree: '${key}' has shape ${fmtShape(t.shape)}, the model expects ${fmtShape(want.shape)}`);
+    }
+    if (t.dtype !== want.dtype) throw new DataError(`loadTree: '${key}' is ${t.dtype}, the model expects ${want.dtype}`);
+    return t;
+  });
+  if (missing.length > 0) {
+    const have = Object.keys(tensors);
+    throw new DataError(`loadTree: missing ${missing.length} tensor(s): ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''} (the file has ${have.length}: ${have.slice(0, 5).join(', ')}${have.length > 5 ? ', ...' : ''})`);
+  }
+  return treeUnflatten(like, out as Tensor[]);
+}
