@@ -92,6 +92,11 @@ test('meta: ANIL adapts only the head, and still meta-learns the body', (t) => {
     const metaLoss = (p: ParamTree) => mg.batchLoss(model, learner.adapt(p, task.support), task.query).loss.itemSync();
     const err = maxRelErr(flat(grads), finiteDiff(params, metaLoss));
     t.ok(err < 1e-6, `ANIL meta-gradient vs finite differences: ${err.toExponential(2)}`);
+    const slow = mg.anil(model, { innerSteps: 2, innerLr: 0.1, reuseFeatures: false });
+    t.ok(maxRelErr(flat(slow.metaGrad(params, [task]).grads), flat(grads)) < 1e-10, 'features computed once = whole model re-run per step');
+    const fo = flat(mg.anil(model, { innerSteps: 2, innerLr: 0.1, firstOrder: true }).metaGrad(params, [task]).grads);
+    const foSlow = flat(mg.anil(model, { innerSteps: 2, innerLr: 0.1, firstOrder: true, reuseFeatures: false }).metaGrad(params, [task]).grads);
+    t.ok(maxRelErr(fo, foSlow) < 1e-10, 'first-order ANIL: both paths agree');
     t.throws(() => mg.anil(model).metaGrad({ w: params.l1.w } as ParamTree, [task]), /need a 'head' subtree/);
   });
   t.end();

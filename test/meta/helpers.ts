@@ -20,6 +20,11 @@ export function tinyMlp(act: (x: Tensor) => Tensor = mg.tanh) {
       const q = p as Mlp;
       return mg.linear(act(mg.linear(x, q.l1.w, q.l1.b)), q.head.w, q.head.b);
     },
+    /** the representation before the head (ANIL reuses it across inner steps) */
+    features(p: ParamTree, x: Tensor): Tensor {
+      const q = p as Mlp;
+      return act(mg.linear(x, q.l1.w, q.l1.b));
+    },
   };
 }
 

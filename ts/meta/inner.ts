@@ -111,8 +111,10 @@ function innerGradients(model: MetaModel, like: ParamTree, fast: Tensor[], idx: 
     return gs;
   }
   // First order: differentiate a detached copy; the gradient is a constant to the outer level.
+  // (Inputs on the tape, such as ANIL's features, are detached too: this backward pass frees its graph.)
   const at = fast.map((t, i) => (idx.includes(i) ? requireGrad(detach(t)) : detach(t)));
-  const { loss: l } = batchLoss(model, treeUnflatten(like, at), support, { loss, step, training });
+  const data = support.x.requiresGrad ? { x: detach(support.x), y: support.y } : support;
+  const { loss: l } = batchLoss(model, treeUnflatten(like, at), data, { loss, step, training });
   return gradients(l, idx.map((i) => at[i]!));
 }
 
