@@ -14,9 +14,9 @@
 
 import { ShapeError, fmtShape } from '../errors.js';
 import { noGrad } from '../autodiff/tape.js';
-import { add, div, mul, sqrt, sub } from '../ops/elementwise.js';
+import { add, div, mul, sqrt, square, sub } from '../ops/elementwise.js';
 import { oneHot } from '../ops/indexing.js';
-import { mean, variance } from '../ops/reduce.js';
+import { mean } from '../ops/reduce.js';
 import { reshape, slice } from '../ops/shape-ops.js';
 import { ones, tensor, zeros } from '../tensor/create.js';
 import type { Rng } from '../tensor/rng.js';
@@ -152,20 +152,20 @@ function forward(params: BatchNormParams, x: Tensor, cfg: BatchNormConfig, opts:
   if (useRunning && !hasState) {
     throw new ShapeError(`${fn}: 'running' batch norm needs opts.state (running mean/var) when not training; pass training: true to use batch statistics`);
   }
-  let m: Tensor, v: Tensor;
+  let y: Tensor;
   let batchMean: Tensor | undefined, batchVar: Tensor | undefined;
   if (useRunning) {
-    m = pick(state!.mean!);
-    v = pick(state!.var!);
-    if (m.shape[0] !== channels) throw new ShapeError(`${fn}: running statistics ${fmtShape(state!.mean!.shape)} do not fit ${channels} channels`);
+    const m = pick(state!.mean!), v = pick(state!.var!);
+    if (m.shape[0] !== channels || v.shape[0] !== channels) throw new ShapeError(`${fn}: running statistics ${fmtShape(state!.mean!.shape)} do not fit ${channels} channels`);
+    y = div(sub(x, reshape(m, bshape)), sqrt(add(reshape(v, bshape), c.eps)));
   } else {
-    if (count < 2 && c.mode !== 'transductive' && opts.training) {
-      throw new ShapeError(`${fn}: batch statistics need more than one value per channel, input is ${fmtShape(x.shape)}`);
-    }
-    m = batchMean = mean(x, axes);
-    v = batchVar = variance(x, axes);
+    if (count < 2) throw new ShapeError(`${fn}: batch statistics need more than one value per channel, input is ${fmtShape(x.shape)}`);
+    // centre once and reuse it for the variance and the output (fewer ops on the tape)
+    batchMean = mean(x, axes);
+    const d = sub(x, reshape(batchMean, bshape));
+    batchVar = mean(square(d), axes);
+    y = div(d, sqrt(add(reshape(batchVar, bshape), c.eps)));
   }
-  const xhat = div(sub(x, reshape(m, bshape)), sqrt(add(reshape(v, bshape), c.eps)));
-  const y = add(mul(xhat, reshape(pick(params.gamma), bshape)), reshape(pick(params.beta), bshape));
+  y = add(mul(y, reshape(pick(params.gamma), bshape)), reshape(pick(params.beta), bshape));
   return { y, batchMean, batchVar, count };
 }
