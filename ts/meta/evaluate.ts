@@ -50,7 +50,7 @@ export async function evaluate<S extends ParamTree>(model: MetaModel, learner: M
     const r = scope(() => {
       const task = sample(rng);
       const fast = learner.adapt(meta, task.support);
-      const { loss, accuracy } = batchLoss(model, fast, task.query, { loss: opts.loss, step: undefined, training: opts.training });
+      const { loss, accuracy } = batchLoss(model, fast, task.query, { loss: opts.loss, step: learner.queryStep, training: opts.training });
       return { loss, accuracy };
     });
     const l = await r.loss.item();

@@ -62,6 +62,7 @@ export function maml(model: MetaModel, opts: MamlOptions = {}): MetaLearner<Para
   const o = { ...opts, innerSteps, innerLr };
   return {
     name,
+    queryStep: testSteps,
     init: (params) => params,
     modelParams: (meta) => meta,
     metaGrad: (meta, tasks) =>

@@ -62,6 +62,7 @@ export function mamlPlusPlus(model: MetaModel, opts: MamlPlusPlusOptions = {}): 
 
   return {
     name: 'maml++',
+    queryStep: steps,
     init: (params) => ({ params, lrs: Array.from({ length: steps }, () => treeMap(params, (p) => full([], initLr, { dtype: p.dtype, backend: p.backend }))) }),
     modelParams: (meta) => meta.params,
     setIteration: (i) => {

@@ -34,6 +34,7 @@ export function metaSgd(model: MetaModel, opts: MetaSgdOptions = {}): MetaLearne
     innerLoop(model, meta.params, support, { steps, lr: lrsOf(meta), createGraph, loss: opts.loss, training: opts.training });
   return {
     name: 'metasgd',
+    queryStep: steps,
     init: (params) => ({ params, lrs: treeMap(params, (p) => fullLike(p, initLr)) }),
     modelParams: (meta) => meta.params,
     metaGrad: (meta, tasks) =>

@@ -55,6 +55,8 @@ export interface MetaLearner<S extends ParamTree = ParamTree> {
   adapt(meta: S, support: MetaBatch): ParamTree;
   /** The model parameters inside the meta-parameters. */
   modelParams(meta: S): ParamTree;
+  /** The inner-step index the model sees when the adapted parameters score a query set (per-step batch norm). */
+  readonly queryStep?: number;
   /** Tell the learner the outer iteration (schedules such as MAML++'s annealing). */
   setIteration?(iteration: number): void;
 }
