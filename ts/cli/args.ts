@@ -52,7 +52,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--ways': { key: 'ways', kind: 'int', min: 2, help: 'classes per episode (omniglot; default 5)' },
   '--shots': { key: 'shots', kind: 'int', min: 1, help: 'support examples per class (omniglot; default 1) or points (sinusoid; default 10)' },
   '--queries': { key: 'queries', kind: 'int', min: 1, help: 'query examples per class / points (default 15 omniglot, 10 sinusoid)' },
-  '--inner-steps': { key: 'innerSteps', kind: 'int', min: 1, help: 'inner gradient steps in meta-training (default 1 sinusoid, 5 omniglot)' },
+  '--inner-steps': { key: 'innerSteps', kind: 'int', min: 1, help: 'inner gradient steps in meta-training (default 1 sinusoid, 5 omniglot, 10 imaml)' },
   '--test-steps': { key: 'testSteps', kind: 'int', min: 1, help: 'inner steps at meta-test time (default: --inner-steps; MAML used 10 on omniglot)' },
   '--inner-lr': { key: 'innerLr', kind: 'num', help: 'inner learning rate α (default 0.01 sinusoid, 0.4 omniglot)' },
   '--meta-batch': { key: 'metaBatch', kind: 'int', min: 1, help: 'tasks per meta-update (default 10 sinusoid, 32 omniglot)' },
@@ -124,7 +124,8 @@ export function trainConfig(algo: string | undefined, flags: Parsed['flags']): T
   const task = f.task ?? 'sinusoid';
   const sine = task === 'sinusoid';
   const iterations = f.iterations ?? (sine ? 2000 : 300);
-  const innerSteps = f.innerSteps ?? (sine ? 1 : 5);
+  // iMAML needs its regularized inner problem roughly solved: more steps by default.
+  const innerSteps = f.innerSteps ?? (algo === 'imaml' ? 10 : sine ? 1 : 5);
   const cfg: TrainConfig = {
     algo: algo as Algo,
     task,

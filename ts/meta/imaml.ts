@@ -13,7 +13,7 @@ import { detach, noGrad, requireGrad } from '../autodiff/tape.js';
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten, treeUnflatten } from '../tensor/tree.js';
-import { add, div, maximum, mul, sub } from '../ops/elementwise.js';
+import { add, div, greater, mul, sub, where } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
 import { MetaError, batchLoss, checkBatch, checkSteps, detachTree } from './inner.js';
 import { meanOverTasks } from './metabatch.js';
@@ -36,6 +36,12 @@ function dot(a: readonly Tensor[], b: readonly Tensor[]): Tensor {
   return a.map((x, i) => sum(mul(x, b[i]!))).reduce((s, t) => add(s, t));
 }
 
+/** a / b where b > 0, else 0. */
+function safeDiv(a: Tensor, b: Tensor): Tensor {
+  const ok = greater(b, 0);
+  return where(ok, div(a, where(ok, b, 1)), 0);
+}
+
 /**
  * Conjugate gradient for A x = b with A symmetric positive definite, given as a product
  * function on lists of tensors. Starts at x = 0; returns after `iters` iterations.
@@ -48,12 +54,14 @@ export function conjugateGradient(Av: (v: Tensor[]) => Tensor[], b: readonly Ten
     let rr = dot(r, r);
     for (let k = 0; k < iters; k++) {
       const Ap = Av(p);
-      // A tiny floor keeps 0/0 out once the residual vanishes exactly.
-      const alpha = div(rr, maximum(dot(p, Ap), 1e-30));
+      // Guards (in tensors, no host read): stop moving along directions of non-positive
+      // curvature (a non-convex inner loss can make H + λI indefinite) and once the residual is 0.
+      const pAp = dot(p, Ap);
+      const alpha = safeDiv(rr, pAp);
       x = x.map((xi, i) => add(xi, mul(p[i]!, alpha)));
       r = r.map((ri, i) => sub(ri, mul(Ap[i]!, alpha)));
       const rrNew = dot(r, r);
-      const beta = div(rrNew, maximum(rr, 1e-30));
+      const beta = safeDiv(rrNew, rr);
       p = p.map((pi, i) => add(r[i]!, mul(pi, beta)));
       rr = rrNew;
     }
