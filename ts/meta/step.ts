@@ -5,11 +5,9 @@
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten, treeMap } from '../tensor/tree.js';
-import { div, mul, add } from '../ops/elementwise.js';
+import { add, div, minimum, mul, sqrt } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
-import { sqrt } from '../ops/elementwise.js';
 import { noGrad } from '../autodiff/tape.js';
-import { minimum } from '../ops/elementwise.js';
 import { MetaError } from './inner.js';
 import type { MetaLearner, MetaTask } from './types.js';
 
