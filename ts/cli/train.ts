@@ -67,6 +67,8 @@ async function loop(label: string, cfg: TrainConfig, src: TaskSource, learner: M
       payload['val'] = v.mean.toFixed(3);
     }
     bar.update(done, payload);
+    // Let the bar's redraw timer run: on synchronous backends every await above resolves at once.
+    await new Promise((resolve) => setImmediate(resolve));
     if (save && (done % cfg.checkpointEvery === 0 || done === cfg.iterations)) {
       await save({ version: 1, config: cfg, iteration: done, history }, { meta, optState });
     }
