@@ -205,3 +205,21 @@ test('meta: bad options and inputs raise MetaErrors naming the function', (t) =>
   t.ok(new mg.MetaError('x') instanceof mg.MetagradError, 'MetaError is a MetagradError');
   t.end();
 });
+
+test('meta: MAML++ hands the inner step to per-step batch norm (each step its own rows)', (t) => {
+  mg.scope(() => {
+    const steps = 2;
+    const model = mg.conv4({ imageSize: 16, outputs: 3, hidden: 4, batchNorm: 'per-step', maxSteps: steps + 2 });
+    const rng = new mg.Rng(11);
+    const params = model.init(rng);
+    const mk = (n: number) => ({ x: rng.uniform([n, 1, 16, 16]), y: mg.tensor(Int32Array.from({ length: n }, (_, i) => i % 3), [n], { dtype: 'int32' }) });
+    const task = { support: mk(6), query: mk(6) };
+    const learner = mg.mamlPlusPlus(model, { innerSteps: steps, innerLr: 0.1 });
+    const g = learner.metaGrad(learner.init(params), [task]).grads as unknown as { params: typeof params };
+    const gamma = g.params.features.blocks[0]!.bn.gamma; // [maxSteps + 1, C]
+    const rows = (gamma.arraySync() as number[][]).map((r) => r.some((v) => Math.abs(v) > 0));
+    t.deepEqual(rows, [true, true, true, false, false], 'rows 0..S get gradients (S inner steps + the query pass), rows beyond S none');
+    t.equal(learner.queryStep, steps, 'meta-test scores the query set with the last row');
+  });
+  t.end();
+});
