@@ -27,6 +27,8 @@ export interface EvaluateResult {
   tasks: number;
   /** the mean query loss, for classification too */
   meanLoss: number;
+  /** the per-task metric (for paired comparisons on the same task stream) */
+  scores: number[];
 }
 
 /** Mean and 95% confidence half-width (normal approximation) of a sample. */
@@ -64,5 +66,5 @@ export async function evaluate<S extends ParamTree>(model: MetaModel, learner: M
     opts.onTask?.(i + 1, n, scores.reduce((a, b) => a + b, 0) / scores.length);
   }
   const { mean, ci95 } = meanCi95(scores);
-  return { metric, mean, ci95, tasks: n, meanLoss: losses.reduce((a, b) => a + b, 0) / n };
+  return { metric, mean, ci95, tasks: n, meanLoss: losses.reduce((a, b) => a + b, 0) / n, scores };
 }
