@@ -18,7 +18,7 @@ test('exact second-order MAML meta-gradient == finite differences (float64, 2 in
           const vals = base.slice();
           vals[i]! += d;
           // the inner loop differentiates, so the perturbed params are recorded like any others
-          const p = mg.treeMap({ ...params, [k]: mg.tensor(vals, params[k].shape.slice(), { dtype: 'float64' }) }, (x) => mg.requireGrad(mg.detach(x)));
+          const p = mg.treeMap({ ...params, [k]: mg.tensor(vals, params[k].shape.slice(), { dtype: 'float64', backend: 'js' }) }, (x) => mg.requireGrad(mg.detach(x)));
           return metaObjective(p).itemSync();
         });
         const numeric = (at(eps) - at(-eps)) / (2 * eps);

@@ -6,7 +6,7 @@ import { normAxis } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { exp, mul, sub } from './elementwise.js';
 import { sum } from './reduce.js';
-import { contiguous, transpose } from './shape-ops.js';
+import { contiguous, reshape, transpose } from './shape-ops.js';
 import { checkFloat, checkTensor, wrap } from './util.js';
 
 function fused(op: 'softmax' | 'logSoftmax', x: Tensor, axis: number): Tensor {
@@ -16,7 +16,8 @@ function fused(op: 'softmax' | 'logSoftmax', x: Tensor, axis: number): Tensor {
     checkTensor(x, op);
     checkFloat(op, x);
     const a = normAxis(axis, Math.max(x.rank, 1), op);
-    if (x.rank === 0) return fused(op, x, 0);
+    // a scalar is a row of one: reshape rather than recurse on the same rank-0 tensor
+  if (x.rank === 0) return reshape(fused(op, reshape(x, [1]), 0), []);
     // The kernel works on the last axis of a contiguous matrix; move the axis there and back.
     const last = x.rank - 1;
     if (a !== last) return transpose(fused(op, contiguous(transpose(x, a, last)), last), a, last);

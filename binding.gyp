@@ -1,0 +1,33 @@
+{
+  "targets": [
+    {
+      "target_name": "metagrad_native",
+      "sources": [
+        "native/addon.cc",
+        "native/elementwise.cc",
+        "native/reduce.cc",
+        "native/gemm.cc",
+        "native/matmul.cc",
+        "native/conv.cc",
+        "native/pool.cc",
+        "native/gather.cc",
+        "native/philox.cc",
+        "native/threadpool.cc",
+        "native/simd.cc",
+        "native/vmath.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_CPP_EXCEPTIONS_ALL"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-fno-math-errno", "-pthread"],
+      "ldflags": ["-pthread"],
+      "xcode_settings": {
+        "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+        "OTHER_CPLUSPLUSFLAGS": ["-O3", "-fno-math-errno"]
+      },
+      "msvs_settings": { "VCCLCompilerTool": { "ExceptionHandling": 1 } }
+    }
+  ]
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// `npm install` hook: build the native addon with node-gyp. A failed build must not fail
+// the install (metagrad then runs on the js backend and says why), so this always exits 0.
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+if (process.env.METAGRAD_SKIP_NATIVE) {
+  console.log('metagrad: METAGRAD_SKIP_NATIVE is set; not building the native backend');
+  process.exit(0);
+}
+// node-gyp: the package if installed, else the copy bundled with npm.
+const require = createRequire(import.meta.url);
+let gyp;
+try {
+  gyp = require.resolve('node-gyp/bin/node-gyp.js');
+} catch {
+  const npmDir = process.env.npm_execpath ? dirname(dirname(process.env.npm_execpath)) : null;
+  const bundled = npmDir && join(npmDir, 'node_modules/node-gyp/bin/node-gyp.js');
+  const fallback = join(dirname(process.execPath), '../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js');
+  gyp = bundled && existsSync(bundled) ? bundled : fallback;
+}
+const jobs = process.env.JOBS ?? '1';
+const args = [gyp, 'rebuild', `--jobs=${jobs}`];
+// Use the headers installed with this node (no download) unless npm already names a nodedir.
+const prefix = join(dirname(process.execPath), '..');
+if (!process.env.npm_config_nodedir && existsSync(join(prefix, 'include/node/node_api.h'))) args.push(`--nodedir=${prefix}`);
+// Build from native/ (native/binding.gyp includes ../binding.gyp) so the output lands in
+// native/build/, not in the root build/ that the TypeScript test build owns.
+const r = spawnSync(process.execPath, args, { cwd: join(root, 'native'), stdio: 'inherit' });
+if (r.status === 0) {
+  console.log('metagrad: native backend built (native/build/Release/metagrad_native.node)');
+} else {
+  console.warn(`metagrad: the native backend could not be built (node-gyp exited with ${r.status ?? r.signal}${r.error ? ': ' + r.error.message : ''}); metagrad will use the js backend`);
+}
+process.exit(0);

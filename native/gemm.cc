@@ -1,0 +1,398 @@
+// GEMM in the Goto/BLIS style: B is packed into KC×NC panels (NR-wide column slivers),
+// A into MC×KC blocks (MR-tall row slivers), and a register-blocked micro-kernel
+// computes each MR×NR tile of C. Packing reads any strides, so no transposed copy is made.
+// The float micro-kernel is chosen at run time (AVX-512, AVX2+FMA, or portable C++).
+#include "gemm.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "threadpool.h"
+#include "simd.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define MG_X86 1
+#endif
+
+namespace mg {
+
+namespace {
+
+// 64-byte aligned scratch that grows and is kept per thread (packing buffers).
+struct Scratch {
+  void* p = nullptr;
+  size_t cap = 0;
+  ~Scratch() { std::free(p); }
+  template <typename T>
+  T* get(size_t n) {
+    size_t bytes = n * sizeof(T) + 64;
+    if (bytes > cap) {
+      std::free(p);
+      p = nullptr;
+      cap = 0;
+      if (posix_memalign(&p, 64, bytes) != 0) throw std::bad_alloc();
+      cap = bytes;
+    }
+    return (T*)p;
+  }
+};
+thread_local Scratch tlsA;
+thread_local Scratch tlsB;  // packed B: owned by the calling thread, read by the workers it starts
+
+template <typename T>
+using Ukr = void (*)(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, bool acc);
+
+// Portable micro-kernel; compiled inside target-specific wrappers it vectorizes for that ISA.
+template <typename T, int MR, int NR>
+static inline __attribute__((always_inline)) void ukr_generic(int64_t kc, const T* __restrict a, const T* __restrict b,
+                                                              T* __restrict c, int64_t ldc, bool acc) {
+  T r[MR][NR] = {};
+  for (int64_t p = 0; p < kc; p++) {
+    for (int i = 0; i < MR; i++) {
+      T av = a[i];
+      for (int j = 0; j < NR; j++) r[i][j] += av * b[j];
+    }
+    a += MR;
+    b += NR;
+  }
+  for (int i = 0; i < MR; i++)
+    for (int j = 0; j < NR; j++) c[i * ldc + j] = acc ? c[i * ldc + j] + r[i][j] : r[i][j];
+}
+
+static void ukr_f32_scalar(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool acc) {
+  ukr_generic<float, 4, 8>(kc, a, b, c, ldc, acc);
+}
+static void ukr_f64_scalar(int64_t kc, const double* a, const double* b, double* c, int64_t ldc, bool acc) {
+  ukr_generic<double, 4, 4>(kc, a, b, c, ldc, acc);
+}
+
+#ifdef MG_X86
+__attribute__((target("avx2,fma"))) static void ukr_f32_avx2(int64_t kc, const float* a, const float* b, float* c,
+                                                             int64_t ldc, bool acc) {
+  constexpr int MR = 6;
+  __m256 r[MR][2];
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; i++) r[i][0] = r[i][1] = _mm256_setzero_ps();
+  for (int64_t p = 0; p < kc; p++) {
+    __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; i++) {
+      __m256 av = _mm256_broadcast_ss(a + i);
+      r[i][0] = _mm256_fmadd_ps(av, b0, r[i][0]);
+      r[i][1] = _mm256_fmadd_ps(av, b1, r[i][1]);
+    }
+    a += MR;
+    b += 16;
+  }
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; i++) {
+    float* ci = c + i * ldc;
+    if (acc) {
+      r[i][0] = _mm256_add_ps(r[i][0], _mm256_loadu_ps(ci));
+      r[i][1] = _mm256_add_ps(r[i][1], _mm256_loadu_ps(ci + 8));
+    }
+    _mm256_storeu_ps(ci, r[i][0]);
+    _mm256_storeu_ps(ci + 8, r[i][1]);
+  }
+}
+
+__attribute__((target("avx512f,fma"))) static void ukr_f32_avx512(int64_t kc, const float* a, const float* b,
+                                                                  float* c, int64_t ldc, bool acc) {
+  constexpr int MR = 12;
+  __m512 r[MR][2];
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; i++) r[i][0] = r[i][1] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < kc; p++) {
+    __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; i++) {
+      __m512 av = _mm512_set1_ps(a[i]);
+      r[i][0] = _mm512_fmadd_ps(av, b0, r[i][0]);
+      r[i][1] = _mm512_fmadd_ps(av, b1, r[i][1]);
+    }
+    a += MR;
+    b += 32;
+  }
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; i++) {
+    float* ci = c + i * ldc;
+    if (acc) {
+      r[i][0] = _mm512_add_ps(r[i][0], _mm512_loadu_ps(ci));
+      r[i][1] = _mm512_add_ps(r[i][1], _mm512_loadu_ps(ci + 16));
+    }
+    _mm512_storeu_ps(ci, r[i][0]);
+    _mm512_storeu_ps(ci + 16, r[i][1]);
+  }
+}
+
+// 8×32 variant for row counts that are multiples of 8 but not of 12 (32 or 64 channels in a
+// conv): no partial tiles, at 16 accumulators still FMA-bound.
+__attribute__((target("avx512f,fma"))) static void ukr_f32_avx512_8(int64_t kc, const float* a, const float* b,
+                                                                    float* c, int64_t ldc, bool acc) {
+  constexpr int MR = 8;
+  __m512 r[MR][2];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; i++) r[i][0] = r[i][1] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < kc; p++) {
+    __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; i++) {
+      __m512 av = _mm512_set1_ps(a[i]);
+      r[i][0] = _mm512_fmadd_ps(av, b0, r[i][0]);
+      r[i][1] = _mm512_fmadd_ps(av, b1, r[i][1]);
+    }
+    a += MR;
+    b += 32;
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; i++) {
+    float* ci = c + i * ldc;
+    if (acc) {
+      r[i][0] = _mm512_add_ps(r[i][0], _mm512_loadu_ps(ci));
+      r[i][1] = _mm512_add_ps(r[i][1], _mm512_loadu_ps(ci + 16));
+    }
+    _mm512_storeu_ps(ci, r[i][0]);
+    _mm512_storeu_ps(ci + 16, r[i][1]);
+  }
+}
+
+__attribute__((target("avx2,fma"))) static void ukr_f64_avx2(int64_t kc, const double* a, const double* b, double* c,
+                                                             int64_t ldc, bool acc) {
+  constexpr int MR = 6;
+  __m256d r[MR][2];
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; i++) r[i][0] = r[i][1] = _mm256_setzero_pd();
+  for (int64_t p = 0; p < kc; p++) {
+    __m256d b0 = _mm256_load_pd(b), b1 = _mm256_load_pd(b + 4);
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; i++) {
+      __m256d av = _mm256_broadcast_sd(a + i);
+      r[i][0] = _mm256_fmadd_pd(av, b0, r[i][0]);
+      r[i][1] = _mm256_fmadd_pd(av, b1, r[i][1]);
+    }
+    a += MR;
+    b += 8;
+  }
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; i++) {
+    double* ci = c + i * ldc;
+    if (acc) {
+      r[i][0] = _mm256_add_pd(r[i][0], _mm256_loadu_pd(ci));
+      r[i][1] = _mm256_add_pd(r[i][1], _mm256_loadu_pd(ci + 4));
+    }
+    _mm256_storeu_pd(ci, r[i][0]);
+    _mm256_storeu_pd(ci + 4, r[i][1]);
+  }
+}
+__attribute__((target("avx512f,fma"))) static void ukr_f64_avx512(int64_t kc, const double* a, const double* b,
+                                                                  double* c, int64_t ldc, bool acc) {
+  constexpr int MR = 12;
+  __m512d r[MR][2];
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; i++) r[i][0] = r[i][1] = _mm512_setzero_pd();
+  for (int64_t p = 0; p < kc; p++) {
+    __m512d b0 = _mm512_load_pd(b), b1 = _mm512_load_pd(b + 8);
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; i++) {
+      __m512d av = _mm512_set1_pd(a[i]);
+      r[i][0] = _mm512_fmadd_pd(av, b0, r[i][0]);
+      r[i][1] = _mm512_fmadd_pd(av, b1, r[i][1]);
+    }
+    a += MR;
+    b += 16;
+  }
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; i++) {
+    double* ci = c + i * ldc;
+    if (acc) {
+      r[i][0] = _mm512_add_pd(r[i][0], _mm512_loadu_pd(ci));
+      r[i][1] = _mm512_add_pd(r[i][1], _mm512_loadu_pd(ci + 8));
+    }
+    _mm512_storeu_pd(ci, r[i][0]);
+    _mm512_storeu_pd(ci + 8, r[i][1]);
+  }
+}
+#endif
+
+template <typename T>
+struct Kernel {
+  Ukr<T> fn;
+  int mr, nr;
+};
+
+Kernel<float> pick(float, int64_t M) {
+#ifdef MG_X86
+  switch (isa()) {
+    case Isa::Avx512:
+      if (M % 12 != 0 && M % 8 == 0) return {ukr_f32_avx512_8, 8, 32};
+      return {ukr_f32_avx512, 12, 32};
+    case Isa::Avx2: return {ukr_f32_avx2, 6, 16};
+    default: break;
+  }
+#endif
+  return {ukr_f32_scalar, 4, 8};
+}
+Kernel<double> pick(double, int64_t) {
+#ifdef MG_X86
+  switch (isa()) {
+    case Isa::Avx512: return {ukr_f64_avx512, 12, 16};
+    case Isa::Avx2: return {ukr_f64_avx2, 6, 8};
+    default: break;
+  }
+#endif
+  return {ukr_f64_scalar, 4, 4};
+}
+
+// Cache blocks: KC×NR slivers of B stay in L1 while A streams from L2. Overridable for
+// tuning (METAGRAD_GEMM_KC/MC/NC, or gemm_tune), clamped to sane ranges.
+static int64_t clamp_block(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+static int64_t env_or(const char* name, int64_t d, int64_t lo, int64_t hi) {
+  const char* e = std::getenv(name);
+  return clamp_block(e ? std::atoll(e) : d, lo, hi);
+}
+static int64_t KC = env_or("METAGRAD_GEMM_KC", 256, 16, 4096);
+static int64_t MCX = env_or("METAGRAD_GEMM_MC", 144, 16, 4096);
+static int64_t NCX = env_or("METAGRAD_GEMM_NC", 4096, 64, 1 << 20);
+
+template <typename T>
+static void pack_a(const T* A, int64_t rsA, int64_t csA, int64_t mc, int64_t kc, int mr, T* out) {
+  for (int64_t i0 = 0; i0 < mc; i0 += mr) {
+    int64_t rows = std::min<int64_t>(mr, mc - i0);
+    for (int64_t p = 0; p < kc; p++) {
+      const T* src = A + i0 * rsA + p * csA;
+      int64_t i = 0;
+      for (; i < rows; i++) out[i] = src[i * rsA];
+      for (; i < mr; i++) out[i] = T(0);
+      out += mr;
+    }
+  }
+}
+
+// Packs NR-wide slivers [s0, s1) of a kc×nc block of B.
+template <typename T>
+static void pack_b(const T* B, int64_t rsB, int64_t csB, int64_t nc, int64_t kc, int nr, int64_t s0, int64_t s1, T* out) {
+  for (int64_t s = s0; s < s1; s++) {
+    int64_t j0 = s * nr;
+    int64_t cols = std::min<int64_t>(nr, nc - j0);
+    T* o = out + s * nr * kc;
+    if (csB == 1 && cols == nr) {
+      for (int64_t p = 0; p < kc; p++) std::memcpy(o + p * nr, B + p * rsB + j0, nr * sizeof(T));
+    } else {
+      for (int64_t p = 0; p < kc; p++) {
+        const T* src = B + p * rsB + j0 * csB;
+        int64_t j = 0;
+        for (; j < cols; j++) o[p * nr + j] = src[j * csB];
+        for (; j < nr; j++) o[p * nr + j] = T(0);
+      }
+    }
+  }
+}
+
+// C block (mc×ncols) += packed A block · packed B slivers [s0, s1).
+template <typename T>
+static void macro(const Kernel<T>& k, int64_t mc, int64_t nc, int64_t kc, const T* Ap, const T* Bp, int64_t s0,
+                  int64_t s1, T* C, int64_t ldc, bool acc) {
+  alignas(64) T tmp[16 * 32];
+  for (int64_t s = s0; s < s1; s++) {
+    int64_t j0 = s * k.nr;
+    int64_t cols = std::min<int64_t>(k.nr, nc - j0);
+    for (int64_t i0 = 0; i0 < mc; i0 += k.mr) {
+      int64_t rows = std::min<int64_t>(k.mr, mc - i0);
+      const T* a = Ap + i0 * kc;
+      const T* b = Bp + s * k.nr * kc;
+      T* c = C + i0 * ldc + j0;
+      if (rows == k.mr && cols == k.nr) {
+        k.fn(kc, a, b, c, ldc, acc);
+      } else {
+        // edge tile: compute into a full scratch tile, copy the valid part
+        k.fn(kc, a, b, tmp, k.nr, false);
+        // branch hoisted out of the loops so both copies vectorize
+        if (acc) {
+          for (int64_t i = 0; i < rows; i++)
+            for (int64_t j = 0; j < cols; j++) c[i * ldc + j] += tmp[i * k.nr + j];
+        } else {
+          for (int64_t i = 0; i < rows; i++) std::memcpy(c + i * ldc, tmp + i * k.nr, cols * sizeof(T));
+        }
+      }
+    }
+  }
+}
+
+template <typename T>
+void gemm_impl(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsA, int64_t csA, const T* B, int64_t rsB,
+               int64_t csB, T* C, int64_t ldc, bool parallel, bool accumulate) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (accumulate) return;
+    for (int64_t i = 0; i < M; i++) std::fill(C + i * ldc, C + i * ldc + N, T(0));
+    return;
+  }
+  const Kernel<T> k = pick(T{}, M);
+  ThreadPool& pool = ThreadPool::get();
+  const int threads = parallel ? pool.threads() : 1;
+  const int64_t MC = k.mr * std::max<int64_t>(1, MCX / k.mr);
+  const int64_t NC = k.nr * std::max<int64_t>(1, NCX / k.nr);
+  Scratch& sb = tlsB;
+  for (int64_t jc = 0; jc < N; jc += NC) {
+    int64_t nc = std::min(NC, N - jc);
+    int64_t slivers = (nc + k.nr - 1) / k.nr;
+    for (int64_t pc = 0; pc < K; pc += KC) {
+      int64_t kc = std::min(KC, K - pc);
+      bool acc = pc > 0 || accumulate;
+      T* Bp = sb.get<T>((size_t)slivers * k.nr * kc);
+      const T* Bsrc = B + pc * rsB + jc * csB;
+      int64_t icBlocks = (M + MC - 1) / MC;
+      if (threads > 1) {
+        pool.parallel_for(std::min<int64_t>(threads, slivers), [&](int64_t t) {
+          int64_t per = (slivers + threads - 1) / threads;
+          int64_t s0 = t * per, s1 = std::min(slivers, s0 + per);
+          if (s0 < s1) pack_b(Bsrc, rsB, csB, nc, kc, k.nr, s0, s1, Bp);
+        });
+        // split the columns too when there are fewer row blocks than threads
+        int64_t colSplit = std::min<int64_t>(slivers, std::max<int64_t>(1, (threads + icBlocks - 1) / icBlocks));
+        int64_t per = (slivers + colSplit - 1) / colSplit;
+        pool.parallel_for(icBlocks * colSplit, [&](int64_t t) {
+          int64_t ib = t / colSplit, cs = t % colSplit;
+          int64_t ic = ib * MC, mc = std::min(MC, M - ic);
+          int64_t s0 = cs * per, s1 = std::min(slivers, s0 + per);
+          if (s0 >= s1) return;
+          T* Ap = tlsA.get<T>((size_t)((mc + k.mr - 1) / k.mr) * k.mr * kc);
+          pack_a(A + ic * rsA + pc * csA, rsA, csA, mc, kc, k.mr, Ap);
+          macro(k, mc, nc, kc, Ap, Bp, s0, s1, C + ic * ldc + jc, ldc, acc);
+        });
+      } else {
+        pack_b(Bsrc, rsB, csB, nc, kc, k.nr, 0, slivers, Bp);
+        for (int64_t ic = 0; ic < M; ic += MC) {
+          int64_t mc = std::min(MC, M - ic);
+          T* Ap = tlsA.get<T>((size_t)((mc + k.mr - 1) / k.mr) * k.mr * kc);
+          pack_a(A + ic * rsA + pc * csA, rsA, csA, mc, kc, k.mr, Ap);
+          macro(k, mc, nc, kc, Ap, Bp, 0, slivers, C + ic * ldc + jc, ldc, acc);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void gemm_tune(int64_t kc, int64_t mc, int64_t nc) {
+  if (kc > 0) KC = clamp_block(kc, 16, 4096);
+  if (mc > 0) MCX = clamp_block(mc, 16, 4096);
+  if (nc > 0) NCX = clamp_block(nc, 64, 1 << 20);
+}
+
+template <>
+void gemm<float>(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsA, int64_t csA, const float* B,
+                 int64_t rsB, int64_t csB, float* C, int64_t ldc, bool parallel, bool accumulate) {
+  gemm_impl<float>(M, N, K, A, rsA, csA, B, rsB, csB, C, ldc, parallel, accumulate);
+}
+template <>
+void gemm<double>(int64_t M, int64_t N, int64_t K, const double* A, int64_t rsA, int64_t csA, const double* B,
+                  int64_t rsB, int64_t csB, double* C, int64_t ldc, bool parallel, bool accumulate) {
+  gemm_impl<double>(M, N, K, A, rsA, csA, B, rsB, csB, C, ldc, parallel, accumulate);
+}
+
+}  // namespace mg

@@ -1,0 +1,18 @@
+// Vectorized float math for the hot elementwise paths (exp, and what is built on it).
+#pragma once
+#include <cstdint>
+
+namespace mg {
+
+// o[i] = exp(x[i]) for contiguous arrays (o may equal x); within ~2 ulp of expf, NaN and
+// ±inf handled, subnormal results kept. Uses the widest SIMD the CPU has.
+void exp_f32(const float* x, float* o, int64_t n);
+
+// o[i] = tanh(x[i]) (o may equal x): Cephes' polynomial below |x| = 0.625, else
+// 1 - 2/(exp(2|x|) + 1) with the vectorized exp; a few ulp, NaN kept.
+void tanh_f32(const float* x, float* o, int64_t n);
+
+// max (isMax) or min of x[0..n), n > 0, as the js reference folds it: a NaN anywhere gives NaN.
+float minmax_f32(const float* x, int64_t n, bool isMax);
+
+}  // namespace mg

@@ -1,0 +1,373 @@
+// Every native kernel called directly against the js reference on random data: strided,
+// permuted, offset and broadcast views, float32/float64/int32, odd sizes; every SIMD path
+// (scalar, AVX2, AVX-512 where the CPU has them) and thread counts for GEMM and conv;
+// and malformed kernel arguments, which must throw a BackendError rather than crash.
+
+import test from 'tape';
+import * as mg from '../../ts/index.js';
+import type { BinaryOp, Conv2dGeometry, DType, ReduceOp, Storage, UnaryOp } from '../../ts/index.js';
+import { Rand, close, hostValues, js, nativeOrWhy, pair, randomLayout, randomShape, read, view } from './native-helpers.js';
+
+const { native, why } = nativeOrWhy();
+const DTYPES: DType[] = ['float32', 'float64', 'int32'];
+const UNARY: UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'abs', 'sign', 'tanh', 'sigmoid', 'relu', 'sin', 'cos', 'step', 'reciprocal', 'square', 'log1p', 'expm1', 'floor', 'ceil', 'round'];
+const BINARY: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge'];
+
+if (!native) {
+  test('native kernels: addon available', (t) => {
+    if (process.env['METAGRAD_ALLOW_NO_NATIVE'] === '1') t.comment(`native unavailable (allowed): ${why}`);
+    else t.fail(`the native backend did not load: ${why}`);
+    t.end();
+  });
+} else {
+  const nb = native;
+  /** values for a view spec on both backends */
+  const both = (r: Rand, size: number, dtype: DType, kind: 'normal' | 'positive' | 'int' = 'normal') => pair(hostValues(r, size, dtype, kind), dtype, nb);
+  const check = (t: import('tape').Test, a: Storage, b: Storage, dtype: DType, what: string, rtol?: number, atol?: number) => {
+    const err = close(read(nb, a), read(js, b), dtype, rtol, atol);
+    if (err) t.fail(`${what}: ${err}`);
+    return !err;
+  };
+
+  test('native kernels: unary, every op and dtype, strided views', (t) => {
+    const r = new Rand(1);
+    let ok = 0;
+    for (const dtype of DTYPES)
+      for (const op of UNARY)
+        for (let rep = 0; rep < 4; rep++) {
+          const shape = randomShape(r);
+          const spec = randomLayout(r, shape);
+          const [sj, sn] = both(r, spec.size, dtype, op === 'log' || op === 'sqrt' ? 'positive' : 'normal');
+          const outDtype = rep === 3 && dtype !== 'float64' ? 'float64' : dtype;
+          const a = nb.unary(op, view(sn, spec), outDtype), b = js.unary(op, view(sj, spec), outDtype);
+          if (check(t, a, b, outDtype, `${op} ${dtype}->${outDtype} ${JSON.stringify(spec)}`)) ok++;
+        }
+    // round: half to even, as the reference
+    const halves = Float32Array.from([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5]);
+    const rn = nb.unary('round', { storage: nb.upload(halves, 'float32'), shape: [7], strides: [1], offset: 0 }, 'float32');
+    t.deepEqual(Array.from(read(nb, rn)), [-2, -2, -0, 0, 2, 2, 4], 'round half to even');
+    t.pass(`${ok} unary cases match`);
+    t.end();
+  });
+
+  test('native kernels: vectorized float exp/sigmoid/softmax at special values, on every SIMD path', (t) => {
+    const specials = [NaN, Infinity, -Infinity, 0, -0, 1e-10, -1e-10, 0.5, -0.5, 1, 10, 80, 88.5, 88.72, 88.8, 89, 100, -80, -87.3, -88, -95, -103, -104, -150, -1e30, 1e30];
+    const r = new Rand(9);
+    // long enough for the vector body and a scalar tail; values across the whole range
+    const vals = Float32Array.from([...specials, ...Array.from({ length: 1000 }, () => (r.next() - 0.5) * 220)]);
+    const info = nb.info();
+    const paths = (['scalar', 'avx2', 'avx512'] as const).slice(0, ['scalar', 'avx2', 'avx512'].indexOf(info.isa) + 1);
+    const v = (s: Storage) => ({ storage: s, shape: [vals.length], strides: [1], offset: 0 });
+    const sj = js.upload(vals, 'float32');
+    try {
+      for (const isa of paths) {
+        nb.setSimd(isa);
+        const sn = nb.upload(vals, 'float32');
+        for (const op of ['exp', 'sigmoid', 'tanh'] as const) {
+          t.equal(close(read(nb, nb.unary(op, v(sn), 'float32')), read(js, js.unary(op, v(sj), 'float32')), 'float32', 4e-7, 1e-30), null, `${isa} ${op} at special values`);
+        }
+        for (const log of [false, true]) {
+          const sm = { storage: sn, shape: [38, 27], strides: [27, 1], offset: 0 };
+          const smj = { storage: sj, shape: [38, 27], strides: [27, 1], offset: 0 };
+          t.equal(close(read(nb, nb.softmax(sm, 38, 27, log)), read(js, js.softmax(smj, 38, 27, log)), 'float32', 2e-6, 1e-30), null, `${isa} ${log ? 'logSoftmax' : 'softmax'} with infinities and NaN`);
+        }
+      }
+    } finally {
+      nb.setSimd(info.isa as 'avx512');
+    }
+    t.end();
+  });
+
+  test('native kernels: binary, every op and dtype, broadcast and strided views', (t) => {
+    const r = new Rand(2);
+    let ok = 0;
+    for (const dtype of DTYPES)
+      for (const op of BINARY)
+        for (let rep = 0; rep < 5; rep++) {
+          const shape = randomShape(r);
+          const sa = randomLayout(r, shape, { broadcast: true }), sb = randomLayout(r, shape, { broadcast: true });
+          const [aj, an] = both(r, sa.size, dtype, op === 'pow' ? 'positive' : 'normal');
+          const [bj, bn] = both(r, sb.size, dtype);
+          const a = nb.binary(op, view(an, sa), view(bn, sb), shape, dtype);
+          const b = js.binary(op, view(aj, sa), view(bj, sb), shape, dtype);
+          if (check(t, a, b, dtype, `${op} ${dtype} ${JSON.stringify([sa, sb])}`, dtype === 'float32' && op === 'pow' ? 1e-5 : undefined)) ok++;
+        }
+    // NaN handling of maximum/minimum and int32 wrap-around/division by zero
+    const nan = Float32Array.from([NaN, 1, NaN, -1]), one = Float32Array.from([1, NaN, NaN, 2]);
+    const v = (s: Storage) => ({ storage: s, shape: [4], strides: [1], offset: 0 });
+    for (const op of ['maximum', 'minimum'] as const) {
+      const got = read(nb, nb.binary(op, v(nb.upload(nan, 'float32')), v(nb.upload(one, 'float32')), [4], 'float32'));
+      const ref = read(js, js.binary(op, v(js.upload(nan, 'float32')), v(js.upload(one, 'float32')), [4], 'float32'));
+      t.equal(close(got, ref, 'float32'), null, `${op} NaN rules`);
+    }
+    const big = Int32Array.from([2147483647, -2147483648, 7, -7]), den = Int32Array.from([1, -1, 0, 2]);
+    for (const op of ['add', 'sub', 'mul', 'div'] as const) {
+      const got = read(nb, nb.binary(op, v(nb.upload(big, 'int32')), v(nb.upload(den, 'int32')), [4], 'int32'));
+      const ref = read(js, js.binary(op, v(js.upload(big, 'int32')), v(js.upload(den, 'int32')), [4], 'int32'));
+      t.deepEqual(Array.from(got), Array.from(ref), `int32 ${op} wraps like the reference`);
+    }
+    t.pass(`${ok} binary cases match`);
+    t.end();
+  });
+
+  test('native kernels: where, cast, copy, fill', (t) => {
+    const r = new Rand(3);
+    for (let rep = 0; rep < 40; rep++) {
+      const dtype = r.pick(DTYPES), cdt = r.pick(DTYPES);
+      const shape = randomShape(r);
+      const sc = randomLayout(r, shape, { broadcast: true }), sa = randomLayout(r, shape, { broadcast: true }), sb = randomLayout(r, shape, { broadcast: true });
+      const cv = hostValues(r, sc.size, cdt, 'int').map((x) => (x > 0 ? 1 : 0));
+      const [cj, cn] = pair(cv, cdt, nb);
+      const [aj, an] = both(r, sa.size, dtype), [bj, bn] = both(r, sb.size, dtype);
+      check(t, nb.where(view(cn, sc), view(an, sa), view(bn, sb), shape, dtype), js.where(view(cj, sc), view(aj, sa), view(bj, sb), shape, dtype), dtype, `where ${JSON.stringify(shape)}`);
+      const to = r.pick(DTYPES);
+      check(t, nb.cast(view(an, sa), to), js.cast(view(aj, sa), to), to, `cast ${dtype}->${to}`);
+      // copy into a strided destination of another storage
+      const sd = randomLayout(r, shape);
+      const [dj, dn] = both(r, sd.size, to);
+      nb.copy(view(an, sa), view(dn, sd));
+      js.copy(view(aj, sa), view(dj, sd));
+      check(t, dn, dj, to, `copy ${dtype}->${to} ${JSON.stringify([sa, sd])}`);
+    }
+    // copy within one storage (overlapping): native reads the whole source first (memmove
+    // semantics); the reference's result there depends on its loop order, so no comparison
+    const on = nb.upload(Float32Array.from({ length: 10 }, (_, i) => i), 'float32');
+    nb.copy({ storage: on, shape: [8], strides: [1], offset: 0 }, { storage: on, shape: [8], strides: [1], offset: 2 });
+    t.deepEqual(Array.from(read(nb, on)), [0, 1, 0, 1, 2, 3, 4, 5, 6, 7], 'overlapping copy reads the source first');
+    for (const dtype of DTYPES) {
+      const v = dtype === 'int32' ? -7 : 0.1;
+      t.deepEqual(Array.from(read(nb, nb.fill(13, v, dtype))), Array.from(read(js, js.fill(13, v, dtype))), `fill ${dtype}`);
+    }
+    t.end();
+  });
+
+  test('native kernels: reduce over random axes, argReduce, softmax', (t) => {
+    const r = new Rand(4);
+    const ops: ReduceOp[] = ['sum', 'max', 'min', 'prod'];
+    let ok = 0;
+    for (let rep = 0; rep < 160; rep++) {
+      const dtype = r.pick(DTYPES), op = r.pick(ops);
+      const shape = randomShape(r, 4, 7);
+      const axes = shape.map((_, i) => i).filter(() => r.next() < 0.5);
+      const spec = randomLayout(r, shape, { broadcast: rep % 5 === 0 });
+      const [xj, xn] = both(r, spec.size, dtype, op === 'prod' ? 'positive' : 'normal');
+      if (check(t, nb.reduce(op, view(xn, spec), axes), js.reduce(op, view(xj, spec), axes), dtype, `${op} ${dtype} axes ${axes} ${JSON.stringify(spec)}`, 1e-5, 1e-5)) ok++;
+      if (shape.length > 0) {
+        const axis = r.int(0, shape.length - 1);
+        const am = r.pick(['argmax', 'argmin'] as const);
+        if (check(t, nb.argReduce(am, view(xn, spec), axis), js.argReduce(am, view(xj, spec), axis), 'int32', `${am} axis ${axis}`)) ok++;
+      }
+    }
+    // the parallel paths: a large full reduction and a leading-axis reduction
+    for (const dtype of ['float32', 'float64'] as DType[]) {
+      const n = 1 << 18;
+      const [xj, xn] = both(r, n, dtype);
+      const flat = { shape: [n], strides: [1], offset: 0 };
+      for (const op of ['sum', 'max', 'min'] as ReduceOp[]) check(t, nb.reduce(op, { storage: xn, ...flat }, [0]), js.reduce(op, { storage: xj, ...flat }, [0]), dtype, `big ${op}`, 1e-5, 1e-4);
+      const mat = { shape: [512, 512], strides: [512, 1], offset: 0 };
+      check(t, nb.reduce('sum', { storage: xn, ...mat }, [0]), js.reduce('sum', { storage: xj, ...mat }, [0]), dtype, 'leading axis sum', 1e-5, 1e-5);
+      check(t, nb.reduce('max', { storage: xn, ...mat }, [1]), js.reduce('max', { storage: xj, ...mat }, [1]), dtype, 'last axis max');
+    }
+    // NaN sticks in max/min; empty reductions give the identity
+    const nanv = Float32Array.from([1, NaN, 3]);
+    t.ok(Number.isNaN(read(nb, nb.reduce('max', { storage: nb.upload(nanv, 'float32'), shape: [3], strides: [1], offset: 0 }, [0]))[0]!), 'max propagates NaN');
+    t.deepEqual(Array.from(read(nb, nb.reduce('sum', { storage: nb.zeros(0, 'float32'), shape: [2, 0], strides: [0, 1], offset: 0 }, [1]))), [0, 0], 'sum over an empty axis');
+    // long rows take the vectorized max/min: a NaN anywhere in a row still wins
+    const rowsNaN = Float32Array.from({ length: 4 * 37 }, (_, i) => Math.sin(i));
+    rowsNaN[1 * 37 + 30] = NaN;
+    rowsNaN[3 * 37 + 2] = NaN;
+    const [rj, rn] = pair(rowsNaN, 'float32', nb);
+    for (const op of ['max', 'min'] as ReduceOp[]) {
+      const mv = { shape: [4, 37], strides: [37, 1], offset: 0 };
+      check(t, nb.reduce(op, { storage: rn, ...mv }, [1]), js.reduce(op, { storage: rj, ...mv }, [1]), 'float32', `${op} of long rows with NaN`);
+    }
+    for (let rep = 0; rep < 30; rep++) {
+      const dtype = r.pick(['float32', 'float64'] as DType[]);
+      const rows = r.int(1, 9), cols = r.int(1, 40);
+      const spec = randomLayout(r, [rows, cols]);
+      const [xj, xn] = both(r, spec.size, dtype);
+      const log = r.next() < 0.5;
+      if (check(t, nb.softmax(view(xn, spec), rows, cols, log), js.softmax(view(xj, spec), rows, cols, log), dtype, `softmax log=${log}`)) ok++;
+    }
+    t.pass(`${ok} reduction cases match`);
+    t.end();
+  });
+
+  function matmulCases(t: import('tape').Test, r: Rand, label: string, sizes: number[], reps: number): void {
+    for (let rep = 0; rep < reps; rep++) {
+      const dtype: DType = rep % 7 === 6 ? 'int32' : rep % 3 === 2 ? 'float64' : 'float32';
+      const m = r.pick(sizes), n = r.pick(sizes), k = r.pick(sizes), batch = r.int(1, 3);
+      const ta = r.next() < 0.5, tb = r.next() < 0.5, bcast = r.next() < 0.3;
+      const off = r.int(0, 2);
+      // a: [batch, m, k] (or its transposed layout), b: [batch, k, n]; b may broadcast over the batch
+      const A = { offset: off, batchStride: m * k, rowStride: ta ? 1 : k, colStride: ta ? m : 1 };
+      const B = { offset: 0, batchStride: bcast ? 0 : k * n, rowStride: tb ? 1 : n, colStride: tb ? k : 1 };
+      const [aj, an] = both(r, off + batch * m * k, dtype);
+      const [bj, bn] = both(r, (bcast ? 1 : batch) * k * n, dtype);
+      const d = { batch, m, n, k };
+      const got = nb.matmul({ storage: an, ...A }, { storage: bn, ...B }, d, dtype);
+      const ref = js.matmul({ storage: aj, ...A }, { storage: bj, ...B }, d, dtype);
+      const tol = dtype === 'float32' ? 1e-5 * Math.sqrt(k) : undefined;
+      check(t, got, ref, dtype, `${label} matmul ${dtype} b${batch} ${m}x${k}x${n} ta=${ta} tb=${tb} bcast=${bcast}`, tol, tol);
+    }
+  }
+
+  test('native kernels: matmul on every SIMD path and thread count (odd sizes, transposes, broadcast batch)', (t) => {
+    const r = new Rand(5);
+    const info = nb.info();
+    t.comment(`native: ${info.isa}, ${info.threads} threads`);
+    const paths = (['scalar', 'avx2', 'avx512'] as const).slice(0, ['scalar', 'avx2', 'avx512'].indexOf(info.isa) + 1);
+    try {
+      for (const isa of paths) {
+        nb.setSimd(isa);
+        for (const threads of [1, 3]) {
+          nb.setThreads(threads);
+          matmulCases(t, r, `${isa}/${threads}t`, [1, 2, 3, 5, 7, 12, 13, 17, 31, 33, 64], 25);
+          // past the cache blocks (KC = 256, MC ≈ 144) so several panels are packed
+          matmulCases(t, r, `${isa}/${threads}t large`, [150, 257, 300], 2);
+        }
+      }
+    } finally {
+      nb.setSimd(info.isa as 'avx512');
+      nb.setThreads(info.threads);
+    }
+    t.pass(`matmul checked on ${paths.join(', ')}`);
+    t.end();
+  });
+
+  function convCases(t: import('tape').Test, r: Rand, label: string, reps: number): void {
+    for (let rep = 0; rep < reps; rep++) {
+      const dtype: DType = rep % 3 === 2 ? 'float64' : 'float32';
+      const groups = r.pick([1, 1, 2, 3]);
+      const cIn = groups * r.int(1, 3), cOut = groups * r.int(1, 3);
+      const kh = r.int(1, 3), kw = r.int(1, 3);
+      const strideH = r.int(1, 2), strideW = r.int(1, 2), padH = r.int(0, 1), padW = r.int(0, 2);
+      const dilationH = r.int(1, 2), dilationW = r.int(1, 2);
+      const h = r.int(kh * dilationH, 9), w = r.int(kw * dilationW, 9), n = r.int(1, 4);
+      const oh = Math.floor((h + 2 * padH - dilationH * (kh - 1) - 1) / strideH) + 1;
+      const ow = Math.floor((w + 2 * padW - dilationW * (kw - 1) - 1) / strideW) + 1;
+      const g: Conv2dGeometry = { n, cIn, h, w, cOut, kh, kw, oh, ow, strideH, strideW, padH, padW, dilationH, dilationW, groups };
+      const [xj, xn] = both(r, n * cIn * h * w, dtype);
+      const [wj, wn] = both(r, cOut * (cIn / groups) * kh * kw, dtype);
+      const [dj, dn] = both(r, n * cOut * oh * ow, dtype);
+      const rtol = dtype === 'float32' ? 1e-5 : undefined, atol = dtype === 'float32' ? 1e-4 : undefined;
+      const desc = `${label} ${dtype} ${JSON.stringify(g)}`;
+      check(t, nb.conv2d(xn, wn, g), js.conv2d(xj, wj, g), dtype, `conv2d ${desc}`, rtol, atol);
+      check(t, nb.conv2dBackwardInput(dn, wn, g), js.conv2dBackwardInput(dj, wj, g), dtype, `conv2dBackwardInput ${desc}`, rtol, atol);
+      check(t, nb.conv2dBackwardFilter(xn, dn, g), js.conv2dBackwardFilter(xj, dj, g), dtype, `conv2dBackwardFilter ${desc}`, rtol, atol);
+    }
+  }
+
+  test('native kernels: conv2d and both transposes (groups, stride, padding, dilation, 1x1) on every SIMD path', (t) => {
+    const r = new Rand(6);
+    const info = nb.info();
+    const paths = (['scalar', 'avx2', 'avx512'] as const).slice(0, ['scalar', 'avx2', 'avx512'].indexOf(info.isa) + 1);
+    try {
+      for (const isa of paths) {
+        nb.setSimd(isa);
+        for (const threads of [1, 3]) {
+          nb.setThreads(threads);
+          convCases(t, r, `${isa}/${threads}t`, 20);
+        }
+      }
+    } finally {
+      nb.setSimd(info.isa as 'avx512');
+      nb.setThreads(info.threads);
+    }
+    // a Conv-4-like layer, big enough to use the parallel image split
+    const g: Conv2dGeometry = { n: 6, cIn: 8, h: 14, w: 14, cOut: 16, kh: 3, kw: 3, oh: 14, ow: 14, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1 };
+    const [xj, xn] = both(r, 6 * 8 * 196, 'float32'), [wj, wn] = both(r, 16 * 8 * 9, 'float32'), [dj, dn] = both(r, 6 * 16 * 196, 'float32');
+    check(t, nb.conv2d(xn, wn, g), js.conv2d(xj, wj, g), 'float32', 'conv4 forward', 1e-5, 5e-4);
+    check(t, nb.conv2dBackwardInput(dn, wn, g), js.conv2dBackwardInput(dj, wj, g), 'float32', 'conv4 dx', 1e-5, 5e-4);
+    check(t, nb.conv2dBackwardFilter(xn, dn, g), js.conv2dBackwardFilter(xj, dj, g), 'float32', 'conv4 dw', 1e-5, 5e-3);
+    t.pass('conv kernels checked');
+    t.end();
+  });
+
+  test('native kernels: maxPool2d, gather, scatterAdd', (t) => {
+    const r = new Rand(7);
+    for (let rep = 0; rep < 40; rep++) {
+      const dtype = r.pick(DTYPES);
+      const kh = r.int(1, 3), kw = r.int(1, 3), padH = r.int(0, Math.floor(kh / 2)), padW = r.int(0, Math.floor(kw / 2));
+      const strideH = r.int(1, 3), strideW = r.int(1, 3), h = r.int(kh, 9), w = r.int(kw, 9), planes = r.int(1, 5);
+      const oh = Math.floor((h + 2 * padH - kh) / strideH) + 1, ow = Math.floor((w + 2 * padW - kw) / strideW) + 1;
+      const g = { planes, h, w, kh, kw, oh, ow, strideH, strideW, padH, padW };
+      // int values make ties, which must go to the first maximum
+      const [xj, xn] = both(r, planes * h * w, dtype, 'int');
+      const a = nb.maxPool2d(xn, g), b = js.maxPool2d(xj, g);
+      check(t, a.values, b.values, dtype, `maxPool2d values ${JSON.stringify(g)}`);
+      check(t, a.indices, b.indices, 'int32', `maxPool2d indices ${JSON.stringify(g)}`);
+    }
+    for (let rep = 0; rep < 60; rep++) {
+      const dtype = r.pick(DTYPES);
+      const xshape = randomShape(r, 4, 5);
+      if (xshape.length === 0) xshape.push(3);
+      const axis = r.int(0, xshape.length - 1);
+      const shape = xshape.slice();
+      shape[axis] = r.int(1, 6);
+      const sx = randomLayout(r, xshape);
+      const [xj, xn] = both(r, sx.size, dtype);
+      // indices, possibly broadcast along dims of size 1
+      const ishape = shape.map((d, i) => (i !== axis && r.next() < 0.3 ? 1 : d));
+      const idx = Int32Array.from({ length: ishape.reduce((p, d) => p * d, 1) }, () => r.int(0, xshape[axis]! - 1));
+      const [ij, inn] = pair(idx, 'int32', nb);
+      const istr = new Array<number>(ishape.length);
+      for (let d = ishape.length - 1, s = 1; d >= 0; d--) { istr[d] = ishape[d] === 1 ? 0 : s; s *= ishape[d]!; }
+      const iv = (s: Storage) => ({ storage: s, shape: ishape, strides: istr, offset: 0 });
+      check(t, nb.gather(view(xn, sx), iv(inn), axis, shape), js.gather(view(xj, sx), iv(ij), axis, shape), dtype, `gather axis ${axis} ${JSON.stringify([sx, shape])}`);
+      const su = randomLayout(r, shape);
+      const [uj, un] = both(r, su.size, dtype);
+      check(t, nb.scatterAdd(view(un, su), iv(inn), axis, xshape), js.scatterAdd(view(uj, su), iv(ij), axis, xshape), dtype, `scatterAdd axis ${axis}`, 1e-6, 1e-6);
+    }
+    t.pass('pool and indexing checked');
+    t.end();
+  });
+
+  test('native kernels: Philox random is bit-identical (uniform, bits) and close (normal)', (t) => {
+    const cases: [readonly [number, number], number, number][] = [[[0, 0], 0, 17], [[12345, 0xdeadbeef], 7, 1001], [[0xffffffff, 1], 2 ** 32 - 3, 64], [[3, 4], 2 ** 40 + 5, 33]];
+    for (const [key, counter, size] of cases) {
+      for (const dtype of ['float32', 'float64'] as DType[]) {
+        t.deepEqual(Array.from(read(nb, nb.random('uniform', key, counter, size, dtype))), Array.from(read(js, js.random('uniform', key, counter, size, dtype))), `uniform ${dtype} key ${key} counter ${counter}`);
+        t.equal(close(read(nb, nb.random('normal', key, counter, size, dtype)), read(js, js.random('normal', key, counter, size, dtype)), dtype, 1e-6, 1e-6), null, `normal ${dtype} counter ${counter}`);
+      }
+      t.deepEqual(Array.from(read(nb, nb.random('bits', key, counter, size, 'int32'))), Array.from(read(js, js.random('bits', key, counter, size, 'int32'))), `bits key ${key}`);
+    }
+    t.end();
+  });
+
+  test('native kernels: malformed arguments throw BackendError, never crash', (t) => {
+    const s = nb.upload(Float32Array.from([1, 2, 3, 4]), 'float32');
+    const bad: [string, () => unknown][] = [
+      ['view past the end', () => nb.unary('exp', { storage: s, shape: [5], strides: [1], offset: 0 }, 'float32')],
+      ['negative offset', () => nb.unary('exp', { storage: s, shape: [2], strides: [1], offset: -1 }, 'float32')],
+      ['stride past the end', () => nb.binary('add', { storage: s, shape: [2, 2], strides: [3, 1], offset: 0 }, { storage: s, shape: [2, 2], strides: [2, 1], offset: 0 }, [2, 2], 'float32')],
+      ['huge stride', () => nb.unary('neg', { storage: s, shape: [2], strides: [2 ** 60], offset: 0 }, 'float32')],
+      ['NaN shape', () => nb.cast({ storage: s, shape: [NaN], strides: [1], offset: 0 }, 'int32')],
+      ['rank 20', () => nb.unary('neg', { storage: s, shape: new Array(20).fill(1), strides: new Array(20).fill(0), offset: 0 }, 'float32')],
+      ['reduce axis out of range', () => nb.reduce('sum', { storage: s, shape: [4], strides: [1], offset: 0 }, [3])],
+      ['matmul too large for a', () => nb.matmul({ storage: s, offset: 0, batchStride: 0, rowStride: 2, colStride: 1 }, { storage: s, offset: 0, batchStride: 0, rowStride: 2, colStride: 1 }, { batch: 1, m: 3, n: 2, k: 2 }, 'float32')],
+      ['conv geometry inconsistent', () => nb.conv2d(s, s, { n: 1, cIn: 1, h: 2, w: 2, cOut: 1, kh: 1, kw: 1, oh: 5, ow: 5, strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: 1 })],
+      ['conv wrong buffer size', () => nb.conv2d(s, s, { n: 1, cIn: 1, h: 3, w: 3, cOut: 1, kh: 1, kw: 1, oh: 3, ow: 3, strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: 1 })],
+      ['conv groups', () => nb.conv2d(s, s, { n: 1, cIn: 1, h: 2, w: 2, cOut: 1, kh: 1, kw: 1, oh: 2, ow: 2, strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: 0 })],
+      ['pool size mismatch', () => nb.maxPool2d(s, { planes: 2, h: 2, w: 2, kh: 1, kw: 1, oh: 2, ow: 2, strideH: 1, strideW: 1, padH: 0, padW: 0 })],
+      ['gather index out of range', () => nb.gather({ storage: s, shape: [4], strides: [1], offset: 0 }, { storage: nb.upload(Int32Array.from([9]), 'int32'), shape: [1], strides: [1], offset: 0 }, 0, [1])],
+      ['gather float indices', () => nb.gather({ storage: s, shape: [4], strides: [1], offset: 0 }, { storage: s, shape: [1], strides: [1], offset: 0 }, 0, [1])],
+      ['scatterAdd negative index', () => nb.scatterAdd({ storage: s, shape: [1], strides: [1], offset: 0 }, { storage: nb.upload(Int32Array.from([-1]), 'int32'), shape: [1], strides: [1], offset: 0 }, 0, [4])],
+      ['fill negative size', () => nb.fill(-1, 0, 'float32')],
+      ['random huge size', () => nb.random('uniform', [1, 2], 0, 2 ** 52, 'float32')],
+      ['random negative counter', () => nb.random('uniform', [1, 2], -1, 4, 'float32')],
+      ['storage of another backend', () => nb.unary('neg', { storage: js.upload(Float32Array.from([1]), 'float32'), shape: [1], strides: [1], offset: 0 }, 'float32')],
+      ['unknown op', () => nb.unary('nope' as UnaryOp, { storage: s, shape: [1], strides: [1], offset: 0 }, 'float32')],
+      ['softmax rows*cols mismatch', () => nb.softmax({ storage: s, shape: [4], strides: [1], offset: 0 }, 3, 3, false)],
+    ];
+    for (const [what, fn] of bad) {
+      try {
+        fn();
+        t.fail(`${what}: did not throw`);
+      } catch (e) {
+        t.ok(e instanceof mg.BackendError, `${what}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    t.end();
+  });
+}

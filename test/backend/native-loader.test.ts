@@ -1,0 +1,111 @@
+// How the native backend is chosen, loaded and released: native is the default when the
+// addon loads; a missing addon means js plus one clear warning and a recorded reason;
+// METAGRAD_BACKEND=js forces js; a process that used the thread pool exits by itself.
+// Also the storage pool: double frees are harmless, failed kernels leak nothing.
+
+import test from 'tape';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as mg from '../../ts/index.js';
+import { nativeOrWhy } from './native-helpers.js';
+
+const index = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'ts', 'index.js')).href;
+const dir = mkdtempSync(join(tmpdir(), 'metagrad-native-'));
+
+function runChild(body: string, env: Record<string, string | undefined>): { status: number | null; stdout: string; stderr: string; ms: number } {
+  const file = join(dir, `child-${Math.random().toString(36).slice(2)}.mjs`);
+  writeFileSync(file, `import * as mg from ${JSON.stringify(index)};\n${body}\n`);
+  const childEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...process.env, ...env })) if (v !== undefined) childEnv[k] = v;
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [file], { encoding: 'utf8', env: childEnv, timeout: 60000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - t0 };
+}
+
+const { native, why } = nativeOrWhy();
+
+test('native loader: a missing addon falls back to js, warns once, and records why', (t) => {
+  const r = runChild(
+    `const a = mg.tensor([1, 2, 3]); const b = mg.exp(a);
+     console.log(JSON.stringify({ backend: mg.currentBackend().name, failure: mg.backendFailure('native'), available: mg.backendAvailable('native'), v: Array.from(b.dataSync()) }));`,
+    { METAGRAD_NATIVE_ADDON: join(dir, 'missing.node'), METAGRAD_BACKEND: undefined, METAGRAD_QUIET: undefined },
+  );
+  t.equal(r.status, 0, 'the process succeeds on js');
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  t.equal(out.backend, 'js', 'js is the default');
+  t.equal(out.available, false);
+  t.ok(/native addon is not built/.test(out.failure), `backendFailure('native') says why: ${out.failure}`);
+  const warnings = r.stderr.split('\n').filter((l) => l.includes('native backend unavailable'));
+  t.equal(warnings.length, 1, `exactly one warning: ${warnings[0]}`);
+  t.end();
+});
+
+test('native loader: an addon that fails to load (corrupt file) falls back to js with the loader reason', (t) => {
+  const bad = join(dir, 'corrupt.node');
+  writeFileSync(bad, 'not a shared object');
+  const r = runChild(`console.log(mg.currentBackend().name); console.log(mg.backendFailure('native'));`, { METAGRAD_NATIVE_ADDON: bad, METAGRAD_BACKEND: undefined, METAGRAD_QUIET: undefined });
+  t.equal(r.status, 0);
+  const [name, failure] = r.stdout.trim().split('\n');
+  t.equal(name, 'js');
+  t.ok(/failed to load/.test(failure ?? ''), `reason: ${failure}`);
+  t.equal(r.stderr.split('\n').filter((l) => l.includes('native backend unavailable')).length, 1, 'one warning');
+  t.end();
+});
+
+test('native loader: METAGRAD_BACKEND=js forces js without a warning', (t) => {
+  const r = runChild(`console.log(mg.currentBackend().name);`, { METAGRAD_BACKEND: 'js' });
+  t.equal(r.status, 0);
+  t.equal(r.stdout.trim(), 'js');
+  t.notOk(r.stderr.includes('native backend unavailable'), 'no warning');
+  t.end();
+});
+
+if (!native) {
+  test('native loader: addon available', (t) => {
+    if (process.env['METAGRAD_ALLOW_NO_NATIVE'] === '1') t.comment(`native unavailable (allowed): ${why}`);
+    else t.fail(`the native backend did not load: ${why}`);
+    t.end();
+  });
+} else {
+  test('native loader: native is the default when it loads, and a process using its threads exits by itself', (t) => {
+    const r = runChild(
+      `const a = mg.tensor(Float32Array.from({ length: 512 * 512 }, (_, i) => (i % 7) - 3), [512, 512]);
+       const y = mg.sum(mg.matmul(a, a));
+       console.log(mg.currentBackend().name, JSON.stringify(mg.getBackend('native').info()), y.itemSync());`,
+      { METAGRAD_BACKEND: undefined, METAGRAD_THREADS: '4' },
+    );
+    t.equal(r.status, 0, `exit status 0 (${r.stderr.trim().slice(0, 200)})`);
+    t.ok(r.stdout.startsWith('native '), `default backend: ${r.stdout.trim()}`);
+    t.ok(r.stdout.includes('"threads":4'), 'METAGRAD_THREADS sizes the pool');
+    t.ok(r.ms < 30000, `exited on its own after ${r.ms} ms (worker threads joined)`);
+    t.end();
+  });
+
+  test('native storage pool: reuse, double free, failed kernels', (t) => {
+    const nb = native;
+    const before = nb.memory();
+    const s = nb.fill(1000, 2, 'float32');
+    nb.free(s);
+    const pooled = nb.memory().pooledBytes;
+    t.ok(pooled >= before.pooledBytes + 4000, 'a freed buffer is pooled');
+    nb.free(s);
+    t.equal(nb.memory().liveStorages, before.liveStorages, 'a double free does not change the live count');
+    const z = nb.zeros(1000, 'float32');
+    t.ok(Array.from(nb.readSync!(z)).every((v) => v === 0), 'zeros() from the pool are zero');
+    const again = nb.zeros(1000, 'float32');
+    t.notEqual((again as unknown as { data: Float32Array }).data, (z as unknown as { data: Float32Array }).data, 'two live storages never share a buffer');
+    nb.free(z);
+    nb.free(again);
+    const live = nb.memory().liveStorages;
+    const idx = nb.upload(Int32Array.from([5]), 'int32');
+    const x = nb.upload(Float32Array.from([1, 2]), 'float32');
+    t.throws(() => nb.gather({ storage: x, shape: [2], strides: [1], offset: 0 }, { storage: idx, shape: [1], strides: [1], offset: 0 }, 0, [1]), mg.BackendError);
+    nb.free(idx);
+    nb.free(x);
+    t.equal(nb.memory().liveStorages, live, 'the output of a failed kernel is not left live');
+    t.end();
+  });
+}

@@ -1,0 +1,331 @@
+// The native backend: the kernel interface implemented by C++ (native/*.cc) through
+// node-addon-api. Storage is the js backend's HostStorage (a TypedArray): C++ reads and
+// writes the TypedArray's memory directly, so no kernel copies data across the boundary,
+// and readSync is a plain slice. This class only marshals views into Float64Array
+// metadata and turns every addon failure into a BackendError.
+
+import { BackendError, MetagradError } from '../../errors.js';
+import { type DType, type TypedArray, hostArray } from '../../tensor/dtype.js';
+import type {
+  ArgReduceOp, BinaryOp, Conv2dGeometry, MatView, MatmulDims, MemoryInfo, Pool2dGeometry, RandomKind, ReduceOp, Storage, UnaryOp, View,
+} from '../kernels.js';
+import { HostStorage, JsBackend } from '../js/js-backend.js';
+import type { NativeAddon } from './addon.js';
+
+// Op codes: the order of the enums in native/elementwise.h and native/reduce.h.
+const UNARY: Record<UnaryOp, number> = {
+  neg: 0, exp: 1, log: 2, sqrt: 3, abs: 4, sign: 5, tanh: 6, sigmoid: 7, relu: 8, sin: 9, cos: 10, step: 11,
+  reciprocal: 12, square: 13, log1p: 14, expm1: 15, floor: 16, ceil: 17, round: 18,
+};
+const BINARY: Record<BinaryOp, number> = {
+  add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6, eq: 7, ne: 8, lt: 9, le: 10, gt: 11, ge: 12,
+};
+const REDUCE: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2, prod: 3 };
+const RANDOM: Record<RandomKind, number> = { uniform: 0, normal: 1, bits: 2 };
+
+// Metadata arrays are reused: the addon reads them synchronously during the call, so one
+// array per (argument slot, rank) is enough and saves an allocation per kernel argument.
+const metaCache: Float64Array[][] = [[], [], [], []];
+
+/** [rank, offset, ...shape, ...strides] for a view (shape may override the view's own), in slot 0..3. */
+function meta(v: Pick<View, 'shape' | 'strides' | 'offset'>, shape: readonly number[] = v.shape, slot = 0): Float64Array {
+  const r = shape.length;
+  const m = (metaCache[slot]![r] ??= new Float64Array(2 + 2 * r));
+  m[0] = r;
+  m[1] = v.offset;
+  for (let i = 0; i < r; i++) {
+    m[2 + i] = shape[i]!;
+    m[2 + r + i] = v.strides[i] ?? 0;
+  }
+  return m;
+}
+
+const matA = new Float64Array(4), matB = new Float64Array(4), dims4 = new Float64Array(4);
+function matMeta(a: MatView, m: Float64Array): Float64Array {
+  m[0] = a.offset;
+  m[1] = a.batchStride;
+  m[2] = a.rowStride;
+  m[3] = a.colStride;
+  return m;
+}
+
+function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Freed storages kept for reuse, by dtype and exact length (training loops repeat shapes). */
+class StoragePool {
+  // per dtype, by length (no key strings on the hot path)
+  private readonly free: Record<string, Map<number, TypedArray[]>> = { float32: new Map(), float64: new Map(), int32: new Map() };
+  /** arrays now in the pool: a second free of the same storage must not pool it twice */
+  private readonly pooled = new WeakSet<TypedArray>();
+  bytes = 0;
+  constructor(private readonly capBytes: number) {}
+  take(dtype: DType, size: number): TypedArray | undefined {
+    const a = this.free[dtype]?.get(size)?.pop();
+    if (a) {
+      this.pooled.delete(a);
+      this.bytes -= a.byteLength;
+    }
+    return a;
+  }
+  /** false when the array was already pooled (a double free) */
+  give(dtype: DType, a: TypedArray): boolean {
+    if (this.pooled.has(a)) return false;
+    if (a.byteLength === 0 || this.bytes + a.byteLength > this.capBytes) return true;
+    const byLength = this.free[dtype];
+    if (!byLength) return true;
+    let list = byLength.get(a.length);
+    if (!list) byLength.set(a.length, (list = []));
+    list.push(a);
+    this.pooled.add(a);
+    this.bytes += a.byteLength;
+    return true;
+  }
+  clear(): void {
+    for (const m of Object.values(this.free)) m.clear();
+    this.bytes = 0;
+  }
+}
+
+export class NativeBackend extends JsBackend {
+  override readonly name: string = 'native';
+  // Buffers are pooled so a training loop reuses its memory instead of making V8 allocate
+  // (and garbage-collect) a fresh ArrayBuffer for every intermediate.
+  private readonly pool = new StoragePool(Number(process.env['METAGRAD_NATIVE_POOL_MB'] ?? 512) * 2 ** 20);
+  private liveCount = 0;
+  private liveByteCount = 0;
+  /** storages allocated by kernel calls in progress (freed again if the call fails) */
+  private readonly inFlight: HostStorage[] = [];
+  private guardDepth = 0;
+
+  constructor(private readonly addon: NativeAddon) {
+    super();
+  }
+
+  protected override make(dtype: DType, data: TypedArray): HostStorage {
+    if (!this.supportsDType(dtype)) throw new BackendError(`${this.name}: dtype ${dtype} is not supported`);
+    this.liveCount++;
+    this.liveByteCount += data.byteLength;
+    return new HostStorage(this.name, dtype, data);
+  }
+  /** Every kernel overwrites its whole output, so a pooled buffer needs no clearing here. */
+  protected override alloc(size: number, dtype: DType): HostStorage {
+    if (!Number.isSafeInteger(size) || size < 0) throw new BackendError(`${this.name}: invalid storage size ${size}`);
+    const reused = this.pool.take(dtype, size);
+    const s = this.make(dtype, reused ?? hostArray(dtype, size));
+    if (this.guardDepth > 0) this.inFlight.push(s); // zeros() outside a kernel is not tracked
+    return s;
+  }
+  override zeros(size: number, dtype: DType): Storage {
+    const s = this.alloc(size, dtype);
+    s.data.fill(0);
+    return s;
+  }
+  override free(s: Storage): void {
+    const data = this.arr(s);
+    if (!this.pool.give(s.dtype, data)) return; // double free: already counted
+    this.liveCount--;
+    this.liveByteCount -= data.byteLength;
+  }
+  override memory(): MemoryInfo {
+    return { liveStorages: this.liveCount, liveBytes: this.liveByteCount, pooledBytes: this.pool.bytes };
+  }
+
+  /** SIMD level and thread count the addon chose for this machine. */
+  info(): { isa: string; threads: number } {
+    return this.addon.info();
+  }
+  /** Resize the thread pool (1 = single-threaded, for benchmarks). */
+  setThreads(n: number): void {
+    this.guard('setThreads', () => this.addon.setThreads(n));
+  }
+
+  /** Cap the SIMD level ('scalar' | 'avx2' | 'avx512'; never above what the CPU has), for tests and benchmarks. */
+  setSimd(isa: 'scalar' | 'avx2' | 'avx512'): void {
+    this.guard('setSimd', () => this.addon.setIsa(isa));
+  }
+
+  dispose(): void {
+    this.pool.clear();
+    this.addon.shutdown();
+  }
+
+  protected override arr(s: Storage): TypedArray {
+    if (!(s instanceof HostStorage) || s.backend !== this.name) {
+      throw new BackendError(`${this.name}: storage from backend '${s?.backend}' given`);
+    }
+    return s.data;
+  }
+
+  /** Run an addon call; any failure that is not already a MetagradError becomes a BackendError. */
+  private guard<T>(op: string, fn: () => T): T {
+    const mark = this.inFlight.length;
+    this.guardDepth++;
+    try {
+      return fn();
+    } catch (err) {
+      // outputs allocated by a failed kernel go back to the pool, not into the live count
+      for (let i = mark; i < this.inFlight.length; i++) this.free(this.inFlight[i]!);
+      if (err instanceof MetagradError) throw err;
+      const msg = err instanceof Error ? err.message : String(err);
+      throw new BackendError(`native ${op}: ${msg}`);
+    } finally {
+      this.guardDepth--;
+      this.inFlight.length = mark;
+    }
+  }
+
+  override unary(op: UnaryOp, x: View, dtype: DType): Storage {
+    return this.guard('unary', () => {
+      const code = UNARY[op];
+      if (code === undefined) throw new BackendError(`native unary: unknown op '${op}'`);
+      const out = this.alloc(numel(x.shape), dtype);
+      this.addon.unary(code, this.arr(x.storage), meta(x), out.data);
+      return out;
+    });
+  }
+
+  override binary(op: BinaryOp, a: View, b: View, shape: readonly number[], dtype: DType): Storage {
+    return this.guard('binary', () => {
+      const code = BINARY[op];
+      if (code === undefined) throw new BackendError(`native binary: unknown op '${op}'`);
+      const out = this.alloc(numel(shape), dtype);
+      this.addon.binary(code, this.arr(a.storage), meta(a, shape, 0), this.arr(b.storage), meta(b, shape, 1), out.data);
+      return out;
+    });
+  }
+
+  override where(cond: View, a: View, b: View, shape: readonly number[], dtype: DType): Storage {
+    return this.guard('where', () => {
+      const out = this.alloc(numel(shape), dtype);
+      this.addon.where(this.arr(cond.storage), meta(cond, shape, 0), this.arr(a.storage), meta(a, shape, 1), this.arr(b.storage), meta(b, shape, 2), out.data);
+      return out;
+    });
+  }
+
+  override cast(x: View, dtype: DType): Storage {
+    return this.guard('cast', () => {
+      const out = this.alloc(numel(x.shape), dtype);
+      this.addon.cast(this.arr(x.storage), meta(x), out.data);
+      return out;
+    });
+  }
+
+  override copy(src: View, dst: View): void {
+    this.guard('copy', () => this.addon.copy(this.arr(src.storage), meta(src, src.shape, 0), this.arr(dst.storage), meta(dst, dst.shape, 1)));
+  }
+
+  override fill(size: number, value: number, dtype: DType): Storage {
+    return this.guard('fill', () => {
+      const out = this.alloc(size, dtype);
+      this.addon.fill(out.data, value);
+      return out;
+    });
+  }
+
+  override reduce(op: ReduceOp, x: View, axes: readonly number[]): Storage {
+    return this.guard('reduce', () => {
+      const code = REDUCE[op];
+      if (code === undefined) throw new BackendError(`native reduce: unknown op '${op}'`);
+      const kept = x.shape.filter((_, i) => !axes.includes(i));
+      const out = this.alloc(numel(kept), x.storage.dtype);
+      this.addon.reduce(code, this.arr(x.storage), meta(x), Float64Array.from(axes), out.data);
+      return out;
+    });
+  }
+
+  override argReduce(op: ArgReduceOp, x: View, axis: number): Storage {
+    return this.guard('argReduce', () => {
+      const kept = x.shape.filter((_, i) => i !== axis);
+      const out = this.alloc(numel(kept), 'int32');
+      this.addon.argReduce(op === 'argmax', this.arr(x.storage), meta(x), axis, out.data);
+      return out;
+    });
+  }
+
+  override softmax(x: View, rows: number, cols: number, log: boolean): Storage {
+    return this.guard('softmax', () => {
+      const out = this.alloc(rows * cols, x.storage.dtype);
+      this.addon.softmax(this.arr(x.storage), meta(x), rows, cols, log, out.data);
+      return out;
+    });
+  }
+
+  override matmul(a: MatView, b: MatView, d: MatmulDims, dtype: DType): Storage {
+    return this.guard('matmul', () => {
+      const out = this.alloc(d.batch * d.m * d.n, dtype);
+      dims4[0] = d.batch;
+      dims4[1] = d.m;
+      dims4[2] = d.n;
+      dims4[3] = d.k;
+      this.addon.matmul(this.arr(a.storage), matMeta(a, matA), this.arr(b.storage), matMeta(b, matB), dims4, out.data);
+      return out;
+    });
+  }
+
+  private convMeta(g: Conv2dGeometry): Float64Array {
+    return Float64Array.of(g.n, g.cIn, g.h, g.w, g.cOut, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.groups);
+  }
+
+  override conv2d(x: Storage, w: Storage, g: Conv2dGeometry): Storage {
+    return this.guard('conv2d', () => {
+      const out = this.alloc(g.n * g.cOut * g.oh * g.ow, x.dtype);
+      this.addon.conv2d(this.arr(x), this.arr(w), this.convMeta(g), out.data);
+      return out;
+    });
+  }
+
+  override conv2dBackwardInput(dy: Storage, w: Storage, g: Conv2dGeometry): Storage {
+    return this.guard('conv2dBackwardInput', () => {
+      const out = this.alloc(g.n * g.cIn * g.h * g.w, dy.dtype);
+      this.addon.conv2dBackwardInput(this.arr(dy), this.arr(w), this.convMeta(g), out.data);
+      return out;
+    });
+  }
+
+  override conv2dBackwardFilter(x: Storage, dy: Storage, g: Conv2dGeometry): Storage {
+    return this.guard('conv2dBackwardFilter', () => {
+      const out = this.alloc(g.cOut * (g.cIn / g.groups) * g.kh * g.kw, x.dtype);
+      this.addon.conv2dBackwardFilter(this.arr(x), this.arr(dy), this.convMeta(g), out.data);
+      return out;
+    });
+  }
+
+  override maxPool2d(x: Storage, g: Pool2dGeometry): { values: Storage; indices: Storage } {
+    return this.guard('maxPool2d', () => {
+      const n = g.planes * g.oh * g.ow;
+      const values = this.alloc(n, x.dtype), indices = this.alloc(n, 'int32');
+      this.addon.maxPool2d(this.arr(x), Float64Array.of(g.planes, g.h, g.w, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW), values.data, indices.data);
+      return { values, indices };
+    });
+  }
+
+  override gather(x: View, idx: View, axis: number, shape: readonly number[]): Storage {
+    return this.guard('gather', () => {
+      const out = this.alloc(numel(shape), x.storage.dtype);
+      this.addon.gather(this.arr(x.storage), meta(x, x.shape, 0), this.arr(idx.storage), meta(idx, shape, 1), axis, out.data);
+      return out;
+    });
+  }
+
+  override scatterAdd(updates: View, idx: View, axis: number, outShape: readonly number[]): Storage {
+    return this.guard('scatterAdd', () => {
+      const out = this.alloc(numel(outShape), updates.storage.dtype);
+      this.addon.scatterAdd(this.arr(updates.storage), meta(updates, updates.shape, 0), this.arr(idx.storage), meta(idx, updates.shape, 1), axis, Float64Array.from(outShape), out.data);
+      return out;
+    });
+  }
+
+  override random(kind: RandomKind, key: readonly [number, number], counter: number, size: number, dtype: DType): Storage {
+    return this.guard('random', () => {
+      const code = RANDOM[kind];
+      if (code === undefined) throw new BackendError(`native random: unknown kind '${kind}'`);
+      const out = this.alloc(size, kind === 'bits' ? 'int32' : dtype);
+      this.addon.random(code, key[0] >>> 0, key[1] >>> 0, counter, out.data);
+      return out;
+    });
+  }
+}
