@@ -393,13 +393,15 @@ async function main(): Promise<void> {
     if (typeof x !== 'number' || ys.length === 0) return '-';
     return (x / Math.max(...ys)).toFixed(2) + '×';
   };
-  const header = ['case', ...cols, 'native/wasm-best', 'native/openblas', 'native-1t/openblas-1t'];
+  // like with like: the wasm peers run one thread in Node, so native-1t is their match
+  const header = ['case', ...cols, 'native/wasm-best', 'native-1t/wasm-best', 'native/openblas', 'native-1t/openblas-1t'];
   const lines = [header];
   for (const r of rows) {
     lines.push([
       `${r.section} ${r.name}`,
       ...cols.map((c) => (typeof r.results[c] === 'number' ? r.results[c]!.toFixed(2) : '-')),
       ratio(r, 'native', ['tfjs-wasm', 'jax-wasm']),
+      ratio(r, 'native-1t', ['tfjs-wasm', 'jax-wasm']),
       r.section === 'matmul' ? ratio(r, 'native', ['openblas']) : '',
       r.section === 'matmul' ? ratio(r, 'native-1t', ['openblas-1t']) : '',
     ]);

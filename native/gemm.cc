@@ -335,12 +335,16 @@ void gemm_impl(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsA, int64_t
   const int threads = parallel ? pool.threads() : 1;
   const int64_t MC = k.mr * std::max<int64_t>(1, MCX / k.mr);
   const int64_t NC = k.nr * std::max<int64_t>(1, NCX / k.nr);
+  // split K into equal passes (K = 288 is one pass of 288, not 256 + a thin 32 that would
+  // re-read and re-write all of C for little work)
+  const int64_t passes = std::max<int64_t>(1, (K + KC / 2) / KC);
+  const int64_t KCs = (K + passes - 1) / passes;
   Scratch& sb = tlsB;
   for (int64_t jc = 0; jc < N; jc += NC) {
     int64_t nc = std::min(NC, N - jc);
     int64_t slivers = (nc + k.nr - 1) / k.nr;
-    for (int64_t pc = 0; pc < K; pc += KC) {
-      int64_t kc = std::min(KC, K - pc);
+    for (int64_t pc = 0; pc < K; pc += KCs) {
+      int64_t kc = std::min(KCs, K - pc);
       bool acc = pc > 0 || accumulate;
       T* Bp = sb.get<T>((size_t)slivers * k.nr * kc);
       const T* Bsrc = B + pc * rsB + jc * csB;

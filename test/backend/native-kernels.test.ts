@@ -223,8 +223,8 @@ if (!native) {
         for (const threads of [1, 3]) {
           nb.setThreads(threads);
           matmulCases(t, r, `${isa}/${threads}t`, [1, 2, 3, 5, 7, 12, 13, 17, 31, 33, 64], 25);
-          // past the cache blocks (KC = 256, MC ≈ 144) so several panels are packed
-          matmulCases(t, r, `${isa}/${threads}t large`, [150, 257, 300], 2);
+          // past the cache blocks (KC = 256 → K = 520 is two passes, MC ≈ 144) so several panels are packed
+          matmulCases(t, r, `${isa}/${threads}t large`, [150, 257, 520], 2);
         }
       }
     } finally {

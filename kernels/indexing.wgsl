@@ -1,0 +1,84 @@
+// Indexing family: gather (take along an axis) and its transpose scatterAdd.
+// Indices were validated by ts/ops where the host could read them; here they are clamped
+// so a bad index can never read or write outside a buffer.
+// Params: 0 n (elements walked), 1 rank, 2..9 shape walked, 10 axis, 11 length of the axis
+// indexed into, 12 src offset, 13..20 src strides, 21 idx offset, 22..29 idx strides,
+// 30..37 dst strides (scatter), 38 length of the updates' axis (scatter by loop).
+// WGSL has no float atomics: float32 scatter adds by compare-and-swap on the bits
+// (SCATTER_CAS), int32 with atomicAdd (SCATTER_ATOMIC); float16 (no 16-bit atomics) walks
+// the outputs and loops over the updates' axis (SCATTER_LOOP), which is deterministic.
+
+@group(0) @binding(1) var<storage, read> src: array<{{T}}>;
+@group(0) @binding(2) var<storage, read> ind: array<i32>;
+//#if SCATTER_CAS
+@group(0) @binding(3) var<storage, read_write> dst: array<atomic<u32>>;
+//#else
+//#if SCATTER_ATOMIC
+@group(0) @binding(3) var<storage, read_write> dst: array<atomic<i32>>;
+//#else
+@group(0) @binding(3) var<storage, read_write> dst: array<{{T}}>;
+//#endif
+//#endif
+
+fn clamp_index(v: i32) -> u32 { return u32(clamp(v, 0, i32(P(11u)) - 1)); }
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i = group_index(wid, nwg) * 256u + lid;
+  if (i >= P(0u)) { return; }
+  let axis = P(10u);
+  //#if SCATTER_LOOP
+  // i walks the output; sum every update along the axis whose index lands on this element.
+  var oo = 0u;
+  var so = P(12u);
+  var io = P(21u);
+  var tgt = 0u;
+  var rem = i;
+  for (var d = P(1u); d > 0u; d--) {
+    let dd = d - 1u;
+    let c = rem % P(2u + dd);
+    rem = rem / P(2u + dd);
+    if (dd == axis) { tgt = c; } else { so += c * P(13u + dd); io += c * P(22u + dd); }
+  }
+  var acc = 0.0;
+  for (var j = 0u; j < P(38u); j++) {
+    if (clamp_index(ind[io + j * P(22u + axis)]) == tgt) { acc += f32(src[so + j * P(13u + axis)]); }
+  }
+  dst[i] = {{T}}(acc);
+  //#else
+  // i walks the output (gather) or the updates (scatter).
+  var so = P(12u);
+  var io = P(21u);
+  var od = 0u;
+  var rem = i;
+  for (var d = P(1u); d > 0u; d--) {
+    let dd = d - 1u;
+    let c = rem % P(2u + dd);
+    rem = rem / P(2u + dd);
+    io += c * P(22u + dd);
+    //#if GATHER
+    if (dd != axis) { so += c * P(13u + dd); }
+    //#else
+    so += c * P(13u + dd);
+    if (dd != axis) { od += c * P(30u + dd); }
+    //#endif
+  }
+  let j = clamp_index(ind[io]);
+  //#if GATHER
+  dst[i] = src[so + j * P(13u + axis)];
+  //#endif
+  //#if SCATTER_ATOMIC
+  atomicAdd(&dst[od + j * P(30u + axis)], src[so]);
+  //#endif
+  //#if SCATTER_CAS
+  let p = od + j * P(30u + axis);
+  let v = f32(src[so]);
+  var old = atomicLoad(&dst[p]);
+  loop {
+    let r = atomicCompareExchangeWeak(&dst[p], old, bitcast<u32>(bitcast<f32>(old) + v));
+    if (r.exchanged) { break; }
+    old = r.old_value;
+  }
+  //#endif
+  //#endif
+}

@@ -1,0 +1,121 @@
+// Reductions over any axes, and argmax/argmin. The view is split (TS side) into kept dims
+// (one output each) and reduced dims; both lists are coalesced, so the common cases walk a
+// single stride. Two shapes of work:
+//   ROW     a workgroup per (output, chunk): strided loads, then a tree in workgroup memory.
+//           With chunks > 1 the results are partials [outer, chunks], reduced again by TS.
+//   THREAD  a thread per output, looping over the reduced elements (small inner sizes).
+// Params: 0 outer, 1 inner, 2 chunkLen, 3 chunks, 4 keptRank, 5..12 keptShape,
+// 13..20 keptStrides, 21 redRank, 22..29 redShape, 30..37 redStrides, 38 offset.
+// ACC is f32 (float inputs, f16 included) or i32; COMBINE/IDENTITY come from TS.
+
+@group(0) @binding(1) var<storage, read> x: array<{{T}}>;
+//#if ARG
+@group(0) @binding(2) var<storage, read_write> out0: array<i32>;
+//#else
+@group(0) @binding(2) var<storage, read_write> out0: array<{{T}}>;
+//#endif
+
+fn kept_offset(r: u32) -> u32 {
+  var o = P(38u);
+  var rem = r;
+  for (var d = P(4u); d > 0u; d--) {
+    let dim = P(4u + d);
+    o += (rem % dim) * P(12u + d);
+    rem = rem / dim;
+  }
+  return o;
+}
+fn red_offset(j: u32) -> u32 {
+  if (P(21u) == 1u) { return j * P(30u); }
+  var o = 0u;
+  var rem = j;
+  for (var d = P(21u); d > 0u; d--) {
+    let dim = P(21u + d);
+    o += (rem % dim) * P(29u + d);
+    rem = rem / dim;
+  }
+  return o;
+}
+fn combine(a: {{ACC}}, b: {{ACC}}) -> {{ACC}} { return {{COMBINE}}; }
+
+//#if ARG
+// (value, index) pairs: larger (argmax) or smaller (argmin) wins, ties to the lower index.
+// A NaN at index 0 wins (nothing compares above it, as in the reference); later NaNs never do.
+fn better(v: {{ACC}}, i: u32, bv: {{ACC}}, bi: u32) -> bool { return {{BETTER}} || (v == bv && i < bi); }
+fn load_arg(base: u32, j: u32) -> {{ACC}} {
+  let v = {{ACC}}(x[base + red_offset(j)]);
+  //#if FLOAT
+  if (is_nan(f32(v))) { return select({{WORST}}, {{BEST}}, j == 0u); }
+  //#endif
+  return v;
+}
+//#endif
+
+//#if ROW
+var<workgroup> sv: array<{{ACC}}, 256>;
+//#if ARG
+var<workgroup> si: array<u32, 256>;
+//#endif
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let g = group_index(wid, nwg);
+  let chunks = P(3u);
+  if (g >= P(0u) * chunks) { return; }
+  let r = g / chunks;
+  let j0 = (g % chunks) * P(2u);
+  let j1 = min(P(1u), j0 + P(2u));
+  let base = kept_offset(r);
+  //#if ARG
+  var bv: {{ACC}} = {{WORST}};
+  var bi = 0xffffffffu;
+  for (var j = j0 + lid; j < j1; j += 256u) {
+    let v = load_arg(base, j);
+    if (better(v, j, bv, bi)) { bv = v; bi = j; }
+  }
+  sv[lid] = bv;
+  si[lid] = bi;
+  workgroupBarrier();
+  for (var s = 128u; s > 0u; s >>= 1u) {
+    if (lid < s && better(sv[lid + s], si[lid + s], sv[lid], si[lid])) {
+      sv[lid] = sv[lid + s];
+      si[lid] = si[lid + s];
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { out0[g] = i32(si[0]); }
+  //#else
+  var acc: {{ACC}} = {{IDENTITY}};
+  for (var j = j0 + lid; j < j1; j += 256u) { acc = combine(acc, {{ACC}}(x[base + red_offset(j)])); }
+  sv[lid] = acc;
+  workgroupBarrier();
+  for (var s = 128u; s > 0u; s >>= 1u) {
+    if (lid < s) { sv[lid] = combine(sv[lid], sv[lid + s]); }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { out0[g] = {{T}}(sv[0]); }
+  //#endif
+}
+//#endif
+
+//#if THREAD
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let r = group_index(wid, nwg) * 64u + lid;
+  if (r >= P(0u)) { return; }
+  let base = kept_offset(r);
+  let inner = P(1u);
+  //#if ARG
+  var bv: {{ACC}} = {{WORST}};
+  var bi = 0xffffffffu;
+  for (var j = 0u; j < inner; j++) {
+    let v = load_arg(base, j);
+    if (better(v, j, bv, bi)) { bv = v; bi = j; }
+  }
+  out0[r] = i32(bi);
+  //#else
+  var acc: {{ACC}} = {{IDENTITY}};
+  for (var j = 0u; j < inner; j++) { acc = combine(acc, {{ACC}}(x[base + red_offset(j)])); }
+  out0[r] = {{T}}(acc);
+  //#endif
+}
+//#endif

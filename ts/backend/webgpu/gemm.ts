@@ -1,0 +1,149 @@
+// Dispatch for the GEMM family (kernels/gemm.wgsl): batched matmul with operands read in
+// place through their strides, and conv2d with both transposes as implicit GEMMs.
+// Chooses per operand the unit-stride axis to load along and whether vec4 loads are aligned,
+// splits K when there are too few output tiles to fill the GPU (partials summed by reduce),
+// and cuts dispatches that would exceed maxComputeWorkgroupsPerDimension.
+
+import { BackendError } from '../../errors.js';
+import type { DType } from '../../tensor/dtype.js';
+import type { Conv2dGeometry, MatView, MatmulDims } from '../kernels.js';
+import { type Ctx, type Kernel, wgslType } from './context.js';
+import { cast } from './elementwise.js';
+import { contiguousStrides } from './layout.js';
+import { reduce } from './reduce.js';
+import type { PooledBuffer } from './buffer-pool.js';
+import type { GpuStorage } from './storage.js';
+
+const TILE = 64;
+
+/** How many K-splits to use for a GEMM with `tiles` output tiles per batch entry. */
+function chooseSplits(tiles: number, k: number): { splits: number; kChunk: number } {
+  let splits = 1;
+  if (tiles < 64 && k >= 1024) splits = Math.min(Math.ceil(k / 512), Math.ceil(128 / tiles), 256);
+  const kChunk = Math.ceil(k / splits / 16) * 16;
+  return { splits: Math.ceil(k / kChunk), kChunk };
+}
+
+interface GemmLaunch {
+  kernel: Kernel;
+  buffers: PooledBuffer[];
+  m: number;
+  n: number;
+  k: number;
+  batch: number;
+  splits: number;
+  kChunk: number;
+  extra: (p: Uint32Array) => void;
+}
+
+/** Issue one or more dispatches covering [batch × splits] × rows × column tiles. */
+function launchGemm(ctx: Ctx, g: GemmLaunch): void {
+  const rowTiles = Math.ceil(g.m / TILE), colTiles = Math.ceil(g.n / TILE);
+  const max = ctx.maxGroups;
+  if (rowTiles > max) throw new BackendError(`webgpu: a GEMM with ${g.m} rows exceeds the adapter's grid (${max * TILE} rows)`);
+  const batchesPer = Math.max(1, Math.floor(max / g.splits));
+  for (let b0 = 0; b0 < g.batch; b0 += batchesPer) {
+    const nb = Math.min(batchesPer, g.batch - b0);
+    for (let c0 = 0; c0 < colTiles; c0 += max) {
+      const p = new Uint32Array(64);
+      p[0] = g.m; p[1] = g.n; p[2] = g.k; p[3] = b0; p[4] = g.splits; p[5] = g.kChunk; p[6] = c0; p[7] = g.batch;
+      g.extra(p);
+      ctx.launch(g.kernel, g.buffers, p, [Math.min(max, colTiles - c0), rowTiles, nb * g.splits]);
+    }
+  }
+}
+
+/** Sum split-K partials [splits, rest] into the output dtype. */
+function sumPartials(ctx: Ctx, partial: GpuStorage, splits: number, rest: number, dtype: DType): GpuStorage {
+  const shape = [splits, rest];
+  const summed = reduce(ctx, 'sum', { storage: partial, shape, strides: contiguousStrides(shape), offset: 0 }, [0]);
+  ctx.free(partial);
+  if (dtype === summed.dtype) return summed;
+  const c = cast(ctx, { storage: summed, shape: [rest], strides: [1], offset: 0 }, dtype);
+  ctx.free(summed);
+  return c;
+}
+
+const aligned = (...xs: number[]) => xs.every((x) => x % 4 === 0);
+
+export function matmul(ctx: Ctx, a: MatView, b: MatView, d: MatmulDims, dtype: DType): GpuStorage {
+  const as = ctx.storage(a.storage), bs = ctx.storage(b.storage);
+  const total = d.batch * d.m * d.n;
+  if (total === 0 || d.k === 0) {
+    const out = ctx.alloc(dtype, total);
+    ctx.queue.clear(out.buf, out.buf.bytes);
+    return out;
+  }
+  const bsA = d.batch > 1 ? a.batchStride : 0, bsB = d.batch > 1 ? b.batchStride : 0;
+  // A: load along k when its columns are unit-stride, along m when its rows are (a transposed view).
+  const aAlongK = a.colStride === 1 || a.rowStride !== 1 || d.m === 1;
+  const aVec = aAlongK
+    ? (a.colStride === 1 || d.k === 1) && aligned(a.offset, d.m > 1 ? a.rowStride : 0, bsA)
+    : aligned(a.offset, d.k > 1 ? a.colStride : 0, bsA);
+  const bAlongN = b.colStride === 1 || b.rowStride !== 1 || d.k === 1;
+  const bVec = bAlongN
+    ? (b.colStride === 1 || d.n === 1) && aligned(b.offset, d.k > 1 ? b.rowStride : 0, bsB)
+    : aligned(b.offset, d.n > 1 ? b.colStride : 0, bsB);
+  const tiles = Math.ceil(d.m / TILE) * Math.ceil(d.n / TILE) * d.batch;
+  const { splits, kChunk } = chooseSplits(tiles, d.k);
+  const partialDType: DType = splits > 1 ? 'float32' : dtype;
+  const out = ctx.alloc(partialDType, splits * total);
+  const cVec = d.n % 4 === 0;
+  const f16 = as.dtype === 'float16' || dtype === 'float16';
+  const kernel = ctx.kernel('gemm', { MATMUL: true, A_ALONG_K: aAlongK, A_VEC: aVec, B_ALONG_N: bAlongN, B_VEC: bVec, C_VEC: cVec },
+    { TA: wgslType(as.dtype), TC: wgslType(partialDType) }, 2, 1, f16);
+  // A unit stride along the vec axis is what a_vec assumes; the other stride may be anything.
+  const fixStride = (s: number, n: number) => (n === 1 ? 1 : s);
+  launchGemm(ctx, {
+    kernel, buffers: [as.buf, bs.buf, out.buf], m: d.m, n: d.n, k: d.k, batch: d.batch, splits, kChunk,
+    extra: (p) => {
+      p[8] = a.offset; p[9] = bsA; p[10] = fixStride(a.rowStride, d.m); p[11] = fixStride(a.colStride, d.k);
+      p[12] = b.offset; p[13] = bsB; p[14] = fixStride(b.rowStride, d.k); p[15] = fixStride(b.colStride, d.n);
+    },
+  });
+  return splits > 1 ? sumPartials(ctx, out, splits, total, dtype) : out;
+}
+
+type ConvMode = 'CONV_FWD' | 'CONV_BWD_INPUT' | 'CONV_BWD_FILTER';
+
+function convGeometry(p: Uint32Array, g: Conv2dGeometry): void {
+  const vals = [g.n, g.cIn, g.h, g.w, g.cOut, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW,
+    g.dilationH, g.dilationW, g.groups, g.cIn / g.groups, g.cOut / g.groups];
+  vals.forEach((v, i) => (p[8 + i] = v));
+}
+
+function conv(ctx: Ctx, mode: ConvMode, aSt: GpuStorage, bSt: GpuStorage, g: Conv2dGeometry, m: number, n: number, k: number,
+  outSize: number, aAlongK: boolean, bAlongN: boolean, allowSplit: boolean): GpuStorage {
+  const dtype = aSt.dtype;
+  if (outSize === 0 || k === 0 || m === 0 || n === 0) {
+    const out = ctx.alloc(dtype, outSize);
+    ctx.queue.clear(out.buf, out.buf.bytes);
+    return out;
+  }
+  const tiles = Math.ceil(m / TILE) * Math.ceil(n / TILE) * g.groups;
+  const { splits, kChunk } = allowSplit ? chooseSplits(tiles, k) : { splits: 1, kChunk: k };
+  const partialDType: DType = splits > 1 ? 'float32' : dtype;
+  const out = ctx.alloc(partialDType, splits * outSize);
+  const kernel = ctx.kernel('gemm', { CONV: true, [mode]: true, A_ALONG_K: aAlongK, B_ALONG_N: bAlongN },
+    { TA: wgslType(dtype), TC: wgslType(partialDType) }, 2, 1, dtype === 'float16');
+  launchGemm(ctx, {
+    kernel, buffers: [aSt.buf, bSt.buf, out.buf], m, n, k, batch: g.groups, splits, kChunk,
+    extra: (p) => convGeometry(p, g),
+  });
+  return splits > 1 ? sumPartials(ctx, out, splits, outSize, dtype) : out;
+}
+
+export function conv2d(ctx: Ctx, x: GpuStorage, w: GpuStorage, g: Conv2dGeometry): GpuStorage {
+  const cig = g.cIn / g.groups, cog = g.cOut / g.groups;
+  return conv(ctx, 'CONV_FWD', w, x, g, cog, g.n * g.oh * g.ow, cig * g.kh * g.kw, g.n * g.cOut * g.oh * g.ow, true, true, false);
+}
+
+export function conv2dBackwardInput(ctx: Ctx, dy: GpuStorage, w: GpuStorage, g: Conv2dGeometry): GpuStorage {
+  const cig = g.cIn / g.groups, cog = g.cOut / g.groups;
+  return conv(ctx, 'CONV_BWD_INPUT', w, dy, g, cig, g.n * g.h * g.w, cog * g.kh * g.kw, g.n * g.cIn * g.h * g.w, true, true, false);
+}
+
+export function conv2dBackwardFilter(ctx: Ctx, x: GpuStorage, dy: GpuStorage, g: Conv2dGeometry): GpuStorage {
+  const cig = g.cIn / g.groups, cog = g.cOut / g.groups;
+  return conv(ctx, 'CONV_BWD_FILTER', dy, x, g, cog, cig * g.kh * g.kw, g.n * g.oh * g.ow, g.cOut * cig * g.kh * g.kw, true, false, true);
+}
