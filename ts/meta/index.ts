@@ -1,2 +1,17 @@
-// meta: filled in by its own files; re-exported from ts/index.ts.
-export {};
+// Gradient-based meta-learners over the nn/optim/data layers: MAML (exact second order,
+// optional inner-loop checkpointing), FOMAML, Reptile, ANIL, Meta-SGD, MAML++, iMAML,
+// the meta-training step and the meta-test evaluation protocol.
+
+export type { MetaLearner, MetaGradResult, MetaModel, MetaTask, MetaBatch, MetaApplyOptions, LossFn } from './types.js';
+export { MetaError, innerLoop, batchLoss, defaultLoss, detachTree, traceTree, type InnerLoopOptions, type InnerLr, type EvalOptions } from './inner.js';
+export { meanOverTasks, tapeTaskGrad, type TaskGrad } from './metabatch.js';
+export { maml, fomaml, mamlTaskLoss, type MamlOptions } from './maml.js';
+export { checkpointedTaskGrad, defaultSegment, type CheckpointOptions } from './checkpoint.js';
+export { anil, type AnilOptions } from './anil.js';
+export { metaSgd, type MetaSgdOptions, type MetaSgdParams } from './metasgd.js';
+export { mamlPlusPlus, multiStepWeights, type MamlPlusPlusOptions, type MamlPlusPlusParams } from './mamlpp.js';
+export { reptile, reptileSerial, type ReptileOptions } from './reptile.js';
+export { imaml, conjugateGradient, type ImamlOptions } from './imaml.js';
+export { evaluate, meanCi95, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
+export { metaStep, type OuterOptimizer, type MetaStepResult } from './step.js';
+export { pretrained } from './pretrain.js';

@@ -1,0 +1,63 @@
+// The metagrad CLI end to end on a tiny budget: train, checkpoint files, eval, resume, bad flags.
+import test from 'tape';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const main = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'ts', 'cli', 'main.js');
+const run = (...args: string[]) => {
+  const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', env: { ...process.env, METAGRAD_BACKEND: 'js' } });
+  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+};
+
+test('cli: train, checkpoint, eval, resume on sinusoid', (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'metagrad-cli-'));
+  try {
+    const small = ['--iterations', '10', '--val-every', '5', '--val-tasks', '5', '--eval-tasks', '30', '--out', out];
+    const a = run('train', 'maml', '--task', 'sinusoid', ...small);
+    t.equal(a.code, 0, 'train exits 0');
+    const line = a.out.split('\n').find((l) => l.startsWith('result:'));
+    t.ok(line && /post-adaptation MSE \(1 step\) [\d.]+ ± [\d.]+ over 30 tasks; pretrained baseline/.test(line), `result line: ${line}`);
+    for (const f of ['checkpoint.safetensors', 'config.json', 'curve.svg', 'baseline.safetensors']) t.ok(existsSync(join(out, f)), `wrote ${f}`);
+    const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    t.equal(cfg.iteration, 10, 'config records the iteration');
+    t.equal(cfg.history.train.length, 10, 'history has every iteration');
+    t.equal(cfg.history.val.length, 2, 'validated twice');
+    t.ok(readFileSync(join(out, 'curve.svg'), 'utf8').startsWith('<svg'), 'learning curve is an SVG');
+
+    const e = run('eval', '--checkpoint', out, '--tasks', '30');
+    t.equal(e.code, 0, 'eval exits 0');
+    const mse = (s: string) => /MSE \(1 step\) ([\d.]+ ± [\d.]+)/.exec(s)?.[1];
+    t.equal(mse(e.out), mse(line ?? ''), 'eval reproduces the training run\'s final result from the checkpoint');
+
+    const r = run('train', 'maml', '--task', 'sinusoid', ...small, '--iterations', '12', '--resume', '--no-baseline');
+    t.equal(r.code, 0, 'resume exits 0');
+    t.ok(/resuming .* at iteration 10 of 12/.test(r.out), 'resumes at the saved iteration');
+    t.equal(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).iteration, 12, 'continued to 12');
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+  t.end();
+});
+
+test('cli: bad flags list the valid values', (t) => {
+  const cases: [string[], RegExp][] = [
+    [['train', 'mamal'], /unknown algorithm 'mamal'; valid: maml, fomaml, reptile, anil, metasgd, mamlpp, imaml/],
+    [['train', 'maml', '--task', 'mnist'], /--task must be one of sinusoid, omniglot; got 'mnist'/],
+    [['train', 'maml', '--backend', 'cuda'], /--backend must be one of js, native, webgpu; got 'cuda'/],
+    [['train', 'maml', '--inner-steps', '0'], /--inner-steps must be >= 1; got 0/],
+    [['train', 'maml', '--shots'], /flag --shots needs a value/],
+    [['train', 'maml', '--frobnicate'], /unknown flag '--frobnicate'; valid flags: --task/],
+    [['train', 'reptile', '--checkpoint-segment', '2'], /--checkpoint-segment applies to exact maml only/],
+    [['eval'], /eval needs --checkpoint DIR/],
+    [['fly'], /unknown command 'fly'; valid: train, eval, help/],
+  ];
+  for (const [args, re] of cases) {
+    const r = run(...args);
+    t.ok(r.code === 2 && re.test(r.out), `${args.join(' ')} → ${r.out.split('\n')[0]}`);
+  }
+  t.ok(/usage:/.test(run('--help').out), '--help prints usage');
+  t.end();
+});

@@ -1,0 +1,130 @@
+// The inner loop every gradient-based meta-learner shares: a few steps of gradient descent
+// on a task's support set, starting from the meta-parameters.
+//
+// With createGraph the inner gradients are recorded on the tape, so a later gradient of the
+// query loss with respect to the starting parameters flows through every inner step
+// (exact, second-order MAML). Without it each inner gradient is taken on a detached copy
+// and enters as a constant: the outer gradient then passes through the update
+// θ' = θ − α·g with identity Jacobian, which is exactly first-order MAML.
+
+import { MetagradError, ShapeError, fmtShape } from '../errors.js';
+import { gradients } from '../autodiff/backward.js';
+import { detach, noGrad, requireGrad } from '../autodiff/tape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { type ParamTree, treeFlatten, treeUnflatten } from '../tensor/tree.js';
+import { cast, equal, mul, sub } from '../ops/elementwise.js';
+import { mean } from '../ops/reduce.js';
+import { argmax } from '../ops/reduce.js';
+import { crossEntropy, mse } from '../ops/losses.js';
+import type { LossFn, MetaBatch, MetaModel } from './types.js';
+
+/** Bad options or inputs to a meta-learner. */
+export class MetaError extends MetagradError {}
+
+/** Cross-entropy for int32 labels, MSE for float targets. */
+export function defaultLoss(pred: Tensor, target: Tensor): Tensor {
+  return target.dtype === 'int32' ? crossEntropy(pred, target) : mse(pred, target);
+}
+
+export interface EvalOptions {
+  loss?: LossFn;
+  /** inner step index handed to the model (per-step batch norm) */
+  step?: number;
+  /** batch-norm mode flag handed to the model (default true: transductive statistics, as in MAML) */
+  training?: boolean;
+}
+
+/** The loss of params on a batch, and (classification) the accuracy, both 0-d tensors. */
+export function batchLoss(model: MetaModel, params: ParamTree, batch: MetaBatch, opts: EvalOptions = {}): { loss: Tensor; accuracy?: Tensor } {
+  const pred = model.apply(params, batch.x, { training: opts.training ?? true, step: opts.step });
+  const loss = (opts.loss ?? defaultLoss)(pred, batch.y);
+  if (loss.size !== 1) throw new MetaError(`batchLoss: the loss must be a scalar, got shape ${fmtShape(loss.shape)}`);
+  if (batch.y.dtype !== 'int32') return { loss };
+  const accuracy = noGrad(() => mean(cast(equal(argmax(pred, -1), batch.y), 'float32')));
+  return { loss, accuracy };
+}
+
+/** The learning rate of leaf `leaf` (dotted name `name`) at inner step `step`: a number or a tensor (scalar or leaf-shaped). */
+export type InnerLr = number | ((step: number, leaf: number, name: string) => Tensor | number);
+
+export interface InnerLoopOptions {
+  steps: number;
+  lr: InnerLr;
+  /** record the inner gradients (exact second-order meta-gradients) */
+  createGraph: boolean;
+  /** which leaves adapt, by dotted name (ANIL: the head only); default all */
+  adapt?: (name: string) => boolean;
+  loss?: LossFn;
+  training?: boolean;
+  /** called with the parameters after each step (MAML++'s multi-step loss) */
+  onStep?: (fast: ParamTree, step: number) => void;
+  /** index of the first step (for resuming a loop split into segments) */
+  firstStep?: number;
+}
+
+export function checkSteps(who: string, steps: number, min = 1): void {
+  if (!Number.isInteger(steps) || steps < min) throw new MetaError(`${who}: inner steps must be an integer >= ${min}, got ${steps}`);
+}
+
+export function checkBatch(who: string, b: MetaBatch, what: string): void {
+  if (!b || !(b.x instanceof Tensor) || !(b.y instanceof Tensor)) throw new MetaError(`${who}: ${what} must be a batch { x: Tensor, y: Tensor }`);
+  if (b.x.shape[0] !== b.y.shape[0]) {
+    throw new ShapeError(`${who}: ${what} has ${b.x.shape[0]} inputs (${fmtShape(b.x.shape)}) but ${b.y.shape[0]} targets (${fmtShape(b.y.shape)})`);
+  }
+}
+
+/**
+ * Gradient descent on the support set from `params`: returns the adapted parameters (same
+ * tree structure). Leaves that do not adapt are passed through unchanged.
+ */
+export function innerLoop<P extends ParamTree>(model: MetaModel, params: P, support: MetaBatch, opts: InnerLoopOptions): P {
+  checkSteps('innerLoop', opts.steps, 0);
+  checkBatch('innerLoop', support, 'support');
+  const { names, leaves } = treeFlatten(params);
+  const adapts = names.map((n) => (opts.adapt ? opts.adapt(n) : true));
+  if (!adapts.some(Boolean)) throw new MetaError(`innerLoop: no parameter adapts (names: ${names.join(', ')})`);
+  const idx = adapts.flatMap((a, i) => (a ? [i] : []));
+  const first = opts.firstStep ?? 0;
+  let fast = leaves.slice();
+  for (let s = first; s < first + opts.steps; s++) {
+    const grads = innerGradients(model, params, fast, idx, support, s, opts);
+    fast = fast.slice();
+    idx.forEach((i, k) => {
+      const lrv = typeof opts.lr === 'number' ? opts.lr : opts.lr(s, i, names[i]!);
+      fast[i] = sub(fast[i]!, mul(grads[k]!, lrv));
+    });
+    opts.onStep?.(treeUnflatten(params, fast), s);
+  }
+  return treeUnflatten(params, fast);
+}
+
+/** Gradients of the support loss at `fast` for the adapting leaves `idx`. */
+function innerGradients(model: MetaModel, like: ParamTree, fast: Tensor[], idx: number[], support: MetaBatch, step: number, opts: InnerLoopOptions): Tensor[] {
+  const loss = opts.loss;
+  const training = opts.training;
+  if (opts.createGraph) {
+    // Every adapting leaf must be on the tape; meta-parameters that nothing traced yet are made leaves here.
+    const at = fast.map((t, i) => (idx.includes(i) && !t.requiresGrad ? requireGrad(detach(t)) : t));
+    const { loss: l } = batchLoss(model, treeUnflatten(like, at), support, { loss, step, training });
+    const gs = gradients(l, idx.map((i) => at[i]!), { createGraph: true });
+    idx.forEach((i) => (fast[i] = at[i]!));
+    return gs;
+  }
+  // First order: differentiate a detached copy; the gradient is a constant to the outer level.
+  // (Inputs on the tape, such as ANIL's features, are detached too: this backward pass frees its graph.)
+  const at = fast.map((t, i) => (idx.includes(i) ? requireGrad(detach(t)) : detach(t)));
+  const data = support.x.requiresGrad ? { x: detach(support.x), y: support.y } : support;
+  const { loss: l } = batchLoss(model, treeUnflatten(like, at), data, { loss, step, training });
+  return gradients(l, idx.map((i) => at[i]!));
+}
+
+/** Detached copies of every leaf: the values without history. */
+export function detachTree<P extends ParamTree>(tree: P): P {
+  return treeUnflatten(tree, treeFlatten(tree).leaves.map(detach));
+}
+
+/** Leaves made differentiable (detached copies marked requiresGrad), for taking a gradient with respect to them. */
+export function traceTree<P extends ParamTree>(tree: P): { tree: P; leaves: Tensor[] } {
+  const leaves = treeFlatten(tree).leaves.map((l) => requireGrad(detach(l)));
+  return { tree: treeUnflatten(tree, leaves), leaves };
+}

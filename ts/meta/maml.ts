@@ -1,0 +1,92 @@
+// MAML (Finn et al. 2017): learn an initialization θ such that a few gradient steps on a
+// task's support set give low loss on its query set. The meta-gradient differentiates
+// through the inner steps (second order: Hessian-vector products appear, and the tape
+// provides them because the inner gradients are recorded with createGraph).
+// firstOrder drops those terms (FOMAML); checkpoint recomputes inner-loop segments in the
+// backward pass instead of storing them (see checkpoint.ts).
+
+import type { Tensor } from '../tensor/tensor.js';
+import type { ParamTree } from '../tensor/tree.js';
+import { add, mul } from '../ops/elementwise.js';
+import { checkpointedTaskGrad } from './checkpoint.js';
+import { MetaError, batchLoss, checkBatch, checkSteps, detachTree, innerLoop, type InnerLr } from './inner.js';
+import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
+import type { LossFn, MetaBatch, MetaLearner, MetaModel, MetaTask } from './types.js';
+
+export interface MamlOptions {
+  /** inner gradient steps (default 1) */
+  innerSteps?: number;
+  /** inner learning rate α (default 0.01; a number, or per step/leaf, see InnerLr) */
+  innerLr?: InnerLr;
+  /** drop second-order terms (first-order MAML) */
+  firstOrder?: boolean;
+  /** which leaves adapt in the inner loop (ANIL: the head); default all */
+  adapt?: (name: string) => boolean;
+  /** inner steps per recomputed segment (exact MAML only); memory then grows with steps/segment + segment */
+  checkpoint?: number;
+  loss?: LossFn;
+  /** batch norm flag passed to apply (default true: transductive, as the MAML reference) */
+  training?: boolean;
+  /** inner steps used at meta-test time (default innerSteps) */
+  testSteps?: number;
+  name?: string;
+}
+
+export function resolveMaml(who: string, o: MamlOptions) {
+  const innerSteps = o.innerSteps ?? 1;
+  checkSteps(who, innerSteps);
+  const innerLr = o.innerLr ?? 0.01;
+  if (typeof innerLr === 'number' && !(innerLr > 0 && Number.isFinite(innerLr))) throw new MetaError(`${who}: innerLr must be a positive number, got ${innerLr}`);
+  if (o.checkpoint !== undefined) {
+    if (!Number.isInteger(o.checkpoint) || o.checkpoint < 1) throw new MetaError(`${who}: checkpoint (inner steps per segment) must be an integer >= 1, got ${o.checkpoint}`);
+    if (o.firstOrder) throw new MetaError(`${who}: checkpoint applies to exact (second-order) MAML; first-order MAML stores no inner graph to begin with`);
+    if (typeof innerLr !== 'number') throw new MetaError(`${who}: checkpoint supports a fixed numeric innerLr only`);
+  }
+  return { innerSteps, innerLr, testSteps: o.testSteps ?? innerSteps };
+}
+
+/** The post-adaptation query loss of one task, as a function of the (traced) initial parameters. */
+export function mamlTaskLoss(model: MetaModel, params: ParamTree, task: MetaTask, o: MamlOptions & { innerSteps: number; innerLr: InnerLr }): { loss: Tensor; accuracy?: Tensor } {
+  checkBatch('maml', task.support, 'task.support');
+  checkBatch('maml', task.query, 'task.query');
+  const fast = innerLoop(model, params, task.support, {
+    steps: o.innerSteps, lr: o.innerLr, createGraph: !o.firstOrder, adapt: o.adapt, loss: o.loss, training: o.training,
+  });
+  return batchLoss(model, fast, task.query, { loss: o.loss, step: o.innerSteps, training: o.training });
+}
+
+/** MAML as a MetaLearner over the model's initial parameters. */
+export function maml(model: MetaModel, opts: MamlOptions = {}): MetaLearner<ParamTree> {
+  const name = opts.name ?? (opts.firstOrder ? 'fomaml' : 'maml');
+  const { innerSteps, innerLr, testSteps } = resolveMaml(name, opts);
+  const o = { ...opts, innerSteps, innerLr };
+  return {
+    name,
+    queryStep: testSteps,
+    init: (params) => params,
+    modelParams: (meta) => meta,
+    metaGrad: (meta, tasks) =>
+      meanOverTasks(name, meta, tasks, (task) =>
+        opts.checkpoint !== undefined
+          ? checkpointedTaskGrad(model, meta, task, { ...o, innerLr: innerLr as number, segment: opts.checkpoint })
+          : tapeTaskGrad(meta, (p) => mamlTaskLoss(model, p, task, o)),
+      ),
+    adapt: (meta, support: MetaBatch) =>
+      detachTree(innerLoop(model, meta, support, { steps: testSteps, lr: innerLr, createGraph: false, adapt: opts.adapt, loss: opts.loss, training: opts.training })),
+  };
+}
+
+/** First-order MAML: the query gradient at the adapted parameters, applied to the initialization. */
+export function fomaml(model: MetaModel, opts: Omit<MamlOptions, 'firstOrder' | 'checkpoint'> = {}): MetaLearner<ParamTree> {
+  return maml(model, { ...opts, firstOrder: true, name: opts.name ?? 'fomaml' });
+}
+
+/** Weighted sum of losses (multi-step loss), weights summing to anything. */
+export function weightedSum(losses: readonly Tensor[], weights: readonly number[]): Tensor {
+  let total: Tensor | null = null;
+  losses.forEach((l, i) => {
+    const w = mul(l, weights[i]!);
+    total = total ? add(total, w) : w;
+  });
+  return total!;
+}

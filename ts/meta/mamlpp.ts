@@ -1,0 +1,94 @@
+// MAML++ (Antoniou et al. 2019, "How to train your MAML") options on top of MAML:
+//  - LSLR: learned per-layer (per parameter tensor), per-step inner learning rates;
+//  - multi-step loss: the query loss after every inner step, weighted; the weights start
+//    uniform and anneal towards the final step over `annealIterations`;
+//  - per-step batch-norm statistics: the inner step index is handed to apply() as `step`
+//    (the model's 'per-step' batch-norm mode keeps one set of statistics/affine per step);
+//  - derivative-order annealing: first order for the first `firstOrderIterations`.
+
+import { full } from '../tensor/create.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { type ParamTree, treeFlatten, treeMap } from '../tensor/tree.js';
+import { MetaError, batchLoss, checkBatch, checkSteps, detachTree, innerLoop } from './inner.js';
+import { weightedSum } from './maml.js';
+import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
+import type { LossFn, MetaBatch, MetaLearner, MetaModel } from './types.js';
+
+export interface MamlPlusPlusOptions {
+  innerSteps?: number;
+  /** initial value of every learned rate (default 0.01) */
+  innerLr?: number;
+  /** learn the per-layer per-step rates (default true) */
+  learnLrs?: boolean;
+  /** use the multi-step loss (default true) */
+  multiStepLoss?: boolean;
+  /** iterations over which the multi-step weights anneal to the last step only (default 1000) */
+  annealIterations?: number;
+  /** first-order meta-gradients for this many initial iterations (default 0) */
+  firstOrderIterations?: number;
+  loss?: LossFn;
+  training?: boolean;
+}
+
+export type MamlPlusPlusParams = { params: ParamTree; lrs: ParamTree[] };
+
+/** MAML++'s multi-step loss weights at an iteration: uniform at 0, all weight on the last step after `anneal`. */
+export function multiStepWeights(steps: number, iteration: number, anneal: number): number[] {
+  const decay = 1 / steps / Math.max(1, anneal);
+  const minNonFinal = 0.03 / steps;
+  const w = Array.from({ length: steps }, () => Math.max(1 / steps - iteration * decay, minNonFinal));
+  w[steps - 1] = Math.min(1 / steps + iteration * (steps - 1) * decay, 1 - (steps - 1) * minNonFinal);
+  return w;
+}
+
+export function mamlPlusPlus(model: MetaModel, opts: MamlPlusPlusOptions = {}): MetaLearner<MamlPlusPlusParams> {
+  const steps = opts.innerSteps ?? 5;
+  checkSteps('mamlPlusPlus', steps);
+  const initLr = opts.innerLr ?? 0.01;
+  if (!(initLr > 0)) throw new MetaError(`mamlPlusPlus: innerLr must be positive, got ${initLr}`);
+  const learnLrs = opts.learnLrs ?? true;
+  const anneal = opts.annealIterations ?? 1000;
+  let iteration = 0;
+
+  const lrFn = (meta: MamlPlusPlusParams) => {
+    if (!meta || !Array.isArray(meta.lrs) || meta.lrs.length !== steps) {
+      throw new MetaError(`mamlPlusPlus: meta-parameters must be { params, lrs } with one rate tree per inner step (${steps}); use mamlPlusPlus(...).init(params)`);
+    }
+    const perStep: Tensor[][] = meta.lrs.map((t) => treeFlatten(t).leaves);
+    return (s: number, leaf: number) => (learnLrs ? perStep[s]![leaf]! : initLr);
+  };
+  const run = (meta: MamlPlusPlusParams, support: MetaBatch, createGraph: boolean, onStep?: (p: ParamTree, s: number) => void) =>
+    innerLoop(model, meta.params, support, { steps, lr: lrFn(meta), createGraph, loss: opts.loss, training: opts.training, onStep });
+
+  return {
+    name: 'maml++',
+    queryStep: steps,
+    init: (params) => ({ params, lrs: Array.from({ length: steps }, () => treeMap(params, (p) => full([], initLr, { dtype: p.dtype, backend: p.backend }))) }),
+    modelParams: (meta) => meta.params,
+    setIteration: (i) => {
+      iteration = i;
+    },
+    metaGrad: (meta, tasks) => {
+      const firstOrder = iteration < (opts.firstOrderIterations ?? 0);
+      const weights = multiStepWeights(steps, iteration, anneal);
+      const out = meanOverTasks('mamlPlusPlus', meta, tasks, (task) =>
+        tapeTaskGrad(meta, (m) => {
+          checkBatch('mamlPlusPlus', task.support, 'task.support');
+          checkBatch('mamlPlusPlus', task.query, 'task.query');
+          if (!(opts.multiStepLoss ?? true)) return batchLoss(model, run(m, task.support, !firstOrder), task.query, { loss: opts.loss, step: steps, training: opts.training });
+          // The query loss after every step; the model sees the step index for per-step batch norm.
+          const losses: Tensor[] = [];
+          let last: { loss: Tensor; accuracy?: Tensor } | null = null;
+          run(m, task.support, !firstOrder, (p, s) => {
+            last = batchLoss(model, p, task.query, { loss: opts.loss, step: s + 1, training: opts.training });
+            losses.push(last.loss);
+          });
+          return { loss: weightedSum(losses, weights), accuracy: last!.accuracy };
+        }),
+      );
+      iteration++;
+      return out;
+    },
+    adapt: (meta, support) => detachTree(run(meta, support, false)),
+  };
+}

@@ -1,0 +1,62 @@
+// The shapes the meta-learners speak. Model and Task are structural copies of ts/nn's and
+// ts/data's contracts (a Model is init/apply over a parameter tree; a Task is a support
+// and a query batch), so the algorithms depend only on that small surface.
+
+import type { Tensor } from '../tensor/tensor.js';
+import type { ParamTree } from '../tensor/tree.js';
+
+export interface MetaApplyOptions {
+  training?: boolean;
+  /** inner-loop step index (per-step batch norm, MAML++) */
+  step?: number;
+}
+
+/** What a meta-learner needs of a model: a pure function of a parameter tree. */
+export interface MetaModel<P extends ParamTree = ParamTree> {
+  apply(params: P, x: Tensor, opts?: MetaApplyOptions): Tensor;
+}
+
+export interface MetaBatch {
+  x: Tensor;
+  /** regression: float [N, 1]; classification: int32 [N] */
+  y: Tensor;
+}
+
+export interface MetaTask {
+  support: MetaBatch;
+  query: MetaBatch;
+}
+
+/** A loss of predictions against targets (default: cross-entropy for int32 targets, MSE otherwise). */
+export type LossFn = (pred: Tensor, target: Tensor) => Tensor;
+
+/** The result of a meta-gradient over a meta-batch: all tensors, so no backend has to read synchronously. */
+export interface MetaGradResult<S extends ParamTree = ParamTree> {
+  /** mean post-adaptation query loss (0-d) */
+  loss: Tensor;
+  /** mean post-adaptation query accuracy (0-d), classification only */
+  accuracy?: Tensor;
+  /** gradient of the meta-objective with respect to every meta-parameter */
+  grads: S;
+}
+
+/**
+ * A gradient-based meta-learner: meta-parameters (the model's initial parameters, plus
+ * learned inner learning rates for some), their meta-gradient on a meta-batch of tasks,
+ * and the adaptation used at meta-test time.
+ */
+export interface MetaLearner<S extends ParamTree = ParamTree> {
+  readonly name: string;
+  /** The meta-parameters for a model's initial parameters (takes ownership of nothing: copies where it adds leaves). */
+  init(params: ParamTree): S;
+  /** Mean meta-loss over the tasks and its gradient. Frees its intermediates. */
+  metaGrad(meta: S, tasks: readonly MetaTask[]): MetaGradResult<S>;
+  /** Task-specific parameters after adaptation on a support set (no graph kept). */
+  adapt(meta: S, support: MetaBatch): ParamTree;
+  /** The model parameters inside the meta-parameters. */
+  modelParams(meta: S): ParamTree;
+  /** The inner-step index the model sees when the adapted parameters score a query set (per-step batch norm). */
+  readonly queryStep?: number;
+  /** Tell the learner the outer iteration (schedules such as MAML++'s annealing). */
+  setIteration?(iteration: number): void;
+}
