@@ -36,6 +36,8 @@ export function checkShape(shape: unknown, op: string): number[] {
 
 /** numpy broadcasting: align trailing dims; each pair must match or one must be 1. */
 export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
+  // the common case: all shapes equal
+  if (shapes.length === 2 && shapesEqual(shapes[0]!, shapes[1]!)) return shapes[0]!.slice();
   const rank = Math.max(...shapes.map((s) => s.length));
   const out = new Array<number>(rank).fill(1);
   for (const s of shapes) {

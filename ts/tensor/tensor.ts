@@ -111,8 +111,9 @@ export class Tensor implements View {
 
   /** @internal use the creation functions (tensor, zeros, ...) instead. */
   constructor(buf: StorageRef, shape: readonly number[], dtype: DType, strides?: readonly number[], offset = 0) {
-    this.shape = Object.freeze(shape.slice());
-    this.strides = Object.freeze(strides ? strides.slice() : contiguousStrides(shape));
+    // private copies (typed readonly); not frozen: freezing costs more than the whole op on small tensors
+    this.shape = shape.slice();
+    this.strides = strides ? strides.slice() : contiguousStrides(shape);
     this.offset = offset;
     this.dtype = dtype;
     this.backend = buf.backend;
