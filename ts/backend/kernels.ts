@@ -109,6 +109,12 @@ export interface MemoryInfo {
 
 export interface Backend {
   readonly name: string;
+  /**
+   * Storage is ordinary garbage-collected host memory (js, native): a tensor dropped without
+   * dispose() costs only bookkeeping, so tensors need no finalizer (which costs about as
+   * much as a small op). Device memory (WebGPU) leaves this unset.
+   */
+  readonly hostMemory?: boolean;
   /** Whether this backend can hold and compute in a dtype. */
   supportsDType(dtype: DType): boolean;
 

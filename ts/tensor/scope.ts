@@ -36,8 +36,11 @@ function finish(mine: Set<Tensor>, keep: Set<Tensor>): void {
   if (stack.length === 0) setCreateHook(null);
   const parent = stack[stack.length - 1];
   for (const t of mine) {
-    if (keep.has(t) || kept.has(t)) parent?.add(t);
-    else t.dispose();
+    if (keep.has(t) || kept.has(t)) {
+      // escaping every scope: only the garbage collector can still catch a leak
+      if (parent) parent.add(t);
+      else t._watch();
+    } else t.dispose();
   }
 }
 
@@ -46,6 +49,7 @@ export function keep<T extends Tensor | readonly Tensor[]>(t: T): T {
   for (const x of Array.isArray(t) ? t : [t as Tensor]) {
     kept.add(x);
     for (const s of stack) s.delete(x);
+    x._watch();
   }
   return t;
 }

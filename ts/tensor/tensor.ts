@@ -43,6 +43,8 @@ interface Core {
   userHeld: boolean;
   graphRefs: number;
   freed: boolean;
+  /** registered with the finalizer */
+  watched: boolean;
 }
 
 let nextId = 1;
@@ -117,10 +119,12 @@ export class Tensor implements View {
     this.offset = offset;
     this.dtype = dtype;
     this.backend = buf.backend;
-    this.core = { buf, node: null, userHeld: true, graphRefs: 0, freed: false };
+    this.core = { buf, node: null, userHeld: true, graphRefs: 0, freed: false, watched: false };
     liveTensors++;
-    finalizer.register(this, this.core, this.core);
-    onCreate?.(this);
+    // Inside a scope the scope frees the tensor; the finalizer (about 1 µs per registration,
+    // as much as a small op) only watches device tensors no scope controls (see scope.ts).
+    if (onCreate) onCreate(this);
+    else this._watch();
   }
 
   get rank(): number {
@@ -167,6 +171,12 @@ export class Tensor implements View {
     this.core.node = node;
     if (old && old !== node) releaseNode(old);
   }
+  /** @internal let the garbage collector free this tensor if the user never disposes it. */
+  _watch(): void {
+    if (this.core.watched || this.core.freed || this.backend.hostMemory) return;
+    this.core.watched = true;
+    finalizer.register(this, this.core, this.core);
+  }
   /** @internal a tape node saved this tensor. */
   _ref(): void {
     this.core.graphRefs++;
@@ -181,7 +191,7 @@ export class Tensor implements View {
   dispose(): void {
     if (!this.core.userHeld) return;
     this.core.userHeld = false;
-    finalizer.unregister(this.core);
+    if (this.core.watched) finalizer.unregister(this.core);
     freeCore(this.core);
   }
 

@@ -68,6 +68,7 @@ const intBinary: Partial<Record<BinaryOp, (a: number, b: number) => number>> = {
 
 export class JsBackend implements Backend {
   readonly name: string = 'js';
+  readonly hostMemory = true;
   private live = 0;
   private liveBytes = 0;
 
