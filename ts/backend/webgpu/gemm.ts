@@ -67,7 +67,7 @@ function sumPartials(ctx: Ctx, partial: GpuStorage, splits: number, rest: number
 /**
  * Matmul on software adapters: the barrier-free kernel (DIRECT) with RB×CB 4×4 blocks per
  * invocation (default 2×2: 8×8 outputs, 64 invocations per 64×64 tile). On lavapipe it measured
- * 1.5–2.2× the shared-memory kernel at 256–1024. METAGRAD_GEMM_BLOCK=RBxCB or =shared (the GPU
+ * 1.3–2.2× the shared-memory kernel at 128–1024. METAGRAD_GEMM_BLOCK=RBxCB or =shared (the GPU
  * kernel) overrides it, for benchmarks.
  */
 function directBlock(ctx: Ctx): Record<string, number> | null {
