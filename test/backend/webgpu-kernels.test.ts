@@ -227,18 +227,20 @@ function matmulCase(gpu: Backend, name: string, batch: number, m: number, n: num
 test('webgpu kernels: batched matmul, odd sizes, transposed operands in place, split-K, broadcast batch', async (t) => {
   const gpu = await webgpuOrSkip(t);
   if (!gpu) return;
-  await matmulCase(gpu, 'scalar', 1, 1, 1, 1)(t);
-  await matmulCase(gpu, 'odd', 1, 3, 5, 7)(t);
-  await matmulCase(gpu, 'edges', 2, 65, 33, 129)(t);
-  await matmulCase(gpu, 'aligned vec4', 1, 128, 64, 256)(t);
-  await matmulCase(gpu, 'A transposed', 3, 67, 45, 80, { aT: true })(t);
-  await matmulCase(gpu, 'B transposed', 3, 67, 45, 80, { bT: true })(t);
-  await matmulCase(gpu, 'both transposed, aligned', 2, 64, 128, 32, { aT: true, bT: true })(t);
-  await matmulCase(gpu, 'offset (unaligned)', 2, 20, 36, 44, { offset: 3 })(t);
-  await matmulCase(gpu, 'broadcast A over the batch', 4, 17, 8, 12, { aBroadcast: true })(t);
-  await matmulCase(gpu, 'split-K (long k, few tiles)', 1, 8, 12, 5000)(t);
-  await matmulCase(gpu, 'matrix-vector', 1, 300, 1, 200)(t);
-  await matmulCase(gpu, 'batch beyond the grid limit (z split)', 70000, 1, 2, 3)(t);
+  await bothVariants(t, async () => {
+    await matmulCase(gpu, 'scalar', 1, 1, 1, 1)(t);
+    await matmulCase(gpu, 'odd', 1, 3, 5, 7)(t);
+    await matmulCase(gpu, 'edges', 2, 65, 33, 129)(t);
+    await matmulCase(gpu, 'aligned vec4', 1, 128, 64, 256)(t);
+    await matmulCase(gpu, 'A transposed', 3, 67, 45, 80, { aT: true })(t);
+    await matmulCase(gpu, 'B transposed', 3, 67, 45, 80, { bT: true })(t);
+    await matmulCase(gpu, 'both transposed, aligned', 2, 64, 128, 32, { aT: true, bT: true })(t);
+    await matmulCase(gpu, 'offset (unaligned)', 2, 20, 36, 44, { offset: 3 })(t);
+    await matmulCase(gpu, 'broadcast A over the batch', 4, 17, 8, 12, { aBroadcast: true })(t);
+    await matmulCase(gpu, 'split-K (long k, few tiles)', 1, 8, 12, 5000)(t);
+    await matmulCase(gpu, 'matrix-vector', 1, 300, 1, 200)(t);
+    await matmulCase(gpu, 'batch beyond the grid limit (z split)', 70000, 1, 2, 3)(t);
+  });
 });
 
 const CONVS: [string, mg.Conv2dGeometry][] = [];

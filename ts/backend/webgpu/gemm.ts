@@ -64,6 +64,20 @@ function sumPartials(ctx: Ctx, partial: GpuStorage, splits: number, rest: number
   return c;
 }
 
+/**
+ * Matmul on software adapters: the barrier-free kernel (DIRECT) with RB×CB 4×4 blocks per
+ * invocation (default 2×2: 8×8 outputs, 64 invocations per 64×64 tile). On lavapipe it measured
+ * 1.3–2.2× the shared-memory kernel at 128–1024. METAGRAD_GEMM_BLOCK=RBxCB or =shared (the GPU
+ * kernel) overrides it, for benchmarks.
+ */
+function directBlock(ctx: Ctx): Record<string, number> | null {
+  if (!ctx.cpuLike) return null;
+  const env = typeof process !== 'undefined' ? process.env?.['METAGRAD_GEMM_BLOCK'] : undefined;
+  if (env === 'shared') return null;
+  const [rb, cb] = (env && /^[124]x[124]$/.test(env) ? env : '2x2').split('x').map(Number) as [number, number];
+  return { RB: rb, CB: cb, WX: TILE / (4 * cb), WY: TILE / (4 * rb), RC: 4 * rb * cb, BQ: 4 * cb };
+}
+
 const aligned = (...xs: number[]) => xs.every((x) => x % 4 === 0);
 
 export function matmul(ctx: Ctx, a: MatView, b: MatView, d: MatmulDims, dtype: DType): GpuStorage {
@@ -90,8 +104,9 @@ export function matmul(ctx: Ctx, a: MatView, b: MatView, d: MatmulDims, dtype: D
   const out = ctx.alloc(partialDType, splits * total);
   const cVec = d.n % 4 === 0;
   const f16 = as.dtype === 'float16' || dtype === 'float16';
-  const kernel = ctx.kernel('gemm', { MATMUL: true, A_ALONG_K: aAlongK, A_VEC: aVec, B_ALONG_N: bAlongN, B_VEC: bVec, C_VEC: cVec },
-    { TA: wgslType(as.dtype), TC: wgslType(partialDType) }, 2, 1, f16);
+  const direct = directBlock(ctx);
+  const kernel = ctx.kernel('gemm', { MATMUL: true, A_ALONG_K: aAlongK, A_VEC: aVec, B_ALONG_N: bAlongN, B_VEC: bVec, C_VEC: cVec, DIRECT: !!direct },
+    { TA: wgslType(as.dtype), TC: wgslType(partialDType), ...direct }, 2, 1, f16);
   // A unit stride along the vec axis is what a_vec assumes; the other stride may be anything.
   const fixStride = (s: number, n: number) => (n === 1 ? 1 : s);
   launchGemm(ctx, {
@@ -124,6 +139,8 @@ function conv(ctx: Ctx, mode: ConvMode, aSt: GpuStorage, bSt: GpuStorage, g: Con
   const { splits, kChunk } = allowSplit ? chooseSplits(tiles, k) : { splits: 1, kChunk: k };
   const partialDType: DType = splits > 1 ? 'float32' : dtype;
   const out = ctx.alloc(partialDType, splits * outSize);
+  // Convolutions keep the shared-memory kernel on every adapter: their im2col index math per
+  // element is amortized over the workgroup there, and the barrier-free kernel measured 2–3× slower.
   const kernel = ctx.kernel('gemm', { CONV: true, [mode]: true, A_ALONG_K: aAlongK, B_ALONG_N: bAlongN },
     { TA: wgslType(dtype), TC: wgslType(partialDType) }, 2, 1, dtype === 'float16');
   launchGemm(ctx, {

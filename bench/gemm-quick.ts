@@ -1,0 +1,53 @@
+// Quick interleaved GEMM timing on the current adapter: metagrad variants (METAGRAD_GEMM_BLOCK)
+// against tfjs-webgpu, for matmul 256/512/1024 and the Omniglot conv.
+/// <reference types="@webgpu/types" />
+import * as mg from '../ts/index.js';
+const { create, globals } = (await import('webgpu')) as unknown as { create: (f: string[]) => GPU; globals: object };
+Object.assign(globalThis, globals);
+(globalThis as any).navigator = { gpu: create([]), userAgent: 'node' };
+const backend = await mg.initBackend('webgpu');
+const tf: any = await import('@tensorflow/tfjs-core');
+await import('@tensorflow/tfjs-backend-webgpu');
+await tf.setBackend('webgpu'); await tf.ready();
+const variants = (process.argv[2] ?? 'shared,1x2').split(',');
+const rounds = Number(process.argv[3] ?? 3);
+const sizes = (process.argv[4] ?? '256,512,1024').split(',').map(Number);
+function rnd(n: number) { const a = new Float32Array(n); for (let i = 0; i < n; i++) a[i] = Math.sin(i * 12.9898) ; return a; }
+async function timeIt(f: () => any, fin: (o: any) => Promise<void>, disp: (o: any) => void, budget: number) {
+  for (let i = 0; i < 2; i++) { const o = f(); await fin(o); disp(o); }
+  let t = performance.now(); let o = f(); await fin(o); disp(o); const once = performance.now() - t;
+  const reps = Math.max(3, Math.min(30, Math.floor(budget / Math.max(once, 1e-3))));
+  t = performance.now(); let last: any = null;
+  for (let i = 0; i < reps; i++) { if (last) disp(last); last = f(); }
+  await fin(last); disp(last);
+  return (performance.now() - t) / reps;
+}
+const tfFin = async () => { const b = tf.backend(); if (b.commandEncoder) { b.endComputePassEncoder(); b.submitQueue(); } await b.device.queue.onSubmittedWorkDone(); };
+const cases: { name: string; flops: number; mg: () => any; tf: () => any }[] = [];
+for (const n of sizes) {
+  const a = mg.tensor(rnd(n * n), [n, n], { backend }), b = mg.tensor(rnd(n * n).reverse(), [n, n], { backend });
+  const ta = tf.tensor(rnd(n * n), [n, n]), tb = tf.tensor(rnd(n * n).reverse(), [n, n]);
+  cases.push({ name: `matmul ${n}`, flops: 2 * n ** 3, mg: () => mg.matmul(a, b), tf: () => tf.matMul(ta, tb) });
+}
+if (process.argv[5] !== 'noconv') {
+  const xs = [160, 64, 28, 28], ws = [64, 64, 3, 3];
+  const x = mg.tensor(rnd(160 * 64 * 784), xs, { backend }), w = mg.tensor(rnd(64 * 64 * 9), ws, { backend });
+  const tx = tf.tensor(rnd(160 * 64 * 784), xs), tw = tf.transpose(tf.tensor(rnd(64 * 64 * 9), ws), [2, 3, 1, 0]);
+  cases.push({ name: 'conv omniglot', flops: 2 * 160 * 64 * 784 * 64 * 9, mg: () => mg.conv2d(x, w, { padding: 1 }), tf: () => tf.conv2d(tx, tw, 1, 'same', 'NCHW') });
+}
+const res: Record<string, Record<string, number[]>> = {};
+for (let r = 0; r < rounds; r++) for (const c of cases) {
+  res[c.name] ??= {};
+  for (const v of [...variants, 'tfjs']) {
+    let ms: number;
+    if (v === 'tfjs') ms = await timeIt(c.tf, tfFin, (o) => o.dispose(), 600);
+    else { process.env['METAGRAD_GEMM_BLOCK'] = v; ms = await timeIt(c.mg, () => backend.sync(), (o) => o.dispose(), 600); }
+    (res[c.name]![v] ??= []).push(c.flops / ms / 1e6);
+  }
+}
+const med = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]!; };
+for (const [name, r] of Object.entries(res)) {
+  const t = med(r['tfjs']!);
+  console.log(name.padEnd(16), Object.entries(r).map(([v, a]) => `${v} ${med(a).toFixed(1)} (${(med(a) / t).toFixed(2)}x)`).join('  '));
+}
+mg.shutdownBackends(); process.exit(0);
