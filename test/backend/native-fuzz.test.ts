@@ -7,7 +7,7 @@
 import test from 'tape';
 import * as mg from '../../ts/index.js';
 import type { Backend, DType, Storage, Tensor } from '../../ts/index.js';
-import { Rand, close, hostValues, nativeOrWhy } from './native-helpers.js';
+import { Rand, close, hostValues, nativeOrWhy, reportMissingNative } from './native-helpers.js';
 
 const { native, why } = nativeOrWhy();
 const CALLS = Number(process.env['METAGRAD_FUZZ_CALLS'] ?? 3000);
@@ -174,11 +174,7 @@ function kernelCall(r: Rand, b: Backend, s: Storage[]): void {
 }
 
 if (!native) {
-  test('native fuzz: addon available', (t) => {
-    if (process.env['METAGRAD_ALLOW_NO_NATIVE'] === '1') t.comment(`native unavailable (allowed): ${why}`);
-    else t.fail(`the native backend did not load: ${why}`);
-    t.end();
-  });
+  reportMissingNative('native fuzz', why);
 } else {
   test(`native fuzz: ${CALLS} random public op calls; failures are MetagradErrors, successes match js`, (t) => {
     const r = new Rand(SEED);

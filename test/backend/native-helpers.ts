@@ -1,6 +1,7 @@
 // Shared by the native backend tests: both backends, random host data, random strided
 // views (permuted, stepped, offset, broadcast), and a tolerant comparison.
 
+import test from 'tape';
 import * as mg from '../../ts/index.js';
 import type { Backend, DType, Storage, TypedArray, View } from '../../ts/index.js';
 import type { NativeBackend } from '../../ts/backend/native/native-backend.js';
@@ -14,6 +15,15 @@ export function nativeOrWhy(): { native?: NativeBackend; why?: string } {
   } catch (e) {
     return { why: e instanceof Error ? e.message : String(e) };
   }
+}
+
+/** The test that stands in for a suite when the addon did not load: a failure unless allowed. */
+export function reportMissingNative(suite: string, why: string | undefined): void {
+  test(`${suite}: addon available`, (t) => {
+    if (process.env['METAGRAD_ALLOW_NO_NATIVE'] === '1') t.comment(`native unavailable (allowed): ${why}`);
+    else t.fail(`the native backend did not load: ${why}`);
+    t.end();
+  });
 }
 
 export class Rand {

@@ -6,7 +6,7 @@
 import test from 'tape';
 import * as mg from '../../ts/index.js';
 import type { BinaryOp, Conv2dGeometry, DType, ReduceOp, Storage, UnaryOp } from '../../ts/index.js';
-import { Rand, close, hostValues, js, nativeOrWhy, pair, randomLayout, randomShape, read, view } from './native-helpers.js';
+import { Rand, close, hostValues, js, nativeOrWhy, reportMissingNative, pair, randomLayout, randomShape, read, view } from './native-helpers.js';
 
 const { native, why } = nativeOrWhy();
 const DTYPES: DType[] = ['float32', 'float64', 'int32'];
@@ -14,11 +14,7 @@ const UNARY: UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'abs', 'sign', 'tanh', 's
 const BINARY: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge'];
 
 if (!native) {
-  test('native kernels: addon available', (t) => {
-    if (process.env['METAGRAD_ALLOW_NO_NATIVE'] === '1') t.comment(`native unavailable (allowed): ${why}`);
-    else t.fail(`the native backend did not load: ${why}`);
-    t.end();
-  });
+  reportMissingNative('native kernels', why);
 } else {
   const nb = native;
   /** values for a view spec on both backends */

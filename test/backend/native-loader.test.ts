@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as mg from '../../ts/index.js';
-import { nativeOrWhy } from './native-helpers.js';
+import { nativeOrWhy, reportMissingNative } from './native-helpers.js';
 
 const index = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'ts', 'index.js')).href;
 const dir = mkdtempSync(join(tmpdir(), 'metagrad-native-'));
@@ -64,11 +64,7 @@ test('native loader: METAGRAD_BACKEND=js forces js without a warning', (t) => {
 });
 
 if (!native) {
-  test('native loader: addon available', (t) => {
-    if (process.env['METAGRAD_ALLOW_NO_NATIVE'] === '1') t.comment(`native unavailable (allowed): ${why}`);
-    else t.fail(`the native backend did not load: ${why}`);
-    t.end();
-  });
+  reportMissingNative('native loader', why);
 } else {
   test('native loader: native is the default when it loads, and a process using its threads exits by itself', (t) => {
     const r = runChild(
