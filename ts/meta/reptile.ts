@@ -52,7 +52,8 @@ export function reptile(model: MetaModel, opts: ReptileOptions = {}): MetaLearne
       meanOverTasks('reptile', meta, tasks, (task) => {
         const fast = adaptN(meta, trainBatch(task, opts.useQuery ?? false), innerSteps);
         const { loss, accuracy } = batchLoss(model, fast, task.query, { loss: opts.loss, step: innerSteps, training: opts.training });
-        const grads = treeFlatten(meta).leaves.map((p, i) => sub(p, treeFlatten(fast).leaves[i]!));
+        const fastLeaves = treeFlatten(fast).leaves;
+        const grads = treeFlatten(meta).leaves.map((p, i) => sub(p, fastLeaves[i]!));
         return { loss: detach(loss), accuracy, grads };
       }),
     adapt: (meta, support) => adaptN(meta, support, testSteps),
