@@ -12,7 +12,7 @@
 // 7 batch count; 8.. the family member's own (see the TS side).
 // DIRECT (matmul on software adapters): the same tile grid without workgroup memory; see main.
 
-const TM = 64u;
+const TM = {{TM}}u;
 const TN = 64u;
 const TK = 16u;
 //#if !DIRECT
@@ -21,7 +21,7 @@ var<workgroup> Bs: array<vec4<f32>, 256>;
 //#endif
 
 //#if MATMUL
-// Params 8..15: A offset, batch, row, col strides; B the same.
+// Params 8..15: A offset, batch, row, col strides; B the same; 16 C offset.
 //#if A_VEC
 @group(0) @binding(1) var<storage, read> A: array<vec4<{{TA}}>>;
 fn a_at(i: u32) -> f32 { return f32(A[i >> 2u][i & 3u]); }
@@ -59,7 +59,7 @@ fn b_vec(b: u32, k: u32, col: u32) -> vec4<f32> { return vec4<f32>(B[b_index(b, 
 //#endif
 fn store_c(b: u32, s: u32, row: u32, col: u32, v: vec4<f32>) {
   let N = P(1u);
-  let base = ((s * P(7u) + b) * P(0u) + row) * N + col;
+  let base = ((s * P(7u) + b) * P(0u) + row) * N + col + P(16u);
   //#if C_VEC
   if (col + 3u < N) { C[base >> 2u] = vec4<{{TC}}>(v); return; }
   for (var j = 0u; j < 4u; j++) { if (col + j < N) { C[(base + j) >> 2u][(base + j) & 3u] = {{TC}}(v[j]); } }
@@ -205,8 +205,8 @@ fn b_quad(b: u32, k: u32, col: u32, kEnd: u32) -> vec4<f32> {
 
 //#if DIRECT
 // Software adapters (lavapipe): no workgroup memory or barriers. Each invocation owns a
-// (4·RB)×(4·CB) block of the 64×64 tile and reads its operands straight from storage,
-// 4 k at a time, into straight-line vec4 FMAs.
+// (4·RB)×(4·CB) block of the TM×64 tile (TM = 4·RB·WY, smaller for short matrices) and
+// reads its operands straight from storage, 4 k at a time, into straight-line vec4 FMAs.
 const RB = {{RB}}u;
 const CB = {{CB}}u;
 @compute @workgroup_size({{WX}}, {{WY}}, 1)

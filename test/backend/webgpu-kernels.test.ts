@@ -257,21 +257,45 @@ geom('groups 2', 2, 4, 8, 8, 6, 3, 3, [1, 1], [1, 1], [1, 1], 2);
 geom('depthwise', 1, 6, 7, 7, 6, 3, 3, [1, 1], [1, 1], [1, 1], 6);
 geom('Conv-4 block (split-K filter grad)', 8, 16, 14, 14, 32, 3, 3, [1, 1], [1, 1], [1, 1], 1);
 
-test('webgpu kernels: conv2d and both transposes (implicit GEMM)', async (t) => {
+test('webgpu kernels: conv2d and both transposes (implicit GEMM; im2col + GEMM on software adapters)', async (t) => {
   const gpu = await webgpuOrSkip(t);
   if (!gpu) return;
-  for (const [name, g] of CONVS) {
-    const cig = g.cIn / g.groups;
-    const x = randn(g.n * g.cIn * g.h * g.w, 40, 1), w = randn(g.cOut * cig * g.kh * g.kw, 41, 1);
-    const dy = randn(g.n * g.cOut * g.oh * g.ow, 42, 1);
-    const px = pair(gpu, x), pw = pair(gpu, w), pdy = pair(gpu, dy);
-    const tol = (k: number) => 1e-5 * Math.sqrt(k) + 1e-6;
+  await bothVariants(t, async () => {
+    for (const [name, g] of CONVS) {
+      const cig = g.cIn / g.groups;
+      const x = randn(g.n * g.cIn * g.h * g.w, 40, 1), w = randn(g.cOut * cig * g.kh * g.kw, 41, 1);
+      const dy = randn(g.n * g.cOut * g.oh * g.ow, 42, 1);
+      const px = pair(gpu, x), pw = pair(gpu, w), pdy = pair(gpu, dy);
+      const tol = (k: number) => 1e-5 * Math.sqrt(k) + 1e-6;
+      const [yg, yw] = await both(gpu, (b, pick) => b.conv2d(pick(px), pick(pw), g));
+      close(t, yg, yw, `conv2d ${name}`, 1e-4, tol(cig * g.kh * g.kw));
+      const [dxg, dxw] = await both(gpu, (b, pick) => b.conv2dBackwardInput(pick(pdy), pick(pw), g));
+      close(t, dxg, dxw, `conv2dBackwardInput ${name}`, 1e-4, tol(g.cOut * g.kh * g.kw));
+      const [dwg, dww] = await both(gpu, (b, pick) => b.conv2dBackwardFilter(pick(px), pick(pdy), g));
+      close(t, dwg, dww, `conv2dBackwardFilter ${name}`, 1e-4, tol(g.n * g.oh * g.ow));
+    }
+  });
+});
+
+test('webgpu kernels: im2col conv2d in image chunks when the cols buffer is capped', async (t) => {
+  const gpu = await webgpuOrSkip(t);
+  if (!gpu) return;
+  const saved = { cpu: process.env['METAGRAD_WEBGPU_CPU'], limit: process.env['METAGRAD_IM2COL_LIMIT'] };
+  const g = CONVS.find(([name]) => name.startsWith('stride (2,1)'))![1];
+  const perImage = g.cIn * g.kh * g.kw * g.oh * g.ow;
+  try {
+    process.env['METAGRAD_WEBGPU_CPU'] = '1';
+    process.env['METAGRAD_IM2COL_LIMIT'] = String(perImage); // one image per chunk
+    const px = pair(gpu, randn(g.n * g.cIn * g.h * g.w, 50, 1)), pw = pair(gpu, randn(g.cOut * g.cIn * g.kh * g.kw, 51, 1));
+    const before = gpu.memory().dispatches ?? 0;
     const [yg, yw] = await both(gpu, (b, pick) => b.conv2d(pick(px), pick(pw), g));
-    close(t, yg, yw, `conv2d ${name}`, 1e-4, tol(cig * g.kh * g.kw));
-    const [dxg, dxw] = await both(gpu, (b, pick) => b.conv2dBackwardInput(pick(pdy), pick(pw), g));
-    close(t, dxg, dxw, `conv2dBackwardInput ${name}`, 1e-4, tol(g.cOut * g.kh * g.kw));
-    const [dwg, dww] = await both(gpu, (b, pick) => b.conv2dBackwardFilter(pick(px), pick(pdy), g));
-    close(t, dwg, dww, `conv2dBackwardFilter ${name}`, 1e-4, tol(g.n * g.oh * g.ow));
+    t.equal((gpu.memory().dispatches ?? 0) - before, 2 * g.n, 'an im2col and a GEMM dispatch per image');
+    close(t, yg, yw, 'conv2d over one-image chunks', 1e-4, 1e-5 * Math.sqrt(perImage) + 1e-6);
+  } finally {
+    for (const [k, v] of [['METAGRAD_WEBGPU_CPU', saved.cpu], ['METAGRAD_IM2COL_LIMIT', saved.limit]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   }
 });
 

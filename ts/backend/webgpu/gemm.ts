@@ -9,6 +9,7 @@ import type { DType } from '../../tensor/dtype.js';
 import type { Conv2dGeometry, MatView, MatmulDims } from '../kernels.js';
 import { type Ctx, type Kernel, wgslType } from './context.js';
 import { cast } from './elementwise.js';
+import { conv2dIm2col, useIm2col } from './conv-im2col.js';
 import { contiguousStrides } from './layout.js';
 import { reduce } from './reduce.js';
 import type { PooledBuffer } from './buffer-pool.js';
@@ -26,6 +27,8 @@ function chooseSplits(tiles: number, k: number): { splits: number; kChunk: numbe
 
 interface GemmLaunch {
   kernel: Kernel;
+  /** Rows per workgroup tile (64, or less for the barrier-free kernel on short matrices). */
+  tm: number;
   buffers: PooledBuffer[];
   m: number;
   n: number;
@@ -38,9 +41,9 @@ interface GemmLaunch {
 
 /** Issue one or more dispatches covering [batch × splits] × rows × column tiles. */
 function launchGemm(ctx: Ctx, g: GemmLaunch): void {
-  const rowTiles = Math.ceil(g.m / TILE), colTiles = Math.ceil(g.n / TILE);
+  const rowTiles = Math.ceil(g.m / g.tm), colTiles = Math.ceil(g.n / TILE);
   const max = ctx.maxGroups;
-  if (rowTiles > max) throw new BackendError(`webgpu: a GEMM with ${g.m} rows exceeds the adapter's grid (${max * TILE} rows)`);
+  if (rowTiles > max) throw new BackendError(`webgpu: a GEMM with ${g.m} rows exceeds the adapter's grid (${max * g.tm} rows)`);
   const batchesPer = Math.max(1, Math.floor(max / g.splits));
   for (let b0 = 0; b0 < g.batch; b0 += batchesPer) {
     const nb = Math.min(batchesPer, g.batch - b0);
@@ -66,28 +69,44 @@ function sumPartials(ctx: Ctx, partial: GpuStorage, splits: number, rest: number
 
 /**
  * Matmul on software adapters: the barrier-free kernel (DIRECT) with RB×CB 4×4 blocks per
- * invocation (default 2×2: 8×8 outputs, 64 invocations per 64×64 tile). On lavapipe it measured
- * 1.3–2.2× the shared-memory kernel at 128–1024. METAGRAD_GEMM_BLOCK=RBxCB or =shared (the GPU
- * kernel) overrides it, for benchmarks.
+ * invocation (default 2×2: 8×8 outputs, 64 invocations per 64×64 tile; fewer rows per tile
+ * when M is short, so no invocation computes only padding). On lavapipe it measured 1.3–2.2×
+ * the shared-memory kernel at 128–1024. METAGRAD_GEMM_BLOCK=RBxCB or =shared (the GPU kernel)
+ * overrides it, for benchmarks.
  */
-function directBlock(ctx: Ctx): Record<string, number> | null {
+function directBlock(ctx: Ctx, m: number): Record<string, number> | null {
   if (!ctx.cpuLike) return null;
   const env = typeof process !== 'undefined' ? process.env?.['METAGRAD_GEMM_BLOCK'] : undefined;
   if (env === 'shared') return null;
   const [rb, cb] = (env && /^[124]x[124]$/.test(env) ? env : '2x2').split('x').map(Number) as [number, number];
-  return { RB: rb, CB: cb, WX: TILE / (4 * cb), WY: TILE / (4 * rb), RC: 4 * rb * cb, BQ: 4 * cb };
+  let wy = TILE / (4 * rb);
+  while (wy > 1 && 4 * rb * (wy / 2) >= m) wy /= 2;
+  return { RB: rb, CB: cb, WX: TILE / (4 * cb), WY: wy, TM: 4 * rb * wy, RC: 4 * rb * cb, BQ: 4 * cb };
 }
 
 const aligned = (...xs: number[]) => xs.every((x) => x % 4 === 0);
 
 export function matmul(ctx: Ctx, a: MatView, b: MatView, d: MatmulDims, dtype: DType): GpuStorage {
-  const as = ctx.storage(a.storage), bs = ctx.storage(b.storage);
   const total = d.batch * d.m * d.n;
   if (total === 0 || d.k === 0) {
     const out = ctx.alloc(dtype, total);
     ctx.queue.clear(out.buf, out.buf.bytes);
     return out;
   }
+  const tiles = Math.ceil(d.m / TILE) * Math.ceil(d.n / TILE) * d.batch;
+  const { splits, kChunk } = chooseSplits(tiles, d.k);
+  const partialDType: DType = splits > 1 ? 'float32' : dtype;
+  const out = ctx.alloc(partialDType, splits * total);
+  matmulInto(ctx, a, b, d, out, 0, splits, kChunk);
+  return splits > 1 ? sumPartials(ctx, out, splits, total, dtype) : out;
+}
+
+/**
+ * Write A·B (or its split-K partials) into `out` from element `outOffset` on: the batches
+ * one after another, each M×N row-major.
+ */
+export function matmulInto(ctx: Ctx, a: MatView, b: MatView, d: MatmulDims, out: GpuStorage, outOffset: number, splits = 1, kChunk = d.k): void {
+  const as = ctx.storage(a.storage), bs = ctx.storage(b.storage);
   const bsA = d.batch > 1 ? a.batchStride : 0, bsB = d.batch > 1 ? b.batchStride : 0;
   // A: load along k when its columns are unit-stride, along m when its rows are (a transposed view).
   const aAlongK = a.colStride === 1 || a.rowStride !== 1 || d.m === 1;
@@ -98,25 +117,21 @@ export function matmul(ctx: Ctx, a: MatView, b: MatView, d: MatmulDims, dtype: D
   const bVec = bAlongN
     ? (b.colStride === 1 || d.n === 1) && aligned(b.offset, d.k > 1 ? b.rowStride : 0, bsB)
     : aligned(b.offset, d.n > 1 ? b.colStride : 0, bsB);
-  const tiles = Math.ceil(d.m / TILE) * Math.ceil(d.n / TILE) * d.batch;
-  const { splits, kChunk } = chooseSplits(tiles, d.k);
-  const partialDType: DType = splits > 1 ? 'float32' : dtype;
-  const out = ctx.alloc(partialDType, splits * total);
-  const cVec = d.n % 4 === 0;
-  const f16 = as.dtype === 'float16' || dtype === 'float16';
-  const direct = directBlock(ctx);
+  const cVec = d.n % 4 === 0 && outOffset % 4 === 0;
+  const f16 = as.dtype === 'float16' || out.dtype === 'float16';
+  const direct = directBlock(ctx, d.m);
   const kernel = ctx.kernel('gemm', { MATMUL: true, A_ALONG_K: aAlongK, A_VEC: aVec, B_ALONG_N: bAlongN, B_VEC: bVec, C_VEC: cVec, DIRECT: !!direct },
-    { TA: wgslType(as.dtype), TC: wgslType(partialDType), ...direct }, 2, 1, f16);
+    { TA: wgslType(as.dtype), TC: wgslType(out.dtype), TM: TILE, ...direct }, 2, 1, f16);
   // A unit stride along the vec axis is what a_vec assumes; the other stride may be anything.
   const fixStride = (s: number, n: number) => (n === 1 ? 1 : s);
   launchGemm(ctx, {
-    kernel, buffers: [as.buf, bs.buf, out.buf], m: d.m, n: d.n, k: d.k, batch: d.batch, splits, kChunk,
+    kernel, tm: direct?.['TM'] ?? TILE, buffers: [as.buf, bs.buf, out.buf], m: d.m, n: d.n, k: d.k, batch: d.batch, splits, kChunk,
     extra: (p) => {
       p[8] = a.offset; p[9] = bsA; p[10] = fixStride(a.rowStride, d.m); p[11] = fixStride(a.colStride, d.k);
       p[12] = b.offset; p[13] = bsB; p[14] = fixStride(b.rowStride, d.k); p[15] = fixStride(b.colStride, d.n);
+      p[16] = outOffset;
     },
   });
-  return splits > 1 ? sumPartials(ctx, out, splits, total, dtype) : out;
 }
 
 type ConvMode = 'CONV_FWD' | 'CONV_BWD_INPUT' | 'CONV_BWD_FILTER';
@@ -142,15 +157,16 @@ function conv(ctx: Ctx, mode: ConvMode, aSt: GpuStorage, bSt: GpuStorage, g: Con
   // Convolutions keep the shared-memory kernel on every adapter: their im2col index math per
   // element is amortized over the workgroup there, and the barrier-free kernel measured 2–3× slower.
   const kernel = ctx.kernel('gemm', { CONV: true, [mode]: true, A_ALONG_K: aAlongK, B_ALONG_N: bAlongN },
-    { TA: wgslType(dtype), TC: wgslType(partialDType) }, 2, 1, dtype === 'float16');
+    { TA: wgslType(dtype), TC: wgslType(partialDType), TM: TILE }, 2, 1, dtype === 'float16');
   launchGemm(ctx, {
-    kernel, buffers: [aSt.buf, bSt.buf, out.buf], m, n, k, batch: g.groups, splits, kChunk,
+    kernel, tm: TILE, buffers: [aSt.buf, bSt.buf, out.buf], m, n, k, batch: g.groups, splits, kChunk,
     extra: (p) => convGeometry(p, g),
   });
   return splits > 1 ? sumPartials(ctx, out, splits, outSize, dtype) : out;
 }
 
 export function conv2d(ctx: Ctx, x: GpuStorage, w: GpuStorage, g: Conv2dGeometry): GpuStorage {
+  if (useIm2col(ctx, g) && g.n * g.cOut * g.oh * g.ow > 0) return conv2dIm2col(ctx, x, w, g);
   const cig = g.cIn / g.groups, cog = g.cOut / g.groups;
   return conv(ctx, 'CONV_FWD', w, x, g, cog, g.n * g.oh * g.ow, cig * g.kh * g.kw, g.n * g.cOut * g.oh * g.ow, true, true, false);
 }

@@ -1,0 +1,39 @@
+// im2col for conv2d on software adapters: cols[nl, k, p] = x[n0 + nl, ci, iy, ix] with
+// k = (ci, ky, kx) over cIn·kh·kw and p = (oy, ox) over oh·ow, 0 in the padding. The conv
+// is then a batched GEMM of the weights [cOut, K] with cols [n, K, oh·ow], which the
+// barrier-free GEMM runs far faster on a CPU than the implicit GEMM's per-element index math.
+// One invocation writes one output row (nl, k, oy): its index math is done once, then a
+// division-free loop over ox.
+// Params: 0 rows (nl·K·oh), 1 n0, 2 cIn, 3 h, 4 w, 5 kh, 6 kw, 7 oh, 8 ow, 9 strideH,
+// 10 strideW, 11 padH, 12 padW, 13 dilationH, 14 dilationW.
+@group(0) @binding(1) var<storage, read> x: array<{{T}}>;
+@group(0) @binding(2) var<storage, read_write> cols: array<{{T}}>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let row = group_index(wid, nwg) * 64u + lid;
+  if (row >= P(0u)) { return; }
+  let h = P(3u); let w = P(4u); let kh = P(5u); let kw = P(6u); let oh = P(7u); let ow = P(8u);
+  let kCount = P(2u) * kh * kw;
+  let oy = row % oh;
+  let k = (row / oh) % kCount;
+  let nl = row / (oh * kCount);
+  let ci = k / (kh * kw);
+  let ky = (k / kw) % kh;
+  let kx = k % kw;
+  let out0 = row * ow;
+  let iy = i32(oy * P(9u) + ky * P(13u)) - i32(P(11u));
+  if (iy < 0 || iy >= i32(h)) {
+    for (var ox = 0u; ox < ow; ox++) { cols[out0 + ox] = {{T}}(0); }
+    return;
+  }
+  let in0 = (((P(1u) + nl) * P(2u) + ci) * h + u32(iy)) * w;
+  let sx = i32(P(10u));
+  var ix = i32(kx * P(14u)) - i32(P(12u));
+  for (var ox = 0u; ox < ow; ox++) {
+    var v = {{T}}(0);
+    if (ix >= 0 && ix < i32(w)) { v = x[in0 + u32(ix)]; }
+    cols[out0 + ox] = v;
+    ix += sx;
+  }
+}
