@@ -9,7 +9,7 @@ const backend = await mg.initBackend('webgpu');
 const tf: any = await import('@tensorflow/tfjs-core');
 await import('@tensorflow/tfjs-backend-webgpu');
 await tf.setBackend('webgpu'); await tf.ready();
-const variants = (process.argv[2] ?? 'shared,1x2').split(',');
+const variants = (process.argv[2] ?? 'default,shared').split(',');
 const rounds = Number(process.argv[3] ?? 3);
 const sizes = (process.argv[4] ?? '256,512,1024').split(',').map(Number);
 function rnd(n: number) { const a = new Float32Array(n); for (let i = 0; i < n; i++) a[i] = Math.sin(i * 12.9898) ; return a; }
@@ -29,11 +29,20 @@ for (const n of sizes) {
   const ta = tf.tensor(rnd(n * n), [n, n]), tb = tf.tensor(rnd(n * n).reverse(), [n, n]);
   cases.push({ name: `matmul ${n}`, flops: 2 * n ** 3, mg: () => mg.matmul(a, b), tf: () => tf.matMul(ta, tb) });
 }
-if (process.argv[5] !== 'noconv') {
-  const xs = [160, 64, 28, 28], ws = [64, 64, 3, 3];
-  const x = mg.tensor(rnd(160 * 64 * 784), xs, { backend }), w = mg.tensor(rnd(64 * 64 * 9), ws, { backend });
-  const tx = tf.tensor(rnd(160 * 64 * 784), xs), tw = tf.transpose(tf.tensor(rnd(64 * 64 * 9), ws), [2, 3, 1, 0]);
-  cases.push({ name: 'conv omniglot', flops: 2 * 160 * 64 * 784 * 64 * 9, mg: () => mg.conv2d(x, w, { padding: 1 }), tf: () => tf.conv2d(tx, tw, 1, 'same', 'NCHW') });
+// argv[5]: 'noconv', 'conv' (the Omniglot 64->64 layer, the default) or 'allconv' (the bench's four).
+const convMode = process.argv[5] ?? 'conv';
+const convShapes: [string, number[], number[]][] = [
+  ['conv omni 64-64', [160, 64, 28, 28], [64, 64, 3, 3]],
+  ['conv omni 1-64', [160, 1, 28, 28], [64, 1, 3, 3]],
+  ['conv mini 3-32', [80, 3, 84, 84], [32, 3, 3, 3]],
+  ['conv mini 32-32', [80, 32, 42, 42], [32, 32, 3, 3]],
+];
+for (const [name, xs, ws] of convMode === 'noconv' ? [] : convMode === 'allconv' ? convShapes : convShapes.slice(0, 1)) {
+  const nx = xs.reduce((p, v) => p * v, 1), nw = ws.reduce((p, v) => p * v, 1);
+  const x = mg.tensor(rnd(nx), xs, { backend }), w = mg.tensor(rnd(nw), ws, { backend });
+  const tx = tf.tensor(rnd(nx), xs), tw = tf.transpose(tf.tensor(rnd(nw), ws), [2, 3, 1, 0]);
+  const flops = 2 * xs[0]! * ws[0]! * xs[2]! * xs[3]! * ws[1]! * ws[2]! * ws[3]!;
+  cases.push({ name, flops, mg: () => mg.conv2d(x, w, { padding: 1 }), tf: () => tf.conv2d(tx, tw, 1, 'same', 'NCHW') });
 }
 const res: Record<string, Record<string, number[]>> = {};
 for (let r = 0; r < rounds; r++) for (const c of cases) {
@@ -41,7 +50,7 @@ for (let r = 0; r < rounds; r++) for (const c of cases) {
   for (const v of [...variants, 'tfjs']) {
     let ms: number;
     if (v === 'tfjs') ms = await timeIt(c.tf, tfFin, (o) => o.dispose(), 600);
-    else { process.env['METAGRAD_GEMM_BLOCK'] = v; ms = await timeIt(c.mg, () => backend.sync(), (o) => o.dispose(), 600); }
+    else { if (v === 'default') delete process.env['METAGRAD_GEMM_BLOCK']; else process.env['METAGRAD_GEMM_BLOCK'] = v; ms = await timeIt(c.mg, () => backend.sync(), (o) => o.dispose(), 600); }
     (res[c.name]![v] ??= []).push(c.flops / ms / 1e6);
   }
 }

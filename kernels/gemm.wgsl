@@ -10,15 +10,13 @@
 // split-K (few tiles, long K) each split writes its own partial product, summed after.
 // Params: 0 M, 1 N, 2 K, 3 batch base, 4 splits, 5 K per split, 6 column-tile base,
 // 7 batch count; 8.. the family member's own (see the TS side).
-// DIRECT (matmul on software adapters): the same tile grid without workgroup memory; see main.
+// Software adapters run matmul through gemm-direct.wgsl instead (no workgroup memory).
 
-const TM = {{TM}}u;
+const TM = 64u;
 const TN = 64u;
 const TK = 16u;
-//#if !DIRECT
 var<workgroup> As: array<vec4<f32>, 256>;
 var<workgroup> Bs: array<vec4<f32>, 256>;
-//#endif
 
 //#if MATMUL
 // Params 8..15: A offset, batch, row, col strides; B the same; 16 C offset.
@@ -203,60 +201,6 @@ fn b_quad(b: u32, k: u32, col: u32, kEnd: u32) -> vec4<f32> {
   //#endif
 }
 
-//#if DIRECT
-// Software adapters (lavapipe): no workgroup memory or barriers. Each invocation owns a
-// (4·RB)×(4·CB) block of the TM×64 tile (TM = 4·RB·WY, smaller for short matrices) and
-// reads its operands straight from storage, 4 k at a time, into straight-line vec4 FMAs.
-const RB = {{RB}}u;
-const CB = {{CB}}u;
-@compute @workgroup_size({{WX}}, {{WY}}, 1)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let splits = P(4u);
-  let b = P(3u) + wid.z / splits;
-  let s = wid.z % splits;
-  let kBegin = s * P(5u);
-  let kEnd = min(P(2u), kBegin + P(5u));
-  let r0 = wid.y * TM + lid.y * 4u * RB;
-  let c0 = (wid.x + P(6u)) * TN + lid.x * 4u * CB;
-  var acc: array<vec4<f32>, {{RC}}>;
-  for (var k = kBegin; k < kEnd; k += 4u) {
-    var bq: array<vec4<f32>, {{BQ}}>;
-    for (var cb = 0u; cb < CB; cb++) {
-      let c = c0 + cb * 4u;
-      //#if B_ALONG_N
-      bq[cb * 4u] = b_quad(b, k, c, kEnd);
-      bq[cb * 4u + 1u] = b_quad(b, k + 1u, c, kEnd);
-      bq[cb * 4u + 2u] = b_quad(b, k + 2u, c, kEnd);
-      bq[cb * 4u + 3u] = b_quad(b, k + 3u, c, kEnd);
-      //#else
-      let t = transpose(mat4x4<f32>(b_quad(b, k, c, kEnd), b_quad(b, k, c + 1u, kEnd), b_quad(b, k, c + 2u, kEnd), b_quad(b, k, c + 3u, kEnd)));
-      bq[cb * 4u] = t[0]; bq[cb * 4u + 1u] = t[1]; bq[cb * 4u + 2u] = t[2]; bq[cb * 4u + 3u] = t[3];
-      //#endif
-    }
-    for (var rb = 0u; rb < RB; rb++) {
-      let r = r0 + rb * 4u;
-      //#if A_ALONG_K
-      let am = mat4x4<f32>(a_quad(b, r, k, kEnd), a_quad(b, r + 1u, k, kEnd), a_quad(b, r + 2u, k, kEnd), a_quad(b, r + 3u, k, kEnd));
-      //#else
-      let am = transpose(mat4x4<f32>(a_quad(b, r, k, kEnd), a_quad(b, r, k + 1u, kEnd), a_quad(b, r, k + 2u, kEnd), a_quad(b, r, k + 3u, kEnd)));
-      //#endif
-      for (var i = 0u; i < 4u; i++) {
-        let a = am[i];
-        for (var cb = 0u; cb < CB; cb++) {
-          let o = (rb * 4u + i) * CB + cb;
-          acc[o] += a.x * bq[cb * 4u] + a.y * bq[cb * 4u + 1u] + a.z * bq[cb * 4u + 2u] + a.w * bq[cb * 4u + 3u];
-        }
-      }
-    }
-  }
-  for (var i = 0u; i < 4u * RB; i++) {
-    for (var cb = 0u; cb < CB; cb++) {
-      let c = c0 + cb * 4u;
-      if (r0 + i < P(0u) && c < P(1u)) { store_c(b, s, r0 + i, c, acc[i * CB + cb]); }
-    }
-  }
-}
-//#else
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let splits = P(4u);
@@ -313,4 +257,3 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     if (r + i < P(0u) && c < P(1u)) { store_c(b, s, r + i, c, acc[i]); }
   }
 }
-//#endif

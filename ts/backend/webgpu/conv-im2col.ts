@@ -6,7 +6,7 @@
 
 import type { Conv2dGeometry } from '../kernels.js';
 import { type Ctx, params, wgslType } from './context.js';
-import { matmulInto } from './gemm.js';
+import { matmulInto, useDirect } from './gemm.js';
 import type { GpuStorage } from './storage.js';
 
 /** Largest im2col buffer, in elements (64 MiB of float32); METAGRAD_IM2COL_LIMIT overrides it. */
@@ -14,9 +14,7 @@ const COLS_LIMIT = 16 * 2 ** 20;
 
 /** Whether conv2d should take this path: a software adapter, one group, and one image's cols fits. */
 export function useIm2col(ctx: Ctx, g: Conv2dGeometry): boolean {
-  if (!ctx.cpuLike || g.groups !== 1) return false;
-  const env = typeof process !== 'undefined' ? process.env?.['METAGRAD_GEMM_BLOCK'] : undefined;
-  if (env === 'shared') return false;
+  if (!useDirect(ctx) || g.groups !== 1) return false;
   return g.cIn * g.kh * g.kw * g.oh * g.ow <= colsLimit(ctx);
 }
 

@@ -10,6 +10,7 @@ import type { Conv2dGeometry, MatView, MatmulDims } from '../kernels.js';
 import { type Ctx, type Kernel, wgslType } from './context.js';
 import { cast } from './elementwise.js';
 import { conv2dIm2col, useIm2col } from './conv-im2col.js';
+import { planDirect } from './gemm-direct.js';
 import { contiguousStrides } from './layout.js';
 import { reduce } from './reduce.js';
 import type { PooledBuffer } from './buffer-pool.js';
@@ -29,6 +30,8 @@ interface GemmLaunch {
   kernel: Kernel;
   /** Rows per workgroup tile (64, or less for the barrier-free kernel on short matrices). */
   tm: number;
+  /** Columns per workgroup tile. */
+  tn: number;
   buffers: PooledBuffer[];
   m: number;
   n: number;
@@ -41,7 +44,7 @@ interface GemmLaunch {
 
 /** Issue one or more dispatches covering [batch × splits] × rows × column tiles. */
 function launchGemm(ctx: Ctx, g: GemmLaunch): void {
-  const rowTiles = Math.ceil(g.m / g.tm), colTiles = Math.ceil(g.n / TILE);
+  const rowTiles = Math.ceil(g.m / g.tm), colTiles = Math.ceil(g.n / g.tn);
   const max = ctx.maxGroups;
   if (rowTiles > max) throw new BackendError(`webgpu: a GEMM with ${g.m} rows exceeds the adapter's grid (${max * g.tm} rows)`);
   const batchesPer = Math.max(1, Math.floor(max / g.splits));
@@ -67,23 +70,6 @@ function sumPartials(ctx: Ctx, partial: GpuStorage, splits: number, rest: number
   return c;
 }
 
-/**
- * Matmul on software adapters: the barrier-free kernel (DIRECT) with RB×CB 4×4 blocks per
- * invocation (default 2×2: 8×8 outputs, 64 invocations per 64×64 tile; fewer rows per tile
- * when M is short, so no invocation computes only padding). On lavapipe it measured 1.3–2.2×
- * the shared-memory kernel at 128–1024. METAGRAD_GEMM_BLOCK=RBxCB or =shared (the GPU kernel)
- * overrides it, for benchmarks.
- */
-function directBlock(ctx: Ctx, m: number): Record<string, number> | null {
-  if (!ctx.cpuLike) return null;
-  const env = typeof process !== 'undefined' ? process.env?.['METAGRAD_GEMM_BLOCK'] : undefined;
-  if (env === 'shared') return null;
-  const [rb, cb] = (env && /^[124]x[124]$/.test(env) ? env : '2x2').split('x').map(Number) as [number, number];
-  let wy = TILE / (4 * rb);
-  while (wy > 1 && 4 * rb * (wy / 2) >= m) wy /= 2;
-  return { RB: rb, CB: cb, WX: TILE / (4 * cb), WY: wy, TM: 4 * rb * wy, RC: 4 * rb * cb, BQ: 4 * cb };
-}
-
 const aligned = (...xs: number[]) => xs.every((x) => x % 4 === 0);
 
 export function matmul(ctx: Ctx, a: MatView, b: MatView, d: MatmulDims, dtype: DType): GpuStorage {
@@ -106,6 +92,11 @@ export function matmul(ctx: Ctx, a: MatView, b: MatView, d: MatmulDims, dtype: D
  * one after another, each M×N row-major.
  */
 export function matmulInto(ctx: Ctx, a: MatView, b: MatView, d: MatmulDims, out: GpuStorage, outOffset: number, splits = 1, kChunk = d.k): void {
+  if (useDirect(ctx)) {
+    const plan = planDirect(ctx, a, b, d, out, outOffset);
+    launchGemm(ctx, { ...plan, buffers: plan.buffers.map((st) => st.buf), k: d.k, batch: d.batch, splits, kChunk });
+    return;
+  }
   const as = ctx.storage(a.storage), bs = ctx.storage(b.storage);
   const bsA = d.batch > 1 ? a.batchStride : 0, bsB = d.batch > 1 ? b.batchStride : 0;
   // A: load along k when its columns are unit-stride, along m when its rows are (a transposed view).
@@ -119,19 +110,28 @@ export function matmulInto(ctx: Ctx, a: MatView, b: MatView, d: MatmulDims, out:
     : aligned(b.offset, d.n > 1 ? b.colStride : 0, bsB);
   const cVec = d.n % 4 === 0 && outOffset % 4 === 0;
   const f16 = as.dtype === 'float16' || out.dtype === 'float16';
-  const direct = directBlock(ctx, d.m);
-  const kernel = ctx.kernel('gemm', { MATMUL: true, A_ALONG_K: aAlongK, A_VEC: aVec, B_ALONG_N: bAlongN, B_VEC: bVec, C_VEC: cVec, DIRECT: !!direct },
-    { TA: wgslType(as.dtype), TC: wgslType(out.dtype), TM: TILE, ...direct }, 2, 1, f16);
+  const kernel = ctx.kernel('gemm', { MATMUL: true, A_ALONG_K: aAlongK, A_VEC: aVec, B_ALONG_N: bAlongN, B_VEC: bVec, C_VEC: cVec },
+    { TA: wgslType(as.dtype), TC: wgslType(out.dtype) }, 2, 1, f16);
   // A unit stride along the vec axis is what a_vec assumes; the other stride may be anything.
   const fixStride = (s: number, n: number) => (n === 1 ? 1 : s);
   launchGemm(ctx, {
-    kernel, tm: direct?.['TM'] ?? TILE, buffers: [as.buf, bs.buf, out.buf], m: d.m, n: d.n, k: d.k, batch: d.batch, splits, kChunk,
+    kernel, tm: TILE, tn: TILE, buffers: [as.buf, bs.buf, out.buf], m: d.m, n: d.n, k: d.k, batch: d.batch, splits, kChunk,
     extra: (p) => {
       p[8] = a.offset; p[9] = bsA; p[10] = fixStride(a.rowStride, d.m); p[11] = fixStride(a.colStride, d.k);
       p[12] = b.offset; p[13] = bsB; p[14] = fixStride(b.rowStride, d.k); p[15] = fixStride(b.colStride, d.n);
       p[16] = outOffset;
     },
   });
+}
+
+/**
+ * Matmul on software adapters runs the barrier-free kernel (gemm-direct.ts); on lavapipe it
+ * measured 2–4× the shared-memory one. METAGRAD_GEMM_BLOCK=shared picks the GPU kernel there
+ * too, for benchmarks and tests.
+ */
+export function useDirect(ctx: Ctx): boolean {
+  const env = typeof process !== 'undefined' ? process.env?.['METAGRAD_GEMM_BLOCK'] : undefined;
+  return ctx.cpuLike && env !== 'shared';
 }
 
 type ConvMode = 'CONV_FWD' | 'CONV_BWD_INPUT' | 'CONV_BWD_FILTER';
@@ -157,9 +157,9 @@ function conv(ctx: Ctx, mode: ConvMode, aSt: GpuStorage, bSt: GpuStorage, g: Con
   // Convolutions keep the shared-memory kernel on every adapter: their im2col index math per
   // element is amortized over the workgroup there, and the barrier-free kernel measured 2–3× slower.
   const kernel = ctx.kernel('gemm', { CONV: true, [mode]: true, A_ALONG_K: aAlongK, B_ALONG_N: bAlongN },
-    { TA: wgslType(dtype), TC: wgslType(partialDType), TM: TILE }, 2, 1, dtype === 'float16');
+    { TA: wgslType(dtype), TC: wgslType(partialDType) }, 2, 1, dtype === 'float16');
   launchGemm(ctx, {
-    kernel, tm: TILE, buffers: [aSt.buf, bSt.buf, out.buf], m, n, k, batch: g.groups, splits, kChunk,
+    kernel, tm: TILE, tn: TILE, buffers: [aSt.buf, bSt.buf, out.buf], m, n, k, batch: g.groups, splits, kChunk,
     extra: (p) => convGeometry(p, g),
   });
   return splits > 1 ? sumPartials(ctx, out, splits, outSize, dtype) : out;
