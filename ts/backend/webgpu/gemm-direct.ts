@@ -19,14 +19,17 @@ export interface DirectBlock {
 /**
  * 8 rows × 16 columns per invocation, 4×4 invocations: on lavapipe (AVX2) 16×16 blocks were
  * ~10% faster still but take 2–4 s to compile per variant, against under 1 s for this one.
- * Short matrices get fewer invocation rows per workgroup so none computes only padding.
+ * Short or narrow matrices (matrix-vector products, 5-way prototypes) get smaller blocks and
+ * workgroups, so invocations do not compute clamped duplicates of the edge.
  * METAGRAD_GEMM_BLOCK=RPIxCBxWXxWY overrides it, for benchmarks.
  */
-export function chooseBlock(m: number): DirectBlock {
+export function chooseBlock(m: number, n: number): DirectBlock {
   const env = typeof process !== 'undefined' ? process.env?.['METAGRAD_GEMM_BLOCK'] : undefined;
   const parts = env && /^\d+x\d+x\d+x\d+$/.test(env) ? env.split('x').map(Number) : null;
-  const b: DirectBlock = parts ? { rpi: parts[0]!, cb: parts[1]!, wx: parts[2]!, wy: parts[3]! } : { rpi: 8, cb: 4, wx: 4, wy: 4 };
+  if (parts) return { rpi: parts[0]!, cb: parts[1]!, wx: parts[2]!, wy: parts[3]! };
+  const b: DirectBlock = { rpi: m <= 2 ? 2 : m <= 4 ? 4 : 8, cb: n <= 4 ? 1 : n <= 8 ? 2 : 4, wx: 4, wy: 4 };
   while (b.wy > 1 && b.rpi * (b.wy / 2) >= m) b.wy /= 2;
+  while (b.wx > 1 && 4 * b.cb * (b.wx / 2) >= n) b.wx /= 2;
   return b;
 }
 
@@ -117,7 +120,7 @@ export function planDirect(ctx: Ctx, a: MatView, b: MatView, d: MatmulDims, out:
   const yVec = swap || bAlongN;
   const [sRow, sCol] = swap ? [1, d.n] : [d.n, 1];
   const cVec = !swap && d.n % 4 === 0 && outOffset % 4 === 0;
-  const blk = chooseBlock(m);
+  const blk = chooseBlock(m, n);
   const tm = blk.rpi * blk.wy, tn = 4 * blk.cb * blk.wx;
   const kernel = directKernel(ctx, blk, yVec, cVec, as.dtype, out.dtype);
   return {
