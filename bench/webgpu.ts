@@ -5,6 +5,7 @@
 // Timing: after warm-up (pipeline compilation), `reps` launches are timed by wall clock
 // until the GPU has finished them (metagrad: backend.sync(); tfjs: queue drained after its
 // own submit; jax-js: blockUntilReady), so every library pays its own launch overhead.
+// jax-js is lazy, so each of its outputs is realized (blockUntilReady) before the next launch.
 // Output: a table (GFLOP/s for matmul/conv, GB/s of compulsory traffic otherwise, and
 // ratios), and JSON in bench/results/webgpu-<adapter>.json.
 //
@@ -191,22 +192,22 @@ async function timeLib(lib: Lib, c: Case): Promise<number | null> {
     const oneRun = (() => { const o = c.run[lib](xs); return o; });
     const probe = oneRun();
     await finish(lib, probe);
-    const probeSize = probe.size;
     dispose(lib, probe);
     const once = performance.now() - t0;
-    // Every output stays alive until the end and is waited for: jax-js evaluates lazily, and an
-    // output disposed before it is realized is never computed (that once made it look 5-50x
-    // faster than the adapter can go). Holding them costs memory, so reps are capped by it.
-    const outBytes = 4 * (Number(probeSize) || 1);
-    const byMemory = Math.max(3, Math.floor(512 * 2 ** 20 / outBytes));
-    const reps = Math.max(3, Math.min(50, byMemory, Math.floor((quick ? 300 : 1500) / Math.max(once, 1e-3))));
+    const reps = Math.max(3, Math.min(50, Math.floor((quick ? 300 : 1500) / Math.max(once, 1e-3))));
     const start = performance.now();
-    const outs: any[] = [];
-    for (let i = 0; i < reps; i++) outs.push(oneRun());
-    if (lib === 'jax') await Promise.all(outs.map((o) => o.blockUntilReady()));
-    else await finish(lib, outs[outs.length - 1]);
+    let last: any = null;
+    for (let i = 0; i < reps; i++) {
+      // jax-js evaluates lazily: an output disposed before it is realized is never computed
+      // (timing it that way once made jax-js look 5-50x faster than the adapter can go), so
+      // each of its outputs is realized before the next launch. metagrad and tfjs queue their
+      // work eagerly, so disposing an output does not cancel it.
+      if (last) { if (lib === 'jax') await last.blockUntilReady(); dispose(lib, last); }
+      last = oneRun();
+    }
+    await finish(lib, last);
     const ms = (performance.now() - start) / reps;
-    for (const o of outs) dispose(lib, o);
+    dispose(lib, last);
     return ms;
   } catch (e) {
     console.log(`  ${lib} failed on ${c.name}: ${e instanceof Error ? e.message : String(e)}`);

@@ -2,6 +2,8 @@
 // k = (ci, ky, kx) over cIn·kh·kw and p = (oy, ox) over oh·ow, 0 in the padding. The conv
 // is then a batched GEMM of the weights [cOut, K] with cols [n, K, oh·ow], which the
 // barrier-free GEMM runs far faster on a CPU than the implicit GEMM's per-element index math.
+// ROWS writes the transposed layout rows[nl, p, k] instead (im2row), which the filter
+// gradient needs so that its GEMM operand is unit-stride along its columns.
 // One invocation writes one output row (nl, k, oy): its index math is done once, then a
 // division-free loop over ox.
 // Params: 0 rows (nl·K·oh), 1 n0, 2 cIn, 3 h, 4 w, 5 kh, 6 kw, 7 oh, 8 ow, 9 strideH,
@@ -21,10 +23,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let ci = k / (kh * kw);
   let ky = (k / kw) % kh;
   let kx = k % kw;
+  //#if ROWS
+  let out0 = ((nl * oh + oy) * ow) * kCount + k;
+  let step = kCount;
+  //#else
   let out0 = row * ow;
+  let step = 1u;
+  //#endif
   let iy = i32(oy * P(9u) + ky * P(13u)) - i32(P(11u));
   if (iy < 0 || iy >= i32(h)) {
-    for (var ox = 0u; ox < ow; ox++) { cols[out0 + ox] = {{T}}(0); }
+    for (var ox = 0u; ox < ow; ox++) { cols[out0 + ox * step] = {{T}}(0); }
     return;
   }
   let in0 = (((P(1u) + nl) * P(2u) + ci) * h + u32(iy)) * w;
@@ -33,7 +41,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var ox = 0u; ox < ow; ox++) {
     var v = {{T}}(0);
     if (ix >= 0 && ix < i32(w)) { v = x[in0 + u32(ix)]; }
-    cols[out0 + ox] = v;
+    cols[out0 + ox * step] = v;
     ix += sx;
   }
 }

@@ -257,7 +257,7 @@ geom('groups 2', 2, 4, 8, 8, 6, 3, 3, [1, 1], [1, 1], [1, 1], 2);
 geom('depthwise', 1, 6, 7, 7, 6, 3, 3, [1, 1], [1, 1], [1, 1], 6);
 geom('Conv-4 block (split-K filter grad)', 8, 16, 14, 14, 32, 3, 3, [1, 1], [1, 1], [1, 1], 1);
 
-test('webgpu kernels: conv2d and both transposes (implicit GEMM; im2col + GEMM on software adapters)', async (t) => {
+test('webgpu kernels: conv2d and both transposes (implicit GEMM; unfolding + GEMM on software adapters)', async (t) => {
   const gpu = await webgpuOrSkip(t);
   if (!gpu) return;
   await bothVariants(t, async () => {
@@ -277,20 +277,29 @@ test('webgpu kernels: conv2d and both transposes (implicit GEMM; im2col + GEMM o
   });
 });
 
-test('webgpu kernels: im2col conv2d in image chunks when the cols buffer is capped', async (t) => {
+test('webgpu kernels: im2col conv2d and both transposes in image chunks when the unfolded buffer is capped', async (t) => {
   const gpu = await webgpuOrSkip(t);
   if (!gpu) return;
   const saved = { cpu: process.env['METAGRAD_WEBGPU_CPU'], limit: process.env['METAGRAD_IM2COL_LIMIT'] };
   const g = CONVS.find(([name]) => name.startsWith('stride (2,1)'))![1];
   const perImage = g.cIn * g.kh * g.kw * g.oh * g.ow;
+  const tol = (k: number) => 1e-5 * Math.sqrt(k) + 1e-6;
   try {
     process.env['METAGRAD_WEBGPU_CPU'] = '1';
     process.env['METAGRAD_IM2COL_LIMIT'] = String(perImage); // one image per chunk
     const px = pair(gpu, randn(g.n * g.cIn * g.h * g.w, 50, 1)), pw = pair(gpu, randn(g.cOut * g.cIn * g.kh * g.kw, 51, 1));
-    const before = gpu.memory().dispatches ?? 0;
+    const pdy = pair(gpu, randn(g.n * g.cOut * g.oh * g.ow, 52, 1));
+    const dispatches = () => gpu.memory().dispatches ?? 0;
+    let before = dispatches();
     const [yg, yw] = await both(gpu, (b, pick) => b.conv2d(pick(px), pick(pw), g));
-    t.equal((gpu.memory().dispatches ?? 0) - before, 2 * g.n, 'an im2col and a GEMM dispatch per image');
-    close(t, yg, yw, 'conv2d over one-image chunks', 1e-4, 1e-5 * Math.sqrt(perImage) + 1e-6);
+    t.equal(dispatches() - before, 2 * g.n, 'conv2d: an im2col and a GEMM dispatch per image');
+    close(t, yg, yw, 'conv2d over one-image chunks', 1e-4, tol(perImage / (g.oh * g.ow)));
+    before = dispatches();
+    const [dxg, dxw] = await both(gpu, (b, pick) => b.conv2dBackwardInput(pick(pdy), pick(pw), g));
+    t.equal(dispatches() - before, 2 * g.n, 'conv2dBackwardInput: a GEMM and a col2im dispatch per image');
+    close(t, dxg, dxw, 'conv2dBackwardInput over one-image chunks', 1e-4, tol(g.cOut * g.kh * g.kw));
+    const [dwg, dww] = await both(gpu, (b, pick) => b.conv2dBackwardFilter(pick(px), pick(pdy), g));
+    close(t, dwg, dww, 'conv2dBackwardFilter over one-image chunks (partials summed)', 1e-4, tol(g.n * g.oh * g.ow));
   } finally {
     for (const [k, v] of [['METAGRAD_WEBGPU_CPU', saved.cpu], ['METAGRAD_IM2COL_LIMIT', saved.limit]] as const) {
       if (v === undefined) delete process.env[k];

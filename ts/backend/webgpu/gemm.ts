@@ -9,7 +9,7 @@ import type { DType } from '../../tensor/dtype.js';
 import type { Conv2dGeometry, MatView, MatmulDims } from '../kernels.js';
 import { type Ctx, type Kernel, wgslType } from './context.js';
 import { cast } from './elementwise.js';
-import { conv2dIm2col, useIm2col } from './conv-im2col.js';
+import { conv2dBackwardFilterIm2col, conv2dBackwardInputIm2col, conv2dIm2col, useIm2col } from './conv-im2col.js';
 import { planDirect } from './gemm-direct.js';
 import { contiguousStrides } from './layout.js';
 import { reduce } from './reduce.js';
@@ -19,7 +19,7 @@ import type { GpuStorage } from './storage.js';
 const TILE = 64;
 
 /** How many K-splits to use for a GEMM with `tiles` output tiles per batch entry. */
-function chooseSplits(tiles: number, k: number): { splits: number; kChunk: number } {
+export function chooseSplits(tiles: number, k: number): { splits: number; kChunk: number } {
   let splits = 1;
   if (tiles < 64 && k >= 1024) splits = Math.min(Math.ceil(k / 512), Math.ceil(128 / tiles), 256);
   const kChunk = Math.ceil(k / splits / 16) * 16;
@@ -60,7 +60,7 @@ function launchGemm(ctx: Ctx, g: GemmLaunch): void {
 }
 
 /** Sum split-K partials [splits, rest] into the output dtype. */
-function sumPartials(ctx: Ctx, partial: GpuStorage, splits: number, rest: number, dtype: DType): GpuStorage {
+export function sumPartials(ctx: Ctx, partial: GpuStorage, splits: number, rest: number, dtype: DType): GpuStorage {
   const shape = [splits, rest];
   const summed = reduce(ctx, 'sum', { storage: partial, shape, strides: contiguousStrides(shape), offset: 0 }, [0]);
   ctx.free(partial);
@@ -166,17 +166,19 @@ function conv(ctx: Ctx, mode: ConvMode, aSt: GpuStorage, bSt: GpuStorage, g: Con
 }
 
 export function conv2d(ctx: Ctx, x: GpuStorage, w: GpuStorage, g: Conv2dGeometry): GpuStorage {
-  if (useIm2col(ctx, g) && g.n * g.cOut * g.oh * g.ow > 0) return conv2dIm2col(ctx, x, w, g);
+  if (useIm2col(ctx, g)) return conv2dIm2col(ctx, x, w, g);
   const cig = g.cIn / g.groups, cog = g.cOut / g.groups;
   return conv(ctx, 'CONV_FWD', w, x, g, cog, g.n * g.oh * g.ow, cig * g.kh * g.kw, g.n * g.cOut * g.oh * g.ow, true, true, false);
 }
 
 export function conv2dBackwardInput(ctx: Ctx, dy: GpuStorage, w: GpuStorage, g: Conv2dGeometry): GpuStorage {
+  if (useIm2col(ctx, g)) return conv2dBackwardInputIm2col(ctx, dy, w, g);
   const cig = g.cIn / g.groups, cog = g.cOut / g.groups;
   return conv(ctx, 'CONV_BWD_INPUT', w, dy, g, cig, g.n * g.h * g.w, cog * g.kh * g.kw, g.n * g.cIn * g.h * g.w, true, true, false);
 }
 
 export function conv2dBackwardFilter(ctx: Ctx, x: GpuStorage, dy: GpuStorage, g: Conv2dGeometry): GpuStorage {
+  if (useIm2col(ctx, g)) return conv2dBackwardFilterIm2col(ctx, x, dy, g);
   const cig = g.cIn / g.groups, cog = g.cOut / g.groups;
   return conv(ctx, 'CONV_BWD_FILTER', dy, x, g, cog, cig * g.kh * g.kw, g.n * g.oh * g.ow, g.cOut * cig * g.kh * g.kw, true, false, true);
 }

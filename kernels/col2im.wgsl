@@ -1,0 +1,37 @@
+// col2im for conv2d's input gradient on software adapters: dx[n0 + nl, ci, iy, ix] is the sum
+// of dcols[nl, (ci, ky, kx), (oy, ox)] over the taps that read (iy, ix), i.e. over
+// oy·strideH + ky·dilationH - padH = iy (and the same along x). dcols = Wᵀ · dy comes from
+// the barrier-free GEMM. Gathering (not scattering) keeps it deterministic and atomic-free.
+// One invocation per dx row (nl, ci, iy); sums in f32.
+// Params: 0 rows (nl·cIn·h), 1 n0, 2 cIn, 3 h, 4 w, 5 kh, 6 kw, 7 oh, 8 ow, 9 strideH,
+// 10 strideW, 11 padH, 12 padW, 13 dilationH, 14 dilationW.
+@group(0) @binding(1) var<storage, read> dcols: array<{{T}}>;
+@group(0) @binding(2) var<storage, read_write> dx: array<{{T}}>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let row = group_index(wid, nwg) * 64u + lid;
+  if (row >= P(0u)) { return; }
+  let cIn = P(2u); let h = P(3u); let w = P(4u); let kh = P(5u); let kw = P(6u); let oh = P(7u); let ow = P(8u);
+  let sy = i32(P(9u)); let sx = i32(P(10u));
+  let iy = row % h;
+  let ci = (row / h) % cIn;
+  let nl = row / (h * cIn);
+  let ohw = oh * ow;
+  let chan0 = (nl * cIn + ci) * kh * kw * ohw;
+  let out0 = ((P(1u) + nl) * cIn + ci) * h * w + iy * w;
+  for (var ix = 0u; ix < w; ix++) {
+    var acc = 0.0;
+    for (var ky = 0u; ky < kh; ky++) {
+      let ty = i32(iy + P(11u)) - i32(ky * P(13u));
+      if (ty < 0 || ty % sy != 0 || ty / sy >= i32(oh)) { continue; }
+      let rowBase = chan0 + ky * kw * ohw + u32(ty / sy) * ow;
+      for (var kx = 0u; kx < kw; kx++) {
+        let tx = i32(ix + P(12u)) - i32(kx * P(14u));
+        if (tx < 0 || tx % sx != 0 || tx / sx >= i32(ow)) { continue; }
+        acc += f32(dcols[rowBase + kx * ohw + u32(tx / sx)]);
+      }
+    }
+    dx[out0 + ix] = {{T}}(acc);
+  }
+}
