@@ -6,6 +6,8 @@
 // until the GPU has finished them (metagrad: backend.sync(); tfjs: queue drained after its
 // own submit; jax-js: blockUntilReady), so every library pays its own launch overhead.
 // jax-js is lazy, so each of its outputs is realized (blockUntilReady) before the next launch.
+// Convolutions: tfjs is timed with NCHW input (metagrad's layout) and in its native NHWC; the
+// faster counts.
 // Output: a table (GFLOP/s for matmul/conv, GB/s of compulsory traffic otherwise, and
 // ratios), and JSON in bench/results/webgpu-<adapter>.json.
 //
@@ -27,6 +29,8 @@ interface Case {
   inputs: { shape: number[] }[];
   /** one launch in each library; returns what to dispose */
   run: Record<Lib, (xs: any[]) => any>;
+  /** convolutions: tfjs is also timed in its native NHWC layout, and its faster layout counts */
+  tfjsNhwc?: (xs: any[]) => any;
 }
 
 const args = process.argv.slice(2);
@@ -110,6 +114,7 @@ for (const [name, xs, ws] of convShapes) {
       tfjs: ([x, wt]) => tf.conv2d(x, wt, 1, 'same', 'NCHW'),
       jax: ([x, wt]) => jax.lax.conv(x.ref, wt.ref, [1, 1], 'SAME'),
     },
+    tfjsNhwc: ([x, wt]) => tf.conv2d(x, wt, 1, 'same'),
   });
 }
 const R = quick ? 1024 : 4096;
@@ -169,7 +174,7 @@ function dispose(lib: Lib, out: any): void {
   else out.dispose();
 }
 
-async function timeLib(lib: Lib, c: Case): Promise<number | null> {
+async function timeLib(lib: Lib, c: Case, nhwc = false): Promise<number | null> {
   const datas = c.inputs.map((inp, i) => randomData(numel(inp.shape), 17 + i));
   let xs: any[];
   if (lib === 'metagrad') xs = c.inputs.map((inp, i) => mg.tensor(datas[i]!, inp.shape, { backend }));
@@ -177,8 +182,9 @@ async function timeLib(lib: Lib, c: Case): Promise<number | null> {
     if (!tfOk) return null;
     xs = c.inputs.map((inp, i) => {
       const t = tf.tensor(datas[i]!, inp.shape);
-      // filters go to tfjs as HWIO
-      if (c.family === 'conv2d' && i === 1) { const h = tf.transpose(t, [2, 3, 1, 0]); t.dispose(); return h; }
+      // filters go to tfjs as HWIO; images as NHWC when timing that layout
+      const perm = c.family !== 'conv2d' ? null : i === 1 ? [2, 3, 1, 0] : nhwc ? [0, 2, 3, 1] : null;
+      if (perm) { const h = tf.transpose(t, perm); t.dispose(); return h; }
       return t;
     });
   } else {
@@ -187,9 +193,10 @@ async function timeLib(lib: Lib, c: Case): Promise<number | null> {
   }
   try {
     // warm-up: compile pipelines, fill pools
-    for (let i = 0; i < 2; i++) { const o = c.run[lib](xs); await finish(lib, o); dispose(lib, o); }
+    const run = nhwc ? c.tfjsNhwc! : c.run[lib];
+    for (let i = 0; i < 2; i++) { const o = run(xs); await finish(lib, o); dispose(lib, o); }
     const t0 = performance.now();
-    const oneRun = (() => { const o = c.run[lib](xs); return o; });
+    const oneRun = () => run(xs);
     const probe = oneRun();
     await finish(lib, probe);
     dispose(lib, probe);
@@ -217,21 +224,32 @@ async function timeLib(lib: Lib, c: Case): Promise<number | null> {
   }
 }
 
-interface Row { name: string; family: string; unit: string; ms: Record<Lib, number | null>; rate: Record<Lib, number | null> }
+interface Row {
+  name: string; family: string; unit: string; ms: Record<Lib, number | null>; rate: Record<Lib, number | null>;
+  /** convolutions: tfjs in NCHW and NHWC; ms.tfjs is the faster */
+  tfjsLayouts?: { NCHW: number | null; NHWC: number | null };
+}
 const rows: Row[] = [];
 const libs: Lib[] = ['metagrad', 'tfjs', 'jax'];
 console.log(`adapter: ${adapterName}${quick ? ' (quick)' : ''}`);
 for (const c of cases) {
   if (only && !c.family.includes(only) && !c.name.includes(only)) continue;
   const ms = {} as Record<Lib, number | null>, rate = {} as Record<Lib, number | null>;
+  let tfjsLayouts: Row['tfjsLayouts'];
   for (const lib of libs) {
     ms[lib] = await timeLib(lib, c);
+    if (lib === 'tfjs' && c.tfjsNhwc) {
+      tfjsLayouts = { NCHW: ms.tfjs, NHWC: await timeLib('tfjs', c, true) };
+      const both = [tfjsLayouts.NCHW, tfjsLayouts.NHWC].filter((v): v is number => v !== null);
+      ms.tfjs = both.length ? Math.min(...both) : null;
+    }
     rate[lib] = ms[lib] === null ? null : c.work / (ms[lib]! * 1e-3) / 1e9;
   }
-  rows.push({ name: c.name, family: c.family, unit: c.unit, ms, rate });
+  rows.push({ name: c.name, family: c.family, unit: c.unit, ms, rate, ...(tfjsLayouts ? { tfjsLayouts } : {}) });
   const f = (v: number | null) => (v === null ? '-' : v >= 100 ? v.toFixed(0) : v.toFixed(2));
   const ratio = (a: number | null, b: number | null) => (a === null || b === null ? '-' : `${(a / b).toFixed(2)}x`);
-  console.log(`${c.name.padEnd(52)} ${c.unit.padEnd(8)} metagrad ${f(rate.metagrad).padStart(8)}  tfjs ${f(rate.tfjs).padStart(8)}  jax-js ${f(rate.jax).padStart(8)}  vs tfjs ${ratio(rate.metagrad, rate.tfjs).padStart(7)}  vs jax ${ratio(rate.metagrad, rate.jax).padStart(7)}`);
+  const layout = tfjsLayouts ? (ms.tfjs === tfjsLayouts.NHWC ? ' (NHWC)' : ' (NCHW)') : '';
+  console.log(`${c.name.padEnd(52)} ${c.unit.padEnd(8)} metagrad ${f(rate.metagrad).padStart(8)}  tfjs ${f(rate.tfjs).padStart(8)}  jax-js ${f(rate.jax).padStart(8)}  vs tfjs ${ratio(rate.metagrad, rate.tfjs).padStart(7)}  vs jax ${ratio(rate.metagrad, rate.jax).padStart(7)}${layout}`);
 }
 
 const slug = adapterName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'unknown';

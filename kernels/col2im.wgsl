@@ -2,7 +2,8 @@
 // of dcols[nl, (ci, ky, kx), (oy, ox)] over the taps that read (iy, ix), i.e. over
 // oy·strideH + ky·dilationH - padH = iy (and the same along x). dcols = Wᵀ · dy comes from
 // the barrier-free GEMM. Gathering (not scattering) keeps it deterministic and atomic-free.
-// One invocation per dx row (nl, ci, iy); sums in f32.
+// One invocation per dx row (nl, ci, iy); sums in f32. UNIT_STRIDE drops the integer
+// divisions (a per-lane loop of idiv on a CPU) for the common stride-1 case.
 // Params: 0 rows (nl·cIn·h), 1 n0, 2 cIn, 3 h, 4 w, 5 kh, 6 kw, 7 oh, 8 ow, 9 strideH,
 // 10 strideW, 11 padH, 12 padW, 13 dilationH, 14 dilationW.
 @group(0) @binding(1) var<storage, read> dcols: array<{{T}}>;
@@ -24,12 +25,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     var acc = 0.0;
     for (var ky = 0u; ky < kh; ky++) {
       let ty = i32(iy + P(11u)) - i32(ky * P(13u));
+      //#if UNIT_STRIDE
+      if (ty < 0 || ty >= i32(oh)) { continue; }
+      let rowBase = chan0 + ky * kw * ohw + u32(ty) * ow;
+      //#else
       if (ty < 0 || ty % sy != 0 || ty / sy >= i32(oh)) { continue; }
       let rowBase = chan0 + ky * kw * ohw + u32(ty / sy) * ow;
+      //#endif
       for (var kx = 0u; kx < kw; kx++) {
         let tx = i32(ix + P(12u)) - i32(kx * P(14u));
+        //#if UNIT_STRIDE
+        if (tx < 0 || tx >= i32(ow)) { continue; }
+        acc += f32(dcols[rowBase + kx * ohw + u32(tx)]);
+        //#else
         if (tx < 0 || tx % sx != 0 || tx / sx >= i32(ow)) { continue; }
         acc += f32(dcols[rowBase + kx * ohw + u32(tx / sx)]);
+        //#endif
       }
     }
     dx[out0 + ix] = {{T}}(acc);

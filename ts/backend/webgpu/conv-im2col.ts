@@ -35,7 +35,8 @@ function chunkSize(ctx: Ctx, g: Conv2dGeometry): number {
 /** Launch im2col/im2row (kernels/im2col.wgsl) or col2im for images [n0, n0 + nl). */
 function unfold(ctx: Ctx, file: 'im2col' | 'col2im', rowsLayout: boolean, src: GpuStorage, dst: GpuStorage, g: Conv2dGeometry, n0: number, nl: number): void {
   const rows = file === 'im2col' ? nl * g.cIn * g.kh * g.kw * g.oh : nl * g.cIn * g.h;
-  const kernel = ctx.kernel(file, { ROWS: rowsLayout }, { T: wgslType(src.dtype) }, 1, 1, src.dtype === 'float16');
+  const unitStride = g.strideH === 1 && g.strideW === 1;
+  const kernel = ctx.kernel(file, { ROWS: rowsLayout, UNIT_STRIDE: file === 'col2im' && unitStride }, { T: wgslType(src.dtype) }, 1, 1, src.dtype === 'float16');
   const p = params();
   [rows, n0, g.cIn, g.h, g.w, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW]
     .forEach((v, i) => (p[i] = v));
