@@ -3,12 +3,18 @@
 // single stride. Two shapes of work:
 //   ROW     a workgroup per (output, chunk): strided loads, then a tree in workgroup memory.
 //           With chunks > 1 the results are partials [outer, chunks], reduced again by TS.
-//   THREAD  a thread per output, looping over the reduced elements (small inner sizes).
+//   THREAD  a thread per (output, chunk), looping over the reduced elements: small inner
+//           sizes, and everything on software adapters (no barriers). VEC (no ARG): the
+//           reduced elements are contiguous and aligned, read as vec4s in the same order.
 // Params: 0 outer, 1 inner, 2 chunkLen, 3 chunks, 4 keptRank, 5..12 keptShape,
 // 13..20 keptStrides, 21 redRank, 22..29 redShape, 30..37 redStrides, 38 offset.
 // ACC is f32 (float inputs, f16 included) or i32; COMBINE/IDENTITY come from TS.
 
+//#if VEC
+@group(0) @binding(1) var<storage, read> x: array<vec4<{{T}}>>;
+//#else
 @group(0) @binding(1) var<storage, read> x: array<{{T}}>;
+//#endif
 //#if ARG
 @group(0) @binding(2) var<storage, read_write> out0: array<i32>;
 //#else
@@ -100,22 +106,32 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 //#if THREAD
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let r = group_index(wid, nwg) * 64u + lid;
-  if (r >= P(0u)) { return; }
+  let g = group_index(wid, nwg) * 64u + lid;
+  let chunks = P(3u);
+  if (g >= P(0u) * chunks) { return; }
+  let r = g / chunks;
+  let j0 = (g % chunks) * P(2u);
+  let j1 = min(P(1u), j0 + P(2u));
   let base = kept_offset(r);
-  let inner = P(1u);
   //#if ARG
   var bv: {{ACC}} = {{WORST}};
   var bi = 0xffffffffu;
-  for (var j = 0u; j < inner; j++) {
+  for (var j = j0; j < j1; j++) {
     let v = load_arg(base, j);
     if (better(v, j, bv, bi)) { bv = v; bi = j; }
   }
-  out0[r] = i32(bi);
+  out0[g] = i32(bi);
   //#else
   var acc: {{ACC}} = {{IDENTITY}};
-  for (var j = 0u; j < inner; j++) { acc = combine(acc, {{ACC}}(x[base + red_offset(j)])); }
-  out0[r] = {{T}}(acc);
+  //#if VEC
+  for (var j = j0; j < j1; j += 4u) {
+    let v = x[(base + j) >> 2u];
+    acc = combine(combine(combine(combine(acc, {{ACC}}(v.x)), {{ACC}}(v.y)), {{ACC}}(v.z)), {{ACC}}(v.w));
+  }
+  //#else
+  for (var j = j0; j < j1; j++) { acc = combine(acc, {{ACC}}(x[base + red_offset(j)])); }
+  //#endif
+  out0[g] = {{T}}(acc);
   //#endif
 }
 //#endif

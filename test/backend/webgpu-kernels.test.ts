@@ -160,6 +160,17 @@ test('webgpu kernels: reductions over any axes, chunked long rows, argmax/argmin
     close(t, lg, lw, 'sum of long rows (chunked, two passes)', 1e-4, 1e-3);
     const [mg2, mw] = await both(gpu, (b, pick) => b.reduce('max', view(pick(pl), [900003]), [0]));
     close(t, mg2, mw, 'max of 900003 values', 0, 0);
+    // Contiguous, 4-aligned rows (vec4 loads on software adapters), and the same data unaligned.
+    const al = randn(4 * 65536 + 1, 12);
+    const pa = pair(gpu, al);
+    const [vg, vw] = await both(gpu, (b, pick) => b.reduce('sum', view(pick(pa), [4, 65536]), [1]));
+    close(t, vg, vw, 'sum of aligned long rows', 1e-4, 1e-3);
+    const [ug, uw] = await both(gpu, (b, pick) => b.reduce('sum', view(pick(pa), [4, 65536], undefined, 1), [1]));
+    close(t, ug, uw, 'sum of unaligned long rows (offset 1)', 1e-4, 1e-3);
+    const [xg, xw] = await both(gpu, (b, pick) => b.reduce('max', view(pick(pa), [262144]), [0]));
+    close(t, xg, xw, 'max of 262144 aligned values', 0, 0);
+    const [ng0, nw0] = await both(gpu, (b, pick) => b.reduce('min', view(pick(pa), [128, 2048]), [1]));
+    close(t, ng0, nw0, 'min of 128 aligned rows', 0, 0);
     const [tg, tw] = await both(gpu, (b, pick) => b.reduce('sum', view(pick(pl), [300001, 3]), [0]));
     close(t, tg, tw, 'sum over axis 0 of [300001, 3]', 1e-4, 1e-3);
     const [rg, rw] = await both(gpu, (b, pick) => b.reduce('sum', view(pick(pl), [70001, 12]), [1]));

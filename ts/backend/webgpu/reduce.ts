@@ -90,11 +90,7 @@ export function reduce(ctx: Ctx, op: ReduceOp, x: View, axes: readonly number[])
   const f16 = xs.dtype === 'float16';
   const out = ctx.alloc(xs.dtype, s.outer);
   if (s.outer === 0) return out;
-  if (threadPerOutput(ctx, s)) {
-    const k = ctx.kernel('reduce', { THREAD: true }, subs, 1, 1, f16);
-    ctx.launch(k, [xs.buf, out.buf], fillParams(s, x.offset, s.inner, 1), ctx.grid(Math.ceil(s.outer / 64)));
-    return out;
-  }
+  if (ctx.cpuLike || threadPerOutput(ctx, s)) return reduceByThreads(ctx, op, x, s, subs, out);
   // Enough workgroups to fill a large GPU: split long rows when there are few of them.
   let chunks = 1;
   if (s.outer < 256 && s.inner > 4096) chunks = Math.min(Math.ceil(256 / s.outer), Math.ceil(s.inner / 2048));
@@ -108,6 +104,32 @@ export function reduce(ctx: Ctx, op: ReduceOp, x: View, axes: readonly number[])
   ctx.free(out);
   const partial = ctx.alloc(xs.dtype, s.outer * chunks);
   ctx.launch(k, [xs.buf, partial.buf], fillParams(s, x.offset, chunkLen, chunks), ctx.grid(s.outer * chunks));
+  const res = reduce(ctx, op, { storage: partial, shape: [s.outer, chunks], strides: contiguousStrides([s.outer, chunks]), offset: 0 }, [1]);
+  ctx.free(partial);
+  return res;
+}
+
+/**
+ * A thread per output, or on a software adapter per (output, chunk) when there are few outputs:
+ * then the partials [outer, chunks] are reduced again. Contiguous aligned rows load as vec4s
+ * (on lavapipe every load is a per-lane sequence, so 4 elements per load is what counts).
+ */
+function reduceByThreads(ctx: Ctx, op: ReduceOp, x: View, s: Split, subs: Record<string, string>, out: GpuStorage): GpuStorage {
+  const xs = ctx.storage(x.storage);
+  let chunks = 1;
+  if (ctx.cpuLike && s.outer < 64 && s.inner > 8192) chunks = Math.min(Math.ceil(s.inner / 4096), 1024);
+  const chunkLen = Math.ceil(s.inner / chunks / 4) * 4;
+  chunks = Math.ceil(s.inner / chunkLen);
+  const vec = s.redShape.length === 1 && s.redStrides[0] === 1 && s.inner % 4 === 0 && x.offset % 4 === 0 &&
+    s.keptStrides.every((st) => st % 4 === 0);
+  const k = ctx.kernel('reduce', { THREAD: true, VEC: vec }, subs, 1, 1, xs.dtype === 'float16');
+  if (chunks === 1) {
+    ctx.launch(k, [xs.buf, out.buf], fillParams(s, x.offset, s.inner, 1), ctx.grid(Math.ceil(s.outer / 64)));
+    return out;
+  }
+  ctx.free(out);
+  const partial = ctx.alloc(xs.dtype, s.outer * chunks);
+  ctx.launch(k, [xs.buf, partial.buf], fillParams(s, x.offset, chunkLen, chunks), ctx.grid(Math.ceil(s.outer * chunks / 64)));
   const res = reduce(ctx, op, { storage: partial, shape: [s.outer, chunks], strides: contiguousStrides([s.outer, chunks]), offset: 0 }, [1]);
   ctx.free(partial);
   return res;
