@@ -4,6 +4,7 @@
 //   STRIDED  any views: out index -> coordinates -> one offset per operand (0 strides broadcast)
 //   CONTIG   rank 1 after merging dims: in_k[off_k + i * stride_k] (stride 0 broadcasts)
 //   VEC4     contiguous with 4-aligned offsets and n % 4 == 0: one vec4 load per operand
+//   RUN      STRIDED on software adapters: runs of consecutive elements, no divisions
 // Params: 0 n, 1 rank, 2..9 shape, operand k at 10 + 9k: offset, then 8 strides.
 
 fn mg_expm1(x: f32) -> f32 {
@@ -60,6 +61,20 @@ fn mg_idiv(a: i32, b: i32) -> i32 {
 // element per thread on GPUs; software adapters get a capped grid, since each workgroup
 // launch costs them more than a few more loop iterations.
 
+//#if RUN
+// Strided views on software adapters: each thread walks RUN consecutive elements, carrying
+// coordinates and operand offsets from one element to the next (the generated WALK) instead
+// of the STRIDED walk's division per dim per element: integer division is a per-lane loop
+// on a CPU.
+@compute @workgroup_size({{WG}})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i0 = (group_index(wid, nwg) * {{WG}}u + lid) * {{RUN}}u;
+  let n = P(0u);
+  if (i0 >= n) { return; }
+  let i1 = min(n, i0 + {{RUN}}u);
+  {{WALK}}
+}
+//#else
 //#if STRIDED
 fn element(i: u32) {
   var o = array<i32, 4>(PI(10u), PI(19u), PI(28u), PI(37u));
@@ -83,3 +98,4 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let stride = nwg.x * nwg.y * {{WG}}u;
   for (var i = group_index(wid, nwg) * {{WG}}u + lid; i < P(0u); i += stride) { element(i); }
 }
+//#endif

@@ -6,6 +6,7 @@
 //   THREAD  a thread per (output, chunk), looping over the reduced elements: small inner
 //           sizes, and everything on software adapters (no barriers). VEC (no ARG): the
 //           reduced elements are contiguous and aligned, read as vec4s in the same order.
+//           RED2 (no ARG): two reduced dims walked with a carry, no divisions.
 // Params: 0 outer, 1 inner, 2 chunkLen, 3 chunks, 4 keptRank, 5..12 keptShape,
 // 13..20 keptStrides, 21 redRank, 22..29 redShape, 30..37 redStrides, 38 offset.
 // ACC is f32 (float inputs, f16 included) or i32; COMBINE/IDENTITY come from TS.
@@ -129,7 +130,24 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     acc = combine(combine(combine(combine(acc, {{ACC}}(v.x)), {{ACC}}(v.y)), {{ACC}}(v.z)), {{ACC}}(v.w));
   }
   //#else
+  //#if RED2
+  // Two reduced dims (a batch-norm's N and H·W): walk them with a carry instead of a
+  // division per element (integer division is a per-lane loop on a CPU).
+  let d1 = P(23u);
+  let s0 = P(30u);
+  let s1 = P(31u);
+  var a = j0 / d1;
+  var c = j0 % d1;
+  var off = base + a * s0 + c * s1;
+  for (var j = j0; j < j1; j++) {
+    acc = combine(acc, {{ACC}}(x[off]));
+    c++;
+    off += s1;
+    if (c == d1) { c = 0u; a++; off = base + a * s0; }
+  }
+  //#else
   for (var j = j0; j < j1; j++) { acc = combine(acc, {{ACC}}(x[base + red_offset(j)])); }
+  //#endif
   //#endif
   out0[g] = {{T}}(acc);
   //#endif

@@ -32,94 +32,100 @@ const BINARY: mg.BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'mi
 test('webgpu kernels: unary ops, contiguous, strided and offset views', async (t) => {
   const gpu = await webgpuOrSkip(t);
   if (!gpu) return;
-  const n = 6 * 37;
-  const mixed = randn(n + 3, 1, 4);
-  // Values that probe edge cases: exact halves for round, tiny values for expm1/log1p, big for tanh.
-  mixed.set([0.5, 1.5, 2.5, -0.5, -2.5, 1e-6, -1e-7, 30, -30, 0, 3e-3, -3e-3]);
-  const positive = mixed.map((v) => Math.abs(v) + 1e-3);
-  for (const op of UNARY) {
-    const data = POSITIVE.has(op) ? positive : mixed;
-    const p = pair(gpu, data);
-    const views: [string, (s: Storage) => View][] = [
-      ['contiguous', (s) => view(s, [n])],
-      ['transposed', (s) => view(s, [37, 6], [1, 37])],
-      ['offset 3', (s) => view(s, [6, 37], [37, 1], 3)],
-    ];
-    for (const [name, v] of views) {
-      const [got, want] = await both(gpu, (b, pick) => b.unary(op, v(pick(p)), 'float32'));
-      close(t, got, want, `${op} ${name}`, 2e-6 * 8, 1e-6);
+  await bothVariants(t, async () => {
+    const n = 6 * 37;
+    const mixed = randn(n + 3, 1, 4);
+    // Values that probe edge cases: exact halves for round, tiny values for expm1/log1p, big for tanh.
+    mixed.set([0.5, 1.5, 2.5, -0.5, -2.5, 1e-6, -1e-7, 30, -30, 0, 3e-3, -3e-3]);
+    const positive = mixed.map((v) => Math.abs(v) + 1e-3);
+    for (const op of UNARY) {
+      const data = POSITIVE.has(op) ? positive : mixed;
+      const p = pair(gpu, data);
+      const views: [string, (s: Storage) => View][] = [
+        ['contiguous', (s) => view(s, [n])],
+        ['transposed', (s) => view(s, [37, 6], [1, 37])],
+        ['offset 3', (s) => view(s, [6, 37], [37, 1], 3)],
+      ];
+      for (const [name, v] of views) {
+        const [got, want] = await both(gpu, (b, pick) => b.unary(op, v(pick(p)), 'float32'));
+        close(t, got, want, `${op} ${name}`, 2e-6 * 8, 1e-6);
+      }
     }
-  }
-  const ints = randint(101, -50, 50, 2);
-  const pi = pair(gpu, ints);
-  for (const op of ['neg', 'abs', 'sign', 'square', 'relu', 'step'] as mg.UnaryOp[]) {
-    const [got, want] = await both(gpu, (b, pick) => b.unary(op, view(pick(pi), [101]), 'int32'));
-    t.deepEqual(Array.from(got), Array.from(want), `int32 ${op}`);
-  }
+    const ints = randint(101, -50, 50, 2);
+    const pi = pair(gpu, ints);
+    for (const op of ['neg', 'abs', 'sign', 'square', 'relu', 'step'] as mg.UnaryOp[]) {
+      const [got, want] = await both(gpu, (b, pick) => b.unary(op, view(pick(pi), [101]), 'int32'));
+      t.deepEqual(Array.from(got), Array.from(want), `int32 ${op}`);
+    }
+  });
 });
 
 test('webgpu kernels: binary ops with broadcasting, offsets and int32 arithmetic', async (t) => {
   const gpu = await webgpuOrSkip(t);
   if (!gpu) return;
-  const shape = [5, 6, 7];
-  const a = randn(5 * 7 + 1, 3, 3), b = randn(6 * 7, 4, 3);
-  a[4] = b[4]!; a[5] = NaN; // ties and NaN for comparisons and maximum/minimum
-  const pa = pair(gpu, a), pb = pair(gpu, b);
-  const av = (s: Storage) => view(s, shape, [7, 0, 1], 1); // [5,1,7] broadcast over dim 1, offset 1
-  const bv = (s: Storage) => view(s, shape, [0, 7, 1]); // [1,6,7] broadcast over dim 0
-  for (const op of BINARY) {
-    const [got, want] = await both(gpu, (bk, pick) => bk.binary(op, av(pick(pa)), bv(pick(pb)), shape, 'float32'));
-    close(t, got, want, `${op} broadcast`, op === 'pow' ? 1e-4 : 1e-6, 1e-6);
-  }
-  // pow with negative bases and integer exponents, and contiguous vec4 path.
-  const base = new Float32Array([-2, -2, -1.5, 0, 0, 2, 9, -3, 1, 4, 0.5, -8]);
-  const expo = new Float32Array([3, 2, 2, 2, -1, 0.5, 0.5, 0, NaN, -2, 10, 1 / 3]);
-  const [pg, pw] = await both(gpu, (bk, pick) => bk.binary('pow', view(pick(pair(gpu, base)), [12]), view(pick(pair(gpu, expo)), [12]), [12], 'float32'));
-  close(t, pg, pw, 'pow special cases', 1e-5, 1e-6);
-  // comparisons into int32 output
-  const [cg, cw] = await both(gpu, (bk, pick) => bk.binary('lt', av(pick(pa)), bv(pick(pb)), shape, 'int32'));
-  t.deepEqual(Array.from(cg), Array.from(cw), 'lt into int32');
-  const ia = randint(64, -1000, 1000, 5), ib = randint(64, -20, 20, 6);
-  ib[0] = 0; ia[1] = -2147483648; ib[1] = -1; ia[2] = 2147483647; ib[2] = 2;
-  const pia = pair(gpu, ia), pib = pair(gpu, ib);
-  for (const op of ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'eq', 'ge'] as mg.BinaryOp[]) {
-    const [got, want] = await both(gpu, (bk, pick) => bk.binary(op, view(pick(pia), [64]), view(pick(pib), [64]), [64], 'int32'));
-    t.deepEqual(Array.from(got), Array.from(want), `int32 ${op} (wrapping, div by 0 gives 0)`);
-  }
+  await bothVariants(t, async () => {
+    const shape = [5, 6, 7];
+    const a = randn(5 * 7 + 1, 3, 3), b = randn(6 * 7, 4, 3);
+    a[4] = b[4]!; a[5] = NaN; // ties and NaN for comparisons and maximum/minimum
+    const pa = pair(gpu, a), pb = pair(gpu, b);
+    const av = (s: Storage) => view(s, shape, [7, 0, 1], 1); // [5,1,7] broadcast over dim 1, offset 1
+    const bv = (s: Storage) => view(s, shape, [0, 7, 1]); // [1,6,7] broadcast over dim 0
+    for (const op of BINARY) {
+      const [got, want] = await both(gpu, (bk, pick) => bk.binary(op, av(pick(pa)), bv(pick(pb)), shape, 'float32'));
+      close(t, got, want, `${op} broadcast`, op === 'pow' ? 1e-4 : 1e-6, 1e-6);
+    }
+    // pow with negative bases and integer exponents, and contiguous vec4 path.
+    const base = new Float32Array([-2, -2, -1.5, 0, 0, 2, 9, -3, 1, 4, 0.5, -8]);
+    const expo = new Float32Array([3, 2, 2, 2, -1, 0.5, 0.5, 0, NaN, -2, 10, 1 / 3]);
+    const [pg, pw] = await both(gpu, (bk, pick) => bk.binary('pow', view(pick(pair(gpu, base)), [12]), view(pick(pair(gpu, expo)), [12]), [12], 'float32'));
+    close(t, pg, pw, 'pow special cases', 1e-5, 1e-6);
+    // comparisons into int32 output
+    const [cg, cw] = await both(gpu, (bk, pick) => bk.binary('lt', av(pick(pa)), bv(pick(pb)), shape, 'int32'));
+    t.deepEqual(Array.from(cg), Array.from(cw), 'lt into int32');
+    const ia = randint(64, -1000, 1000, 5), ib = randint(64, -20, 20, 6);
+    ib[0] = 0; ia[1] = -2147483648; ib[1] = -1; ia[2] = 2147483647; ib[2] = 2;
+    const pia = pair(gpu, ia), pib = pair(gpu, ib);
+    for (const op of ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'eq', 'ge'] as mg.BinaryOp[]) {
+      const [got, want] = await both(gpu, (bk, pick) => bk.binary(op, view(pick(pia), [64]), view(pick(pib), [64]), [64], 'int32'));
+      t.deepEqual(Array.from(got), Array.from(want), `int32 ${op} (wrapping, div by 0 gives 0)`);
+    }
+  });
 });
 
 test('webgpu kernels: where, cast, copy, fill, zeros', async (t) => {
   const gpu = await webgpuOrSkip(t);
   if (!gpu) return;
-  const shape = [4, 9];
-  const c = randint(9, 0, 2, 7), a = randn(36, 8, 5), b = randn(4, 9, 5);
-  const pc = pair(gpu, c), pa = pair(gpu, a), pb = pair(gpu, b);
-  const [wg, ww] = await both(gpu, (bk, pick) =>
-    bk.where(view(pick(pc), shape, [0, 1]), view(pick(pa), shape, [1, 4]), view(pick(pb), shape, [1, 0]), shape, 'float32'));
-  close(t, wg, ww, 'where with broadcast condition and transposed a', 0, 0);
-  const [cg, cw] = await both(gpu, (bk, pick) => bk.cast(view(pick(pa), [36]), 'int32'));
-  t.deepEqual(Array.from(cg), Array.from(cw), 'cast float32 -> int32 truncates toward zero');
-  const [ig, iw] = await both(gpu, (bk, pick) => bk.cast(view(pick(pc), [3, 3], [1, 3]), 'float32'));
-  t.deepEqual(Array.from(ig), Array.from(iw), 'cast int32 -> float32 of a strided view');
-  // copy a transposed view into the middle of an existing storage, through a strided dst view
-  const [pg, pw] = await both(gpu, (bk, pick) => {
-    const dst = bk.fill(60, -1, 'float32');
-    bk.copy(view(pick(pa), [9, 4], [1, 9]), view(dst, [9, 4], [6, 1], 5));
-    return dst;
+  await bothVariants(t, async () => {
+    const shape = [4, 9];
+    const c = randint(9, 0, 2, 7), a = randn(36, 8, 5), b = randn(4, 9, 5);
+    const pc = pair(gpu, c), pa = pair(gpu, a), pb = pair(gpu, b);
+    const [wg, ww] = await both(gpu, (bk, pick) =>
+      bk.where(view(pick(pc), shape, [0, 1]), view(pick(pa), shape, [1, 4]), view(pick(pb), shape, [1, 0]), shape, 'float32'));
+    close(t, wg, ww, 'where with broadcast condition and transposed a', 0, 0);
+    const [cg, cw] = await both(gpu, (bk, pick) => bk.cast(view(pick(pa), [36]), 'int32'));
+    t.deepEqual(Array.from(cg), Array.from(cw), 'cast float32 -> int32 truncates toward zero');
+    const [ig, iw] = await both(gpu, (bk, pick) => bk.cast(view(pick(pc), [3, 3], [1, 3]), 'float32'));
+    t.deepEqual(Array.from(ig), Array.from(iw), 'cast int32 -> float32 of a strided view');
+    // copy a transposed view into the middle of an existing storage, through a strided dst view
+    const [pg, pw] = await both(gpu, (bk, pick) => {
+      const dst = bk.fill(60, -1, 'float32');
+      bk.copy(view(pick(pa), [9, 4], [1, 9]), view(dst, [9, 4], [6, 1], 5));
+      return dst;
+    });
+    close(t, pg, pw, 'copy strided -> strided into an existing storage', 0, 0);
+    // Overlapping source and destination in one storage: the source is read as it was.
+    const same = gpu.upload(a, 'float32');
+    gpu.copy(view(same, [30], [1], 0), view(same, [30], [1], 6));
+    const snap = Float32Array.from(a);
+    snap.set(a.subarray(0, 30), 6);
+    close(t, await gpu.read(same), snap, 'copy within one storage (overlapping) reads the source before writing', 0, 0);
+    for (const [v, d] of [[2.5, 'float32'], [-7, 'int32'], [0, 'float32'], [-0, 'float32']] as const) {
+      const [fg, fw] = await both(gpu, (bk) => bk.fill(13, v, d));
+      t.deepEqual(Array.from(fg), Array.from(fw), `fill ${v} ${d}`);
+    }
+    const [zg, zw] = await both(gpu, (bk) => bk.zeros(1001, 'int32'));
+    t.deepEqual(Array.from(zg), Array.from(zw), 'zeros');
   });
-  close(t, pg, pw, 'copy strided -> strided into an existing storage', 0, 0);
-  // Overlapping source and destination in one storage: the source is read as it was.
-  const same = gpu.upload(a, 'float32');
-  gpu.copy(view(same, [30], [1], 0), view(same, [30], [1], 6));
-  const snap = Float32Array.from(a);
-  snap.set(a.subarray(0, 30), 6);
-  close(t, await gpu.read(same), snap, 'copy within one storage (overlapping) reads the source before writing', 0, 0);
-  for (const [v, d] of [[2.5, 'float32'], [-7, 'int32'], [0, 'float32'], [-0, 'float32']] as const) {
-    const [fg, fw] = await both(gpu, (bk) => bk.fill(13, v, d));
-    t.deepEqual(Array.from(fg), Array.from(fw), `fill ${v} ${d}`);
-  }
-  const [zg, zw] = await both(gpu, (bk) => bk.zeros(1001, 'int32'));
-  t.deepEqual(Array.from(zg), Array.from(zw), 'zeros');
 });
 
 /** Run a test body with the GPU-style kernel variants, then the software-adapter ones. */
@@ -171,6 +177,14 @@ test('webgpu kernels: reductions over any axes, chunked long rows, argmax/argmin
     close(t, xg, xw, 'max of 262144 aligned values', 0, 0);
     const [ng0, nw0] = await both(gpu, (b, pick) => b.reduce('min', view(pick(pa), [128, 2048]), [1]));
     close(t, ng0, nw0, 'min of 128 aligned rows', 0, 0);
+    // A batch-norm's statistics: [N, C, H, W] over N, H, W (two reduced dims after merging H·W),
+    // long enough to be chunked, with chunk starts in the middle of an H·W plane.
+    const bn = randn(12 * 8 * 31 * 29, 13);
+    const pb = pair(gpu, bn);
+    for (const op of ['sum', 'max'] as const) {
+      const [bg, bw] = await both(gpu, (b, pick) => b.reduce(op, view(pick(pb), [12, 8, 31, 29]), [0, 2, 3]));
+      close(t, bg, bw, `${op} over N, H, W of [12, 8, 31, 29]`, op === 'sum' ? 1e-4 : 0, op === 'sum' ? 1e-4 : 0);
+    }
     const [tg, tw] = await both(gpu, (b, pick) => b.reduce('sum', view(pick(pl), [300001, 3]), [0]));
     close(t, tg, tw, 'sum over axis 0 of [300001, 3]', 1e-4, 1e-3);
     const [rg, rw] = await both(gpu, (b, pick) => b.reduce('sum', view(pick(pl), [70001, 12]), [1]));

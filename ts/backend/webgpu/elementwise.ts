@@ -71,7 +71,7 @@ export function elementwise(ctx: Ctx, fnSrc: string, inputs: Operand[], out: Gpu
   const flat = rank <= 1;
   const offsets = [...inputs.map((i) => i.offset), ooff];
   const vec4 = flat && rank === 1 && c.strides.every((s) => s[0] === 1) && n % 4 === 0 && offsets.every((o) => o % 4 === 0);
-  const mode = vec4 ? 'VEC4' : flat ? 'CONTIG' : 'STRIDED';
+  const mode = vec4 ? 'VEC4' : flat ? 'CONTIG' : ctx.cpuLike ? 'RUN' : 'STRIDED';
   const f16 = inputs.some((i) => i.storage.dtype === 'float16') || out.dtype === 'float16';
   const types = inputs.map((i) => wgslType(i.storage.dtype));
   const to = wgslType(out.dtype);
@@ -82,8 +82,12 @@ export function elementwise(ctx: Ctx, fnSrc: string, inputs: Operand[], out: Gpu
     `@group(0) @binding(${nin + 1}) var<storage, read_write> out0: array<${bind(to)}>;`,
   ].join('\n');
   let body: string;
+  let walk = '';
   if (mode === 'STRIDED') {
     body = `out0[${outView ? `u32(o[${nin}])` : 'i'}] = f(${types.map((_, k) => `in${k}[u32(o[${k}])]`).join(', ')});`;
+  } else if (mode === 'RUN') {
+    body = `out0[${outView ? `u32(o${nin})` : 'i'}] = f(${types.map((_, k) => `in${k}[u32(o${k})]`).join(', ')});`;
+    walk = runWalk(rank, nin + 1, body);
   } else if (mode === 'CONTIG') {
     const at = (k: number) => `P(${10 + k * 9}u) + i * P(${11 + k * 9}u)`;
     body = `out0[${at(nin)}] = f(${types.map((_, k) => `in${k}[${at(k)}]`).join(', ')});`;
@@ -93,7 +97,7 @@ export function elementwise(ctx: Ctx, fnSrc: string, inputs: Operand[], out: Gpu
     body = `${loads} out0[P(${10 + nin * 9}u) + i] = vec4<${to}>(${lanes});`;
   }
   const per = vec4 ? 64 : 256;
-  const k = ctx.kernel('elementwise', { [mode]: true }, { BINDINGS: bindings, FN: fnSrc, NOPS: nin + 1, BODY: body, WG: per }, nin, 1, f16);
+  const k = ctx.kernel('elementwise', { [mode]: true }, { BINDINGS: bindings, FN: fnSrc, NOPS: nin + 1, BODY: body, WG: per, RUN, WALK: walk }, nin, 1, f16);
   const p = new Int32Array(64);
   p[0] = vec4 ? n / 4 : n;
   p[1] = rank;
@@ -102,7 +106,46 @@ export function elementwise(ctx: Ctx, fnSrc: string, inputs: Operand[], out: Gpu
     p[10 + kk * 9] = vec4 ? o / 4 : o;
     c.strides[kk]!.forEach((s, i) => (p[11 + kk * 9 + i] = s));
   });
-  ctx.launch(k, [...inputs.map((i) => i.storage.buf), out.buf], p, ctx.grid(ctx.cappedGroups(Math.ceil(p[0] / per))));
+  const groups = mode === 'RUN' ? Math.ceil(Math.ceil(n / RUN) / per) : ctx.cappedGroups(Math.ceil(p[0] / per));
+  ctx.launch(k, [...inputs.map((i) => i.storage.buf), out.buf], p, ctx.grid(groups));
+}
+
+/** Elements per thread in RUN mode. */
+const RUN = 128;
+
+/**
+ * The RUN walk for `rank` merged dims and `nops` operands (inputs, then the output): the
+ * coordinates (c1 outermost .. c<rank>) and offsets of the first element by division, then per
+ * element the body and an increment of the innermost coordinate, carried outwards on wrap.
+ */
+function runWalk(rank: number, nops: number, body: string): string {
+  const ops = Array.from({ length: nops }, (_, k) => k);
+  const dim = (d: number) => `P(${1 + d}u)`;
+  const stride = (k: number, d: number) => `PI(${10 + 9 * k + d}u)`;
+  const lines = ['var rem = i0;'];
+  for (let d = rank; d >= 1; d--) {
+    lines.push(`var c${d} = rem % ${dim(d)};`);
+    if (d > 1) lines.push(`rem = rem / ${dim(d)};`);
+  }
+  for (const k of ops) {
+    const terms = Array.from({ length: rank }, (_, i) => ` + i32(c${i + 1}) * ${stride(k, i + 1)}`).join('');
+    lines.push(`var o${k} = PI(${10 + 9 * k}u)${terms};`);
+  }
+  // Nested carries, innermost dim first; the outermost never wraps inside [i0, n).
+  const carry = carryChain(rank, ops, dim, stride);
+  lines.push(`for (var i = i0; i < i1; i++) {\n    ${body}\n    ${carry}\n  }`);
+  return lines.join('\n  ');
+}
+
+/** `c<rank>++` with its offset steps, carrying into c<rank-1> on wrap, and so on out to c1. */
+function carryChain(rank: number, ops: number[], dim: (d: number) => string, stride: (k: number, d: number) => string): string {
+  const inc = (d: number): string => {
+    const step = ops.map((k) => `o${k} += ${stride(k, d)};`).join(' ');
+    if (d === 1) return `c1++; ${step}`;
+    const back = ops.map((k) => `o${k} -= i32(${dim(d)}) * ${stride(k, d)};`).join(' ');
+    return `c${d}++; ${step} if (c${d} == ${dim(d)}) { c${d} = 0u; ${back} ${inc(d - 1)} }`;
+  };
+  return inc(rank);
 }
 
 function operand(ctx: Ctx, v: View): Operand {

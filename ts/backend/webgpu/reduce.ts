@@ -117,12 +117,14 @@ export function reduce(ctx: Ctx, op: ReduceOp, x: View, axes: readonly number[])
 function reduceByThreads(ctx: Ctx, op: ReduceOp, x: View, s: Split, subs: Record<string, string>, out: GpuStorage): GpuStorage {
   const xs = ctx.storage(x.storage);
   let chunks = 1;
-  if (ctx.cpuLike && s.outer < 64 && s.inner > 8192) chunks = Math.min(Math.ceil(s.inner / 4096), 1024);
+  // Software adapters: enough threads for every core (a workgroup runs on one), 2048+ elements each.
+  if (ctx.cpuLike && s.outer < 1024 && s.inner >= 4096) chunks = Math.max(1, Math.min(Math.ceil(4096 / s.outer), Math.ceil(s.inner / 2048), 1024));
   const chunkLen = Math.ceil(s.inner / chunks / 4) * 4;
   chunks = Math.ceil(s.inner / chunkLen);
   const vec = s.redShape.length === 1 && s.redStrides[0] === 1 && s.inner % 4 === 0 && x.offset % 4 === 0 &&
     s.keptStrides.every((st) => st % 4 === 0);
-  const k = ctx.kernel('reduce', { THREAD: true, VEC: vec }, subs, 1, 1, xs.dtype === 'float16');
+  const red2 = !vec && s.redShape.length === 2;
+  const k = ctx.kernel('reduce', { THREAD: true, VEC: vec, RED2: red2 }, subs, 1, 1, xs.dtype === 'float16');
   if (chunks === 1) {
     ctx.launch(k, [xs.buf, out.buf], fillParams(s, x.offset, s.inner, 1), ctx.grid(Math.ceil(s.outer / 64)));
     return out;
