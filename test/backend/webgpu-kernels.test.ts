@@ -422,52 +422,66 @@ test('webgpu kernels: dispatches beyond maxComputeWorkgroupsPerDimension are spl
   for (const st of [s, y, z]) gpu.free(st);
 });
 
-test('webgpu kernels: float16 (shader-f16) elementwise, matmul, reductions at half precision', async (t) => {
+test('webgpu kernels: float16 (shader-f16) elementwise, matmul, conv, reductions at half precision', async (t) => {
   const gpu = await webgpuOrSkip(t);
   if (!gpu) return;
   if (!gpu.supportsDType('float16')) {
     t.skip('adapter has no shader-f16');
     return;
   }
-  const js = mg.getBackend('js');
-  const m = 37, k = 70, n = 45;
-  const a = randn(m * k, 70, 1), b = randn(k * n, 71, 1);
-  // Reference: float32 math on the float16-rounded inputs.
-  const a16 = await gpu.read(gpu.upload(a, 'float16')), b16 = await gpu.read(gpu.upload(b, 'float16'));
-  let maxRound = 0;
-  for (let i = 0; i < a.length; i++) maxRound = Math.max(maxRound, Math.abs(a16[i]! - a[i]!) / Math.abs(a[i]!));
-  t.ok(maxRound <= 2 ** -11, `float16 upload rounds to nearest (max relative error ${maxRound})`);
-  const ga = gpu.upload(a, 'float16'), gb = gpu.upload(b, 'float16');
-  const ja = js.upload(a16, 'float32'), jb = js.upload(b16, 'float32');
-  const mv = (s: Storage, r: number, c: number): mg.MatView => ({ storage: s, offset: 0, batchStride: 0, rowStride: c, colStride: 1 });
-  const got = await gpu.read(gpu.matmul(mv(ga, m, k), mv(gb, k, n), { batch: 1, m, n, k }, 'float16'));
-  const want = await js.read(js.matmul(mv(ja, m, k), mv(jb, k, n), { batch: 1, m, n, k }, 'float32'));
-  close(t, got, want, 'float16 matmul (f32 accumulate, f16 store)', 2 ** -10, 2e-3 * Math.sqrt(k));
-  const mt = (s: Storage): mg.MatView => ({ storage: s, offset: 0, batchStride: 0, rowStride: 1, colStride: m });
-  const gotT = await gpu.read(gpu.matmul(mt(ga), mv(gb, k, n), { batch: 1, m: k, n, k: m }, 'float16'));
-  const wantT = await js.read(js.matmul(mt(ja), mv(jb, k, n), { batch: 1, m: k, n, k: m }, 'float32'));
-  close(t, gotT, wantT, 'float16 matmul with A transposed in place', 2 ** -10, 2e-3 * Math.sqrt(m));
-  for (const op of ['exp', 'tanh', 'sigmoid', 'neg', 'relu'] as mg.UnaryOp[]) {
-    const g = await gpu.read(gpu.unary(op, view(ga, [m * k]), 'float16'));
-    const w = await js.read(js.unary(op, view(ja, [m * k]), 'float32'));
-    close(t, g, w, `float16 ${op}`, 2 ** -10, 1e-4);
-  }
-  for (const op of ['add', 'mul', 'maximum', 'div'] as mg.BinaryOp[]) {
-    const g = await gpu.read(gpu.binary(op, view(ga, [45, 45], [45, 1]), view(gb, [45, 45], [1, 45]), [45, 45], 'float16'));
-    const w = await js.read(js.binary(op, view(ja, [45, 45], [45, 1]), view(jb, [45, 45], [1, 45]), [45, 45], 'float32'));
-    close(t, g, w, `float16 ${op} (one operand transposed)`, 2 ** -10, 1e-4);
-  }
-  const rs = await gpu.read(gpu.reduce('sum', view(ga, [m, k]), [1]));
-  const rw = await js.read(js.reduce('sum', view(ja, [m, k]), [1]));
-  close(t, rs, rw, 'float16 sum (f32 accumulate)', 2 ** -10, 2e-3);
-  const sm = await gpu.read(gpu.softmax(view(ga, [m, k]), m, k, false));
-  const sw = await js.read(js.softmax(view(ja, [m, k]), m, k, false));
-  close(t, sm, sw, 'float16 softmax', 2 ** -9, 1e-4);
-  const x16 = mg.tensor([[1, 2], [3, 4]], { backend: 'webgpu', dtype: 'float16' });
-  const y16 = mg.matmul(x16, x16);
-  t.equal(y16.dtype, 'float16', 'float16 is an opt-in tensor dtype');
-  t.deepEqual(Array.from(await y16.data()), [7, 10, 15, 22], 'float16 tensors read back as float32 values');
-  t.ok((await y16.data()) instanceof Float32Array, 'host reads of float16 are Float32Array');
+  await bothVariants(t, async () => {
+    const js = mg.getBackend('js');
+    const m = 37, k = 70, n = 45;
+    const a = randn(m * k, 70, 1), b = randn(k * n, 71, 1);
+    // Reference: float32 math on the float16-rounded inputs.
+    const a16 = await gpu.read(gpu.upload(a, 'float16')), b16 = await gpu.read(gpu.upload(b, 'float16'));
+    let maxRound = 0;
+    for (let i = 0; i < a.length; i++) maxRound = Math.max(maxRound, Math.abs(a16[i]! - a[i]!) / Math.abs(a[i]!));
+    t.ok(maxRound <= 2 ** -11, `float16 upload rounds to nearest (max relative error ${maxRound})`);
+    const ga = gpu.upload(a, 'float16'), gb = gpu.upload(b, 'float16');
+    const ja = js.upload(a16, 'float32'), jb = js.upload(b16, 'float32');
+    const mv = (s: Storage, r: number, c: number): mg.MatView => ({ storage: s, offset: 0, batchStride: 0, rowStride: c, colStride: 1 });
+    const got = await gpu.read(gpu.matmul(mv(ga, m, k), mv(gb, k, n), { batch: 1, m, n, k }, 'float16'));
+    const want = await js.read(js.matmul(mv(ja, m, k), mv(jb, k, n), { batch: 1, m, n, k }, 'float32'));
+    close(t, got, want, 'float16 matmul (f32 accumulate, f16 store)', 2 ** -10, 2e-3 * Math.sqrt(k));
+    const mt = (s: Storage): mg.MatView => ({ storage: s, offset: 0, batchStride: 0, rowStride: 1, colStride: m });
+    const gotT = await gpu.read(gpu.matmul(mt(ga), mv(gb, k, n), { batch: 1, m: k, n, k: m }, 'float16'));
+    const wantT = await js.read(js.matmul(mt(ja), mv(jb, k, n), { batch: 1, m: k, n, k: m }, 'float32'));
+    close(t, gotT, wantT, 'float16 matmul with A transposed in place', 2 ** -10, 2e-3 * Math.sqrt(m));
+    for (const op of ['exp', 'tanh', 'sigmoid', 'neg', 'relu'] as mg.UnaryOp[]) {
+      const g = await gpu.read(gpu.unary(op, view(ga, [m * k]), 'float16'));
+      const w = await js.read(js.unary(op, view(ja, [m * k]), 'float32'));
+      close(t, g, w, `float16 ${op}`, 2 ** -10, 1e-4);
+    }
+    for (const op of ['add', 'mul', 'maximum', 'div'] as mg.BinaryOp[]) {
+      const g = await gpu.read(gpu.binary(op, view(ga, [45, 45], [45, 1]), view(gb, [45, 45], [1, 45]), [45, 45], 'float16'));
+      const w = await js.read(js.binary(op, view(ja, [45, 45], [45, 1]), view(jb, [45, 45], [1, 45]), [45, 45], 'float32'));
+      close(t, g, w, `float16 ${op} (one operand transposed)`, 2 ** -10, 1e-4);
+    }
+    const rs = await gpu.read(gpu.reduce('sum', view(ga, [m, k]), [1]));
+    const rw = await js.read(js.reduce('sum', view(ja, [m, k]), [1]));
+    close(t, rs, rw, 'float16 sum (f32 accumulate)', 2 ** -10, 2e-3);
+    const sm = await gpu.read(gpu.softmax(view(ga, [m, k]), m, k, false));
+    const sw = await js.read(js.softmax(view(ja, [m, k]), m, k, false));
+    close(t, sm, sw, 'float16 softmax', 2 ** -9, 1e-4);
+    // conv2d and both gradients at half precision (software adapters: im2col / col2im + GEMM).
+    const g = CONVS[0]![1];
+    const cx = randn(g.n * g.cIn * g.h * g.w, 72, 1), cw = randn(g.cOut * g.cIn * g.kh * g.kw, 73, 1);
+    const cdy = randn(g.n * g.cOut * g.oh * g.ow, 74, 1);
+    const half = async (d: Float32Array): Promise<[Storage, Storage]> => [gpu.upload(d, 'float16'), js.upload(await gpu.read(gpu.upload(d, 'float16')), 'float32')];
+    const [hx, rx] = await half(cx), [hw, rw16] = await half(cw), [hdy, rdy] = await half(cdy);
+    const kk = g.cIn * g.kh * g.kw;
+    close(t, await gpu.read(gpu.conv2d(hx, hw, g)), await js.read(js.conv2d(rx, rw16, g)), 'float16 conv2d', 2 ** -9, 2e-3 * Math.sqrt(kk));
+    close(t, await gpu.read(gpu.conv2dBackwardInput(hdy, hw, g)), await js.read(js.conv2dBackwardInput(rdy, rw16, g)),
+      'float16 conv2dBackwardInput', 2 ** -9, 2e-3 * Math.sqrt(g.cOut * g.kh * g.kw));
+    close(t, await gpu.read(gpu.conv2dBackwardFilter(hx, hdy, g)), await js.read(js.conv2dBackwardFilter(rx, rdy, g)),
+      'float16 conv2dBackwardFilter', 2 ** -9, 2e-3 * Math.sqrt(g.n * g.oh * g.ow));
+    const x16 = mg.tensor([[1, 2], [3, 4]], { backend: 'webgpu', dtype: 'float16' });
+    const y16 = mg.matmul(x16, x16);
+    t.equal(y16.dtype, 'float16', 'float16 is an opt-in tensor dtype');
+    t.deepEqual(Array.from(await y16.data()), [7, 10, 15, 22], 'float16 tensors read back as float32 values');
+    t.ok((await y16.data()) instanceof Float32Array, 'host reads of float16 are Float32Array');
+  });
 });
 
 test('webgpu kernels: unsupported dtypes and foreign storages are errors, not crashes', async (t) => {
