@@ -44,6 +44,12 @@ fn red_offset(j: u32) -> u32 {
   return o;
 }
 fn combine(a: {{ACC}}, b: {{ACC}}) -> {{ACC}} { return {{COMBINE}}; }
+// Work item g reduces elements [j0, j1) of output g / chunks, whose kept offset is base.
+struct Span { base: u32, j0: u32, j1: u32 }
+fn span(g: u32) -> Span {
+  let j0 = (g % P(3u)) * P(2u);
+  return Span(kept_offset(g / P(3u)), j0, min(P(1u), j0 + P(2u)));
+}
 
 //#if ARG
 // (value, index) pairs: larger (argmax) or smaller (argmin) wins, ties to the lower index.
@@ -66,12 +72,9 @@ var<workgroup> si: array<u32, 256>;
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let g = group_index(wid, nwg);
-  let chunks = P(3u);
-  if (g >= P(0u) * chunks) { return; }
-  let r = g / chunks;
-  let j0 = (g % chunks) * P(2u);
-  let j1 = min(P(1u), j0 + P(2u));
-  let base = kept_offset(r);
+  if (g >= P(0u) * P(3u)) { return; }
+  let sp = span(g);
+  let base = sp.base; let j0 = sp.j0; let j1 = sp.j1;
   //#if ARG
   var bv: {{ACC}} = {{WORST}};
   var bi = 0xffffffffu;
@@ -108,12 +111,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let g = group_index(wid, nwg) * 64u + lid;
-  let chunks = P(3u);
-  if (g >= P(0u) * chunks) { return; }
-  let r = g / chunks;
-  let j0 = (g % chunks) * P(2u);
-  let j1 = min(P(1u), j0 + P(2u));
-  let base = kept_offset(r);
+  if (g >= P(0u) * P(3u)) { return; }
+  let sp = span(g);
+  let base = sp.base; let j0 = sp.j0; let j1 = sp.j1;
   //#if ARG
   var bv: {{ACC}} = {{WORST}};
   var bi = 0xffffffffu;

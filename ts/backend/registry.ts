@@ -2,6 +2,7 @@
 // js is always there; native registers itself if its addon loads; webgpu needs an
 // asynchronous start (an adapter request), so it is made ready with `await initBackend`.
 
+import { envVar } from '../env.js';
 import { BackendError } from '../errors.js';
 import type { Backend } from './kernels.js';
 
@@ -84,7 +85,7 @@ export function backendFailure(name: BackendName): string | undefined {
 /** The backend new tensors go to: set by setBackend, else native if it loads, else js. */
 export function currentBackend(): Backend {
   if (current) return current;
-  const envName = typeof process !== 'undefined' ? process.env['METAGRAD_BACKEND'] : undefined;
+  const envName = envVar('METAGRAD_BACKEND');
   const order = envName ? [envName] : defaultOrder;
   for (const n of order) {
     if (!entries.has(n)) continue;

@@ -3,6 +3,7 @@
 // kernel and launch it over a grid that respects maxComputeWorkgroupsPerDimension.
 /// <reference types="@webgpu/types" />
 
+import { envVar } from '../../env.js';
 import { BackendError } from '../../errors.js';
 import type { DType } from '../../tensor/dtype.js';
 import type { Storage } from '../kernels.js';
@@ -60,7 +61,7 @@ export class Ctx {
    * detection (tests use it to cover the GPU variants on lavapipe).
    */
   get cpuLike(): boolean {
-    const env = typeof process !== 'undefined' ? process.env?.['METAGRAD_WEBGPU_CPU'] : undefined;
+    const env = envVar('METAGRAD_WEBGPU_CPU');
     return env === '1' ? true : env === '0' ? false : this.gpu.isCpu;
   }
 

@@ -7,6 +7,7 @@
 // index math and workgroup barriers; here the index math is once per row and the GEMM has
 // no barriers. Grouped convolutions keep the implicit GEMM.
 
+import { envVar } from '../../env.js';
 import type { Conv2dGeometry } from '../kernels.js';
 import { type Ctx, params, wgslType } from './context.js';
 import { copy } from './elementwise.js';
@@ -17,7 +18,7 @@ import type { GpuStorage } from './storage.js';
 const COLS_LIMIT = 16 * 2 ** 20;
 
 function colsLimit(ctx: Ctx): number {
-  const env = Number(typeof process !== 'undefined' ? process.env?.['METAGRAD_IM2COL_LIMIT'] : undefined);
+  const env = Number(envVar('METAGRAD_IM2COL_LIMIT'));
   return Math.min(env > 0 ? env : COLS_LIMIT, Math.floor(ctx.gpu.limits.maxStorageBufferBindingSize / 4));
 }
 

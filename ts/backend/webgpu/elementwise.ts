@@ -83,11 +83,11 @@ export function elementwise(ctx: Ctx, fnSrc: string, inputs: Operand[], out: Gpu
   ].join('\n');
   let body: string;
   let walk = '';
-  if (mode === 'STRIDED') {
-    body = `out0[${outView ? `u32(o[${nin}])` : 'i'}] = f(${types.map((_, k) => `in${k}[u32(o[${k}])]`).join(', ')});`;
-  } else if (mode === 'RUN') {
-    body = `out0[${outView ? `u32(o${nin})` : 'i'}] = f(${types.map((_, k) => `in${k}[u32(o${k})]`).join(', ')});`;
-    walk = runWalk(rank, nin + 1, body);
+  if (mode === 'STRIDED' || mode === 'RUN') {
+    // Operand offsets: an array in the STRIDED walk, named variables in the generated RUN walk.
+    const o = (k: number) => (mode === 'RUN' ? `o${k}` : `o[${k}]`);
+    body = `out0[${outView ? `u32(${o(nin)})` : 'i'}] = f(${types.map((_, k) => `in${k}[u32(${o(k)})]`).join(', ')});`;
+    if (mode === 'RUN') walk = runWalk(rank, nin + 1, body);
   } else if (mode === 'CONTIG') {
     const at = (k: number) => `P(${10 + k * 9}u) + i * P(${11 + k * 9}u)`;
     body = `out0[${at(nin)}] = f(${types.map((_, k) => `in${k}[${at(k)}]`).join(', ')});`;

@@ -3,9 +3,11 @@
 // makes the right-hand operand unit-stride along its columns, so it loads as vec4s) and the
 // block shape, and launches it over the same tile grid as the shared-memory GEMM.
 
+import { envVar } from '../../env.js';
 import type { MatView, MatmulDims } from '../kernels.js';
 import type { DType } from '../../tensor/dtype.js';
 import { type Ctx, type Kernel, wgslType } from './context.js';
+import { aligned4 } from './layout.js';
 import type { GpuStorage } from './storage.js';
 
 /** Register block per invocation: RPI rows × 4·CB columns; WX×WY invocations per workgroup. */
@@ -24,7 +26,7 @@ export interface DirectBlock {
  * METAGRAD_GEMM_BLOCK=RPIxCBxWXxWY overrides it, for benchmarks.
  */
 export function chooseBlock(m: number, n: number): DirectBlock {
-  const env = typeof process !== 'undefined' ? process.env?.['METAGRAD_GEMM_BLOCK'] : undefined;
+  const env = envVar('METAGRAD_GEMM_BLOCK');
   const parts = env && /^\d+x\d+x\d+x\d+$/.test(env) ? env.split('x').map(Number) : null;
   if (parts) return { rpi: parts[0]!, cb: parts[1]!, wx: parts[2]!, wy: parts[3]! };
   const b: DirectBlock = { rpi: m <= 2 ? 2 : m <= 4 ? 4 : 8, cb: n <= 4 ? 1 : n <= 8 ? 2 : 4, wx: 4, wy: 4 };
@@ -76,8 +78,6 @@ function directKernel(ctx: Ctx, blk: DirectBlock, yVec: boolean, cVec: boolean, 
   return k;
 }
 
-const aligned = (...xs: number[]) => xs.every((x) => x % 4 === 0);
-
 /** One operand of the kernel: element (b, i, j) at offset + b·batch + i·s0 + j·s1. */
 interface Operand {
   st: GpuStorage;
@@ -108,8 +108,8 @@ export function planDirect(ctx: Ctx, a: MatView, b: MatView, d: MatmulDims, out:
   const bsA = d.batch > 1 ? a.batchStride : 0, bsB = d.batch > 1 ? b.batchStride : 0;
   // A unit stride is what the vec4 loads assume; a stride over an axis of length 1 is irrelevant.
   const unit = (s: number, len: number) => s === 1 || len === 1;
-  const bAlongN = unit(b.colStride, d.n) && aligned(b.offset, d.k > 1 ? b.rowStride : 0, bsB);
-  const aAlongM = unit(a.rowStride, d.m) && aligned(a.offset, d.k > 1 ? a.colStride : 0, bsA);
+  const bAlongN = unit(b.colStride, d.n) && aligned4(b.offset, d.k > 1 ? b.rowStride : 0, bsB);
+  const aAlongM = unit(a.rowStride, d.m) && aligned4(a.offset, d.k > 1 ? a.colStride : 0, bsA);
   const swap = !bAlongN && aAlongM && d.m > 1;
   const A: Operand = { st: as, offset: a.offset, batch: bsA, s0: a.rowStride, s1: a.colStride };
   const B: Operand = { st: bs, offset: b.offset, batch: bsB, s0: b.rowStride, s1: b.colStride };

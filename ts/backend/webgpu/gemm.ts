@@ -4,6 +4,7 @@
 // splits K when there are too few output tiles to fill the GPU (partials summed by reduce),
 // and cuts dispatches that would exceed maxComputeWorkgroupsPerDimension.
 
+import { envVar } from '../../env.js';
 import { BackendError } from '../../errors.js';
 import type { DType } from '../../tensor/dtype.js';
 import type { Conv2dGeometry, MatView, MatmulDims } from '../kernels.js';
@@ -11,7 +12,7 @@ import { type Ctx, type Kernel, wgslType } from './context.js';
 import { cast } from './elementwise.js';
 import { conv2dBackwardFilterIm2col, conv2dBackwardInputIm2col, conv2dIm2col, useIm2col } from './conv-im2col.js';
 import { planDirect } from './gemm-direct.js';
-import { contiguousStrides } from './layout.js';
+import { aligned4, contiguousStrides } from './layout.js';
 import { reduce } from './reduce.js';
 import type { PooledBuffer } from './buffer-pool.js';
 import type { GpuStorage } from './storage.js';
@@ -70,8 +71,6 @@ export function sumPartials(ctx: Ctx, partial: GpuStorage, splits: number, rest:
   return c;
 }
 
-const aligned = (...xs: number[]) => xs.every((x) => x % 4 === 0);
-
 export function matmul(ctx: Ctx, a: MatView, b: MatView, d: MatmulDims, dtype: DType): GpuStorage {
   const total = d.batch * d.m * d.n;
   if (total === 0 || d.k === 0) {
@@ -102,12 +101,12 @@ export function matmulInto(ctx: Ctx, a: MatView, b: MatView, d: MatmulDims, out:
   // A: load along k when its columns are unit-stride, along m when its rows are (a transposed view).
   const aAlongK = a.colStride === 1 || a.rowStride !== 1 || d.m === 1;
   const aVec = aAlongK
-    ? (a.colStride === 1 || d.k === 1) && aligned(a.offset, d.m > 1 ? a.rowStride : 0, bsA)
-    : aligned(a.offset, d.k > 1 ? a.colStride : 0, bsA);
+    ? (a.colStride === 1 || d.k === 1) && aligned4(a.offset, d.m > 1 ? a.rowStride : 0, bsA)
+    : aligned4(a.offset, d.k > 1 ? a.colStride : 0, bsA);
   const bAlongN = b.colStride === 1 || b.rowStride !== 1 || d.k === 1;
   const bVec = bAlongN
-    ? (b.colStride === 1 || d.n === 1) && aligned(b.offset, d.k > 1 ? b.rowStride : 0, bsB)
-    : aligned(b.offset, d.n > 1 ? b.colStride : 0, bsB);
+    ? (b.colStride === 1 || d.n === 1) && aligned4(b.offset, d.k > 1 ? b.rowStride : 0, bsB)
+    : aligned4(b.offset, d.n > 1 ? b.colStride : 0, bsB);
   const cVec = d.n % 4 === 0 && outOffset % 4 === 0;
   const f16 = as.dtype === 'float16' || out.dtype === 'float16';
   const kernel = ctx.kernel('gemm', { MATMUL: true, A_ALONG_K: aAlongK, A_VEC: aVec, B_ALONG_N: bAlongN, B_VEC: bVec, C_VEC: cVec },
@@ -130,8 +129,7 @@ export function matmulInto(ctx: Ctx, a: MatView, b: MatView, d: MatmulDims, out:
  * too, for benchmarks and tests.
  */
 export function useDirect(ctx: Ctx): boolean {
-  const env = typeof process !== 'undefined' ? process.env?.['METAGRAD_GEMM_BLOCK'] : undefined;
-  return ctx.cpuLike && env !== 'shared';
+  return ctx.cpuLike && envVar('METAGRAD_GEMM_BLOCK') !== 'shared';
 }
 
 type ConvMode = 'CONV_FWD' | 'CONV_BWD_INPUT' | 'CONV_BWD_FILTER';

@@ -38,3 +38,8 @@ export function numel(shape: readonly number[]): number {
   for (const d of shape) n *= d;
   return n;
 }
+
+/** Whether every value is a multiple of 4 (offsets and strides that allow vec4 access). */
+export function aligned4(...xs: number[]): boolean {
+  return xs.every((x) => x % 4 === 0);
+}

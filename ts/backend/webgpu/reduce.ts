@@ -3,7 +3,7 @@
 // few outputs into chunks (partials reduced by a second pass) so the GPU stays busy.
 
 import type { ArgReduceOp, ReduceOp, View } from '../kernels.js';
-import { type Ctx, wgslType } from './context.js';
+import { type Ctx, type Kernel, wgslType } from './context.js';
 import { coalesce, contiguousStrides, numel } from './layout.js';
 import type { GpuStorage } from './storage.js';
 
@@ -97,13 +97,22 @@ export function reduce(ctx: Ctx, op: ReduceOp, x: View, axes: readonly number[])
   const chunkLen = Math.ceil(s.inner / chunks);
   chunks = Math.ceil(s.inner / chunkLen);
   const k = ctx.kernel('reduce', { ROW: true }, subs, 1, 1, f16);
+  return launchChunks(ctx, op, k, x, s, chunkLen, chunks, out, 1);
+}
+
+/**
+ * Launch a reduction kernel over [outer × chunks] work items (`perGroup` per workgroup) into
+ * `out`, or with several chunks into partials [outer, chunks] that are reduced again.
+ */
+function launchChunks(ctx: Ctx, op: ReduceOp, k: Kernel, x: View, s: Split, chunkLen: number, chunks: number, out: GpuStorage, perGroup: number): GpuStorage {
+  const xs = ctx.storage(x.storage);
   if (chunks === 1) {
-    ctx.launch(k, [xs.buf, out.buf], fillParams(s, x.offset, chunkLen, 1), ctx.grid(s.outer));
+    ctx.launch(k, [xs.buf, out.buf], fillParams(s, x.offset, chunkLen, 1), ctx.grid(Math.ceil(s.outer / perGroup)));
     return out;
   }
   ctx.free(out);
   const partial = ctx.alloc(xs.dtype, s.outer * chunks);
-  ctx.launch(k, [xs.buf, partial.buf], fillParams(s, x.offset, chunkLen, chunks), ctx.grid(s.outer * chunks));
+  ctx.launch(k, [xs.buf, partial.buf], fillParams(s, x.offset, chunkLen, chunks), ctx.grid(Math.ceil(s.outer * chunks / perGroup)));
   const res = reduce(ctx, op, { storage: partial, shape: [s.outer, chunks], strides: contiguousStrides([s.outer, chunks]), offset: 0 }, [1]);
   ctx.free(partial);
   return res;
@@ -125,16 +134,7 @@ function reduceByThreads(ctx: Ctx, op: ReduceOp, x: View, s: Split, subs: Record
     s.keptStrides.every((st) => st % 4 === 0);
   const red2 = !vec && s.redShape.length === 2;
   const k = ctx.kernel('reduce', { THREAD: true, VEC: vec, RED2: red2 }, subs, 1, 1, xs.dtype === 'float16');
-  if (chunks === 1) {
-    ctx.launch(k, [xs.buf, out.buf], fillParams(s, x.offset, s.inner, 1), ctx.grid(Math.ceil(s.outer / 64)));
-    return out;
-  }
-  ctx.free(out);
-  const partial = ctx.alloc(xs.dtype, s.outer * chunks);
-  ctx.launch(k, [xs.buf, partial.buf], fillParams(s, x.offset, chunkLen, chunks), ctx.grid(Math.ceil(s.outer * chunks / 64)));
-  const res = reduce(ctx, op, { storage: partial, shape: [s.outer, chunks], strides: contiguousStrides([s.outer, chunks]), offset: 0 }, [1]);
-  ctx.free(partial);
-  return res;
+  return launchChunks(ctx, op, k, x, s, chunkLen, chunks, out, 64);
 }
 
 export function argReduce(ctx: Ctx, op: ArgReduceOp, x: View, axis: number): GpuStorage {
