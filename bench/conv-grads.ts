@@ -14,17 +14,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as mg from '../ts/index.js';
+import { installDawn, loadTfjsWebgpu, tfjsFinish } from './dawn-peers.js';
 
-const { create, globals } = (await import('webgpu')) as unknown as { create: (f: string[]) => GPU; globals: object };
-Object.assign(globalThis, globals);
-(globalThis as any).navigator = { gpu: create([]), userAgent: 'node' };
+await installDawn();
 await mg.initBackend('webgpu');
 const gpu = mg.getBackend('webgpu');
 const adapterName: string = (gpu as unknown as { adapterName: string }).adapterName;
-const tf: any = await import('@tensorflow/tfjs-core');
-await import('@tensorflow/tfjs-backend-webgpu');
-await tf.setBackend('webgpu');
-await tf.ready();
+const { tf } = await loadTfjsWebgpu();
 
 type Op = 'forward' | 'input grad' | 'filter grad';
 const OPS: Op[] = ['forward', 'input grad', 'filter grad'];
@@ -53,11 +49,6 @@ async function time(run: () => () => void, sync: () => Promise<void>, rounds = 3
   return best;
 }
 
-const tfSync = async () => {
-  const b = tf.backend();
-  if (b.commandEncoder) { b.endComputePassEncoder(); b.submitQueue(); }
-  await b.device.queue.onSubmittedWorkDone();
-};
 
 interface Row { shape: string; op: Op; gflops: Record<string, number | null> }
 const rows: Row[] = [];
@@ -84,7 +75,7 @@ for (const [name, n, c, hw, co] of SHAPES) {
     delete process.env['METAGRAD_GEMM_BLOCK'];
     const tfCall = op === 'forward' ? () => tf.conv2d(tx, tw, 1, 'same')
       : op === 'input grad' ? () => tf.conv2dTranspose(tdy, tw, [n, hw, hw, c], 1, 'same') : null;
-    gflops['tfjs'] = tfCall ? flops / (await time(() => { const t = tfCall(); return () => t.dispose(); }, tfSync)) / 1e6 : null;
+    gflops['tfjs'] = tfCall ? flops / (await time(() => { const t = tfCall(); return () => t.dispose(); }, () => tfjsFinish(tf))) / 1e6 : null;
     rows.push({ shape: name, op, gflops });
     const f = (v: number | null | undefined) => (v == null ? '-' : v.toFixed(2)).padStart(8);
     const ratio = (a: number | null | undefined, b: number | null | undefined) => (a && b ? `${(a / b).toFixed(2)}x` : '-');

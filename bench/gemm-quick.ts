@@ -1,14 +1,12 @@
-// Quick interleaved GEMM timing on the current adapter: metagrad variants (METAGRAD_GEMM_BLOCK)
-// against tfjs-webgpu, for matmul 256/512/1024 and the Omniglot conv.
+// Quick interleaved GEMM timing on the current adapter: metagrad variants (METAGRAD_GEMM_BLOCK
+// values, or 'default') against tfjs-webgpu, for square matmuls and the Conv-4 convolutions.
+//   node build/bench/gemm-quick.js [variants=default,shared] [rounds=3] [sizes=256,512,1024] [noconv|conv|allconv]
 /// <reference types="@webgpu/types" />
 import * as mg from '../ts/index.js';
-const { create, globals } = (await import('webgpu')) as unknown as { create: (f: string[]) => GPU; globals: object };
-Object.assign(globalThis, globals);
-(globalThis as any).navigator = { gpu: create([]), userAgent: 'node' };
+import { installDawn, loadTfjsWebgpu, tfjsFinish } from './dawn-peers.js';
+await installDawn();
 const backend = await mg.initBackend('webgpu');
-const tf: any = await import('@tensorflow/tfjs-core');
-await import('@tensorflow/tfjs-backend-webgpu');
-await tf.setBackend('webgpu'); await tf.ready();
+const { tf } = await loadTfjsWebgpu();
 const variants = (process.argv[2] ?? 'default,shared').split(',');
 const rounds = Number(process.argv[3] ?? 3);
 const sizes = (process.argv[4] ?? '256,512,1024').split(',').map(Number);
@@ -22,7 +20,6 @@ async function timeIt(f: () => any, fin: (o: any) => Promise<void>, disp: (o: an
   await fin(last); disp(last);
   return (performance.now() - t) / reps;
 }
-const tfFin = async () => { const b = tf.backend(); if (b.commandEncoder) { b.endComputePassEncoder(); b.submitQueue(); } await b.device.queue.onSubmittedWorkDone(); };
 const cases: { name: string; flops: number; mg: () => any; tf: () => any }[] = [];
 for (const n of sizes) {
   const a = mg.tensor(rnd(n * n), [n, n], { backend }), b = mg.tensor(rnd(n * n).reverse(), [n, n], { backend });
@@ -49,7 +46,7 @@ for (let r = 0; r < rounds; r++) for (const c of cases) {
   res[c.name] ??= {};
   for (const v of [...variants, 'tfjs']) {
     let ms: number;
-    if (v === 'tfjs') ms = await timeIt(c.tf, tfFin, (o) => o.dispose(), 600);
+    if (v === 'tfjs') ms = await timeIt(c.tf, () => tfjsFinish(tf), (o) => o.dispose(), 600);
     else { if (v === 'default') delete process.env['METAGRAD_GEMM_BLOCK']; else process.env['METAGRAD_GEMM_BLOCK'] = v; ms = await timeIt(c.mg, () => backend.sync(), (o) => o.dispose(), 600); }
     (res[c.name]![v] ??= []).push(c.flops / ms / 1e6);
   }

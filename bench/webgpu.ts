@@ -18,6 +18,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as mg from '../ts/index.js';
+import { installDawn, loadTfjsWebgpu, tfjsFinish } from './dawn-peers.js';
 
 type Lib = 'metagrad' | 'tfjs' | 'jax';
 interface Case {
@@ -38,23 +39,12 @@ const quick = args.includes('--quick');
 const only = args.find((a) => a.startsWith('--only='))?.slice(7);
 
 // --- one Dawn instance, shared: metagrad finds navigator.gpu, tfjs and jax-js need it ---------
-const { create, globals } = (await import('webgpu')) as unknown as { create: (f: string[]) => GPU; globals: object };
-Object.assign(globalThis, globals);
-const instance = create([]);
-(globalThis as any).navigator = { gpu: instance, userAgent: 'node' };
+await installDawn();
 
 const backend = await mg.initBackend('webgpu');
 const adapterName: string = (backend as unknown as { adapterName: string }).adapterName;
 
-const tf: any = await import('@tensorflow/tfjs-core');
-await import('@tensorflow/tfjs-backend-webgpu');
-let tfOk = false;
-try {
-  tfOk = await tf.setBackend('webgpu');
-  await tf.ready();
-} catch (e) {
-  console.log(`tfjs-webgpu unavailable: ${e instanceof Error ? e.message : String(e)}`);
-}
+const { tf, ok: tfOk } = await loadTfjsWebgpu();
 
 let jax: any = null;
 try {
@@ -158,15 +148,8 @@ const tfDevice = (): GPUDevice | null => (tfOk ? tf.backend().device : null);
 
 async function finish(lib: Lib, out: any): Promise<void> {
   if (lib === 'metagrad') await backend.sync();
-  else if (lib === 'tfjs') {
-    // tfjs keeps a compute pass open: close it and submit, then wait for the queue.
-    const b = tf.backend();
-    if (b.commandEncoder) {
-      b.endComputePassEncoder();
-      b.submitQueue();
-    }
-    await tfDevice()!.queue.onSubmittedWorkDone();
-  } else await out.blockUntilReady();
+  else if (lib === 'tfjs') await tfjsFinish(tf);
+  else await out.blockUntilReady();
 }
 
 function dispose(lib: Lib, out: any): void {
