@@ -22,26 +22,21 @@
 @group(0) @binding(2) var<storage, read_write> out0: array<{{T}}>;
 //#endif
 
-fn kept_offset(r: u32) -> u32 {
-  var o = P(38u);
-  var rem = r;
-  for (var d = P(4u); d > 0u; d--) {
-    let dim = P(4u + d);
-    o += (rem % dim) * P(12u + d);
+// Offset of flat index i in a dims list: rank at P(at), shape at P(at + 1 ..), strides 8 later.
+fn walk_offset(i: u32, at: u32) -> u32 {
+  var o = 0u;
+  var rem = i;
+  for (var d = P(at); d > 0u; d--) {
+    let dim = P(at + d);
+    o += (rem % dim) * P(at + 8u + d);
     rem = rem / dim;
   }
   return o;
 }
+fn kept_offset(r: u32) -> u32 { return P(38u) + walk_offset(r, 4u); }
 fn red_offset(j: u32) -> u32 {
   if (P(21u) == 1u) { return j * P(30u); }
-  var o = 0u;
-  var rem = j;
-  for (var d = P(21u); d > 0u; d--) {
-    let dim = P(21u + d);
-    o += (rem % dim) * P(29u + d);
-    rem = rem / dim;
-  }
-  return o;
+  return walk_offset(j, 21u);
 }
 fn combine(a: {{ACC}}, b: {{ACC}}) -> {{ACC}} { return {{COMBINE}}; }
 // Work item g reduces elements [j0, j1) of output g / chunks, whose kept offset is base.
