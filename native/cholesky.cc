@@ -9,19 +9,9 @@
 
 namespace mg {
 
-static void check_square(const char* op, const char* what, const MatArg& a, int64_t batch, int64_t rows, int64_t cols) {
-  View v;
-  v.buf = a.buf;
-  v.rank = 3;
-  v.shape[0] = batch; v.shape[1] = rows; v.shape[2] = cols;
-  v.strides[0] = a.batchStride; v.strides[1] = a.rowStride; v.strides[2] = a.colStride;
-  v.offset = a.offset;
-  v.check(op, what);
-}
-
 void cholesky(const MatArg& a, int64_t batch, int64_t n, const Buf& factor, const Buf& info) {
   if (batch < 0 || n < 0) throw KernelError("cholesky: negative dimension");
-  check_square("cholesky", "a", a, batch, n, n);
+  check_mat("cholesky", "a", a, batch, n, n);
   if ((double)factor.len < (double)batch * n * n) throw KernelError("cholesky: factor buffer too small");
   if (info.dtype != I32 || info.len < batch) throw KernelError("cholesky: info must be int32 of length batch");
   if (factor.dtype == I32) throw KernelError("cholesky: factor must be float32 or float64");
@@ -54,8 +44,8 @@ void cholesky(const MatArg& a, int64_t batch, int64_t n, const Buf& factor, cons
 
 void triangular_solve(const MatArg& t, const MatArg& b, int64_t batch, int64_t n, int64_t m, bool lower, const Buf& out) {
   if (batch < 0 || n < 0 || m < 0) throw KernelError("triangularSolve: negative dimension");
-  check_square("triangularSolve", "t", t, batch, n, n);
-  check_square("triangularSolve", "b", b, batch, n, m);
+  check_mat("triangularSolve", "t", t, batch, n, n);
+  check_mat("triangularSolve", "b", b, batch, n, m);
   if ((double)out.len < (double)batch * n * m) throw KernelError("triangularSolve: output buffer too small");
   if (out.dtype == I32) throw KernelError("triangularSolve: output must be float32 or float64");
   if (batch * n * m == 0) return;

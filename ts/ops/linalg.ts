@@ -34,6 +34,16 @@ function rhsShape(op: string, a: Tensor, b: Tensor, n: number): number[] {
   return [...broadcastShapes(`${op} (batch dims)`, a.shape.slice(0, -2), b.shape.slice(0, -2)), n, b.shape[b.rank - 1]!];
 }
 
+/** The checks of a system M X = B (M square, same backend and float dtype); returns n. */
+function checkSystem(op: string, m: Tensor, b: Tensor, what: string): number {
+  checkTensor(m, op, what);
+  checkTensor(b, op, 'B');
+  checkSameBackend(op, m, b);
+  checkSameDType(op, m, b);
+  checkFloat(op, m, b);
+  return checkSquare(op, m, what);
+}
+
 /** (A + Aᵀ) / 2 */
 function symmetricPart(a: Tensor): Tensor {
   return mul(add(a, transpose(a)), 0.5);
@@ -94,13 +104,8 @@ export interface TriangularSolveOptions {
 /** X = T⁻¹ B for triangular T [..., n, n] and B [..., n, m] (or [n]); only T's lower (or upper) triangle is read. */
 export function triangularSolve(t: Tensor, b: Tensor, opts: TriangularSolveOptions = {}): Tensor {
   return scope(() => {
-    checkTensor(t, 'triangularSolve', 'T');
-    checkTensor(b, 'triangularSolve', 'B');
-    checkSameBackend('triangularSolve', t, b);
-    checkSameDType('triangularSolve', t, b);
-    checkFloat('triangularSolve', t, b);
+    const n = checkSystem('triangularSolve', t, b, 'T');
     const lower = opts.lower ?? true;
-    const n = checkSquare('triangularSolve', t, 'T');
     if (b.rank === 1) return squeeze(triangularSolve(t, expandDims(b, 1), opts), [-1]);
     const shape = rhsShape('triangularSolve', t, b, n);
     const batchShape = shape.slice(0, -2), m = shape[shape.length - 1]!;
@@ -125,12 +130,7 @@ export function triangularSolve(t: Tensor, b: Tensor, opts: TriangularSolveOptio
  */
 export function solve(a: Tensor, b: Tensor): Tensor {
   return scope(() => {
-    checkTensor(a, 'solve', 'A');
-    checkTensor(b, 'solve', 'B');
-    checkSameBackend('solve', a, b);
-    checkSameDType('solve', a, b);
-    checkFloat('solve', a, b);
-    const n = checkSquare('solve', a, 'A');
+    const n = checkSystem('solve', a, b, 'A');
     if (b.rank === 1) return squeeze(solve(a, expandDims(b, 1)), [-1]);
     const shape = rhsShape('solve', a, b, n);
     const batchShape = shape.slice(0, -2), m = shape[shape.length - 1]!;
