@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as mg from '../ts/index.js';
 import type { Backend, ParamTree } from '../ts/index.js';
+import { instrument } from './peak-memory.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const quick = process.env['BENCH_QUICK'] === '1';
@@ -55,36 +56,6 @@ async function timeIterations(label: string, learner: mg.MetaLearner<ParamTree>,
   const mean = times.reduce((a, b) => a + b, 0) / times.length;
   console.log(`${label.padEnd(44)} ${backend.name.padEnd(7)} ${mean.toFixed(3)} s/iteration (${times.length} timed)`);
   return { benchmark: label, backend: backend.name, secondsPerIteration: mean, iterationsTimed: times.length };
-}
-
-/** Wrap every kernel of a backend so liveBytes is sampled after each call; returns a peak reader. */
-function instrument(backend: Backend): { reset(): void; peak(): number; restore(): void } {
-  const b = backend as unknown as Record<string, unknown>;
-  const originals = new Map<string, unknown>();
-  let peak = 0;
-  const names = new Set<string>();
-  for (let o: object | null = backend; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) for (const k of Object.getOwnPropertyNames(o)) names.add(k);
-  for (const k of names) {
-    if (k === 'constructor' || k === 'memory' || k === 'free' || typeof b[k] !== 'function') continue;
-    const f = b[k] as (...a: unknown[]) => unknown;
-    originals.set(k, Object.prototype.hasOwnProperty.call(b, k) ? f : undefined);
-    b[k] = function (this: unknown, ...args: unknown[]) {
-      const r = f.apply(backend, args);
-      const live = backend.memory().liveBytes;
-      if (live > peak) peak = live;
-      return r;
-    };
-  }
-  return {
-    reset: () => (peak = backend.memory().liveBytes),
-    peak: () => peak,
-    restore: () => {
-      for (const [k, f] of originals) {
-        if (f === undefined) delete b[k];
-        else b[k] = f;
-      }
-    },
-  };
 }
 
 function memoryBench() {

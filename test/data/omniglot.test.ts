@@ -61,6 +61,7 @@ test('omniglot: episode sampler', (t) => {
   const ep = sampler.episode(new mg.Rng(11));
   t.deepEqual([ep.support.x.shape, ep.support.y.shape, ep.query.x.shape, ep.query.y.shape], [[10, 1, 28, 28], [10], [15, 1, 28, 28], [15]]);
   t.equal(ep.support.y.dtype, 'int32');
+  t.equal(ep.ways, 5, 'the episode says its number of ways');
   t.deepEqual(Array.from(ep.support.y.dataSync()), [0, 0, 1, 1, 2, 2, 3, 3, 4, 4], 'labels remapped to 0..N-1, K each');
   t.deepEqual(Array.from(ep.query.y.dataSync()), [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4], 'Q queries per class');
   const xs = ep.support.x.dataSync(), xq = ep.query.x.dataSync();

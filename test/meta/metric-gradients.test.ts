@@ -76,5 +76,7 @@ test('metric learners: clear errors for bad options and tasks', (t) => {
   const task = tinyTask(1);
   const floatLabels = { ...task, query: { x: task.query.x, y: mg.cast(task.query.y, 'float64') } };
   t.throws(() => p.episodeLoss(p.init(m.init(new mg.Rng(0), f64)), floatLabels), /protonet: query labels must be int32 class indices, got float64/);
+  t.equal(mg.taskWays(task, 'test'), 3, 'ways from the support labels');
+  t.equal(mg.taskWays({ ...task, ways: 7 }, 'test'), 7, 'the task\'s own ways first (EpisodeSampler gives it)');
   t.end();
 });

@@ -84,6 +84,7 @@ export class EpisodeSampler {
     const lead = (n: number) => (stacked ? [size, n] : [n]);
     const o = { backend: opts.backend };
     return {
+      ways: this.ways,
       support: { x: tensor(sx, [...lead(ns), 1, s, s], o), y: tensor(sy, lead(ns), { ...o, dtype: 'int32' }) },
       query: { x: tensor(qx, [...lead(nq), 1, s, s], o), y: tensor(qy, lead(nq), { ...o, dtype: 'int32' }) },
     };

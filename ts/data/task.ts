@@ -11,4 +11,6 @@ export interface Batch {
 export interface Task {
   support: Batch;
   query: Batch;
+  /** classification: the number of classes (labels 0..ways-1), when the sampler knows it */
+  ways?: number;
 }

@@ -42,8 +42,7 @@ export interface MetricLearner<S extends ParamTree = ParamTree> {
 
 /** The episode's number of ways: task.ways when the sampler gives it, else the support labels' maximum + 1. */
 export function taskWays(task: MetaTask, who: string): number {
-  const given = (task as { ways?: number }).ways;
-  if (given !== undefined) return given;
+  if (task.ways !== undefined) return task.ways;
   const y = task.support.y;
   if (y.dtype !== 'int32' || y.rank !== 1) throw new MetaError(`${who}: support labels must be int32 [N] (classification), got ${y.dtype} ${fmtShape(y.shape)}`);
   if (!y.backend.readSync) throw new MetaError(`${who}: on backend '${y.backend.name}' labels cannot be read synchronously; give the task its ways (task.ways), as EpisodeSampler does`);

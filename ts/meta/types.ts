@@ -25,6 +25,8 @@ export interface MetaBatch {
 export interface MetaTask {
   support: MetaBatch;
   query: MetaBatch;
+  /** classification: the number of classes (EpisodeSampler sets it; metric learners read it) */
+  ways?: number;
 }
 
 /** A loss of predictions against targets (default: cross-entropy for int32 targets, MSE otherwise). */
