@@ -13,7 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { countTapLine, newTapCounts, tapSummary } from './tap-count.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.test.json')], { stdio: 'inherit' });
+// The WGSL kernels are inlined into TypeScript first (kernels/build.mjs).
+const inline = spawnSync(process.execPath, [join(root, 'kernels/build.mjs')], { stdio: 'inherit' });
+const tsc = inline.status !== 0 ? inline : spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.test.json')], { stdio: 'inherit' });
 if (tsc.status !== 0) {
   console.log('0 passed, 1 failed, 0 skipped');
   process.exit(1);
