@@ -58,58 +58,23 @@ async function learns(t: test.Test, name: string, build: (hidden: number) => { l
 
 const backbone = (hidden: number, extra: Partial<mg.Conv4Options> = {}) => mg.conv4({ imageSize: 28, outputs: 5, hidden, ...extra });
 
-test('metric learning: Prototypical networks', async (t) => {
-  await learns(t, 'protonet', (h) => {
-    const model = backbone(h);
-    return { learner: mg.protonet(model), params: model.init(new mg.Rng(0)) };
-  }, { episodes: 60, ways: 20, queries: 2, lr: 3e-3, hidden: 16 }, 0.6);
-  t.end();
-});
+// name, backbone options, learner, budget, threshold (lower end of the 95% interval, 100 held-out tasks)
+const cases: { name: string; conv?: Partial<mg.Conv4Options>; make: (m: mg.Conv4Model) => mg.MetricLearner<any>; budget: Budget; threshold: number }[] = [
+  { name: 'Prototypical networks', make: (m) => mg.protonet(m), budget: { episodes: 60, ways: 20, queries: 2, lr: 3e-3, hidden: 16 }, threshold: 0.6 },
+  { name: 'Matching networks (cosine attention)', make: (m) => mg.matching(m), budget: { episodes: 150, ways: 20, queries: 2, lr: 3e-3, hidden: 16 }, threshold: 0.5 },
+  { name: 'Matching networks with full-context embeddings', make: (m) => mg.matching(m, { fce: true, readSteps: 3 }), budget: { episodes: 150, ways: 5, queries: 4, lr: 3e-3, hidden: 16 }, threshold: 0.5 },
+  { name: 'Relation networks', conv: { pooledBlocks: 2 }, make: (m) => mg.relationNet(m), budget: { episodes: 150, ways: 5, queries: 4, lr: 3e-3, hidden: 16 }, threshold: 0.5 },
+  { name: 'Siamese networks (one-shot nearest match)', make: (m) => mg.siamese(m), budget: { episodes: 300, ways: 5, queries: 4, lr: 1e-2, hidden: 16 }, threshold: 0.45 },
+  { name: 'few-shot graph neural network', make: (m) => mg.gnn(m, { ways: 5, hidden: 32 }), budget: { episodes: 300, ways: 5, queries: 4, lr: 3e-3, hidden: 16 }, threshold: 0.45 },
+  { name: 'R2D2 (closed-form ridge regression head)', make: (m) => mg.r2d2(m), budget: { episodes: 100, ways: 20, queries: 2, lr: 3e-3, hidden: 16 }, threshold: 0.55 },
+];
 
-test('metric learning: Matching networks (cosine attention)', async (t) => {
-  await learns(t, 'matching', (h) => {
-    const model = backbone(h);
-    return { learner: mg.matching(model), params: model.init(new mg.Rng(0)) };
-  }, { episodes: 150, ways: 20, queries: 2, lr: 3e-3, hidden: 16 }, 0.5);
-  t.end();
-});
-
-test('metric learning: Matching networks with full-context embeddings', async (t) => {
-  await learns(t, 'matching (FCE)', (h) => {
-    const model = backbone(h);
-    return { learner: mg.matching(model, { fce: true, readSteps: 3 }), params: model.init(new mg.Rng(0)) };
-  }, { episodes: 150, ways: 5, queries: 4, lr: 3e-3, hidden: 16 }, 0.5);
-  t.end();
-});
-
-test('metric learning: Relation networks', async (t) => {
-  await learns(t, 'relation', (h) => {
-    const model = backbone(h, { pooledBlocks: 2 });
-    return { learner: mg.relationNet(model), params: model.init(new mg.Rng(0)) };
-  }, { episodes: 150, ways: 5, queries: 4, lr: 3e-3, hidden: 16 }, 0.5);
-  t.end();
-});
-
-test('metric learning: Siamese networks (one-shot nearest match)', async (t) => {
-  await learns(t, 'siamese', (h) => {
-    const model = backbone(h);
-    return { learner: mg.siamese(model), params: model.init(new mg.Rng(0)) };
-  }, { episodes: 300, ways: 5, queries: 4, lr: 1e-2, hidden: 16 }, 0.45);
-  t.end();
-});
-
-test('metric learning: few-shot graph neural network', async (t) => {
-  await learns(t, 'gnn', (h) => {
-    const model = backbone(h);
-    return { learner: mg.gnn(model, { ways: 5, hidden: 32 }), params: model.init(new mg.Rng(0)) };
-  }, { episodes: 300, ways: 5, queries: 4, lr: 3e-3, hidden: 16 }, 0.45);
-  t.end();
-});
-
-test('metric learning: R2D2 (closed-form ridge regression head)', async (t) => {
-  await learns(t, 'r2d2', (h) => {
-    const model = backbone(h);
-    return { learner: mg.r2d2(model), params: model.init(new mg.Rng(0)) };
-  }, { episodes: 100, ways: 20, queries: 2, lr: 3e-3, hidden: 16 }, 0.55);
-  t.end();
-});
+for (const c of cases) {
+  test(`metric learning: ${c.name}`, async (t) => {
+    await learns(t, c.name, (h) => {
+      const model = backbone(h, c.conv);
+      return { learner: c.make(model), params: model.init(new mg.Rng(0)) };
+    }, c.budget, c.threshold);
+    t.end();
+  });
+}
