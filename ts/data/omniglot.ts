@@ -12,7 +12,7 @@ import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { unzipSync } from 'fflate';
 import { PNG } from 'pngjs';
-import { DataError, ShapeError } from '../errors.js';
+import { DataError, ShapeError } from '../core/errors.js';
 import { areaWeights, resizeArea } from './image.js';
 import { OmniglotClasses, type OmniglotCharacter, type OmniglotClass, type OmniglotStore } from './omniglot-classes.js';
 import { defaultCacheDir, isWritableDir, sharedDataCandidates } from './paths.js';

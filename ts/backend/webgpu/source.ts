@@ -2,7 +2,7 @@
 // or build/ts/backend/webgpu/), read once at start-up, then specialized by a tiny preprocessor:
 // `//#if NAME` / `//#if !NAME` / `//#else` / `//#endif` lines and `{{KEY}}` substitutions.
 
-import { BackendError } from '../../errors.js';
+import { BackendError } from '../../core/errors.js';
 
 export const KERNEL_FILES = ['common', 'elementwise', 'reduce', 'softmax', 'gemm', 'gemm-direct', 'pool', 'indexing', 'philox', 'fill', 'im2col', 'col2im'] as const;
 export type KernelFile = (typeof KERNEL_FILES)[number];
