@@ -63,6 +63,8 @@ export function matmul(aIn: Tensor, bIn: Tensor): Tensor {
     checkSameDType('matmul', aIn, bIn);
     checkFloat('matmul', aIn, bIn);
     if (aIn.rank === 0 || bIn.rank === 0) throw new ShapeError(`matmul: operands must have rank >= 1, got ${fmtShape(aIn.shape)} and ${fmtShape(bIn.shape)}`);
+    // numpy: vector · vector is a 0-d inner product
+    if (aIn.rank === 1 && bIn.rank === 1) return reshape(matmul(expandDims(aIn, 0), expandDims(bIn, 1)), []);
     if (aIn.rank === 1) return squeeze(matmul(expandDims(aIn, 0), bIn), [-2]);
     if (bIn.rank === 1) return squeeze(matmul(aIn, expandDims(bIn, 1)), [-1]);
     const a = aIn, b = bIn;

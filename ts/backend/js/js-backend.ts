@@ -26,7 +26,7 @@ const unaryFns: Record<UnaryOp, (x: number) => number> = {
   sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0),
   tanh: Math.tanh,
   sigmoid: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
-  relu: (x) => (x > 0 ? x : 0),
+  relu: (x) => (x > 0 || Number.isNaN(x) ? x : 0), // NaN propagates, as in PyTorch and numpy
   sin: Math.sin,
   cos: Math.cos,
   step: (x) => (x > 0 ? 1 : 0),
@@ -205,10 +205,11 @@ export class JsBackend implements Backend {
     const vals = this.gatherView({ storage: x.storage, ...permuteView(x, perm) });
     const out = this.alloc(outer, 'int32');
     for (let r = 0; r < outer; r++) {
+      // the first NaN wins (PyTorch, numpy): a NaN must be findable
       let best = 0, bv = vals[r * inner]!;
-      for (let j = 1; j < inner; j++) {
+      for (let j = 1; j < inner && !Number.isNaN(bv); j++) {
         const v = vals[r * inner + j]!;
-        if (op === 'argmax' ? v > bv : v < bv) { bv = v; best = j; }
+        if (Number.isNaN(v) || (op === 'argmax' ? v > bv : v < bv)) { bv = v; best = j; }
       }
       out.data[r] = best;
     }
