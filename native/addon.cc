@@ -226,6 +226,14 @@ KERNEL(SetIsa, 1, {
 KERNEL(GemmTune, 3, gemm_tune(arg_int(info, 0, "kc"), arg_int(info, 1, "mc"), arg_int(info, 2, "nc")))
 KERNEL(Shutdown, 0, ThreadPool::get().shutdown())
 
+Napi::Value ThreadPoolCheck(const Napi::CallbackInfo& info) {
+  return guarded(info, "threadPoolCheck", [&]() -> Napi::Value {
+    need(info, 2, "threadPoolCheck");
+    int64_t wrong = thread_pool_check(arg_int(info, 0, "jobs"), std::max(2, arg_int(info, 1, "maxTasks")));
+    return Napi::Number::New(info.Env(), (double)wrong);
+  });
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
 #define EXPORT(JS, FN) exports.Set(JS, Napi::Function::New(env, FN, JS))
   EXPORT("unary", Unary);
@@ -252,6 +260,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT("setIsa", SetIsa);
   EXPORT("shutdown", Shutdown);
   EXPORT("gemmTune", GemmTune);
+  EXPORT("threadPoolCheck", ThreadPoolCheck);
 #undef EXPORT
   // Join the worker threads when the environment goes away, so the process exits cleanly.
   env.AddCleanupHook([]() { ThreadPool::get().shutdown(); });

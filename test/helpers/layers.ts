@@ -9,7 +9,8 @@ import { join, posix, relative } from 'node:path';
 /**
  * The layers, lowest first. A folder may import its own files and any folder of a lower
  * layer; folders in the same layer do not import each other. Top-level files of ts/ count as
- * a folder of their own name (index.ts re-exports the whole library).
+ * a folder of their own name (api.ts re-exports the library; index.ts and browser.ts are its
+ * Node and browser entries).
  */
 export const LAYERS: readonly (readonly string[])[] = [
   ['core'],
@@ -21,7 +22,8 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['data'],
   ['meta'],
   ['cli'],
-  ['index.ts'],
+  ['api.ts'],
+  ['index.ts', 'browser.ts'],
   ['examples'],
 ];
 

@@ -32,6 +32,8 @@ export interface NativeAddon {
   setThreads(n: number): void;
   setIsa(isa: string): void;
   shutdown(): void;
+  /** Self-check of the thread pool: runs `jobs` tiny parallel_for calls; returns how many tasks did not run exactly once. */
+  threadPoolCheck(jobs: number, maxTasks: number): number;
 }
 
 const ADDON = join('native', 'build', 'Release', 'metagrad_native.node');
