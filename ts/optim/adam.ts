@@ -27,6 +27,7 @@ function makeAdam(name: 'adam' | 'adamw', o: AdamOptions, decoupled: boolean): O
   if (!(wd >= 0)) throw new ShapeError(`${name}: weightDecay must be >= 0, got ${wd}`);
   lrAt(o.lr, 0, name);
   return {
+    name: name === 'adam' ? 'Adam' : 'AdamW',
     /** state: { step, m: tree like params, v: tree like params } */
     init(params: ParamTree): ParamTree {
       const step = makeStep(0, treeFlatten(params).leaves[0]);

@@ -11,6 +11,8 @@ import { hostScalar, rememberHostScalar } from '../tensor/host-scalars.js';
 export type LR = number | ((step: number) => number);
 
 export interface Optimizer<S extends ParamTree = ParamTree> {
+  /** what it is, for logs: 'SGD', 'Adam', 'AdamW' */
+  readonly name?: string;
   init(params: ParamTree): S;
   update<P extends ParamTree>(params: P, grads: P, state: S): { params: P; state: S };
 }

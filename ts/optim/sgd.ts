@@ -25,6 +25,7 @@ export function sgd(o: SgdOptions): Optimizer {
   if (o.nesterov && mu === 0) throw new ShapeError('sgd: nesterov needs momentum > 0');
   lrAt(o.lr, 0, 'sgd');
   return {
+    name: 'SGD',
     init(params: ParamTree): ParamTree {
       const first = treeFlatten(params).leaves[0];
       const step = makeStep(0, first);
