@@ -10,6 +10,7 @@
         "native/matmul.cc",
         "native/conv.cc",
         "native/pool.cc",
+        "native/channel.cc",
         "native/gather.cc",
         "native/philox.cc",
         "native/threadpool.cc",
