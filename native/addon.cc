@@ -184,26 +184,19 @@ KERNEL(Conv2dBackwardInput, 4,
        conv2d_backward_input(to_buf(info[0], "dy"), to_buf(info[1], "w"), to_conv(info[2]), to_buf(info[3], "dx")))
 KERNEL(Conv2dBackwardFilter, 4,
        conv2d_backward_filter(to_buf(info[0], "x"), to_buf(info[1], "dy"), to_conv(info[2]), to_buf(info[3], "dw")))
-KERNEL(MaxPool2d, 4, {
-  const double* m = to_meta(info[1], 11, "geometry");
+PoolGeom to_pool(const Napi::Value& v) {
+  const double* m = to_meta(v, 11, "geometry");
   int64_t q[11];
   for (int i = 0; i < 11; i++) {
     q[i] = to_int(m[i], "geometry");
     if (q[i] < -2147483647 || q[i] > 2147483647) throw KernelError("pool geometry value out of range");
   }
-  PoolGeom g{q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10]};
-  max_pool2d(to_buf(info[0], "x"), g, to_buf(info[2], "values"), to_buf(info[3], "indices"));
-})
-KERNEL(MaxPool2dBackward, 4, {
-  const double* m = to_meta(info[2], 11, "geometry");
-  int64_t q[11];
-  for (int i = 0; i < 11; i++) {
-    q[i] = to_int(m[i], "geometry");
-    if (q[i] < -2147483647 || q[i] > 2147483647) throw KernelError("pool geometry value out of range");
-  }
-  PoolGeom g{q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10]};
-  max_pool2d_backward(to_buf(info[0], "dy"), to_buf(info[1], "indices"), g, to_buf(info[3], "dx"));
-})
+  return PoolGeom{q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10]};
+}
+
+KERNEL(MaxPool2d, 4, max_pool2d(to_buf(info[0], "x"), to_pool(info[1]), to_buf(info[2], "values"), to_buf(info[3], "indices")))
+KERNEL(MaxPool2dBackward, 4,
+       max_pool2d_backward(to_buf(info[0], "dy"), to_buf(info[1], "indices"), to_pool(info[2]), to_buf(info[3], "dx")))
 
 // dims = [n, c, s]
 ChannelDims to_channel_dims(const Napi::Value& v) {

@@ -3,6 +3,8 @@
 // gradient, a per-channel affine map and a per-channel dot product. Channels run in
 // parallel; each channel's sums accumulate in double (as the js reference does), row by
 // row with eight independent float partial sums so the inner loops vectorize.
+#include <initializer_list>
+
 #include "linalg.h"
 #include "threadpool.h"
 
@@ -22,6 +24,18 @@ void check_buf(const char* op, const char* what, const Buf& b, int64_t len, DTyp
 
 void check_float(const char* op, DType dt) {
   if (dt != F32 && dt != F64) throw KernelError(std::string(op) + ": expected float32 or float64, got " + dname(dt));
+}
+
+// Every per-channel kernel's checks: dims, a float dtype, the [n, c, s] buffers and the [c] ones.
+// Returns n*c*s.
+int64_t check_channel(const char* op, const ChannelDims& d, DType dt, std::initializer_list<const Buf*> full,
+                      std::initializer_list<const Buf*> perChannel) {
+  check_dims(op, d);
+  check_float(op, dt);
+  const int64_t total = d.n * d.c * d.s;
+  for (const Buf* b : full) check_buf(op, "an [n, c, s] buffer", *b, total, dt);
+  for (const Buf* b : perChannel) check_buf(op, "a per-channel buffer", *b, d.c, dt);
+  return total;
 }
 
 // Work per channel is n*s elements; split channels over threads only when there is enough.
@@ -55,6 +69,15 @@ inline void row_sums(const T* p, const T* q, int64_t len, double& s1, double& s2
   s2 += tb;
 }
 
+// The two sums of row_sums over channel c's n rows of s values.
+template <typename T>
+inline void channel_sums(const T* p, const T* q, const ChannelDims& d, int64_t c, double& s1, double& s2) {
+  for (int64_t n = 0; n < d.n; n++) {
+    const int64_t o = (n * d.c + c) * d.s;
+    row_sums<T>(p + o, q ? q + o : nullptr, d.s, s1, s2);
+  }
+}
+
 // sum of (p[j] - mu)^2
 template <typename T>
 inline double row_centred_squares(const T* p, int64_t len, T mu) {
@@ -78,14 +101,7 @@ inline double row_centred_squares(const T* p, int64_t len, T mu) {
 
 void batch_norm(const Buf& x, const Buf& gamma, const Buf& beta, const ChannelDims& d, double eps, const Buf& y, const Buf& xhat,
                 const Buf& mean, const Buf& var, const Buf& rstd) {
-  const char* op = "batchNorm";
-  check_dims(op, d);
-  check_float(op, x.dtype);
-  const int64_t total = d.n * d.c * d.s;
-  check_buf(op, "x", x, total, x.dtype);
-  check_buf(op, "y", y, total, x.dtype);
-  check_buf(op, "xhat", xhat, total, x.dtype);
-  for (const Buf* b : {&gamma, &beta, &mean, &var, &rstd}) check_buf(op, "a per-channel buffer", *b, d.c, x.dtype);
+  check_channel("batchNorm", d, x.dtype, {&x, &y, &xhat}, {&gamma, &beta, &mean, &var, &rstd});
   if (d.n * d.s == 0) {
     // no values: the statistics of nothing are NaN, as the reference's 0/0
     for (int64_t c = 0; c < d.c; c++)
@@ -105,7 +121,7 @@ void batch_norm(const Buf& x, const Buf& gamma, const Buf& beta, const ChannelDi
       parallel_range(d.c, channel_chunk(d), [&](int64_t c0, int64_t c1) {
         for (int64_t c = c0; c < c1; c++) {
           double s1 = 0, unused = 0;
-          for (int64_t n = 0; n < d.n; n++) row_sums<T>(X + (n * d.c + c) * d.s, nullptr, d.s, s1, unused);
+          channel_sums<T>(X, nullptr, d, c, s1, unused);
           const double mu = s1 / count;
           double sq = 0;
           for (int64_t n = 0; n < d.n; n++) sq += row_centred_squares<T>(X + (n * d.c + c) * d.s, d.s, (T)mu);
@@ -129,14 +145,7 @@ void batch_norm(const Buf& x, const Buf& gamma, const Buf& beta, const ChannelDi
 }
 
 void batch_norm_backward(const Buf& g, const Buf& xhat, const Buf& w, const ChannelDims& d, const Buf& out) {
-  const char* op = "batchNormBackward";
-  check_dims(op, d);
-  check_float(op, g.dtype);
-  const int64_t total = d.n * d.c * d.s;
-  check_buf(op, "g", g, total, g.dtype);
-  check_buf(op, "xhat", xhat, total, g.dtype);
-  check_buf(op, "out", out, total, g.dtype);
-  check_buf(op, "w", w, d.c, g.dtype);
+  const int64_t total = check_channel("batchNormBackward", d, g.dtype, {&g, &xhat, &out}, {&w});
   if (total == 0) return;
   dispatch(g.dtype, [&](auto tag) {
     using T = decltype(tag);
@@ -147,10 +156,7 @@ void batch_norm_backward(const Buf& g, const Buf& xhat, const Buf& w, const Chan
       parallel_range(d.c, channel_chunk(d), [&](int64_t c0, int64_t c1) {
         for (int64_t c = c0; c < c1; c++) {
           double sg = 0, sgx = 0;
-          for (int64_t n = 0; n < d.n; n++) {
-            const int64_t o = (n * d.c + c) * d.s;
-            row_sums<T>(G + o, XH + o, d.s, sg, sgx);
-          }
+          channel_sums<T>(G, XH, d, c, sg, sgx);
           const T mg = (T)(sg / count), mgx = (T)(sgx / count), wc = W[c];
           for (int64_t n = 0; n < d.n; n++) {
             const int64_t o = (n * d.c + c) * d.s;
@@ -163,14 +169,8 @@ void batch_norm_backward(const Buf& g, const Buf& xhat, const Buf& w, const Chan
 }
 
 void channel_affine(const Buf& x, const Buf& scale, const Buf* shift, const ChannelDims& d, const Buf& out) {
-  const char* op = "channelAffine";
-  check_dims(op, d);
-  check_float(op, x.dtype);
-  const int64_t total = d.n * d.c * d.s;
-  check_buf(op, "x", x, total, x.dtype);
-  check_buf(op, "out", out, total, x.dtype);
-  check_buf(op, "scale", scale, d.c, x.dtype);
-  if (shift) check_buf(op, "shift", *shift, d.c, x.dtype);
+  const int64_t total = check_channel("channelAffine", d, x.dtype, {&x, &out}, {&scale});
+  if (shift) check_buf("channelAffine", "shift", *shift, d.c, x.dtype);
   if (total == 0) return;
   dispatch(x.dtype, [&](auto tag) {
     using T = decltype(tag);
@@ -195,13 +195,7 @@ void channel_affine(const Buf& x, const Buf& scale, const Buf* shift, const Chan
 }
 
 void channel_dot(const Buf& a, const Buf& b, const ChannelDims& d, const Buf& out) {
-  const char* op = "channelDot";
-  check_dims(op, d);
-  check_float(op, a.dtype);
-  const int64_t total = d.n * d.c * d.s;
-  check_buf(op, "a", a, total, a.dtype);
-  check_buf(op, "b", b, total, a.dtype);
-  check_buf(op, "out", out, d.c, a.dtype);
+  check_channel("channelDot", d, a.dtype, {&a, &b}, {&out});
   dispatch(a.dtype, [&](auto tag) {
     using T = decltype(tag);
     if constexpr (!std::is_same_v<T, int32_t>) {
@@ -210,10 +204,7 @@ void channel_dot(const Buf& a, const Buf& b, const ChannelDims& d, const Buf& ou
       parallel_range(d.c, channel_chunk(d), [&](int64_t c0, int64_t c1) {
         for (int64_t c = c0; c < c1; c++) {
           double unused = 0, s = 0;
-          for (int64_t n = 0; n < d.n; n++) {
-            const int64_t o = (n * d.c + c) * d.s;
-            row_sums<T>(A + o, B + o, d.s, unused, s);
-          }
+          channel_sums<T>(A, B, d, c, unused, s);
           O[c] = (T)s;
         }
       });

@@ -150,3 +150,19 @@ test('exact second-order MAML through Conv-4 with batch-statistics batch norm ==
   });
   t.end();
 });
+
+test('native per-channel and max-pool-backward kernels reject bad buffers with a BackendError (no crash)', (t) => {
+  if (!mg.backendAvailable('native')) {
+    t.skip('native backend not built');
+    t.end();
+    return;
+  }
+  const be = mg.getBackend('native');
+  const f = (n: number) => be.upload(new Float32Array(n), 'float32');
+  t.throws(() => be.batchNorm(f(10), f(2), f(2), { n: 2, c: 2, s: 3 }, 1e-5), (e: unknown) => e instanceof mg.BackendError && /batchNorm/.test((e as Error).message), 'x of the wrong size');
+  t.throws(() => be.batchNormBackward(f(12), f(12), f(3), { n: 2, c: 2, s: 3 }), (e: unknown) => e instanceof mg.BackendError, 'w of the wrong size');
+  t.throws(() => be.channelDot(f(12), be.upload(new Float64Array(12), 'float64'), { n: 2, c: 2, s: 3 }), (e: unknown) => e instanceof mg.BackendError, 'mixed dtypes');
+  const g = { planes: 1, h: 2, w: 2, kh: 2, kw: 2, oh: 1, ow: 1, strideH: 2, strideW: 2, padH: 0, padW: 0 };
+  t.throws(() => be.maxPool2dBackward(f(1), be.upload(Int32Array.of(7), 'int32'), g), (e: unknown) => e instanceof mg.BackendError && /outside the plane/.test((e as Error).message), 'an index outside the plane');
+  t.end();
+});
