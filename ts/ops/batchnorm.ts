@@ -7,8 +7,8 @@
 //   rstd = (var + eps)^-½,   vjp  r ↦ -rstd³/M · (x - mean)·r      (M values per channel)
 //   y    = x̂·γ + β,          vjp  g ↦ (batchNormBackward(g, x̂, rstd·γ), Σ g·x̂, Σ g)
 
-import { ShapeError, fmtShape } from '../errors.js';
-import { record } from '../autodiff/tape.js';
+import { ShapeError, fmtShape } from '../core/errors.js';
+import { record } from '../tensor/tape.js';
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { channelAffine, channelDims, channelDot, channelSum, checkChannelVector } from './channel.js';

@@ -2,8 +2,8 @@
 // and shift per channel, and a dot product per channel. Each is one fused kernel, and each
 // one's vjp is the other (plus a sum), so they nest to any order. Batch norm is built on them.
 
-import { ShapeError, fmtShape } from '../errors.js';
-import { record } from '../autodiff/tape.js';
+import { ShapeError, fmtShape } from '../core/errors.js';
+import { record } from '../tensor/tape.js';
 import type { ChannelDims } from '../backend/kernels.js';
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
