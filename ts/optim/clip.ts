@@ -1,7 +1,7 @@
 // Gradient clipping by global norm: scale every gradient by min(1, maxNorm / ‖g‖),
 // ‖g‖ the L2 norm over all leaves together. The scale is computed on the device.
 
-import { ShapeError } from '../core/errors.js';
+import { ValueError } from '../core/errors.js';
 import { noGrad } from '../tensor/tape.js';
 import { add, div, minimum, mul, sqrt, square } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
@@ -15,7 +15,7 @@ import { type ParamTree, treeFlatten, treeUnflatten } from '../tensor/tree.js';
  * the clipping itself still happens there.
  */
 export function clipGradNorm<P extends ParamTree>(grads: P, maxNorm: number): { grads: P; norm: number } {
-  if (!(maxNorm > 0)) throw new ShapeError(`clipGradNorm: maxNorm must be > 0, got ${maxNorm}`);
+  if (!(maxNorm > 0)) throw new ValueError(`clipGradNorm: maxNorm must be > 0, got ${maxNorm}`);
   const leaves = treeFlatten(grads).leaves;
   if (leaves.length === 0) return { grads, norm: 0 };
   const { out, normT } = noGrad(() =>
