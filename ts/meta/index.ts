@@ -15,3 +15,8 @@ export { imaml, conjugateGradient, type ImamlOptions } from './imaml.js';
 export { evaluate, meanCi95, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
 export { metaStep, type OuterOptimizer, type MetaStepResult } from './step.js';
 export { pretrained } from './pretrain.js';
+export { quadraticOptimizee, mlpOptimizee, type Optimizee, type QuadraticParams, type MlpOptimizeeParams } from './optimizees.js';
+export {
+  lstmOptimizer, lstmOptimizerAsOptimizer, trainLstmOptimizer, lstmOptimizerStep, initLstmOptimizer, preprocessGradient, unrollSegment, runOptimizer,
+  type LstmOptimizerParams, type LstmOptimizerOptions, type LstmOptimizerConfig, type LstmOptimizerLearner, type Trajectory, type SegmentOptions,
+} from './lstm-optimizer.js';
