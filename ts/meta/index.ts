@@ -20,3 +20,9 @@ export {
   lstmOptimizer, lstmOptimizerAsOptimizer, trainLstmOptimizer, lstmOptimizerStep, initLstmOptimizer, preprocessGradient, unrollSegment, runOptimizer,
   type LstmOptimizerParams, type LstmOptimizerOptions, type LstmOptimizerConfig, type LstmOptimizerLearner, type Trajectory, type SegmentOptions,
 } from './lstm-optimizer.js';
+export { mann, mannLearner, accuracyByInstance, type Mann, type MannOptions, type MannParams } from './mann.js';
+export { scoreLogits, type ScoredLearner } from './scored.js';
+export { hypernet, classMeans, type HypernetOptions, type HypernetParams } from './hypernet.js';
+export { snail, denseBlock, attentionBlock, tcDepth, type SnailOptions, type SnailParams, type SnailNet } from './snail.js';
+export { metaLearnerLstm, type MetaLstmOptions, type MetaLstmParams, type MetaLstmHooks, type MetaLstmLearner } from './meta-lstm.js';
+export { metaNetworks, type MetaNetOptions, type MetaNetParams } from './metanet.js';

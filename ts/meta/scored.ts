@@ -1,0 +1,33 @@
+// What the model-based and learned-optimizer learners share: the MetaLearner shape of the
+// contract (init, metaGrad, scoreTask) and the loss/accuracy of query logits.
+
+import { noGrad } from '../autodiff/tape.js';
+import { ShapeError, fmtShape } from '../errors.js';
+import { cast, equal } from '../ops/elementwise.js';
+import { crossEntropy } from '../ops/losses.js';
+import { argmax, mean } from '../ops/reduce.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { ParamTree } from '../tensor/tree.js';
+import type { LossFn, MetaGradResult, MetaTask } from './types.js';
+
+export interface ScoredLearner<S extends ParamTree = ParamTree> {
+  readonly name: string;
+  init(params: ParamTree): S;
+  metaGrad(meta: S, tasks: readonly MetaTask[]): MetaGradResult<S>;
+  scoreTask(meta: S, task: MetaTask, opts?: { loss?: LossFn }): { loss: Tensor; accuracy?: Tensor };
+}
+
+/** Cross-entropy of logits [Q, C] against int32 labels [Q], and the accuracy (no graph). */
+export function scoreLogits(who: string, logits: Tensor, y: Tensor, loss?: LossFn): { loss: Tensor; accuracy: Tensor } {
+  if (y.dtype !== 'int32' || y.rank !== 1 || logits.rank !== 2 || logits.shape[0] !== y.shape[0]) {
+    throw new ShapeError(`${who}: query labels ${fmtShape(y.shape)} (${y.dtype}) must be int32 [${logits.shape[0]}] for logits ${fmtShape(logits.shape)}`);
+  }
+  return { loss: (loss ?? crossEntropy)(logits, y), accuracy: noGrad(() => mean(cast(equal(argmax(logits, -1), y), 'float32'))) };
+}
+
+/** The number of classes of a task: labels are 0..ways−1, read from the support set (host read on js/native). */
+export function checkWays(who: string, task: MetaTask, ways: number): void {
+  const y = task.support.y;
+  if (y.dtype !== 'int32' || y.rank !== 1) throw new ShapeError(`${who}: support labels ${fmtShape(y.shape)} (${y.dtype}) must be int32 [N·K]`);
+  if (y.shape[0]! % ways !== 0) throw new ShapeError(`${who}: ${y.shape[0]} support examples are not ${ways} classes × K shots`);
+}
