@@ -82,10 +82,15 @@ test('model-based: MANN least-recently-used writes go to the n least used slots,
   const out = { w: mg.concat([mg.zeros([2, 2], f64), mg.tensor([[1, 0], [1, 0]], [2, 2], f64)], 0), b: mg.zeros([2], f64) }; // logit 0 = r₁ + r₂
   const logits = net.apply({ ...p, key, out }, mg.zeros([1, 1, 1], f64), mg.tensor([[0]], [1, 1], { dtype: 'int32', backend: js() }));
   // Memory starts at 1e-6 everywhere. Slot 0 (the least used) is cleared, then slots 0 and 1
-  // get ½·tanh(1) from each of the 2 heads; the cosine read is uniform over the 4 slots.
-  const want = (2 * ((0 + Math.tanh(1)) + (1e-6 + Math.tanh(1)) + 2e-6)) / 4;
+  // get ½·tanh(1) from each of the 2 heads. Cosine similarity (norms + 1e-8) is 1 for the
+  // written slots and 1e-6/(1e-6 + 1e-8) for the others; the read is their softmax average.
+  const k = Math.tanh(1), cos = (m: number) => (k * m) / ((k + 1e-8) * (m + 1e-8));
+  const slots = [0 + k, 1e-6 + k, 1e-6, 1e-6];
+  const e = slots.map((m) => Math.exp(cos(m)));
+  const read = slots.reduce((s, m, i) => s + (m * e[i]!) / e.reduce((a, b) => a + b, 0), 0);
+  const want = 2 * read;
   const got = logits.dataSync()[0]!;
-  t.ok(Math.abs(got - want) < 1e-12, `read after the first write: ${got.toFixed(9)} (expected ${want.toFixed(9)}; without the clearing ${(want + 0.5e-6).toFixed(9)})`);
+  t.ok(Math.abs(got - want) < 1e-12, `read after the first write: ${got.toFixed(9)} (expected ${want.toFixed(9)}; slot 0 not cleared would add ≈ ${(1e-6 / 2).toExponential(1)})`);
   t.end();
 });
 
