@@ -36,21 +36,25 @@ export class LabelSequenceSampler {
   readonly classes: number;
   readonly instances: number;
   readonly imageSize: number;
+  private readonly sourceSize: number;
   private readonly weights: ReturnType<typeof areaWeights> | null;
 
   constructor(readonly source: ClassSource, o: LabelSequenceOptions = {}) {
     this.classes = o.classes ?? 5;
     this.instances = o.instances ?? 10;
-    this.imageSize = o.imageSize ?? source.imageSize;
+    const shape = source.exampleShape;
+    if (shape.length !== 3 || shape[0] !== 1 || shape[1] !== shape[2]) throw new ShapeError(`LabelSequenceSampler: examples must be square one-channel images [1, S, S], the source's are [${shape.join(', ')}]`);
+    this.sourceSize = shape[1]!;
+    this.imageSize = o.imageSize ?? this.sourceSize;
     for (const k of ['classes', 'instances', 'imageSize'] as const) {
       if (!Number.isInteger(this[k]) || this[k] < 1) throw new ShapeError(`LabelSequenceSampler: ${k} must be a positive integer, got ${String(o[k])}`);
     }
-    if (this.imageSize > source.imageSize) throw new ShapeError(`LabelSequenceSampler: imageSize ${this.imageSize} is larger than the source's ${source.imageSize} (only downsampling)`);
+    if (this.imageSize > this.sourceSize) throw new ShapeError(`LabelSequenceSampler: imageSize ${this.imageSize} is larger than the source's ${this.sourceSize} (only downsampling)`);
     if (source.size < this.classes) throw new ShapeError(`LabelSequenceSampler: ${this.classes} classes per episode, the set has ${source.size}`);
     for (let i = 0; i < source.size; i++) {
       if (source.drawings(i) < this.instances) throw new ShapeError(`LabelSequenceSampler: ${this.instances} instances per class, class ${i} has ${source.drawings(i)} drawings`);
     }
-    this.weights = this.imageSize === source.imageSize ? null : areaWeights(source.imageSize, this.imageSize);
+    this.weights = this.imageSize === this.sourceSize ? null : areaWeights(this.sourceSize, this.imageSize);
   }
 
   /** Steps per episode: classes × instances. */
@@ -61,7 +65,7 @@ export class LabelSequenceSampler {
   /** `episodes` sequences stacked on the first axis. */
   sample(rng: Rng, episodes: number, opts: { backend?: BackendName | Backend } = {}): LabelSequences {
     if (!Number.isInteger(episodes) || episodes < 1) throw new ShapeError(`LabelSequenceSampler.sample: episodes must be a positive integer, got ${episodes}`);
-    const T = this.length, s = this.imageSize, big = this.source.imageSize, px = s * s;
+    const T = this.length, s = this.imageSize, big = this.sourceSize, px = s * s;
     const x = new Float32Array(episodes * T * px), y = new Int32Array(episodes * T), instance = new Int32Array(episodes * T);
     const tmp = new Float32Array(big * big);
     for (let b = 0; b < episodes; b++) {
@@ -74,9 +78,9 @@ export class LabelSequenceSampler {
       items.forEach(([k, d], t) => {
         const at = b * T + t;
         if (this.weights) {
-          this.source.writeImage(picked[k]!, d, tmp, 0);
+          this.source.writeExample(picked[k]!, d, tmp, 0);
           x.set(resizeArea(tmp, big, s, this.weights), at * px);
-        } else this.source.writeImage(picked[k]!, d, x, at * px);
+        } else this.source.writeExample(picked[k]!, d, x, at * px);
         y[at] = labels[k]!;
         instance[at] = ++seen[k]!;
       });

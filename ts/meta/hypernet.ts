@@ -8,10 +8,7 @@
 
 import { ShapeError } from '../errors.js';
 import { noGrad } from '../autodiff/tape.js';
-import { div, relu } from '../ops/elementwise.js';
-import { oneHot } from '../ops/indexing.js';
-import { matmul } from '../ops/matmul.js';
-import { sum } from '../ops/reduce.js';
+import { relu } from '../ops/elementwise.js';
 import { reshape, split, transpose } from '../ops/shape-ops.js';
 import { Rng } from '../tensor/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -19,6 +16,7 @@ import type { ParamTree } from '../tensor/tree.js';
 import { linear } from '../nn/linear.js';
 import type { Model } from '../nn/model.js';
 import { MetaError } from './inner.js';
+import { classMeans } from './metric.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
 import { checkWays, scoreLogits, type ScoredLearner } from './scored.js';
 import type { MetaTask } from './types.js';
@@ -32,12 +30,6 @@ export interface HypernetOptions {
   /** batch-norm flag for the embedding (default true: each set normalized by its own statistics) */
   training?: boolean;
   seed?: number;
-}
-
-/** Mean embedding per class: [ways, D] from embeddings [N, D] and labels 0..ways−1. */
-export function classMeans(z: Tensor, y: Tensor, ways: number): Tensor {
-  const onehot = noGrad(() => oneHot(y, ways, z.dtype)); // [N, ways]
-  return div(matmul(transpose(onehot), z), reshape(sum(onehot, [0]), [ways, 1]));
 }
 
 export function hypernet(model: Model<any>, o: HypernetOptions): ScoredLearner<HypernetParams> {

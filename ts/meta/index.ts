@@ -15,6 +15,13 @@ export { imaml, conjugateGradient, type ImamlOptions } from './imaml.js';
 export { evaluate, meanCi95, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
 export { metaStep, type OuterOptimizer, type MetaStepResult } from './step.js';
 export { pretrained } from './pretrain.js';
+export { metricLearner, taskWays, embedEpisode, classMeans, classSums, pairwiseCosine, accuracyOf, type MetricLearner, type EmbeddingModel, type EpisodeLoss, type EpisodeResult } from './metric.js';
+export { protonet, featuresOf, type ProtonetOptions, type ProtonetParams } from './protonet.js';
+export { matching, type MatchingOptions, type MatchingParams } from './matching.js';
+export { relationNet, type RelationOptions, type RelationParams, type FeatureMapModel } from './relation.js';
+export { siamese, type SiameseOptions, type SiameseParams } from './siamese.js';
+export { gnn, type GnnOptions, type GnnParams } from './gnn.js';
+export { r2d2, ridgeWeights, type R2d2Options, type R2d2Params } from './r2d2.js';
 export { quadraticOptimizee, mlpOptimizee, type Optimizee, type QuadraticParams, type MlpOptimizeeParams } from './optimizees.js';
 export {
   lstmOptimizer, lstmOptimizerAsOptimizer, trainLstmOptimizer, lstmOptimizerStep, initLstmOptimizer, preprocessGradient, unrollSegment, runOptimizer,
@@ -22,7 +29,7 @@ export {
 } from './lstm-optimizer.js';
 export { mann, mannLearner, accuracyByInstance, type Mann, type MannOptions, type MannParams } from './mann.js';
 export { scoreLogits, type ScoredLearner } from './scored.js';
-export { hypernet, classMeans, type HypernetOptions, type HypernetParams } from './hypernet.js';
+export { hypernet, type HypernetOptions, type HypernetParams } from './hypernet.js';
 export { snail, denseBlock, attentionBlock, tcDepth, type SnailOptions, type SnailParams, type SnailNet } from './snail.js';
 export { metaLearnerLstm, type MetaLstmOptions, type MetaLstmParams, type MetaLstmHooks, type MetaLstmLearner } from './meta-lstm.js';
 export { metaNetworks, type MetaNetOptions, type MetaNetParams } from './metanet.js';
