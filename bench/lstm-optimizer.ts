@@ -5,7 +5,7 @@
 // baseline's learning rate on training optimizees by the loss after 100 steps, then record the
 // mean loss curve of every optimizer on held-out optimizees from the same θ₀.
 // Writes bench/results/lstm-optimizer.json and one SVG per family beside it.
-// Env: BENCH_QUAD_TRAJ (default 300), BENCH_MLP_TRAJ (default 60).
+// Env: BENCH_QUAD_TRAJ (default 300), BENCH_MLP_TRAJ (default 60); Omniglot from METAGRAD_DATA (e.g. ../shared/data).
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -104,7 +104,7 @@ async function main() {
   };
   const results = [await run(quad), await run(mlp)];
   const out = {
-    command: 'npm run bench:lstm-optimizer', backend, date: new Date().toISOString(),
+    command: `METAGRAD_DATA=${process.env['METAGRAD_DATA'] ?? ''} BENCH_QUAD_TRAJ=${quad.trajectories} BENCH_MLP_TRAJ=${mlp.trajectories} npm run bench:lstm-optimizer`, backend, date: new Date().toISOString(),
     note: 'loss = mean over the task (quadratic: mean of 32 functions ‖Wθ−y‖²; MLP 784-20-5 sigmoid, cross-entropy on 50 Omniglot images of 5 classes); baselines tuned over ' + JSON.stringify(grid),
     results,
   };

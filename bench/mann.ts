@@ -5,7 +5,7 @@
 // episodes, for a wall-clock budget on this machine's CPU; held-out = the Vinyals test
 // characters (rotations included), 200 episodes. No translation augmentation (the paper's).
 // Writes bench/results/mann.json and bench/results/mann.md.
-// Env: BENCH_MANN_MINUTES (default 10), BENCH_MANN_LR, BENCH_MANN_BATCH.
+// Env: BENCH_MANN_MINUTES (default 10), BENCH_MANN_LR, BENCH_MANN_BATCH; Omniglot from METAGRAD_DATA (e.g. ../shared/data).
 
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -65,7 +65,7 @@ for (let k = 0; k < 10; k++) {
 }
 const ours = columns.map((c) => (100 * hit[c - 1]!) / total[c - 1]!);
 const result = {
-  command: 'npm run bench:mann', backend: mg.currentBackend().name, date: new Date().toISOString(),
+  command: `METAGRAD_DATA=${process.env['METAGRAD_DATA'] ?? ''} BENCH_MANN_MINUTES=${minutes} BENCH_MANN_LR=${lr} BENCH_MANN_BATCH=${batch} npm run bench:mann`, backend: mg.currentBackend().name, date: new Date().toISOString(),
   config: { ...net.options, episode: o, optimizer: `adam lr ${lr}`, batch, trainingEpisodes: iters * batch, seconds, heldOutEpisodes: 200 },
   instances: columns, accuracy: ours, paper, log,
 };

@@ -4,7 +4,7 @@
 //   lstm-optimizer: one 100-step trajectory of 32 stacked 10-dim quadratics (5 truncations);
 //   mann: 4 episodes of 5-way 1-shot Omniglot (5 support + 5 query steps), paper-size MANN;
 //   hypernet, metanet, snail, meta-lstm: 4 episodes of 5-way 1-shot Omniglot, Conv-4 (32 channels), 5 queries.
-// Writes bench/results/model-based.json. Env: BENCH_ROUNDS (default 3), BENCH_BACKENDS.
+// Writes bench/results/model-based.json. Env: BENCH_ROUNDS (default 3), BENCH_BACKENDS; Omniglot from METAGRAD_DATA.
 
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';

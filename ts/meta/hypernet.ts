@@ -18,7 +18,7 @@ import type { Model } from '../nn/model.js';
 import { MetaError } from './inner.js';
 import { classMeans } from './metric.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
-import { checkWays, scoreLogits, type ScoredLearner } from './scored.js';
+import { checkWays, scoreLogits, type ScoredLearner, embeddingSize } from './scored.js';
 import type { MetaTask } from './types.js';
 
 export type HypernetParams = { embed: ParamTree; hyper: { l1: { w: Tensor; b: Tensor }; l2: { w: Tensor; b: Tensor } } };
@@ -52,11 +52,8 @@ export function hypernet(model: Model<any>, o: HypernetOptions): ScoredLearner<H
   return {
     name,
     init(params: ParamTree): HypernetParams {
-      const probe = (params as { head?: { w: Tensor } }).head?.w;
-      const D = probe ? probe.shape[0]! : NaN;
-      if (!Number.isInteger(D)) throw new MetaError(`${name}: init needs the embedding model's parameters with a head { w: [D, ·] } to read the feature size D`);
+      const { D, io } = embeddingSize(name, params);
       const rng = new Rng(o.seed ?? 0);
-      const io = { dtype: probe!.dtype, backend: probe!.backend };
       return {
         embed: params,
         hyper: { l1: linear.init(rng, D, hidden, io) as { w: Tensor; b: Tensor }, l2: linear.init(rng, hidden, D + 1, io) as { w: Tensor; b: Tensor } },

@@ -29,7 +29,7 @@ import type { Model } from '../nn/model.js';
 import { MetaError } from './inner.js';
 import { preprocessGradient } from './lstm-optimizer.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
-import { checkWays, scoreLogits, type ScoredLearner } from './scored.js';
+import { checkWays, scoreLogits, type ScoredLearner, embeddingSize } from './scored.js';
 import type { MetaTask } from './types.js';
 
 type Lin = { w: Tensor; b: Tensor };
@@ -74,11 +74,8 @@ export function metaNetworks(model: Model<any>, o: MetaNetOptions): ScoredLearne
   return {
     name,
     init(params: ParamTree): MetaNetParams {
-      const probe = (params as { head?: { w: Tensor } }).head?.w;
-      if (!probe) throw new MetaError(`${name}: init needs the embedding model's parameters with a head { w: [D, ·] } to read the feature size D`);
+      const { D, io } = embeddingSize(name, params);
       const rng = new Rng(o.seed ?? 0);
-      const io = { dtype: probe.dtype, backend: probe.backend };
-      const D = probe.shape[0]!;
       return {
         embed: params,
         head: linear.init(rng, D, C, io) as Lin,

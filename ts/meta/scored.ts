@@ -3,6 +3,7 @@
 
 import { noGrad } from '../autodiff/tape.js';
 import { ShapeError, fmtShape } from '../errors.js';
+import { MetaError } from './inner.js';
 import { cast, equal } from '../ops/elementwise.js';
 import { crossEntropy } from '../ops/losses.js';
 import { argmax, mean } from '../ops/reduce.js';
@@ -30,4 +31,11 @@ export function checkWays(who: string, task: MetaTask, ways: number): void {
   const y = task.support.y;
   if (y.dtype !== 'int32' || y.rank !== 1) throw new ShapeError(`${who}: support labels ${fmtShape(y.shape)} (${y.dtype}) must be int32 [N·K]`);
   if (y.shape[0]! % ways !== 0) throw new ShapeError(`${who}: ${y.shape[0]} support examples are not ${ways} classes × K shots`);
+}
+
+/** The embedding's feature size D from a backbone's parameters (its head's w is [D, ·]), and the dtype/backend to create new weights with. */
+export function embeddingSize(who: string, params: ParamTree): { D: number; io: { dtype: Tensor['dtype']; backend: Tensor['backend'] } } {
+  const w = (params as { head?: { w?: Tensor } }).head?.w;
+  if (!w || w.rank !== 2) throw new MetaError(`${who}: init needs the embedding model's parameters with a head { w: [D, ·] } to read the feature size D`);
+  return { D: w.shape[0]!, io: { dtype: w.dtype, backend: w.backend } };
 }

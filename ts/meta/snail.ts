@@ -23,10 +23,10 @@ import { tensor, zeros } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ParamTree } from '../tensor/tree.js';
 import { linear } from '../nn/linear.js';
-import type { InitOptions, Model } from '../nn/model.js';
+import type { Model } from '../nn/model.js';
 import { MetaError } from './inner.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
-import { checkWays, scoreLogits, type ScoredLearner } from './scored.js';
+import { checkWays, scoreLogits, type ScoredLearner, embeddingSize } from './scored.js';
 import type { MetaTask } from './types.js';
 
 type Lin = { w: Tensor; b: Tensor };
@@ -107,12 +107,10 @@ export function snail(model: Model<any>, o: SnailOptions): ScoredLearner<SnailPa
   return {
     name,
     init(params: ParamTree): SnailParams {
-      const probe = (params as { head?: { w: Tensor } }).head?.w;
-      if (!probe) throw new MetaError(`${name}: init needs the embedding model's parameters with a head { w: [D, ·] } to read the feature size D`);
+      const { D, io } = embeddingSize(name, params);
       const rng = new Rng(o.seed ?? 0);
-      const io: InitOptions = { dtype: probe.dtype, backend: probe.backend };
       const lin = (i: number, n: number) => linear.init(rng, i, n, io) as Lin;
-      let c = probe.shape[0]! + o.ways;
+      let c = D + o.ways;
       const blocks: SnailNet[] = [];
       const attention = ([k, v]: readonly [number, number]) => {
         blocks.push({ q: lin(c, k), k: lin(c, k), v: lin(c, v) });
