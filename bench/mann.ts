@@ -74,7 +74,7 @@ writeFileSync(join(root, 'bench/results/mann.json'), JSON.stringify(result, null
 const row = (name: string, v: number[]) => `| ${name} | ${v.map((x) => x.toFixed(1) + '%').join(' | ')} |`;
 const md = `# MANN accuracy by instance (5 classes, one-hot labels)
 
-\`npm run bench:mann\` on ${result.backend}, ${result.date}. Ours: ${iters * batch} training episodes
+\`${result.command}\` on ${result.backend}, ${result.date}. Ours: ${iters * batch} training episodes
 (${(seconds / 60).toFixed(1)} min on this CPU, Adam lr ${lr}, batches of ${batch}); the paper trained for about 100,000.
 Held-out: 200 episodes of Vinyals test characters.
 

@@ -6,16 +6,15 @@
 // and f and g are trained end to end on the query cross-entropy. No inner loop: the head is
 // written from the support set in one forward pass.
 
-import { ShapeError } from '../errors.js';
-import { noGrad } from '../autodiff/tape.js';
+import { ShapeError, MetaError } from '../core/errors.js';
+import { noGrad } from '../tensor/tape.js';
 import { relu } from '../ops/elementwise.js';
 import { reshape, split, transpose } from '../ops/shape-ops.js';
-import { Rng } from '../tensor/rng.js';
+import { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ParamTree } from '../tensor/tree.js';
 import { linear } from '../nn/linear.js';
 import type { Model } from '../nn/model.js';
-import { MetaError } from './inner.js';
 import { classMeans } from './metric.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
 import { checkWays, scoreLogits, type ScoredLearner, embeddingSize } from './scored.js';

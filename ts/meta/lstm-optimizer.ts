@@ -17,22 +17,22 @@
 // lstmOptimizerAsOptimizer(φ) is an ts/optim Optimizer: same init/update over parameter trees.
 
 import { gradients } from '../autodiff/backward.js';
-import { detach, noGrad, requireGrad } from '../autodiff/tape.js';
-import { ShapeError } from '../errors.js';
+import { detach, noGrad, requireGrad } from '../tensor/tape.js';
+import { ShapeError, MetaError } from '../core/errors.js';
 import { abs, add, div, greaterEqual, log, maximum, mul, sign, where } from '../ops/elementwise.js';
 import { linear as linearOp } from '../ops/matmul.js';
 import { concat, reshape, split } from '../ops/shape-ops.js';
 import { scope } from '../tensor/scope.js';
-import { Rng } from '../tensor/rng.js';
+import { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { DType } from '../tensor/dtype.js';
+import type { DType } from '../core/dtype.js';
 import { type ParamTree, treeFlatten, treeUnflatten } from '../tensor/tree.js';
 import { lstmCell, type LstmParams, type LstmState } from '../nn/lstm.js';
 import { linear } from '../nn/linear.js';
 import type { InitOptions } from '../nn/model.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { makeStep, readStep, checkSameTree } from '../optim/optimizer.js';
-import { MetaError, traceTree } from './inner.js';
+import { traceTree } from './inner.js';
 import type { Optimizee } from './optimizees.js';
 import type { MetaGradResult, MetaTask } from './types.js';
 

@@ -12,8 +12,8 @@
 // are n successive argmins in tensors (ties go to the lower slot), so no value is read back.
 // Trained by cross-entropy at every step of episodes of `classes` × `instances` steps.
 
-import { noGrad } from '../autodiff/tape.js';
-import { ShapeError, fmtShape } from '../errors.js';
+import { noGrad } from '../tensor/tape.js';
+import { ShapeError, fmtShape, MetaError } from '../core/errors.js';
 import { add, cast, div, equal, mul, sigmoid, sqrt, square, sub, tanh, where } from '../ops/elementwise.js';
 import { gather, oneHot } from '../ops/indexing.js';
 import { crossEntropy } from '../ops/losses.js';
@@ -22,12 +22,11 @@ import { argmax, argmin, mean, sum } from '../ops/reduce.js';
 import { softmax } from '../ops/softmax.js';
 import { concat, expandDims, reshape, slice, stack, transpose } from '../ops/shape-ops.js';
 import { full, tensor, zeros } from '../tensor/create.js';
-import { Rng } from '../tensor/rng.js';
+import { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { lstmCell, type LstmParams } from '../nn/lstm.js';
 import { linear } from '../nn/linear.js';
 import type { InitOptions } from '../nn/model.js';
-import { MetaError } from './inner.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
 import type { ScoredLearner } from './scored.js';
 import type { MetaTask } from './types.js';

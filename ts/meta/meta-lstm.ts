@@ -13,18 +13,19 @@
 // own statistics at meta-training and meta-test alike (the paper's "test statistics per
 // episode"; no running averages are kept).
 
+import { MetaError } from '../core/errors.js';
 import { gradients } from '../autodiff/backward.js';
-import { detach, noGrad, requireGrad } from '../autodiff/tape.js';
+import { detach, noGrad, requireGrad } from '../tensor/tape.js';
 import { mul, sigmoid, sub } from '../ops/elementwise.js';
 import { linear as linearOp } from '../ops/matmul.js';
 import { broadcastTo, concat, reshape, split } from '../ops/shape-ops.js';
 import { full } from '../tensor/create.js';
-import { Rng } from '../tensor/rng.js';
+import { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten, treeUnflatten } from '../tensor/tree.js';
 import { lstmCell, type LstmParams } from '../nn/lstm.js';
 import type { Model } from '../nn/model.js';
-import { MetaError, batchLoss } from './inner.js';
+import { batchLoss } from './inner.js';
 import { preprocessGradient } from './lstm-optimizer.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
 import { scoreLogits, type ScoredLearner } from './scored.js';

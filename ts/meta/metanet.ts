@@ -13,20 +13,19 @@
 // MetaNet; the paper's task-level fast weights of the representation function (from an
 // embedding loss on support pairs) are not implemented.
 
-import { noGrad } from '../autodiff/tape.js';
-import { ShapeError } from '../errors.js';
+import { noGrad } from '../tensor/tape.js';
+import { ShapeError, MetaError } from '../core/errors.js';
 import { add, div, mul, relu, sqrt, square, sub } from '../ops/elementwise.js';
 import { oneHot } from '../ops/indexing.js';
 import { matmul } from '../ops/matmul.js';
 import { sum } from '../ops/reduce.js';
 import { softmax } from '../ops/softmax.js';
 import { expandDims, permute, reshape, transpose } from '../ops/shape-ops.js';
-import { Rng } from '../tensor/rng.js';
+import { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ParamTree } from '../tensor/tree.js';
 import { linear } from '../nn/linear.js';
 import type { Model } from '../nn/model.js';
-import { MetaError } from './inner.js';
 import { preprocessGradient } from './lstm-optimizer.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
 import { checkWays, scoreLogits, type ScoredLearner, embeddingSize } from './scored.js';

@@ -6,12 +6,12 @@
 //               trained by cross-entropy on a task's support batch.
 // Each is a Model (init/apply over a parameter tree) plus its loss.
 
-import { ShapeError, fmtShape } from '../errors.js';
+import { ShapeError, fmtShape } from '../core/errors.js';
 import { mul, sigmoid, square, sub } from '../ops/elementwise.js';
 import { matmul } from '../ops/matmul.js';
 import { sum } from '../ops/reduce.js';
 import { reshape } from '../ops/shape-ops.js';
-import type { Rng } from '../tensor/rng.js';
+import type { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ParamTree } from '../tensor/tree.js';
 import { linear } from '../nn/linear.js';

@@ -1,9 +1,8 @@
 // What the model-based and learned-optimizer learners share: the MetaLearner shape of the
 // contract (init, metaGrad, scoreTask) and the loss/accuracy of query logits.
 
-import { noGrad } from '../autodiff/tape.js';
-import { ShapeError, fmtShape } from '../errors.js';
-import { MetaError } from './inner.js';
+import { noGrad } from '../tensor/tape.js';
+import { ShapeError, fmtShape, MetaError } from '../core/errors.js';
 import { cast, equal } from '../ops/elementwise.js';
 import { crossEntropy } from '../ops/losses.js';
 import { argmax, mean } from '../ops/reduce.js';

@@ -11,20 +11,19 @@
 //   out = [x, softmax(mask(Q Kᵀ / √K)) V]. Embeddings are Conv-4 features, trained end to end.
 // Every query of an episode is its own sequence (support + that query), batched together.
 
-import { noGrad } from '../autodiff/tape.js';
-import { ShapeError } from '../errors.js';
+import { noGrad } from '../tensor/tape.js';
+import { ShapeError, MetaError } from '../core/errors.js';
 import { add, div, mul, sigmoid, tanh } from '../ops/elementwise.js';
 import { oneHot } from '../ops/indexing.js';
 import { matmul } from '../ops/matmul.js';
 import { softmax } from '../ops/softmax.js';
 import { broadcastTo, concat, expandDims, pad, reshape, slice, split, transpose } from '../ops/shape-ops.js';
-import { Rng } from '../tensor/rng.js';
+import { Rng } from '../ops/rng.js';
 import { tensor, zeros } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ParamTree } from '../tensor/tree.js';
 import { linear } from '../nn/linear.js';
 import type { Model } from '../nn/model.js';
-import { MetaError } from './inner.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
 import { checkWays, scoreLogits, type ScoredLearner, embeddingSize } from './scored.js';
 import type { MetaTask } from './types.js';

@@ -2,8 +2,8 @@
 //   g = grad + wd·p;  v = α·v + (1−α)·g²;  (centered: a = α·a + (1−α)·g, v̄ = v − a²)
 //   d = g / (sqrt(v̄) + eps);  with momentum: buf = μ·buf + d, d = buf;  p ← p − lr·d
 
-import { ShapeError } from '../errors.js';
-import { noGrad } from '../autodiff/tape.js';
+import { ShapeError } from '../core/errors.js';
+import { noGrad } from '../tensor/tape.js';
 import { add, div, mul, sqrt, square, sub } from '../ops/elementwise.js';
 import { zerosLike } from '../tensor/create.js';
 import { scope } from '../tensor/scope.js';
