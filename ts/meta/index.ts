@@ -26,3 +26,14 @@ export {
   registerLearner, unregisterLearner, learnerEntry, learnerEntries, learnerOptions, entryModel, entryOptimizer, COMMON_OPTIONS,
   type LearnerEntry, type LearnerFamily, type BuildContext, type OptionSpec, type OptionValue, type ResolvedOptions,
 } from './registry.js';
+export { quadraticOptimizee, mlpOptimizee, type Optimizee, type QuadraticParams, type MlpOptimizeeParams } from './optimizees.js';
+export {
+  lstmOptimizer, lstmOptimizerAsOptimizer, trainLstmOptimizer, lstmOptimizerStep, initLstmOptimizer, preprocessGradient, unrollSegment, runOptimizer,
+  type LstmOptimizerParams, type LstmOptimizerOptions, type LstmOptimizerConfig, type LstmOptimizerLearner, type Trajectory, type SegmentOptions,
+} from './lstm-optimizer.js';
+export { mann, mannLearner, accuracyByInstance, type Mann, type MannOptions, type MannParams } from './mann.js';
+export { scoreLogits, type ScoredLearner } from './scored.js';
+export { hypernet, type HypernetOptions, type HypernetParams } from './hypernet.js';
+export { snail, denseBlock, attentionBlock, tcDepth, type SnailOptions, type SnailParams, type SnailNet } from './snail.js';
+export { metaLearnerLstm, type MetaLstmOptions, type MetaLstmParams, type MetaLstmHooks, type MetaLstmLearner } from './meta-lstm.js';
+export { metaNetworks, type MetaNetOptions, type MetaNetParams } from './metanet.js';
