@@ -5,15 +5,10 @@
 /// <reference types="@webgpu/types" />
 
 import { BackendError } from '../../errors.js';
+import { sizeClass } from '../size-class.js';
 
-/** The byte size a request is rounded up to. */
-export function sizeClass(bytes: number): number {
-  if (bytes <= 256) return 256;
-  const p = 2 ** Math.floor(Math.log2(bytes));
-  if (p === bytes) return p;
-  const q = p / 4;
-  return Math.ceil(bytes / q) * q;
-}
+/** The byte size a request is rounded up to (256 bytes at least, powers of two in quarters). */
+export { sizeClass };
 
 export interface PooledBuffer {
   readonly buffer: GPUBuffer;
