@@ -21,6 +21,23 @@ export interface PooledBuffer {
 
 let nextId = 1;
 
+/**
+ * Remove and return the free buffer with the lowest id. Which buffer a request gets is then a
+ * function of the set of free buffers, not of the order they were freed in, so a training
+ * loop settles into the same buffers for the same tensors every iteration (or every other,
+ * as parameters alternate) and its bind groups, cached by buffer ids, recur instead of being
+ * created anew for almost every dispatch.
+ */
+function takeLowestId(list: PooledBuffer[]): PooledBuffer | undefined {
+  if (list.length === 0) return undefined;
+  let best = 0;
+  for (let i = 1; i < list.length; i++) if (list[i]!.id < list[best]!.id) best = i;
+  const b = list[best]!;
+  list[best] = list[list.length - 1]!;
+  list.pop();
+  return b;
+}
+
 export class BufferPool {
   private free = new Map<number, PooledBuffer[]>();
   pooledBytes = 0;
@@ -44,7 +61,7 @@ export class BufferPool {
       throw new BackendError(`webgpu: a ${this.label} buffer of ${bytes} bytes exceeds the adapter's limit of ${this.maxBytes} bytes`);
     }
     const list = this.free.get(cls);
-    const hit = list?.pop();
+    const hit = list && takeLowestId(list);
     if (hit) {
       this.pooledBytes -= cls;
       this.pooledBuffers--;
