@@ -4,8 +4,9 @@
 // and readSync is a plain slice. This class only marshals views into Float64Array
 // metadata and turns every addon failure into a BackendError.
 
-import { BackendError, MetagradError } from '../../errors.js';
-import { type DType, type TypedArray, bytesPerElement, hostView } from '../../tensor/dtype.js';
+import { numel } from '../../core/shape.js';
+import { BackendError, MetagradError } from '../../core/errors.js';
+import { type DType, type TypedArray, bytesPerElement, hostView } from '../../core/dtype.js';
 import type {
   ArgReduceOp, BinaryOp, Conv2dGeometry, MatView, MatmulDims, MemoryInfo, Pool2dGeometry, RandomKind, ReduceOp, Storage, TriangularSolveDims, UnaryOp, View,
 } from '../kernels.js';
@@ -50,11 +51,6 @@ function matMeta(a: MatView, m: Float64Array): Float64Array {
   return m;
 }
 
-function numel(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
 
 export class NativeBackend extends JsBackend {
   override readonly name: string = 'native';
