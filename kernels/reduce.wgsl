@@ -47,16 +47,16 @@ fn span(g: u32) -> Span {
 }
 
 //#if ARG
-// (value, index) pairs: larger (argmax) or smaller (argmin) wins, ties to the lower index.
-// A NaN at index 0 wins (nothing compares above it, as in the reference); later NaNs never do.
-fn better(v: {{ACC}}, i: u32, bv: {{ACC}}, bi: u32) -> bool { return {{BETTER}} || (v == bv && i < bi); }
-fn load_arg(base: u32, j: u32) -> {{ACC}} {
-  let v = {{ACC}}(x[base + red_offset(j)]);
+// (value, index) pairs: larger (argmax) or smaller (argmin) wins, ties to the lower index;
+// the first NaN beats every number (PyTorch, numpy), so a NaN can be found.
+fn better(v: {{ACC}}, i: u32, bv: {{ACC}}, bi: u32) -> bool {
   //#if FLOAT
-  if (is_nan(f32(v))) { return select({{WORST}}, {{BEST}}, j == 0u); }
+  if (is_nan(f32(bv))) { return is_nan(f32(v)) && i < bi; }
+  if (is_nan(f32(v))) { return true; }
   //#endif
-  return v;
+  return {{BETTER}} || (v == bv && i < bi);
 }
+fn load_arg(base: u32, j: u32) -> {{ACC}} { return {{ACC}}(x[base + red_offset(j)]); }
 //#endif
 
 //#if ROW

@@ -45,7 +45,7 @@ inline T unary_fn(int op, T x) {
       T e = std::exp(x);
       return e / (T(1) + e);
     }
-    case U_RELU: return x > 0 ? x : T(0);
+    case U_RELU: return (x > 0 || x != x) ? x : T(0);  // NaN propagates
     case U_SIN: return std::sin(x);
     case U_COS: return std::cos(x);
     case U_STEP: return x > 0 ? T(1) : T(0);

@@ -190,9 +190,10 @@ void arg_reduce(bool isMax, const View& x, int axis, const Buf& out) {
           const T* p = X + o[0] + j * is[0];
           int32_t best = 0;
           T bv = p[0];
-          for (int64_t q = 1; q < len; q++) {
+          // the first NaN wins (PyTorch, numpy); int32 never compares unequal to itself
+          for (int64_t q = 1; q < len && bv == bv; q++) {
             T v = p[q * s];
-            if (isMax ? v > bv : v < bv) { bv = v; best = (int32_t)q; }
+            if (v != v || (isMax ? v > bv : v < bv)) { bv = v; best = (int32_t)q; }
           }
           O[pos + j] = best;
         }

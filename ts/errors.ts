@@ -23,6 +23,9 @@ export class DataError extends MetagradError {}
 /** Autodiff misuse: grad of a non-scalar without gradOutputs, inputs that do not require grad, released graphs. */
 export class GradError extends MetagradError {}
 
+/** A linear-algebra op got a matrix it cannot factor (cholesky / solve of a matrix that is not positive-definite). */
+export class LinAlgError extends MetagradError {}
+
 /** Use of a tensor after dispose(). */
 export class DisposedError extends MetagradError {}
 

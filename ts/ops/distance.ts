@@ -2,15 +2,21 @@
 
 import { scope } from '../tensor/scope.js';
 import { ShapeError, fmtShape } from '../errors.js';
-import { normAxis } from '../tensor/shape.js';
+import { broadcastShapes, normAxis } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { add, div, maximum, mul, sqrt, square, sub } from './elementwise.js';
 import { matmul } from './matmul.js';
 import { sum } from './reduce.js';
-import { transpose } from './shape-ops.js';
+import { broadcastTo, transpose } from './shape-ops.js';
 import { checkFloat, checkTensor } from './util.js';
 
-/** Cosine similarity along an axis: a·b / max(|a||b|, eps). */
+/**
+ * Cosine similarity along an axis, as PyTorch computes it: a and b are broadcast together
+ * first, then each is divided by its norm clamped to eps, and the products summed:
+ * Σ (a / max(|a|, eps)) (b / max(|b|, eps)). The clamp is taken on the squared norm
+ * (max(Σa², eps²), then sqrt), so an all-zero vector gets finite gradients and HVPs
+ * instead of the 0/0 of sqrt's derivative at 0.
+ */
 export function cosineSimilarity(a: Tensor, b: Tensor, axis = -1, eps = 1e-8): Tensor {
   // temporaries (contiguous copies, scalars, intermediates) are freed on return;
   // whatever the tape saved stays alive through its graph references
@@ -18,11 +24,14 @@ export function cosineSimilarity(a: Tensor, b: Tensor, axis = -1, eps = 1e-8): T
     checkTensor(a, 'cosineSimilarity', 'a');
     checkTensor(b, 'cosineSimilarity', 'b');
     checkFloat('cosineSimilarity', a, b);
-    const ax = normAxis(axis, Math.max(a.rank, b.rank), 'cosineSimilarity');
-    const dot = sum(mul(a, b), ax);
-    const na = sqrt(sum(square(a), ax));
-    const nb = sqrt(sum(square(b), ax));
-    return div(dot, maximum(mul(na, nb), eps));
+    if (!(eps > 0) || !Number.isFinite(eps)) throw new ShapeError(`cosineSimilarity: eps must be a finite positive number, got ${eps}`);
+    const shape = broadcastShapes('cosineSimilarity', a.shape, b.shape);
+    const ax = normAxis(axis, shape.length, 'cosineSimilarity');
+    const unit = (x: Tensor): Tensor => {
+      const xb = broadcastTo(x, shape);
+      return div(xb, sqrt(maximum(sum(square(xb), ax, { keepDims: true }), eps * eps)));
+    };
+    return sum(mul(unit(a), unit(b)), ax);
   });
 }
 

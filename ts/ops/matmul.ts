@@ -34,7 +34,8 @@ function mergedBatchStride(x: Tensor, batchShape: readonly number[]): number | n
   return strides[shape.length - 1]!;
 }
 
-function matView(x: Tensor, batchShape: readonly number[]): MatView {
+/** x as a batch of matrices for a kernel, read in place where its strides allow (else a contiguous copy). */
+export function matView(x: Tensor, batchShape: readonly number[]): MatView {
   const r = x.rank;
   const rowStride = x.strides[r - 2]!, colStride = x.strides[r - 1]!;
   const innerOk = colStride === 1 || rowStride === 1 || x.shape[r - 1] === 1 || x.shape[r - 2] === 1;
@@ -63,6 +64,8 @@ export function matmul(aIn: Tensor, bIn: Tensor): Tensor {
     checkSameDType('matmul', aIn, bIn);
     checkFloat('matmul', aIn, bIn);
     if (aIn.rank === 0 || bIn.rank === 0) throw new ShapeError(`matmul: operands must have rank >= 1, got ${fmtShape(aIn.shape)} and ${fmtShape(bIn.shape)}`);
+    // numpy: vector · vector is a 0-d inner product
+    if (aIn.rank === 1 && bIn.rank === 1) return reshape(matmul(expandDims(aIn, 0), expandDims(bIn, 1)), []);
     if (aIn.rank === 1) return squeeze(matmul(expandDims(aIn, 0), bIn), [-2]);
     if (bIn.rank === 1) return squeeze(matmul(aIn, expandDims(bIn, 1)), [-1]);
     const a = aIn, b = bIn;

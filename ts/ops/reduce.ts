@@ -6,7 +6,7 @@ import { noGrad, record, stopGradient } from '../autodiff/tape.js';
 import { ShapeError, fmtShape } from '../errors.js';
 import { normAxes, normAxis, shapesEqual } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { add, div, equal, exp, log, mul, square, sub } from './elementwise.js';
+import { abs, add, div, equal, exp, less, log, mul, square, sub, where } from './elementwise.js';
 import { broadcastTo, reshape } from './shape-ops.js';
 import { checkFloat, checkTensor, wrap } from './util.js';
 
@@ -71,7 +71,11 @@ function extremum(op: 'max' | 'min', x: Tensor, axes: Axes, opts: ReduceOptions)
 export const max = (x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor => extremum('max', x, axes, opts);
 export const min = (x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor => extremum('min', x, axes, opts);
 
-/** Population variance by default; correction 1 gives the sample variance. */
+/**
+ * Population variance by default; correction 1 gives the sample variance (Bessel).
+ * A correction that leaves no degrees of freedom (correction >= the number of elements
+ * reduced) is an error, where PyTorch would return inf or NaN.
+ */
 export function variance(x: Tensor, axes?: Axes, opts: ReduceOptions & { correction?: number } = {}): Tensor {
   // temporaries (contiguous copies, scalars, intermediates) are freed on return;
   // whatever the tape saved stays alive through its graph references
@@ -80,8 +84,13 @@ export function variance(x: Tensor, axes?: Axes, opts: ReduceOptions & { correct
     checkFloat('variance', x);
     const ax = normAxes(axes, x.rank, 'variance');
     const count = ax.reduce((n, a) => n * x.shape[a]!, 1);
+    const correction = opts.correction ?? 0;
+    if (!Number.isFinite(correction) || correction < 0) throw new ShapeError(`variance: correction must be a finite number >= 0, got ${correction}`);
+    if (count - correction <= 0) {
+      throw new ShapeError(`variance: correction ${correction} leaves no degrees of freedom: reducing ${fmtShape(x.shape)} over axes ${JSON.stringify(ax)} averages ${count} element(s) per output; expected correction < ${count}`);
+    }
     const d = sub(x, mean(x, ax, { keepDims: true }));
-    return div(sum(square(d), ax, opts), Math.max(count - (opts.correction ?? 0), 1));
+    return div(sum(square(d), ax, opts), count - correction);
   });
 }
 
@@ -93,7 +102,10 @@ export function logsumexp(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Ten
     checkTensor(x, 'logsumexp');
     checkFloat('logsumexp', x);
     const ax = normAxes(axes, x.rank, 'logsumexp');
-    const m = stopGradient(max(x, ax, { keepDims: true }));
+    // Shift by the detached max, or by 0 where the max is ±inf or NaN: then logsumexp of
+    // all -inf is -inf, of anything with +inf is +inf, and a NaN propagates (as PyTorch).
+    const mx = stopGradient(max(x, ax, { keepDims: true }));
+    const m = where(less(abs(mx), Infinity), mx, 0);
     const s = add(log(sum(exp(sub(x, m)), ax, { keepDims: true })), m);
     return opts.keepDims ? s : reshape(s, x.shape.filter((_, i) => !ax.includes(i)));
   });

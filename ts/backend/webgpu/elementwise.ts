@@ -11,7 +11,7 @@ import type { GpuStorage } from './storage.js';
 /** Float unary expressions over `x: f32`. */
 const FLOAT_UNARY: Record<UnaryOp, string> = {
   neg: '-x', exp: 'exp(x)', log: 'log(x)', sqrt: 'sqrt(x)', abs: 'abs(x)', sign: 'mg_sign(x)',
-  tanh: 'mg_tanh(x)', sigmoid: 'mg_sigmoid(x)', relu: 'select(0.0, x, x > 0.0)', sin: 'sin(x)', cos: 'cos(x)',
+  tanh: 'mg_tanh(x)', sigmoid: 'mg_sigmoid(x)', relu: 'select(0.0, x, x > 0.0 || is_nan(x))', sin: 'sin(x)', cos: 'cos(x)',
   step: 'select(0.0, 1.0, x > 0.0)', reciprocal: '1.0 / x', square: 'x * x', log1p: 'mg_log1p(x)',
   expm1: 'mg_expm1(x)', floor: 'floor(x)', ceil: 'ceil(x)', round: 'round(x)' /* WGSL rounds half to even */,
 };

@@ -147,7 +147,6 @@ export function argReduce(ctx: Ctx, op: ArgReduceOp, x: View, axis: number): Gpu
     T: t, ACC: acc, COMBINE: 'a', IDENTITY: '0',
     BETTER: op === 'argmax' ? 'v > bv' : 'v < bv',
     WORST: op === 'argmax' ? ninf : inf,
-    BEST: op === 'argmax' ? inf : ninf,
   };
   const out = ctx.alloc('int32', s.outer);
   if (s.outer === 0) return out;
