@@ -193,7 +193,7 @@ async function parent(): Promise<void> {
   const threadList = (flag('threads') ?? '1,2').split(',').map(Number);
   const only = new Set((flag('only') ?? 'omniglot,sinusoid,conv,matmul').split(','));
   const omniIters = Number(flag('omniglot-iters') ?? (quick ? 1 : 2));
-  const sineIters = quick ? 10 : 30;
+  const sineIters = quick ? 10 : 40;
   const minTime = quick ? 0.1 : 0.3;
 
   const info = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', env: torchEnv(1) });
@@ -238,8 +238,9 @@ async function parent(): Promise<void> {
         const s = metaSamples.get(key) ?? { metagrad: newSamples(), pytorch: newSamples() };
         metaSamples.set(key, s);
         const iters = m.case === 'omniglot' ? omniIters : sineIters;
-        // the sinusoid step is milliseconds: V8's optimizing compiler needs a few dozen to settle
-        const warmup = m.case === 'omniglot' ? 1 : 15;
+        // the sinusoid step is milliseconds: V8's optimizing compiler needs about a hundred
+        // iterations to settle (15 warm-ups still left the CPU time falling 126 → 15 ms)
+        const warmup = m.case === 'omniglot' ? 1 : quick ? 30 : 100;
         const sides: ['metagrad' | 'pytorch', () => Record<string, unknown>][] = [
           ['metagrad', () => mgChild([m.case, m.order, String(iters), String(warmup)], threads, `metagrad ${key}`)],
           ['pytorch', () => torchChild([m.case, '--order', m.order, '--iters', String(iters), '--warmup', String(warmup), '--data', OMNIGLOT], threads, `pytorch ${key}`)],
