@@ -165,7 +165,10 @@ function median(xs: number[]): number {
 }
 
 function torchEnv(threads: number): NodeJS.ProcessEnv {
-  return { ...process.env, OPENBLAS_CORETYPE: 'SkylakeX', OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+  // OMP_WAIT_POLICY=PASSIVE: on a shared, oversubscribed machine libgomp's spinning workers
+  // cost PyTorch 5-15x at 2 threads (82 s per Omniglot iteration at load 14); passive waiting
+  // is the setting that favours PyTorch here
+  return { ...process.env, OPENBLAS_CORETYPE: 'SkylakeX', OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
 }
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, what: string): Record<string, unknown> {
@@ -228,6 +231,7 @@ async function parent(): Promise<void> {
   type OpSamples = { metagrad: number[][]; pytorch: number[][]; webgpu: number[][]; metagradCpu: number[][]; pytorchCpu: number[][] };
   const opSamples = new Map<string, OpSamples>();
   const roundLoad: { round: number; start: string; end: string }[] = [];
+  const stamp = new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-');
   for (let round = 0; round < rounds; round++) {
     const start = load();
     console.log(`\n# round ${round + 1}/${rounds} (load ${start})`);
@@ -286,45 +290,48 @@ async function parent(): Promise<void> {
       console.log('ops webgpu done');
     }
     roundLoad.push({ round: round + 1, start, end: load() });
+    report(round + 1 === rounds);
   }
 
-  // --- report ---
-  const fmt = (t: number): string => (t >= 1 ? `${t.toFixed(3)} s` : t >= 1e-3 ? `${(t * 1e3).toFixed(2)} ms` : `${(t * 1e6).toFixed(1)} µs`);
-  const spread = (xs: number[]): string => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`;
-  const results: { meta: object[]; ops: object[] } = { meta: [], ops: [] };
-  console.log('\n## meta-iterations (wall: median [min–max] over all timed iterations; ratio = PyTorch / metagrad, > 1: metagrad faster;');
-  console.log('## CPU: median process CPU seconds per iteration, all threads, the figure least disturbed by other load)');
-  for (const [key, s] of metaSamples) {
-    const mgT = median(s.metagrad.times), ptT = median(s.pytorch.times);
-    const mgC = median(s.metagrad.cpu), ptC = median(s.pytorch.cpu);
-    const mgR = Math.max(...s.metagrad.peakRssMB), ptR = Math.max(...s.pytorch.peakRssMB);
-    console.log(`${key.padEnd(22)} metagrad ${fmt(mgT)} [${spread(s.metagrad.times)}]  pytorch ${fmt(ptT)} [${spread(s.pytorch.times)}]  ratio ${(ptT / mgT).toFixed(2)}×  | CPU ${fmt(mgC)} vs ${fmt(ptC)} ratio ${(ptC / mgC).toFixed(2)}×  | peak RSS ${mgR.toFixed(0)} vs ${ptR.toFixed(0)} MB`);
-    results.meta.push({ case: key, metagrad: { medianSeconds: mgT, medianCpuSeconds: mgC, ...s.metagrad, peakRssMBMax: mgR }, pytorch: { medianSeconds: ptT, medianCpuSeconds: ptC, ...s.pytorch, peakRssMBMax: ptR }, ratio: ptT / mgT, cpuRatio: ptC / mgC });
-  }
-  if (opSamples.size) console.log('\n## kernels (wall: median of per-round medians, GFLOP/s [spread of the round medians]; ratio = PyTorch time / metagrad time; CPU ratio from process CPU time)');
-  for (const c of ops)
-    for (const threads of threadList) {
-      const key = `${opName(c)} ${threads}t`;
-      const s = opSamples.get(key)!;
-      const per = (xs: number[][]): number[] => xs.map((r) => median(r));
-      const mgT = median(per(s.metagrad)), ptT = median(per(s.pytorch));
-      const mgC = median(per(s.metagradCpu)), ptC = median(per(s.pytorchCpu));
-      const wg = s.webgpu.length ? median(per(s.webgpu)) : null;
-      const gf = (t: number): string => `${(opFlops(c) / t / 1e9).toFixed(1).padStart(6)} GF/s`;
-      console.log(`${key.padEnd(40)} metagrad ${gf(mgT)} [${spread(per(s.metagrad))}]  pytorch ${gf(ptT)} [${spread(per(s.pytorch))}]  ratio ${(ptT / mgT).toFixed(2)}×  | CPU ratio ${(ptC / mgC).toFixed(2)}×${wg !== null ? `  | webgpu ${gf(wg)}` : ''}`);
-      results.ops.push({ case: key, flops: opFlops(c), metagradSeconds: mgT, pytorchSeconds: ptT, metagradCpuSeconds: mgC, pytorchCpuSeconds: ptC, webgpuSeconds: wg, ratio: ptT / mgT, cpuRatio: ptC / mgC, rounds: s });
+  // --- report (JSON after every round, so an interrupted run keeps what it measured) ---
+  function report(final: boolean): void {
+    const log = final ? console.log : (): void => {};
+    const fmt = (t: number): string => (t >= 1 ? `${t.toFixed(3)} s` : t >= 1e-3 ? `${(t * 1e3).toFixed(2)} ms` : `${(t * 1e6).toFixed(1)} µs`);
+    const spread = (xs: number[]): string => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`;
+    const results: { meta: object[]; ops: object[] } = { meta: [], ops: [] };
+    log('\n## meta-iterations (wall: median [min–max] over all timed iterations; ratio = PyTorch / metagrad, > 1: metagrad faster;');
+    log('## CPU: median process CPU seconds per iteration, all threads, the figure least disturbed by other load)');
+    for (const [key, s] of metaSamples) {
+      const mgT = median(s.metagrad.times), ptT = median(s.pytorch.times);
+      const mgC = median(s.metagrad.cpu), ptC = median(s.pytorch.cpu);
+      const mgR = Math.max(...s.metagrad.peakRssMB), ptR = Math.max(...s.pytorch.peakRssMB);
+      log(`${key.padEnd(22)} metagrad ${fmt(mgT)} [${spread(s.metagrad.times)}]  pytorch ${fmt(ptT)} [${spread(s.pytorch.times)}]  ratio ${(ptT / mgT).toFixed(2)}×  | CPU ${fmt(mgC)} vs ${fmt(ptC)} ratio ${(ptC / mgC).toFixed(2)}×  | peak RSS ${mgR.toFixed(0)} vs ${ptR.toFixed(0)} MB`);
+      results.meta.push({ case: key, metagrad: { medianSeconds: mgT, medianCpuSeconds: mgC, ...s.metagrad, peakRssMBMax: mgR }, pytorch: { medianSeconds: ptT, medianCpuSeconds: ptC, ...s.pytorch, peakRssMBMax: ptR }, ratio: ptT / mgT, cpuRatio: ptC / mgC });
     }
-  const out = {
-    date: new Date().toISOString(), cpu, cpus: os.cpus().length, node: process.version, torch: torchVersion, webgpu,
-    env: { OPENBLAS_CORETYPE: 'SkylakeX', metagradThreads: 'METAGRAD_THREADS', torchThreads: 'torch.set_num_threads + OMP/OPENBLAS_NUM_THREADS' },
-    rounds, threads: threadList, convBatch: CONV_BATCH, load: roundLoad, uptime: spawnSync('uptime', { encoding: 'utf8' }).stdout.trim(), results,
-  };
-  const dir = join(root, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const stamp = out.date.slice(0, 16).replace(/[:T]/g, '-');
-  writeFileSync(join(dir, `peers-${stamp}.json`), `${JSON.stringify(out, null, 1)}\n`);
-  writeFileSync(join(dir, 'peers-latest.json'), `${JSON.stringify(out, null, 1)}\n`);
-  console.log(`\nload at end: ${load()}; wrote bench/results/peers-${stamp}.json and peers-latest.json`);
+    if (opSamples.size) log('\n## kernels (wall: median of per-round medians, GFLOP/s [spread of the round medians]; ratio = PyTorch time / metagrad time; CPU ratio from process CPU time)');
+    for (const c of ops)
+      for (const threads of threadList) {
+        const key = `${opName(c)} ${threads}t`;
+        const s = opSamples.get(key)!;
+        const per = (xs: number[][]): number[] => xs.map((r) => median(r));
+        const mgT = median(per(s.metagrad)), ptT = median(per(s.pytorch));
+        const mgC = median(per(s.metagradCpu)), ptC = median(per(s.pytorchCpu));
+        const wg = s.webgpu.length ? median(per(s.webgpu)) : null;
+        const gf = (t: number): string => `${(opFlops(c) / t / 1e9).toFixed(1).padStart(6)} GF/s`;
+        log(`${key.padEnd(40)} metagrad ${gf(mgT)} [${spread(per(s.metagrad))}]  pytorch ${gf(ptT)} [${spread(per(s.pytorch))}]  ratio ${(ptT / mgT).toFixed(2)}×  | CPU ratio ${(ptC / mgC).toFixed(2)}×${wg !== null ? `  | webgpu ${gf(wg)}` : ''}`);
+        results.ops.push({ case: key, flops: opFlops(c), metagradSeconds: mgT, pytorchSeconds: ptT, metagradCpuSeconds: mgC, pytorchCpuSeconds: ptC, webgpuSeconds: wg, ratio: ptT / mgT, cpuRatio: ptC / mgC, rounds: s });
+      }
+    const out = {
+      date: new Date().toISOString(), cpu, cpus: os.cpus().length, node: process.version, torch: torchVersion, webgpu,
+      env: { OPENBLAS_CORETYPE: 'SkylakeX', OMP_WAIT_POLICY: 'PASSIVE (PyTorch)', metagradThreads: 'METAGRAD_THREADS', torchThreads: 'torch.set_num_threads + OMP/OPENBLAS_NUM_THREADS' },
+      rounds, roundsDone: roundLoad.length, threads: threadList, convBatch: CONV_BATCH, load: roundLoad, uptime: spawnSync('uptime', { encoding: 'utf8' }).stdout.trim(), results,
+    };
+    const dir = join(root, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `peers-${stamp}.json`), `${JSON.stringify(out, null, 1)}\n`);
+    writeFileSync(join(dir, 'peers-latest.json'), `${JSON.stringify(out, null, 1)}\n`);
+    console.log(`${final ? '\n' : ''}load: ${load()}; wrote bench/results/peers-${stamp}.json and peers-latest.json (${roundLoad.length} of ${rounds} rounds)`);
+  }
 }
 
 async function child(): Promise<void> {
