@@ -8,7 +8,7 @@
 // taken with respect to explicitly named tensors, so nested levels cannot confuse their
 // perturbations (tested by the classic d/dx [x · d/dy (x·y)] example).
 
-import { GradError, fmtShape } from '../errors.js';
+import { GradError, fmtShape } from '../core/errors.js';
 import { tensor, zerosLike } from '../tensor/create.js';
 import { scope } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -17,7 +17,7 @@ import { mul } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
 import { reshape, stack } from '../ops/shape-ops.js';
 import { gradients } from './backward.js';
-import { detach, isGradEnabled, record, withGradEnabled } from './tape.js';
+import { detach, isGradEnabled, record, withGradEnabled } from '../tensor/tape.js';
 
 let depth = 0;
 

@@ -1,8 +1,8 @@
 // A set of Omniglot classes: characters, optionally each rotated by 0/90/180/270 degrees
 // (rotations are separate classes, as in MAML and ProtoNets). Classes share one pixel store.
 
-import { ShapeError } from '../errors.js';
-import type { Rng } from '../tensor/rng.js';
+import { ShapeError } from '../core/errors.js';
+import type { Rng } from '../ops/rng.js';
 import { rotateInto } from './image.js';
 
 /** One character of the release: its drawings are images first .. first+count-1 of the store. */
@@ -37,6 +37,10 @@ export class OmniglotClasses {
   get imageSize(): number {
     return this.store.imageSize;
   }
+  /** [1, S, S]: one channel. */
+  get exampleShape(): readonly number[] {
+    return [1, this.store.imageSize, this.store.imageSize];
+  }
 
   /** 'Alphabet/characterNN/rotDDD', the split files' naming. */
   name(i: number): string {
@@ -62,6 +66,10 @@ export class OmniglotClasses {
     const s = this.store.imageSize, n = s * s;
     const src = this.store.pixels.subarray((c.character.first + j) * n, (c.character.first + j + 1) * n);
     rotateInto(src, s, c.rotation, out, at);
+  }
+  /** ClassSource's name for writeImage. */
+  writeExample(i: number, j: number, out: Float32Array, at: number): void {
+    this.writeImage(i, j, out, at);
   }
   image(i: number, j: number): Float32Array {
     const s = this.store.imageSize;

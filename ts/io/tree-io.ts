@@ -1,6 +1,6 @@
 // Parameter trees (models, optimizer state) <-> named tensors, by treeFlatten's dotted names.
 
-import { DataError, fmtShape } from '../errors.js';
+import { DataError, fmtShape } from '../core/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten, treeUnflatten } from '../tensor/tree.js';
 

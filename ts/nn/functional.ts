@@ -1,6 +1,6 @@
 // Parameter-free layers as plain functions: pooling, flattening, activations.
 
-import { ShapeError, fmtShape } from '../errors.js';
+import { ShapeError, fmtShape } from '../core/errors.js';
 import { elu, gelu, leakyRelu, silu, softplus } from '../ops/activations.js';
 import { relu, sigmoid, tanh } from '../ops/elementwise.js';
 import { avgPool2d, maxPool2d, type Pool2dOptions } from '../ops/pool.js';

@@ -6,8 +6,8 @@
 
 import { scope } from '../tensor/scope.js';
 import type { Conv2dGeometry } from '../backend/kernels.js';
-import { record } from '../autodiff/tape.js';
-import { ShapeError, fmtShape } from '../errors.js';
+import { record } from '../tensor/tape.js';
+import { ShapeError, fmtShape } from '../core/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { contiguous } from './shape-ops.js';
 import { checkFloat, checkSameBackend, checkSameDType, checkTensor, wrap } from './util.js';

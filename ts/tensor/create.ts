@@ -2,9 +2,9 @@
 
 import { getBackend, type BackendName } from '../backend/registry.js';
 import type { Backend, Storage } from '../backend/kernels.js';
-import { DTypeError, ShapeError, fmtShape } from '../errors.js';
-import { type DType, type TypedArray, checkDType, hostArray } from './dtype.js';
-import { checkShape, numel } from './shape.js';
+import { DTypeError, ShapeError, fmtShape } from '../core/errors.js';
+import { type DType, type TypedArray, checkDType, hostArray } from '../core/dtype.js';
+import { checkShape, numel } from '../core/shape.js';
 import { StorageRef, Tensor } from './tensor.js';
 
 export interface CreateOptions {

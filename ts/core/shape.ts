@@ -1,4 +1,4 @@
-import { ShapeError, fmtShape } from '../errors.js';
+import { ShapeError, fmtShape } from './errors.js';
 
 export type Shape = readonly number[];
 

@@ -29,6 +29,30 @@ export class LinAlgError extends MetagradError {}
 /** Use of a tensor after dispose(). */
 export class DisposedError extends MetagradError {}
 
+/** An option with a value outside what it accepts: a learning rate, momentum, seed, norm bound, range. */
+export class ValueError extends MetagradError {}
+
+/** Bad options or inputs to a meta-learner. */
+export class MetaError extends MetagradError {}
+
+/** Bad command-line flags, or a run folder the command cannot use. */
+export class CliError extends MetagradError {}
+
+/** What gradcheck / gradgradcheck found (ts/autodiff/gradcheck.ts). */
+export interface GradcheckReport {
+  ok: boolean;
+  /** the worst element over all inputs */
+  worst: { input: number; index: number; analytic: number; numeric: number; error: number; allowed: number } | null;
+  checked: number;
+}
+
+/** A gradient that disagrees with finite differences; the report says where and by how much. */
+export class GradcheckError extends MetagradError {
+  constructor(message: string, readonly report: GradcheckReport) {
+    super(message);
+  }
+}
+
 export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
