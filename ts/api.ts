@@ -27,6 +27,8 @@ export * from './ops/shape-ops.js';
 export * from './ops/matmul.js';
 export * from './ops/conv.js';
 export * from './ops/pool.js';
+export * from './ops/channel.js';
+export * from './ops/batchnorm.js';
 export * from './ops/indexing.js';
 export * from './ops/losses.js';
 export * from './ops/distance.js';

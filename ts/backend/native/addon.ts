@@ -25,6 +25,11 @@ export interface NativeAddon {
   conv2dBackwardInput(dy: ArrayLike<number>, w: ArrayLike<number>, g: Float64Array, dx: ArrayLike<number>): void;
   conv2dBackwardFilter(x: ArrayLike<number>, dy: ArrayLike<number>, g: Float64Array, dw: ArrayLike<number>): void;
   maxPool2d(x: ArrayLike<number>, g: Float64Array, values: ArrayLike<number>, indices: ArrayLike<number>): void;
+  maxPool2dBackward(dy: ArrayLike<number>, indices: ArrayLike<number>, g: Float64Array, dx: ArrayLike<number>): void;
+  batchNorm(x: ArrayLike<number>, gamma: ArrayLike<number>, beta: ArrayLike<number>, dims: Float64Array, eps: number, y: ArrayLike<number>, xhat: ArrayLike<number>, mean: ArrayLike<number>, variance: ArrayLike<number>, rstd: ArrayLike<number>): void;
+  batchNormBackward(g: ArrayLike<number>, xhat: ArrayLike<number>, w: ArrayLike<number>, dims: Float64Array, out: ArrayLike<number>): void;
+  channelAffine(x: ArrayLike<number>, scale: ArrayLike<number>, shift: ArrayLike<number> | null, dims: Float64Array, out: ArrayLike<number>): void;
+  channelDot(a: ArrayLike<number>, b: ArrayLike<number>, dims: Float64Array, out: ArrayLike<number>): void;
   gather(x: ArrayLike<number>, xm: Float64Array, idx: ArrayLike<number>, im: Float64Array, axis: number, out: ArrayLike<number>): void;
   scatterAdd(u: ArrayLike<number>, um: Float64Array, idx: ArrayLike<number>, im: Float64Array, axis: number, outShape: Float64Array, out: ArrayLike<number>): void;
   random(kind: number, k0: number, k1: number, counter: number, out: ArrayLike<number>): void;

@@ -8,7 +8,7 @@ import { numel } from '../../core/shape.js';
 import { BackendError, MetagradError } from '../../core/errors.js';
 import { type DType, type TypedArray, hostArray } from '../../core/dtype.js';
 import type {
-  ArgReduceOp, BinaryOp, Conv2dGeometry, MatView, MatmulDims, MemoryInfo, Pool2dGeometry, RandomKind, ReduceOp, Storage, TriangularSolveDims, UnaryOp, View,
+  ArgReduceOp, BinaryOp, ChannelDims, Conv2dGeometry, MatView, MatmulDims, MemoryInfo, Pool2dGeometry, RandomKind, ReduceOp, Storage, TriangularSolveDims, UnaryOp, View,
 } from '../kernels.js';
 import { HostStorage, JsBackend } from '../js/js-backend.js';
 import type { NativeAddon } from './addon.js';
@@ -19,7 +19,7 @@ const UNARY: Record<UnaryOp, number> = {
   reciprocal: 12, square: 13, log1p: 14, expm1: 15, floor: 16, ceil: 17, round: 18,
 };
 const BINARY: Record<BinaryOp, number> = {
-  add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6, eq: 7, ne: 8, lt: 9, le: 10, gt: 11, ge: 12,
+  add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6, eq: 7, ne: 8, lt: 9, le: 10, gt: 11, ge: 12, reluMask: 13,
 };
 const REDUCE: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2, prod: 3 };
 const RANDOM: Record<RandomKind, number> = { uniform: 0, normal: 1, bits: 2 };
@@ -48,6 +48,14 @@ function matMeta(a: MatView, m: Float64Array): Float64Array {
   m[2] = a.rowStride;
   m[3] = a.colStride;
   return m;
+}
+
+const channelDims3 = new Float64Array(3);
+function channelMeta(d: ChannelDims): Float64Array {
+  channelDims3[0] = d.n;
+  channelDims3[1] = d.c;
+  channelDims3[2] = d.s;
+  return channelDims3;
 }
 
 /** Freed storages kept for reuse, by dtype and exact length (training loops repeat shapes). */
@@ -311,6 +319,48 @@ export class NativeBackend extends JsBackend {
       const values = this.alloc(n, x.dtype), indices = this.alloc(n, 'int32');
       this.addon.maxPool2d(this.arr(x), Float64Array.of(g.planes, g.h, g.w, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW), values.data, indices.data);
       return { values, indices };
+    });
+  }
+
+  override maxPool2dBackward(dy: Storage, indices: Storage, g: Pool2dGeometry): Storage {
+    return this.guard('maxPool2dBackward', () => {
+      const out = this.alloc(g.planes * g.h * g.w, dy.dtype);
+      this.addon.maxPool2dBackward(this.arr(dy), this.arr(indices), Float64Array.of(g.planes, g.h, g.w, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW), out.data);
+      return out;
+    });
+  }
+
+  override batchNorm(x: Storage, gamma: Storage, beta: Storage, d: ChannelDims, eps: number): { y: Storage; xhat: Storage; mean: Storage; variance: Storage; rstd: Storage } {
+    return this.guard('batchNorm', () => {
+      const total = d.n * d.c * d.s, dt = x.dtype;
+      const y = this.alloc(total, dt), xhat = this.alloc(total, dt);
+      const mean = this.alloc(d.c, dt), variance = this.alloc(d.c, dt), rstd = this.alloc(d.c, dt);
+      this.addon.batchNorm(this.arr(x), this.arr(gamma), this.arr(beta), channelMeta(d), eps, y.data, xhat.data, mean.data, variance.data, rstd.data);
+      return { y, xhat, mean, variance, rstd };
+    });
+  }
+
+  override batchNormBackward(g: Storage, xhat: Storage, w: Storage, d: ChannelDims): Storage {
+    return this.guard('batchNormBackward', () => {
+      const out = this.alloc(d.n * d.c * d.s, g.dtype);
+      this.addon.batchNormBackward(this.arr(g), this.arr(xhat), this.arr(w), channelMeta(d), out.data);
+      return out;
+    });
+  }
+
+  override channelAffine(x: Storage, scale: Storage, shift: Storage | null, d: ChannelDims): Storage {
+    return this.guard('channelAffine', () => {
+      const out = this.alloc(d.n * d.c * d.s, x.dtype);
+      this.addon.channelAffine(this.arr(x), this.arr(scale), shift ? this.arr(shift) : null, channelMeta(d), out.data);
+      return out;
+    });
+  }
+
+  override channelDot(a: Storage, b: Storage, d: ChannelDims): Storage {
+    return this.guard('channelDot', () => {
+      const out = this.alloc(d.c, a.dtype);
+      this.addon.channelDot(this.arr(a), this.arr(b), channelMeta(d), out.data);
+      return out;
     });
   }
 
