@@ -1,7 +1,7 @@
 // Optimizers against hand-computed updates; clipping; schedules; state as a tree.
 import test from 'tape';
 import * as mg from '../../ts/index.js';
-import { adam, adamw, clipGradNorm, schedules, sgd } from '../../ts/optim/index.js';
+import { adam, adamw, clipGradNorm, rmsprop, schedules, sgd } from '../../ts/optim/index.js';
 
 const vals = (x: mg.Tensor) => Array.from(x.dataSync());
 const close = (a: number[], b: number[], tol = 1e-5) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]!) <= tol);
@@ -81,5 +81,39 @@ test('optim: clipGradNorm and schedules', (t) => {
   const r1 = o.update(p, gr, o.init(p));
   const r2 = o.update(r1.params, gr, r1.state);
   t.ok(close(vals(r2.params.w), [-1.5]), 'schedule read at the step in state');
+  t.end();
+});
+
+test('optim: rmsprop, centered, momentum, weight decay', (t) => {
+  const p = { w: mg.tensor([1, -2]) };
+  const g = { w: mg.tensor([0.5, 1]) };
+  const o = rmsprop({ lr: 0.01 });
+  const r1 = o.update(p, g, o.init(p));
+  // v = 0.01 g²; step = g / sqrt(0.01 g²) = 10·sign(g)
+  t.ok(close(vals(r1.params.w), [1 - 0.1, -2 - 0.1], 1e-5), 'first step moves by lr·g/sqrt((1−α)g²)');
+  const r2 = o.update(r1.params, g, r1.state);
+  const v2 = (x: number) => 0.99 * 0.01 * x * x + 0.01 * x * x;
+  t.ok(close(vals(r2.params.w), [0.9 - (0.01 * 0.5) / Math.sqrt(v2(0.5)), -2.1 - 0.01 / Math.sqrt(v2(1))], 1e-5), 'second step by hand');
+  t.equal(vals(p.w)[0], 1, 'old params untouched');
+
+  const c = rmsprop({ lr: 0.01, centered: true, alpha: 0.5 });
+  const c1 = c.update(p, g, c.init(p));
+  // v = 0.5 g², a = 0.5 g, v − a² = 0.25 g²: step = g / (0.5|g|) = 2·sign(g)
+  t.ok(close(vals(c1.params.w), [1 - 0.02, -2 - 0.02], 1e-5), 'centered: normalized by the variance estimate');
+
+  const m = rmsprop({ lr: 0.01, momentum: 0.9, alpha: 0.5 });
+  const m1 = m.update(p, g, m.init(p));
+  const m2 = m.update(m1.params, g, m1.state);
+  // d1 = g/sqrt(0.5 g²) = √2·sign g; v2 = 0.75 g², d2 = 0.9·d1 + g/sqrt(0.75 g²)
+  const d1 = Math.SQRT2, d2 = 0.9 * d1 + 1 / Math.sqrt(0.75);
+  t.ok(close(vals(m2.params.w), [1 - 0.01 * (d1 + d2), -2 - 0.01 * (d1 + d2)], 1e-5), 'momentum on the normalized step');
+
+  const wd = rmsprop({ lr: 0.01, weightDecay: 1 });
+  const w1 = wd.update({ w: mg.tensor([1]) }, { w: mg.tensor([0]) }, wd.init({ w: mg.tensor([1]) }));
+  t.ok(close(vals(w1.params.w), [1 - 0.1], 1e-5), 'L2 weight decay enters the gradient');
+
+  t.throws(() => rmsprop({ lr: 0.01, alpha: 1 }), mg.ShapeError, 'alpha = 1 is a ShapeError');
+  t.throws(() => m.update(p, g, o.init(p)), /no 'momentum' tree/, 'state from another configuration is rejected');
+  t.throws(() => o.update(p, { v: mg.tensor([1, 2]) } as never, o.init(p)), mg.ShapeError, 'mismatched trees are a ShapeError');
   t.end();
 });
