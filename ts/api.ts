@@ -3,6 +3,7 @@
 // Node built-in reached from here.
 
 export * from './core/errors.js';
+export { checkOption, resolveOptions, defaultOf, defaultHelp, flagOf, type OptionDefault, type OptionSpecs } from './core/options.js';
 export type { DType, FloatDType, TypedArray } from './core/dtype.js';
 export { Tensor, liveTensorCount } from './tensor/tensor.js';
 export { scope, keep, disposeAll } from './tensor/scope.js';

@@ -1,7 +1,7 @@
 // Optimizers against hand-computed updates; clipping; schedules; state as a tree.
 import test from 'tape';
 import * as mg from '../../ts/index.js';
-import { adam, adamw, clipGradNorm, rmsprop, schedules, sgd } from '../../ts/optim/index.js';
+import { adam, adamw, clipByGlobalNorm, clipGradNorm, rmsprop, schedules, sgd } from '../../ts/optim/index.js';
 
 const vals = (x: mg.Tensor) => Array.from(x.dataSync());
 const close = (a: number[], b: number[], tol = 1e-5) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]!) <= tol);
@@ -60,6 +60,16 @@ test('optim: adam and adamw', (t) => {
   const al2 = adam({ lr: 0.01, weightDecay: 0.1 });
   const l2 = al2.update(p, z, al2.init(p));
   t.ok(close(vals(l2.params.a), [0.99, 1.99], 1e-6), 'Adam L2 decay goes through the moments');
+  t.end();
+});
+
+test('optim: clipByGlobalNorm scales in tensors and returns the norm before clipping (metaStep clipNorm uses it)', (t) => {
+  const g = { a: mg.tensor([3, 0]), b: mg.tensor([4]) };
+  const r = clipByGlobalNorm(g, 1);
+  t.ok(Math.abs(r.norm!.itemSync() - 5) < 1e-6, 'norm 5');
+  t.ok(Math.abs(r.grads.a.dataSync()[0]! - 0.6) < 1e-5 && Math.abs(r.grads.b.dataSync()[0]! - 0.8) < 1e-5, 'scaled to norm 1');
+  t.deepEqual(Array.from(clipByGlobalNorm(g, 10).grads.b.dataSync()), [4], 'under the bound: unchanged');
+  t.throws(() => clipByGlobalNorm(g, 0), mg.ValueError, 'maxNorm must be positive (ValueError)');
   t.end();
 });
 

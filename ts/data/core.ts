@@ -16,3 +16,5 @@ export { ImageClasses, type ImageClass, type ImageStore } from './image-classes.
 export { decodeImage } from './decode-image.js';
 export { decodePng, type DecodedImage } from './png.js';
 export { areaWeights, resizeArea, resizeToPlanar } from './image.js';
+export { registerTask, unregisterTask, taskEntry, taskEntries, type TaskEntry, type TaskInfo, type TaskSource, type BackboneOptions } from './registry.js';
+export { sinusoidTask } from './sinusoid.js';

@@ -4,7 +4,7 @@
 import { scope } from '../tensor/scope.js';
 import type { BinaryOp, UnaryOp } from '../backend/kernels.js';
 import { noGrad, record } from '../tensor/tape.js';
-import { DTypeError, fmtShape } from '../core/errors.js';
+import { DTypeError, fmtShape, ValueError } from '../core/errors.js';
 import { type DType, checkDType, isFloat } from '../core/dtype.js';
 import { broadcastShapes } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -147,7 +147,7 @@ export function clamp(x: Tensor, lo: number, hi: number): Tensor {
   // whatever the tape saved stays alive through its graph references
   return scope(() => {
     checkTensor(x, 'clamp');
-    if (!(lo <= hi)) throw new DTypeError(`clamp: lo (${lo}) must be <= hi (${hi}) for ${fmtShape(x.shape)}`);
+    if (!(lo <= hi)) throw new ValueError(`clamp: lo (${lo}) must be <= hi (${hi}) for ${fmtShape(x.shape)}`);
     return minimum(maximum(x, lo), hi);
   });
 }

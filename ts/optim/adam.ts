@@ -3,7 +3,7 @@
 //   m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²;  p ← p − lr·m̂ / (sqrt(v̂) + eps)
 // with the bias corrections m̂ = m/(1−β1^t), v̂ = v/(1−β2^t), t = updates including this one.
 
-import { ShapeError } from '../core/errors.js';
+import { ShapeError, ValueError } from '../core/errors.js';
 import { noGrad } from '../tensor/tape.js';
 import { add, div, mul, sqrt, square, sub } from '../ops/elementwise.js';
 import { zerosLike } from '../tensor/create.js';
@@ -22,11 +22,12 @@ export interface AdamOptions {
 
 function makeAdam(name: 'adam' | 'adamw', o: AdamOptions, decoupled: boolean): Optimizer {
   const b1 = o.beta1 ?? 0.9, b2 = o.beta2 ?? 0.999, eps = o.eps ?? 1e-8, wd = o.weightDecay ?? (decoupled ? 0.01 : 0);
-  for (const [k, v] of [['beta1', b1], ['beta2', b2]] as const) if (!(v >= 0 && v < 1)) throw new ShapeError(`${name}: ${k} must be in [0, 1), got ${v}`);
-  if (!(eps > 0)) throw new ShapeError(`${name}: eps must be > 0, got ${eps}`);
-  if (!(wd >= 0)) throw new ShapeError(`${name}: weightDecay must be >= 0, got ${wd}`);
+  for (const [k, v] of [['beta1', b1], ['beta2', b2]] as const) if (!(v >= 0 && v < 1)) throw new ValueError(`${name}: ${k} must be in [0, 1), got ${v}`);
+  if (!(eps > 0)) throw new ValueError(`${name}: eps must be > 0, got ${eps}`);
+  if (!(wd >= 0)) throw new ValueError(`${name}: weightDecay must be >= 0, got ${wd}`);
   lrAt(o.lr, 0, name);
   return {
+    name: name === 'adam' ? 'Adam' : 'AdamW',
     /** state: { step, m: tree like params, v: tree like params } */
     init(params: ParamTree): ParamTree {
       const step = makeStep(0, treeFlatten(params).leaves[0]);

@@ -4,5 +4,5 @@ export type { LR, Optimizer } from './optimizer.js';
 export { sgd, type SgdOptions } from './sgd.js';
 export { adam, adamw, type AdamOptions } from './adam.js';
 export { rmsprop, type RmspropOptions } from './rmsprop.js';
-export { clipGradNorm } from './clip.js';
+export { clipGradNorm, clipByGlobalNorm } from './clip.js';
 export { schedules } from './schedules.js';

@@ -1,7 +1,7 @@
 // SGD with momentum, Nesterov momentum and L2 weight decay (PyTorch's formulation):
 //   g = grad + wd·p;  buf = μ·buf + g;  d = nesterov ? g + μ·buf : buf;  p = p - lr·d
 
-import { ShapeError } from '../core/errors.js';
+import { ShapeError, ValueError } from '../core/errors.js';
 import { noGrad } from '../tensor/tape.js';
 import { add, mul, sub } from '../ops/elementwise.js';
 import { zerosLike } from '../tensor/create.js';
@@ -20,11 +20,12 @@ export interface SgdOptions {
 /** state: { step } or, with momentum, { step, momentum: tree like params } */
 export function sgd(o: SgdOptions): Optimizer {
   const mu = o.momentum ?? 0, wd = o.weightDecay ?? 0;
-  if (!(mu >= 0 && mu < 1)) throw new ShapeError(`sgd: momentum must be in [0, 1), got ${mu}`);
-  if (!(wd >= 0)) throw new ShapeError(`sgd: weightDecay must be >= 0, got ${wd}`);
-  if (o.nesterov && mu === 0) throw new ShapeError('sgd: nesterov needs momentum > 0');
+  if (!(mu >= 0 && mu < 1)) throw new ValueError(`sgd: momentum must be in [0, 1), got ${mu}`);
+  if (!(wd >= 0)) throw new ValueError(`sgd: weightDecay must be >= 0, got ${wd}`);
+  if (o.nesterov && mu === 0) throw new ValueError('sgd: nesterov needs momentum > 0');
   lrAt(o.lr, 0, 'sgd');
   return {
+    name: 'SGD',
     init(params: ParamTree): ParamTree {
       const first = treeFlatten(params).leaves[0];
       const step = makeStep(0, first);
