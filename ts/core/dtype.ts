@@ -12,6 +12,14 @@ export function isFloat(d: DType): d is FloatDType {
   return d !== 'int32';
 }
 
+export function bytesPerElement(d: DType): number {
+  switch (d) {
+    case 'float64': return 8;
+    case 'float16': return 2;
+    default: return 4;
+  }
+}
+
 /** The host array type used to read and write values of a dtype. */
 export function hostArray(d: DType, n: number): TypedArray {
   switch (d) {
