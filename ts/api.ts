@@ -37,7 +37,7 @@ export * from './ops/linalg.js';
 
 export { noGrad, detach, stopGradient, requireGrad, isGradEnabled } from './tensor/tape.js';
 export { gradients, type GradOptions } from './autodiff/backward.js';
-export { grad, valueAndGrad, vjp, jvp, hvp, hessian } from './autodiff/functional.js';
+export { grad, valueAndGrad, vjp, jvp, hvp, hessian, type GradsAt } from './autodiff/functional.js';
 export { gradcheck, gradgradcheck, type GradcheckOptions } from './autodiff/gradcheck.js';
 
 // The nn layer pairs `linear` and `conv2d` and nn's `flatten` (batch kept) share names with

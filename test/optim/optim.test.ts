@@ -43,7 +43,7 @@ test('optim: adam and adamw', (t) => {
   // first step: m̂ = g, v̂ = g², update = g/(|g|+eps) ≈ sign(g)
   t.ok(close(vals(r.params.a), [0.99, 2.01], 1e-6), 'first Adam step moves by lr·sign(g)');
   t.ok(close(vals(r.params.b[0]!), [3]), 'zero gradient, no move');
-  const st = r.state as { m: typeof p; v: typeof p };
+  const st = r.state as unknown as { m: typeof p; v: typeof p };
   t.ok(close(vals(st.m.a), [0.01, -0.4]) && close(vals(st.v.a), [0.00001, 0.016], 1e-7), 'moments');
   // a second step by hand
   const m2 = [0.9 * 0.01 + 0.1 * 0.1, 0.9 * -0.4 + 0.1 * -4];

@@ -13,20 +13,21 @@ import type { MetaLearner, MetaTask } from './types.js';
 /** The outer optimizer: the shape of ts/optim's Optimizer (state is a parameter tree). */
 export interface OuterOptimizer<S extends ParamTree = ParamTree> {
   init(params: ParamTree): S;
-  update<P extends ParamTree>(params: P, grads: P, state: S): { params: P; state: S };
+  update<P extends ParamTree>(params: P, grads: P, state: ParamTree): { params: P; state: S };
 }
 
-export interface MetaStepResult<S extends ParamTree> {
+/** O: the optimizer state's type (AdamState for adam, ...). */
+export interface MetaStepResult<S extends ParamTree, O extends ParamTree = ParamTree> {
   meta: S;
-  optState: ParamTree;
+  optState: O;
   /** mean post-adaptation query loss (0-d tensor: read it with await .item()) */
   loss: Tensor;
   accuracy?: Tensor;
 }
 
-export function metaStep<S extends ParamTree>(
-  learner: MetaLearner<S>, meta: S, optimizer: OuterOptimizer, optState: ParamTree, tasks: readonly MetaTask[], opts: { clipNorm?: number } = {},
-): MetaStepResult<S> {
+export function metaStep<S extends ParamTree, O extends ParamTree = ParamTree>(
+  learner: MetaLearner<S>, meta: S, optimizer: OuterOptimizer<O>, optState: ParamTree, tasks: readonly MetaTask[], opts: { clipNorm?: number } = {},
+): MetaStepResult<S, O> {
   if (opts.clipNorm !== undefined && !(opts.clipNorm > 0)) throw new ValueError(`metaStep: clipNorm must be positive, got ${opts.clipNorm}`);
   const out = scope(() => {
     const { loss, accuracy, grads } = learner.metaGrad(meta, tasks);

@@ -8,7 +8,7 @@ import { ShapeError, fmtShape } from '../core/errors.js';
 import { record } from '../tensor/tape.js';
 import { full } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { conv2d } from './conv.js';
+import { conv2d, spatialPair } from './conv.js';
 import { takeAlongAxis } from './indexing.js';
 import { contiguous, reshape } from './shape-ops.js';
 import { checkFloat, checkTensor, wrap } from './util.js';
@@ -21,19 +21,11 @@ export interface Pool2dOptions {
   padding?: number | [number, number];
 }
 
-function pair(v: number | [number, number], what: string, min: number): [number, number] {
-  const p: [number, number] = typeof v === 'number' ? [v, v] : v;
-  if (!Array.isArray(p) || p.length !== 2 || p.some((x) => !Number.isInteger(x) || x < min)) {
-    throw new ShapeError(`pool2d: ${what} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
-  }
-  return p;
-}
-
 function geometry(op: string, x: Tensor, o: Pool2dOptions) {
   if (x.rank !== 4) throw new ShapeError(`${op}: input must be [N, C, H, W], got ${fmtShape(x.shape)}`);
-  const [kh, kw] = pair(o.kernelSize, 'kernelSize', 1);
-  const [sh, sw] = pair(o.stride ?? o.kernelSize, 'stride', 1);
-  const [ph, pw] = pair(o.padding ?? 0, 'padding', 0);
+  const [kh, kw] = spatialPair(o.kernelSize, 1, 'kernelSize', 'pool2d', 1);
+  const [sh, sw] = spatialPair(o.stride ?? o.kernelSize, 1, 'stride', 'pool2d', 1);
+  const [ph, pw] = spatialPair(o.padding, 0, 'padding', 'pool2d', 0);
   if (ph > kh / 2 || pw > kw / 2) throw new ShapeError(`${op}: padding ${ph}×${pw} must be at most half the kernel ${kh}×${kw}`);
   const [n, c, h, w] = x.shape as [number, number, number, number];
   const oh = Math.floor((h + 2 * ph - kh) / sh) + 1;

@@ -10,11 +10,13 @@ import { hostScalar, rememberHostScalar } from '../tensor/host-scalars.js';
 
 export type LR = number | ((step: number) => number);
 
+/** S: the state's type (AdamState, SgdState, ...): what init makes and update returns. */
 export interface Optimizer<S extends ParamTree = ParamTree> {
   /** what it is, for logs: 'SGD', 'Adam', 'AdamW' */
   readonly name?: string;
   init(params: ParamTree): S;
-  update<P extends ParamTree>(params: P, grads: P, state: S): { params: P; state: S };
+  /** `state` as init or a previous update made it; any tree is accepted (a loaded checkpoint) and checked. */
+  update<P extends ParamTree>(params: P, grads: P, state: ParamTree): { params: P; state: S };
 }
 
 /** The learning rate at `step` (updates done so far). */
