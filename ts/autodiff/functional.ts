@@ -21,6 +21,9 @@ import { detach, isGradEnabled, record, withGradEnabled } from '../tensor/tape.j
 
 let depth = 0;
 
+/** The gradients for argnums N of arguments A: the arguments' own types, as a tuple. */
+export type GradsAt<A extends readonly unknown[], N extends readonly number[]> = { -readonly [K in keyof N]: A[N[K] & number] };
+
 /** A tensor to trace f on: connected to x when x is being recorded by an outer level. */
 function traceInput(x: Tensor): Tensor {
   x.checkAlive('grad');
@@ -54,8 +57,11 @@ function scalarOutput(y: unknown, who: string): Tensor {
  * tensors or parameter trees; gradients come back in the same structure. With an array
  * of argnums, the gradients come back as an array.
  */
-export function valueAndGrad<A extends readonly any[]>(f: (...args: A) => Tensor, argnums: number | readonly number[] = 0) {
-  return (...args: A): [Tensor, any] => {
+export function valueAndGrad<A extends readonly any[]>(f: (...args: A) => Tensor): (...args: A) => [Tensor, A[0]];
+export function valueAndGrad<A extends readonly any[], const N extends number>(f: (...args: A) => Tensor, argnums: N): (...args: A) => [Tensor, A[N]];
+export function valueAndGrad<A extends readonly any[], const N extends readonly number[]>(f: (...args: A) => Tensor, argnums: N): (...args: A) => [Tensor, GradsAt<A, N>];
+export function valueAndGrad<A extends readonly any[]>(f: (...args: A) => Tensor, argnums: number | readonly number[] = 0): (...args: A) => [Tensor, unknown] {
+  return (...args: A): [Tensor, unknown] => {
     const nums = typeof argnums === 'number' ? [argnums] : argnums;
     for (const n of nums) if (n < 0 || n >= args.length) throw new GradError(`grad: argnum ${n} is out of range for ${args.length} arguments`);
     // only the differentiated arguments must be trees of tensors; others pass through untouched
@@ -75,16 +81,23 @@ export function valueAndGrad<A extends readonly any[]>(f: (...args: A) => Tensor
           return tree;
         });
         const value = isNested ? y : detach(y);
-        return [value, typeof argnums === 'number' ? trees[0] : trees] as [Tensor, any];
+        return [value, typeof argnums === 'number' ? trees[0] : trees] as [Tensor, unknown];
       }),
     );
   };
 }
 
-/** grad(f, argnums = 0)(...args): the gradient of a scalar function, nestable to any order. */
-export function grad<A extends readonly any[]>(f: (...args: A) => Tensor, argnums: number | readonly number[] = 0) {
-  const vg = valueAndGrad(f, argnums);
-  return (...args: A): any => {
+/**
+ * grad(f, argnums = 0)(...args): the gradient of a scalar function, nestable to any order.
+ * Typed like its argument: a Tensor in gives a Tensor, a parameter tree gives the same tree
+ * type; an array of argnums gives a tuple of them.
+ */
+export function grad<A extends readonly any[]>(f: (...args: A) => Tensor): (...args: A) => A[0];
+export function grad<A extends readonly any[], const N extends number>(f: (...args: A) => Tensor, argnums: N): (...args: A) => A[N];
+export function grad<A extends readonly any[], const N extends readonly number[]>(f: (...args: A) => Tensor, argnums: N): (...args: A) => GradsAt<A, N>;
+export function grad<A extends readonly any[]>(f: (...args: A) => Tensor, argnums: number | readonly number[] = 0): (...args: A) => unknown {
+  const vg = valueAndGrad(f, argnums as readonly number[]);
+  return (...args: A): unknown => {
     const [value, g] = vg(...args);
     value.dispose();
     return g;
