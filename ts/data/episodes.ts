@@ -6,7 +6,8 @@
 
 import type { Backend } from '../backend/kernels.js';
 import type { BackendName } from '../backend/registry.js';
-import { ShapeError } from '../errors.js';
+import { ShapeError, ValueError } from '../errors.js';
+import { describe } from '../tensor/shape.js';
 import { tensor } from '../tensor/create.js';
 import type { Rng } from '../tensor/rng.js';
 import type { Batch, Task } from './task.js';
@@ -31,6 +32,11 @@ export class EpisodeSampler {
   readonly queries: number;
 
   constructor(readonly classes: ClassSource, o: EpisodeOptions) {
+    const c = classes as Partial<ClassSource> | null | undefined;
+    if (c === null || typeof c !== 'object' || !Number.isInteger(c.size) || !Number.isInteger(c.imageSize) || typeof c.drawings !== 'function' || typeof c.writeImage !== 'function') {
+      throw new ValueError(`EpisodeSampler: classes must be a class source { size, imageSize, drawings(i), writeImage(...) } such as om.characters('background'), got ${describe(classes)}`);
+    }
+    if (o === null || typeof o !== 'object') throw new ValueError(`EpisodeSampler: options must be an object { ways, shots, queries }, got ${describe(o)}`);
     for (const k of ['ways', 'shots', 'queries'] as const) {
       if (!Number.isInteger(o?.[k]) || o[k] < (k === 'queries' ? 0 : 1)) throw new ShapeError(`EpisodeSampler: ${k} must be a ${k === 'queries' ? 'non-negative' : 'positive'} integer, got ${String(o?.[k])}`);
     }

@@ -7,6 +7,7 @@
 // Pixel convention: ink = 1, background = 0 (the release has black strokes on white;
 // MAML and ProtoNets invert likewise), floats in [0, 1], not normalized further.
 
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
@@ -41,6 +42,8 @@ const SETS: readonly { name: string; dir: string }[] = [
 ];
 
 const MAGIC = 'MGOMNIGLOT1\n';
+// The header's sha256 of the pixels was added within version 1: older readers ignore it,
+// and a cache without it is rebuilt once.
 const FORMAT_VERSION = 1;
 
 interface Source {
@@ -182,7 +185,7 @@ const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 // Cache file: MAGIC, uint32 LE header length, JSON header, then the pixels.
 function encodeCache(store: OmniglotStore, key: string): Uint8Array {
-  const header = new TextEncoder().encode(JSON.stringify({ version: FORMAT_VERSION, key, imageSize: store.imageSize, characters: store.characters }));
+  const header = new TextEncoder().encode(JSON.stringify({ version: FORMAT_VERSION, key, imageSize: store.imageSize, characters: store.characters, sha256: pixelDigest(store.pixels) }));
   const magic = new TextEncoder().encode(MAGIC);
   const out = new Uint8Array(magic.length + 4 + header.length + store.pixels.length);
   out.set(magic, 0);
@@ -192,18 +195,24 @@ function encodeCache(store: OmniglotStore, key: string): Uint8Array {
   return out;
 }
 
+/** SHA-256 of the pixel bytes: a flipped byte anywhere in the cache is caught (about 30 ms for the full release). */
+function pixelDigest(pixels: Uint8Array): string {
+  return createHash('sha256').update(pixels).digest('hex');
+}
+
 /** The cached store, or null if the file is missing, stale or damaged (then it is rebuilt). */
 function decodeCache(buf: Uint8Array, key: string, s: number): OmniglotStore | null {
   const magic = new TextEncoder().encode(MAGIC);
   if (buf.length < magic.length + 4 || !magic.every((b, i) => buf[i] === b)) return null;
   const hlen = new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getUint32(magic.length, true);
   if (magic.length + 4 + hlen > buf.length) return null;
-  let h: { version: number; key: string; imageSize: number; characters: OmniglotCharacter[] };
+  let h: { version: number; key: string; imageSize: number; characters: OmniglotCharacter[]; sha256: string };
   try {
     h = JSON.parse(new TextDecoder().decode(buf.subarray(magic.length + 4, magic.length + 4 + hlen)));
   } catch {
     return null;
   }
+  if (h === null || typeof h !== 'object') return null;
   if (h.version !== FORMAT_VERSION || h.key !== key || h.imageSize !== s || !Array.isArray(h.characters)) return null;
   const pixels = buf.subarray(magic.length + 4 + hlen);
   // characters must tile the images in order
@@ -214,6 +223,7 @@ function decodeCache(buf: Uint8Array, key: string, s: number): OmniglotStore | n
   }
   const images = next;
   if (pixels.length !== images * s * s) return null;
+  if (typeof h.sha256 !== 'string' || h.sha256 !== pixelDigest(pixels)) return null;
   return { imageSize: s, pixels, characters: h.characters };
 }
 

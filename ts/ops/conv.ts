@@ -7,7 +7,8 @@
 import { scope } from '../tensor/scope.js';
 import type { Conv2dGeometry } from '../backend/kernels.js';
 import { record } from '../autodiff/tape.js';
-import { ShapeError, fmtShape } from '../errors.js';
+import { ShapeError, ValueError, fmtShape } from '../errors.js';
+import { describe, expectOptions } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { contiguous } from './shape-ops.js';
 import { checkFloat, checkSameBackend, checkSameDType, checkTensor, wrap } from './util.js';
@@ -26,7 +27,16 @@ function pair(v: number | [number, number] | undefined, dflt: number, what: stri
 }
 
 /** Validate shapes and options and work out the geometry (output size included). */
+function checkSizePair(op: string, what: string, v: unknown): void {
+  if (!Array.isArray(v) || v.length !== 2 || !v.every((d) => Number.isInteger(d) && d >= 1)) {
+    throw new ShapeError(`${op}: ${what} must be a pair of positive integers [h, w], got ${describe(v)}`);
+  }
+}
+
 export function conv2dGeometry(op: string, xShape: readonly number[], wShape: readonly number[], o: Conv2dOptions): Conv2dGeometry {
+  if (typeof op !== 'string') throw new ValueError(`conv2dGeometry: op must be the name of the calling op, got ${describe(op)}`);
+  if (!Array.isArray(xShape) || !Array.isArray(wShape)) throw new ShapeError(`${op}: shapes must be arrays, got ${describe(xShape)} and ${describe(wShape)}`);
+  expectOptions(o, op, true);
   if (xShape.length !== 4) throw new ShapeError(`${op}: input must be [N, C, H, W], got ${fmtShape(xShape)}`);
   if (wShape.length !== 4) throw new ShapeError(`${op}: weight must be [Cout, Cin/groups, KH, KW], got ${fmtShape(wShape)}`);
   const [strideH, strideW] = pair(o.stride, 1, 'stride', op, 1);
@@ -93,6 +103,8 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, inputSize: readonly [
     checkTensor(w, 'conv2dBackwardInput', 'weight');
     checkSameBackend('conv2dBackwardInput', dy, w);
     checkSameDType('conv2dBackwardInput', dy, w);
+    checkSizePair('conv2dBackwardInput', 'inputSize', inputSize);
+    expectOptions(opts, 'conv2dBackwardInput');
     const groups = opts.groups ?? 1;
     const xShape = [dy.shape[0]!, w.shape[1]! * groups, inputSize[0]!, inputSize[1]!];
     const g = geometryFromOutput('conv2dBackwardInput', dy.shape, xShape, w.shape, opts);
@@ -114,6 +126,8 @@ export function conv2dBackwardFilter(x: Tensor, dy: Tensor, kernelSize: readonly
     checkTensor(dy, 'conv2dBackwardFilter', 'output gradient');
     checkSameBackend('conv2dBackwardFilter', x, dy);
     checkSameDType('conv2dBackwardFilter', x, dy);
+    checkSizePair('conv2dBackwardFilter', 'kernelSize', kernelSize);
+    expectOptions(opts, 'conv2dBackwardFilter');
     const groups = opts.groups ?? 1;
     const wShape = [dy.shape[1]!, x.shape[1]! / groups, kernelSize[0]!, kernelSize[1]!];
     const g = geometryFromOutput('conv2dBackwardFilter', dy.shape, x.shape, wShape, opts);

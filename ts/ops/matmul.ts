@@ -90,6 +90,10 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
   // temporaries (contiguous copies, scalars, intermediates) are freed on return;
   // whatever the tape saved stays alive through its graph references
   return scope(() => {
+    checkTensor(x, 'linear', 'x');
+    checkTensor(w, 'linear', 'w');
+    if (b !== undefined) checkTensor(b, 'linear', 'b');
+    if (w.rank !== 2) throw new ShapeError(`linear: weight must be [in, out], got ${fmtShape(w.shape)}`);
     const y = x.rank > 2 ? reshape(matmul(reshape(x, [-1, x.shape[x.rank - 1]!]), w), [...x.shape.slice(0, -1), w.shape[1]!]) : matmul(x, w);
     return b ? add(y, b) : y;
   });

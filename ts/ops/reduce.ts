@@ -4,7 +4,7 @@ import { scope } from '../tensor/scope.js';
 import type { ReduceOp } from '../backend/kernels.js';
 import { noGrad, record, stopGradient } from '../autodiff/tape.js';
 import { ShapeError, fmtShape } from '../errors.js';
-import { normAxes, normAxis, shapesEqual } from '../tensor/shape.js';
+import { checkShape, normAxes, normAxis, shapesEqual } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { abs, add, div, equal, exp, less, log, mul, square, sub, where } from './elementwise.js';
 import { broadcastTo, reshape } from './shape-ops.js';
@@ -135,6 +135,8 @@ export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
   // temporaries (contiguous copies, scalars, intermediates) are freed on return;
   // whatever the tape saved stays alive through its graph references
   return scope(() => {
+    checkTensor(g, 'sumTo');
+    checkShape(shape, 'sumTo');
     if (shapesEqual(g.shape, shape)) return g;
     const lead = g.rank - shape.length;
     if (lead < 0) throw new ShapeError(`sumTo: cannot sum ${fmtShape(g.shape)} down to the larger rank of ${fmtShape(shape)}`);

@@ -2,6 +2,7 @@
 //   g = grad + wd·p;  buf = μ·buf + g;  d = nesterov ? g + μ·buf : buf;  p = p - lr·d
 
 import { ShapeError } from '../errors.js';
+import { expectOptions } from '../tensor/shape.js';
 import { noGrad } from '../autodiff/tape.js';
 import { add, mul, sub } from '../ops/elementwise.js';
 import { zerosLike } from '../tensor/create.js';
@@ -19,6 +20,7 @@ export interface SgdOptions {
 
 /** state: { step } or, with momentum, { step, momentum: tree like params } */
 export function sgd(o: SgdOptions): Optimizer {
+  expectOptions(o, 'sgd', true);
   const mu = o.momentum ?? 0, wd = o.weightDecay ?? 0;
   if (!(mu >= 0 && mu < 1)) throw new ShapeError(`sgd: momentum must be in [0, 1), got ${mu}`);
   if (!(wd >= 0)) throw new ShapeError(`sgd: weightDecay must be >= 0, got ${wd}`);

@@ -1,0 +1,100 @@
+// Bad arguments to the public API raise MetagradError subclasses that name the function the
+// user called, never a plain TypeError from deep inside (issue 14, item 11).
+import test from 'tape';
+import * as mg from '../ts/index.js';
+
+const names = (re: RegExp) => (e: unknown) => e instanceof mg.MetagradError && re.test((e as Error).message);
+
+test('public API: keep() takes trees, as scope() returns them', (t) => {
+  let outside: { a: mg.Tensor; b: mg.Tensor[] } | null = null;
+  mg.scope(() => {
+    const tree = { a: mg.tensor([1]), b: [mg.tensor([2]), mg.tensor([3])] };
+    outside = mg.keep(tree);
+    mg.tensor([4]);
+  });
+  const kept = outside as unknown as { a: mg.Tensor; b: mg.Tensor[] };
+  t.deepEqual([kept.a.dataSync()[0], kept.b[1]!.dataSync()[0]], [1, 3], 'every leaf of the kept tree survives the scope');
+  t.throws(() => mg.keep(3 as unknown as mg.Tensor), names(/keep: expected a Tensor or a tree of tensors, got 3/), 'keep(3)');
+  const dead = mg.tensor([1]);
+  dead.dispose();
+  t.throws(() => mg.keep({ dead }), mg.DisposedError, 'a disposed leaf');
+  t.end();
+});
+
+test('public API: the autodiff functions check their arguments', (t) => {
+  const f = (x: mg.Tensor) => mg.sum(mg.square(x));
+  t.throws(() => mg.grad(f)(3 as unknown as mg.Tensor), (e: unknown) => e instanceof mg.GradError && /grad: argument 0 must be a Tensor or a tree of tensors; treeFlatten: leaf at '' is 3/.test((e as Error).message), 'grad(f)(3)');
+  t.throws(() => mg.grad(f)({ w: 'x' } as unknown as mg.Tensor), names(/grad: argument 0 .*leaf at 'w' is "x"/), 'a tree with a string leaf');
+  t.throws(() => mg.grad(3 as unknown as typeof f), names(/grad: f must be a function/), 'grad(3)');
+  t.throws(() => mg.valueAndGrad((x: mg.Tensor) => mg.mul(x, 2))(mg.tensor([1, 2])), names(/valueAndGrad: f must return a scalar/), 'valueAndGrad names itself');
+  t.throws(() => mg.hessian((x: mg.Tensor) => mg.mul(x, 2), mg.tensor([1, 2])), names(/^hessian: f must return a scalar/), 'hessian names itself, not grad');
+  t.throws(() => mg.hvp(f, mg.tensor([1]), 2 as unknown as mg.Tensor), names(/hvp: v must be a Tensor, got 2/), 'hvp(f, x, 2)');
+  t.throws(() => mg.jvp(f, [mg.tensor([1])], 'x' as unknown as mg.Tensor[]), names(/jvp: primals and tangents must be arrays/), 'jvp tangents');
+  t.throws(() => mg.vjp(f, 3 as unknown as mg.Tensor), names(/vjp: primal 0 must be a Tensor/), 'vjp primal');
+  const x = mg.tensor([1, 2], { requiresGrad: true });
+  t.throws(() => mg.gradients(mg.mul(x, 2), [x]), names(/^gradients: output 0 has shape \[2\], not a scalar/), 'gradients names itself, not grad');
+  t.throws(() => mg.gradients(mg.sum(x), [x], { gradOutputs: [3 as unknown as mg.Tensor] }), names(/gradients: gradOutputs\[0\] is 3, not a Tensor/), 'a number as gradOutput');
+  t.throws(() => mg.gradients(mg.sum(x), [undefined as unknown as mg.Tensor]), names(/gradients: input 0 is undefined, not a Tensor/), 'an undefined input');
+  t.throws(() => mg.noGrad(3 as unknown as () => void), names(/noGrad: fn must be a function/), 'noGrad(3)');
+  t.throws(() => mg.scope(3 as unknown as () => void), names(/scope: expected a function/), 'scope(3)');
+  t.throws(() => mg.detach(undefined as unknown as mg.Tensor), names(/detach: input must be a Tensor/), 'detach(undefined)');
+  t.end();
+});
+
+test('public API: errors name the op the user called, not an internal one', (t) => {
+  const x = mg.zeros([3, 2]);
+  t.throws(() => mg.gather(x, mg.zeros([2])), names(/^gather: indices must be int32/), 'gather');
+  t.throws(() => mg.gather(x, mg.tensor([0, 5], { dtype: 'int32' })), (e: unknown) => e instanceof mg.IndexError && /^gather: index 5/.test((e as Error).message), 'gather out of range is an IndexError');
+  t.throws(() => mg.crossEntropy(mg.zeros([2, 3]), mg.tensor([0, 3], { dtype: 'int32' })), names(/^crossEntropy: index 3/), 'crossEntropy labels');
+  const table = { table: mg.zeros([4, 2]) };
+  t.throws(() => mg.embedding.apply(table, mg.tensor([4], { dtype: 'int32' })), names(/^embedding\.apply: index 4/), 'embedding ids');
+  t.throws(() => mg.maxPool2d(mg.zeros([1, 1, 4, 4]), { kernelSize: 0 }), names(/^maxPool2d: kernelSize/), 'maxPool2d');
+  t.throws(() => mg.avgPool2d(mg.zeros([1, 1, 4, 4]), { kernelSize: [2, -1] as [number, number] }), names(/^avgPool2d: kernelSize/), 'avgPool2d');
+  t.throws(() => mg.zeros([-1]), names(/^zeros: shape/), 'zeros');
+  t.throws(() => mg.ones('a' as unknown as number[]), names(/^ones: shape must be an array/), 'ones');
+  t.throws(() => mg.zerosLike(3 as unknown as mg.Tensor), names(/^zerosLike: input must be a Tensor/), 'zerosLike');
+  t.end();
+});
+
+test('public API: data and io entry points', (t) => {
+  t.throws(() => new mg.EpisodeSampler(undefined as unknown as mg.ClassSource, { ways: 5, shots: 1, queries: 1 }), names(/EpisodeSampler: classes must be a class source/), 'EpisodeSampler(undefined)');
+  t.throws(() => mg.decodeSafetensors('x' as unknown as Uint8Array), mg.DataError, 'decodeSafetensors of a string');
+  t.throws(() => mg.loadTree({ w: mg.zeros([1]) }, { constructor: 3 } as unknown as Record<string, mg.Tensor>), names(/loadTree: missing 1 tensor\(s\): w/), "loadTree does not read a record's prototype");
+  t.end();
+});
+
+// Every exported function, called with a spread of bad arguments: it may succeed or throw a
+// MetagradError, nothing else. Functions whose arguments are not validated yet are listed.
+const NOT_YET: readonly string[] = [
+  // ts/meta: the learners and their helpers (being reorganized behind the learner registry)
+  'anil', 'batchLoss', 'checkpointedTaskGrad', 'conjugateGradient', 'defaultLoss', 'evaluate', 'fomaml', 'imaml', 'innerLoop',
+  'maml', 'mamlPlusPlus', 'mamlTaskLoss', 'meanCi95', 'meanOverTasks', 'metaSgd', 'metaStep', 'pretrained', 'reptile',
+  'reptileSerial', 'tapeTaskGrad',
+];
+// with side effects on the process or the file system, or test-only helpers
+const SKIP = new Set(['initBackend', 'shutdownBackends', 'setBackend', 'loadOmniglot', 'loadSafetensors', 'saveSafetensors', 'philoxBlockForTests']);
+
+test('public API: no plain TypeError or RangeError escapes any exported function', async (t) => {
+  const x = mg.tensor([1, 2, 3]);
+  const bad: unknown[] = [undefined, null, 3, 'x', {}, [1, 'a'], () => 1, NaN];
+  const leaks: string[] = [];
+  let calls = 0;
+  for (const [name, f] of Object.entries(mg)) {
+    if (typeof f !== 'function' || SKIP.has(name) || NOT_YET.includes(name)) continue;
+    const isClass = /^[A-Z]/.test(name);
+    if (isClass && name !== 'EpisodeSampler') continue;
+    for (const b of bad) {
+      for (const args of [[b], [x, b], [b, x], [x, x, b]]) {
+        calls++;
+        try {
+          const r = isClass ? new (f as new (...a: unknown[]) => unknown)(...args) : (f as (...a: unknown[]) => unknown)(...args);
+          if (r instanceof Promise) await r;
+        } catch (e) {
+          if (!(e instanceof mg.MetagradError)) leaks.push(`${name}(${args.map((a) => (a instanceof mg.Tensor ? 'Tensor' : typeof a === 'function' ? 'fn' : JSON.stringify(a) ?? 'undefined')).join(', ')}): ${String(e).slice(0, 100)}`);
+        }
+      }
+    }
+  }
+  t.deepEqual(leaks.slice(0, 10), [], `${calls} calls of ${Object.keys(mg).length} exports; ${leaks.length} leaked a non-MetagradError`);
+  t.end();
+});
