@@ -52,9 +52,12 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
     const g = geometry('maxPool2d', x, opts);
     const xc = contiguous(x);
     const planes = g.n * g.c;
-    const { values, indices } = x.backend.maxPool2d(xc.storage, {
-      planes, h: g.h, w: g.w, kh: g.kh, kw: g.kw, oh: g.oh, ow: g.ow, strideH: g.sh, strideW: g.sw, padH: g.ph, padW: g.pw,
-    });
+    // an empty batch (or no channels) pools to an empty output on every backend, without a kernel
+    const { values, indices } = planes === 0
+      ? { values: x.backend.zeros(0, x.dtype), indices: x.backend.zeros(0, 'int32') }
+      : x.backend.maxPool2d(xc.storage, {
+        planes, h: g.h, w: g.w, kh: g.kh, kw: g.kw, oh: g.oh, ow: g.ow, strideH: g.sh, strideW: g.sw, padH: g.ph, padW: g.pw,
+      });
     const outShape = [g.n, g.c, g.oh, g.ow];
     const out = wrap(values, outShape, x);
     const idx = wrap(indices, [planes, g.oh * g.ow], x);
