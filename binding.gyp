@@ -8,6 +8,7 @@
         "native/reduce.cc",
         "native/gemm.cc",
         "native/matmul.cc",
+        "native/cholesky.cc",
         "native/conv.cc",
         "native/pool.cc",
         "native/gather.cc",

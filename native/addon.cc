@@ -156,6 +156,19 @@ KERNEL(Matmul, 6, {
          to_int(d[2], "n"), to_int(d[3], "k"), to_buf(info[5], "out"));
 })
 
+KERNEL(Cholesky, 6, {
+  int64_t batch = arg_int(info, 2, "batch"), n = arg_int(info, 3, "n");
+  if (batch < 0 || batch > 2147483647 || n < 0 || n > 2147483647) throw KernelError("cholesky: dims must be in [0, 2^31)");
+  cholesky(to_mat(info[0], info[1], "a"), batch, n, to_buf(info[4], "factor"), to_buf(info[5], "info"));
+})
+KERNEL(TriangularSolve, 7, {
+  const double* d = to_meta(info[4], 3, "dims");
+  for (int i = 0; i < 3; i++)
+    if (!(d[i] >= 0 && d[i] <= 2147483647.0)) throw KernelError("triangularSolve: dims must be in [0, 2^31)");
+  triangular_solve(to_mat(info[0], info[1], "t"), to_mat(info[2], info[3], "b"), to_int(d[0], "batch"), to_int(d[1], "n"),
+                   to_int(d[2], "m"), info[5].ToBoolean().Value(), to_buf(info[6], "out"));
+})
+
 ConvGeom to_conv(const Napi::Value& v) {
   const double* m = to_meta(v, 16, "geometry");
   int64_t q[16];
@@ -213,6 +226,14 @@ KERNEL(SetIsa, 1, {
 KERNEL(GemmTune, 3, gemm_tune(arg_int(info, 0, "kc"), arg_int(info, 1, "mc"), arg_int(info, 2, "nc")))
 KERNEL(Shutdown, 0, ThreadPool::get().shutdown())
 
+Napi::Value ThreadPoolCheck(const Napi::CallbackInfo& info) {
+  return guarded(info, "threadPoolCheck", [&]() -> Napi::Value {
+    need(info, 2, "threadPoolCheck");
+    int64_t wrong = thread_pool_check(arg_int(info, 0, "jobs"), std::max(2, arg_int(info, 1, "maxTasks")));
+    return Napi::Number::New(info.Env(), (double)wrong);
+  });
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
 #define EXPORT(JS, FN) exports.Set(JS, Napi::Function::New(env, FN, JS))
   EXPORT("unary", Unary);
@@ -225,6 +246,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT("argReduce", ArgReduce);
   EXPORT("softmax", Softmax);
   EXPORT("matmul", Matmul);
+  EXPORT("cholesky", Cholesky);
+  EXPORT("triangularSolve", TriangularSolve);
   EXPORT("conv2d", Conv2d);
   EXPORT("conv2dBackwardInput", Conv2dBackwardInput);
   EXPORT("conv2dBackwardFilter", Conv2dBackwardFilter);
@@ -237,6 +260,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT("setIsa", SetIsa);
   EXPORT("shutdown", Shutdown);
   EXPORT("gemmTune", GemmTune);
+  EXPORT("threadPoolCheck", ThreadPoolCheck);
 #undef EXPORT
   // Join the worker threads when the environment goes away, so the process exits cleanly.
   env.AddCleanupHook([]() { ThreadPool::get().shutdown(); });

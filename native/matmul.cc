@@ -8,20 +8,10 @@
 
 namespace mg {
 
-static void check_mat(const char* what, const MatArg& a, int64_t batch, int64_t rows, int64_t cols) {
-  View v;
-  v.buf = a.buf;
-  v.rank = 3;
-  v.shape[0] = batch; v.shape[1] = rows; v.shape[2] = cols;
-  v.strides[0] = a.batchStride; v.strides[1] = a.rowStride; v.strides[2] = a.colStride;
-  v.offset = a.offset;
-  v.check("matmul", what);
-}
-
 void matmul(const MatArg& a, const MatArg& b, int64_t batch, int64_t m, int64_t n, int64_t k, const Buf& out) {
   if (batch < 0 || m < 0 || n < 0 || k < 0) throw KernelError("matmul: negative dimension");
-  check_mat("a", a, batch, m, k);
-  check_mat("b", b, batch, k, n);
+  check_mat("matmul", "a", a, batch, m, k);
+  check_mat("matmul", "b", b, batch, k, n);
   if ((double)out.len < (double)batch * m * n) throw KernelError("matmul: output buffer too small");
   if (batch * m * n == 0) return;
   DType d = out.dtype;

@@ -40,42 +40,44 @@ void ThreadPool::shutdown() {
     std::lock_guard<std::mutex> lk(mu_);
     stop_ = true;
   }
-  cv_.notify_all();
+  work_cv_.notify_all();
   for (auto& t : workers_) t.join();
   workers_.clear();
   stop_ = false;
 }
 
-void ThreadPool::drain() {
+// Claim and run tasks of `job` until none is left. Task indices come from the job's own
+// counter, so every index in [0, tasks) is run exactly once across all threads.
+void ThreadPool::run(Job& job) {
   for (;;) {
-    int64_t t = next_.fetch_add(1);
-    if (t >= tasks_) break;
+    int64_t t = job.next.fetch_add(1);
+    if (t >= job.tasks) return;
     try {
       tl_in_task = true;
-      (*job_)(t);
+      (*job.fn)(t);
       tl_in_task = false;
     } catch (...) {
       tl_in_task = false;
       std::lock_guard<std::mutex> lk(mu_);
-      if (!error_) error_ = std::current_exception();
-    }
-    if (remaining_.fetch_sub(1) == 1) {
-      std::lock_guard<std::mutex> lk(mu_);
-      done_cv_.notify_all();
+      if (!job.error) job.error = std::current_exception();
     }
   }
 }
 
 void ThreadPool::worker() {
   uint64_t seen = 0;
+  std::unique_lock<std::mutex> lk(mu_);
   for (;;) {
-    {
-      std::unique_lock<std::mutex> lk(mu_);
-      cv_.wait(lk, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-    }
-    drain();
+    work_cv_.wait(lk, [&] { return stop_ || (current_ && generation_ != seen); });
+    if (stop_) return;
+    seen = generation_;
+    Job* job = current_;
+    job->joined++;
+    lk.unlock();
+    run(*job);
+    lk.lock();
+    // The caller waits for joined == 0 (under mu_), so job is still alive here.
+    if (--job->joined == 0) done_cv_.notify_all();
   }
 }
 
@@ -87,27 +89,26 @@ void ThreadPool::parallel_for(int64_t tasks, const std::function<void(int64_t)>&
     return;
   }
   if (workers_.empty()) start(nthreads_);  // lazily (re)started after shutdown
+  Job job;
+  job.fn = &fn;
+  job.tasks = tasks;
   {
     std::lock_guard<std::mutex> lk(mu_);
-    job_ = &fn;
-    tasks_ = tasks;
-    next_ = 0;
-    remaining_ = tasks;
-    error_ = nullptr;
+    current_ = &job;
     generation_++;
   }
-  cv_.notify_all();
-  drain();
+  work_cv_.notify_all();
+  run(job);  // the caller works too, so the job finishes even if no worker ever wakes
+  std::exception_ptr error;
   {
     std::unique_lock<std::mutex> lk(mu_);
-    done_cv_.wait(lk, [&] { return remaining_.load() == 0; });
-    job_ = nullptr;
+    current_ = nullptr;  // no worker joins from here on
+    // Every task was claimed (run returned); those claimed by workers finish before their
+    // worker leaves, so joined == 0 means all are done.
+    done_cv_.wait(lk, [&] { return job.joined == 0; });
+    error = job.error;
   }
-  if (error_) {
-    auto e = error_;
-    error_ = nullptr;
-    std::rethrow_exception(e);
-  }
+  if (error) std::rethrow_exception(error);
 }
 
 void parallel_range(int64_t n, int64_t minChunk, const std::function<void(int64_t, int64_t)>& fn) {
@@ -123,6 +124,24 @@ void parallel_range(int64_t n, int64_t minChunk, const std::function<void(int64_
     int64_t b = t * chunk, e = std::min(n, b + chunk);
     if (b < e) fn(b, e);
   });
+}
+
+}  // namespace mg
+
+namespace mg {
+
+int64_t thread_pool_check(int64_t jobs, int64_t maxTasks) {
+  ThreadPool& pool = ThreadPool::get();
+  int64_t wrong = 0;
+  std::vector<std::atomic<int>> hits((size_t)std::max<int64_t>(2, maxTasks));
+  for (int64_t j = 0; j < jobs; j++) {
+    int64_t tasks = 2 + (j * 7919) % std::max<int64_t>(1, maxTasks - 1);
+    for (int64_t t = 0; t < tasks; t++) hits[t].store(0, std::memory_order_relaxed);
+    pool.parallel_for(tasks, [&](int64_t t) { hits[t].fetch_add(1, std::memory_order_relaxed); });
+    for (int64_t t = 0; t < tasks; t++)
+      if (hits[t].load() != 1) wrong++;
+  }
+  return wrong;
 }
 
 }  // namespace mg

@@ -23,28 +23,43 @@ class ThreadPool {
   void shutdown();
 
  private:
+  // One parallel_for call. It lives on the caller's stack; a worker touches it only between
+  // joining (under mu_, while it is current_) and leaving (under mu_), and the caller returns
+  // only once every task is done and no worker is still joined, so no thread ever sees a
+  // stale job: a worker late from one job cannot claim or count a task of the next.
+  struct Job {
+    const std::function<void(int64_t)>* fn;
+    int64_t tasks;
+    std::atomic<int64_t> next{0};       // next task index to claim
+    int joined = 0;                     // workers inside run(); guarded by mu_
+    std::exception_ptr error;           // first exception; guarded by mu_
+  };
+
   ThreadPool();
   void start(int n);
   void worker();
-  void drain();
+  void run(Job& job);
 
   int nthreads_ = 1;
   std::vector<std::thread> workers_;
   std::mutex mu_;
-  std::condition_variable cv_, done_cv_;
-  const std::function<void(int64_t)>* job_ = nullptr;
-  std::atomic<int64_t> next_{0};
-  int64_t tasks_ = 0;
-  std::atomic<int64_t> remaining_{0};
-  uint64_t generation_ = 0;
+  std::condition_variable work_cv_, done_cv_;
+  Job* current_ = nullptr;  // the job workers may join; guarded by mu_
+  uint64_t generation_ = 0;  // bumped per job so a worker joins each job at most once
   bool stop_ = false;
   // Held while a parallel_for runs: a nested call (from a task) or a concurrent one (from
   // another Node worker thread) cannot take it and runs serially instead.
   std::mutex run_mu_;
-  std::exception_ptr error_;
 };
 
 // Split [0, n) into about `parts` chunks and run fn(begin, end) on each in parallel.
 void parallel_range(int64_t n, int64_t minChunk, const std::function<void(int64_t, int64_t)>& fn);
 
+}  // namespace mg
+
+namespace mg {
+// A self-check for tests and the soak script: `jobs` parallel_for calls of 2..maxTasks tiny
+// tasks, each task counting its own runs; returns how many tasks did not run exactly once
+// by the time parallel_for returned (0 when the pool is correct).
+int64_t thread_pool_check(int64_t jobs, int64_t maxTasks);
 }  // namespace mg

@@ -28,6 +28,8 @@ export class GradError extends MetagradError {}
 
 /** An argument or option value that is not one the function accepts (a bad flag, an unknown option key). */
 export class ValueError extends MetagradError {}
+/** A linear-algebra op got a matrix it cannot factor (cholesky / solve of a matrix that is not positive-definite). */
+export class LinAlgError extends MetagradError {}
 
 /** Use of a tensor after dispose(). */
 export class DisposedError extends MetagradError {}

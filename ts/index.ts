@@ -32,6 +32,7 @@ export * from './ops/pool.js';
 export * from './ops/indexing.js';
 export * from './ops/losses.js';
 export * from './ops/distance.js';
+export * from './ops/linalg.js';
 
 export { noGrad, detach, stopGradient, requireGrad, isGradEnabled } from './autodiff/tape.js';
 export { gradients, type GradOptions } from './autodiff/backward.js';

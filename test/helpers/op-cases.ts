@@ -49,6 +49,17 @@ const nhwc = (tf: TF, x: TF) => tf.transpose(x, [0, 2, 3, 1]);
 const nchw = (tf: TF, x: TF) => tf.transpose(x, [0, 3, 1, 2]);
 const hwio = (tf: TF, w: TF) => tf.transpose(w, [2, 3, 1, 0]);
 
+/** A well-conditioned SPD matrix from any square x: x xᵀ / n + I. */
+const spd = (x: Tensor): Tensor => {
+  const n = x.shape[x.rank - 1]!;
+  return t.add(t.div(t.matmul(x, t.transpose(x)), n), t.eye(n, n, { dtype: x.dtype, backend: x.backend }));
+};
+/** x + s·I: entries of x in (-0.9, 0.9) and s > 0.9 n keep the symmetric part positive-definite (and a triangle's diagonal away from 0). */
+const shifted = (x: Tensor, s: number): Tensor => {
+  const n = x.shape[x.rank - 1]!;
+  return t.add(x, t.mul(t.eye(n, n, { dtype: x.dtype, backend: x.backend }), s));
+};
+
 const unary = (name: string, fn: (x: Tensor) => Tensor, tfName: string | null, domain: Domain = 'normal', shape = [3, 4]): OpCase[] => [
   { name, inputs: [{ shape, domain }], fn, tfjs: tfName ? (tf, x) => tf[tfName](x) : undefined },
   { name: `${name}/strided`, inputs: [{ shape: [4, 3], domain, transposed: true }], fn, tfjs: tfName ? (tf, x) => tf[tfName](x) : undefined },
@@ -120,6 +131,16 @@ export const opCases: OpCase[] = [
   { name: 'matmul/transposed-operands', inputs: [{ shape: [3, 4], transposed: true }, { shape: [4, 2], transposed: true }], fn: t.matmul, tfjs: (tf, a, b) => tf.matMul(a, b) },
   { name: 'matmul/vector', inputs: [{ shape: [4] }, { shape: [4, 3] }], fn: t.matmul },
   { name: 'linear', inputs: [{ shape: [2, 3, 4] }, { shape: [4, 2] }, { shape: [2] }], fn: (x, w, b) => t.linear(x, w, b) },
+  // --- SPD linear algebra (cholesky and solve read the symmetric part, so any perturbation is fair)
+  { name: 'cholesky', inputs: [{ shape: [3, 3] }], fn: (x) => t.cholesky(spd(x)) },
+  { name: 'cholesky/batched', inputs: [{ shape: [2, 4, 4] }], fn: (x) => t.cholesky(spd(x)) },
+  { name: 'cholesky/unsymmetric-input', inputs: [{ shape: [3, 3], domain: 'unit' }], fn: (x) => t.cholesky(shifted(x, 3)) },
+  { name: 'triangularSolve/lower', inputs: [{ shape: [3, 3], domain: 'unit' }, { shape: [3, 2] }], fn: (a, b) => t.triangularSolve(shifted(a, 2), b) },
+  { name: 'triangularSolve/upper-broadcast', inputs: [{ shape: [2, 3, 3], domain: 'unit' }, { shape: [3, 2] }], fn: (a, b) => t.triangularSolve(shifted(a, 2), b, { lower: false }) },
+  { name: 'triangularSolve/strided', inputs: [{ shape: [3, 3], domain: 'unit', transposed: true }, { shape: [2, 3, 2], transposed: true }], fn: (a, b) => t.triangularSolve(shifted(a, 2), b) },
+  { name: 'solve', inputs: [{ shape: [3, 3], domain: 'unit' }, { shape: [3, 2] }], fn: (a, b) => t.solve(shifted(a, 3), b) },
+  { name: 'solve/batched-vector', inputs: [{ shape: [2, 3, 3] }, { shape: [3] }], fn: (a, b) => t.solve(spd(a), b) },
+  { name: 'solve/broadcast-rhs', inputs: [{ shape: [4, 4] }, { shape: [2, 4, 3] }], fn: (a, b) => t.solve(spd(a), b) },
   // --- shapes
   { name: 'reshape', inputs: [{ shape: [2, 6] }], fn: (x) => t.reshape(x, [3, -1]), tfjs: (tf, x) => tf.reshape(x, [3, 4]) },
   { name: 'reshape/strided', inputs: [{ shape: [4, 3], transposed: true }], fn: (x) => t.reshape(x, [2, 6]), tfjs: (tf, x) => tf.reshape(x, [2, 6]) },

@@ -25,6 +25,31 @@ test('nn: shapes and clear errors', (t) => {
   t.end();
 });
 
+test('nn: conv4 downsampling by stride-2 convolutions (MAML Omniglot) and unpooled last blocks (Relation Networks)', (t) => {
+  const rng = new mg.Rng(4);
+  const strided = conv4({ imageSize: 28, outputs: 5, hidden: 8, downsample: 'stride' });
+  const ps = strided.init(rng);
+  t.equal(strided.mapSize, 2, 'stride 2 with padding 1: 28 → 14 → 7 → 4 → 2');
+  t.deepEqual(strided.featureMaps(ps, mg.zeros([3, 1, 28, 28])).shape, [3, 8, 2, 2]);
+  t.equal(strided.featureSize, 8, 'features are the spatial mean of the last maps');
+  const x = rng.normal([3, 1, 28, 28]);
+  const maps = strided.featureMaps(ps, x), feats = strided.features(ps, x);
+  const want = mg.mean(maps, [2, 3]).dataSync(), got = feats.dataSync();
+  t.ok(got.every((v, i) => Math.abs(v - want[i]!) < 1e-6), 'features = mean of featureMaps over H, W');
+  t.deepEqual(strided.apply(ps, x).shape, [3, 5]);
+  const ws = ps.features.blocks.map((b) => b.conv.w.shape);
+  t.deepEqual(ws[0], [8, 1, 3, 3], 'the same parameter tree as the pooling variant');
+  const relation = conv4({ imageSize: 28, outputs: 5, hidden: 8, pooledBlocks: 2 });
+  t.equal(relation.mapSize, 7, 'pools in the first two blocks only: 28 → 14 → 7 → 7 → 7');
+  t.equal(relation.featureSize, 8 * 7 * 7);
+  t.deepEqual(relation.featureMaps(relation.init(rng), x).shape, [3, 8, 7, 7]);
+  const { head: _, ...noHead } = ps;
+  t.deepEqual(strided.features(noHead as typeof ps, x).shape, [3, 8], 'features() needs no head');
+  t.throws(() => conv4({ imageSize: 28, outputs: 5, pooledBlocks: 5 }), /conv4: pooledBlocks must be an integer in \[0, 4\], got 5/);
+  t.throws(() => conv4({ imageSize: 28, outputs: 5, downsample: 'avg' as 'stride' }), /conv4: downsample must be 'maxpool' or 'stride'/);
+  t.end();
+});
+
 test('nn: batch norm running statistics are threaded functionally', (t) => {
   const rng = new mg.Rng(5);
   const cfg: BatchNormConfig = { mode: 'running', momentum: 0.5 };

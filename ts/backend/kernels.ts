@@ -94,6 +94,13 @@ export interface Pool2dGeometry {
   readonly padW: number;
 }
 
+/** Batched triangular solve geometry: T is n×n, B and X are n×m. */
+export interface TriangularSolveDims {
+  readonly batch: number;
+  readonly n: number;
+  readonly m: number;
+}
+
 export type RandomKind = 'uniform' | 'normal' | 'bits';
 
 export interface MemoryInfo {
@@ -165,6 +172,20 @@ export interface Backend {
   conv2dBackwardInput(dy: Storage, w: Storage, g: Conv2dGeometry): Storage;
   /** dw = the filter gradient from x and dy; dw [cOut, cIn/groups, kh, kw]. */
   conv2dBackwardFilter(x: Storage, dy: Storage, g: Conv2dGeometry): Storage;
+
+  /**
+   * Lower Cholesky factors (L Lᵀ = A) of a batch of n×n matrices, reading only A's lower
+   * triangle (diagonal included). `factor` is contiguous [batch, n, n] with zeros above the
+   * diagonal; `info` int32 [batch] is 0, or k + 1 when the leading minor of order k + 1 is not
+   * positive (LAPACK's convention); that matrix's factor is then all NaN. A NaN input is no
+   * failure: it propagates into the factor.
+   */
+  cholesky(a: MatView, batch: number, n: number, dtype: DType): { factor: Storage; info: Storage };
+  /**
+   * X = T⁻¹ B for a batch of triangular n×n T (only its lower triangle is read when `lower`,
+   * else only its upper; diagonal included) and n×m B; X contiguous [batch, n, m].
+   */
+  triangularSolve(t: MatView, b: MatView, dims: TriangularSolveDims, lower: boolean, dtype: DType): Storage;
 
   // --- pooling -----------------------------------------------------------------
   /** Max over each window of contiguous planes; also the int32 argmax (index within the h*w plane); padding never wins. */

@@ -1,6 +1,10 @@
 // Conv-4 (Vinyals et al. 2016; used by MAML and ProtoNets): 4 × [conv 3×3 (padding 1),
 // batch norm, ReLU, max-pool 2], then a linear head. 28×28 inputs give 64 features
 // (28→14→7→3→1), 84×84 give 64·5·5 = 1600.
+// downsample 'stride' is the MAML reference's Omniglot variant: stride-2 convolutions and no
+// pooling (28→14→7→4→2), features averaged over the final map (64). pooledBlocks < 4 keeps
+// the resolution after that many blocks (Relation Networks' embedding: pools in the first two
+// blocks only, 28→14→7→7→7); featureMaps() returns the unflattened [N, C, H, W] maps.
 //
 // params: { features: { blocks: [{ conv: {w, b}, bn: {gamma, beta} } × 4] }, head: { w, b } }
 // state (batch-norm running statistics, see batchnorm.ts): { blocks: [{ mean, var } × 4] }
@@ -14,6 +18,7 @@ import type { ParamTree } from '../tensor/tree.js';
 import { batchNorm, type BatchNormConfig, type BatchNormMode, type BatchNormParams, type BatchNormState } from './batchnorm.js';
 import { conv2d } from './conv2d.js';
 import { flattenBatch, maxPool } from './functional.js';
+import { mean } from '../ops/reduce.js';
 import { checkPositiveInt } from './init.js';
 import { linear } from './linear.js';
 import type { ApplyOptions, InitOptions, Model } from './model.js';
@@ -30,6 +35,10 @@ export interface Conv4Options {
   maxSteps?: number;
   /** running-statistics momentum (default 0.1) */
   momentum?: number;
+  /** 'maxpool' (default: 2×2 max-pooling after each block) or 'stride' (stride-2 convolutions, no pooling, then a spatial mean) */
+  downsample?: 'maxpool' | 'stride';
+  /** how many blocks (from the first) halve the resolution, default 4 */
+  pooledBlocks?: number;
 }
 
 type Block = { conv: { w: Tensor; b: Tensor }; bn: BatchNormParams };
@@ -42,6 +51,10 @@ export interface Conv4Model extends Model<Conv4Params> {
   initState(opts?: InitOptions): Conv4State;
   applyWithState(params: Conv4Params, state: ParamTree, x: Tensor, opts?: ApplyOptions): { y: Tensor; state: Conv4State };
   features(params: Conv4Params, x: Tensor, opts?: ApplyOptions): Tensor;
+  /** the last block's output [N, hidden, side, side] (before flattening or averaging) */
+  featureMaps(params: Conv4Params, x: Tensor, opts?: ApplyOptions): Tensor;
+  /** side of the last block's maps */
+  readonly mapSize: number;
 }
 
 export function conv4(opts: Conv4Options): Conv4Model {
@@ -52,30 +65,36 @@ export function conv4(opts: Conv4Options): Conv4Model {
   checkPositiveInt(opts.imageSize, 'imageSize', 'conv4');
   checkPositiveInt(opts.outputs, 'outputs', 'conv4');
   const bn: BatchNormConfig = { mode: opts.batchNorm ?? 'transductive', maxSteps: opts.maxSteps ?? 5, momentum: opts.momentum ?? 0.1 };
+  const downsample = opts.downsample ?? 'maxpool';
+  if (downsample !== 'maxpool' && downsample !== 'stride') throw new ShapeError(`conv4: downsample must be 'maxpool' or 'stride', got '${String(downsample)}'`);
+  const pooled = opts.pooledBlocks ?? 4;
+  if (!Number.isInteger(pooled) || pooled < 0 || pooled > 4) throw new ShapeError(`conv4: pooledBlocks must be an integer in [0, 4], got ${pooled}`);
   let side = opts.imageSize;
-  for (let i = 0; i < 4; i++) side = Math.floor(side / 2);
-  if (side < 1) throw new ShapeError(`conv4: imageSize ${opts.imageSize} is too small for four 2× poolings (need at least 16)`);
-  const featureSize = hidden * side * side;
+  // max-pool 2 floors; a stride-2 3×3 convolution with padding 1 rounds up
+  for (let i = 0; i < pooled; i++) side = downsample === 'stride' ? Math.ceil(side / 2) : Math.floor(side / 2);
+  if (side < 1) throw new ShapeError(`conv4: imageSize ${opts.imageSize} is too small for ${pooled} 2× poolings (need at least ${2 ** pooled})`);
+  const featureSize = downsample === 'stride' ? hidden : hidden * side * side;
 
   const checkInput = (x: Tensor) => {
     if (x.rank !== 4 || x.shape[1] !== inC || x.shape[2] !== opts.imageSize || x.shape[3] !== opts.imageSize) {
       throw new ShapeError(`conv4.apply: input ${fmtShape(x.shape)} must be [N, ${inC}, ${opts.imageSize}, ${opts.imageSize}]`);
     }
   };
-  const checkParams = (p: Conv4Params) => {
-    if (!p || !p.features || !Array.isArray(p.features.blocks) || p.features.blocks.length !== 4 || !p.head) {
-      throw new ShapeError('conv4.apply: params must be { features: { blocks: [4 blocks] }, head: { w, b } } as made by init');
+  const checkParams = (p: Conv4Params, head: boolean) => {
+    if (!p || !p.features || !Array.isArray(p.features.blocks) || p.features.blocks.length !== 4 || (head && !p.head)) {
+      throw new ShapeError(`conv4.apply: params must be { features: { blocks: [4 blocks] }${head ? ', head: { w, b }' : ''} } as made by init`);
     }
   };
   // One pass through the blocks; threads batch-norm state when given.
-  const run = (p: Conv4Params, x: Tensor, o: ApplyOptions, state: Conv4State | null): { h: Tensor; state: Conv4State | null } => {
-    checkParams(p);
+  const run = (p: Conv4Params, x: Tensor, o: ApplyOptions, state: Conv4State | null, head = true): { h: Tensor; maps: Tensor; state: Conv4State | null } => {
+    checkParams(p, head);
     checkInput(x);
     const given = (o.state as Conv4State | undefined)?.blocks;
     const next: BatchNormState[] = [];
     let h = x;
     p.features.blocks.forEach((b, i) => {
-      h = conv2d.apply(b.conv, h, { padding: 1 });
+      const halve = i < pooled;
+      h = conv2d.apply(b.conv, h, { padding: 1, stride: halve && downsample === 'stride' ? 2 : 1 });
       if (state) {
         const r = batchNorm.applyWithState(b.bn, state.blocks[i]!, h, bn, { training: o.training, step: o.step });
         h = r.y;
@@ -83,13 +102,15 @@ export function conv4(opts: Conv4Options): Conv4Model {
       } else {
         h = batchNorm.apply(b.bn, h, bn, { training: o.training, step: o.step, state: given?.[i] });
       }
-      h = maxPool(relu(h), { kernelSize: 2 });
+      h = halve && downsample === 'maxpool' ? maxPool(relu(h), { kernelSize: 2 }) : relu(h);
     });
-    return { h: flattenBatch(h), state: state ? { blocks: next } : null };
+    const flat = downsample === 'stride' ? mean(h, [2, 3]) : flattenBatch(h);
+    return { h: flat, maps: h, state: state ? { blocks: next } : null };
   };
 
   return {
     featureSize,
+    mapSize: side,
     init(rng: Rng, o: InitOptions = {}): Conv4Params {
       const blocks: Block[] = [];
       for (let i = 0; i < 4; i++) {
@@ -113,7 +134,10 @@ export function conv4(opts: Conv4Options): Conv4Model {
       return { y: linear.apply(p.head, r.h), state: r.state! };
     },
     features(p: Conv4Params, x: Tensor, o: ApplyOptions = {}): Tensor {
-      return run(p, x, o, null).h;
+      return run(p, x, o, null, false).h;
+    },
+    featureMaps(p: Conv4Params, x: Tensor, o: ApplyOptions = {}): Tensor {
+      return run(p, x, o, null, false).maps;
     },
   };
 }

@@ -34,7 +34,8 @@ function mergedBatchStride(x: Tensor, batchShape: readonly number[]): number | n
   return strides[shape.length - 1]!;
 }
 
-function matView(x: Tensor, batchShape: readonly number[]): MatView {
+/** x as a batch of matrices for a kernel, read in place where its strides allow (else a contiguous copy). */
+export function matView(x: Tensor, batchShape: readonly number[]): MatView {
   const r = x.rank;
   const rowStride = x.strides[r - 2]!, colStride = x.strides[r - 1]!;
   const innerOk = colStride === 1 || rowStride === 1 || x.shape[r - 1] === 1 || x.shape[r - 2] === 1;

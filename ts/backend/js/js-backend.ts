@@ -6,7 +6,7 @@ import { type DType, type TypedArray, hostArray } from '../../tensor/dtype.js';
 import { philoxFill } from '../../tensor/philox.js';
 import type {
   ArgReduceOp, Backend, BinaryOp, Conv2dGeometry, MatView, MatmulDims, MemoryInfo, Pool2dGeometry,
-  RandomKind, ReduceOp, Storage, UnaryOp, View,
+  RandomKind, ReduceOp, Storage, TriangularSolveDims, UnaryOp, View,
 } from '../kernels.js';
 import { permuteView, reductionLayout, viewOffsets } from '../strided.js';
 
@@ -248,6 +248,57 @@ export class JsBackend implements Backend {
           for (let j = 0; j < d.n; j++) row[j] += av * B[bp + j * b.colStride]!;
         }
         o.set(row, (bi * d.m + i) * d.n);
+      }
+    }
+    return out;
+  }
+
+  cholesky(a: MatView, batch: number, n: number, dtype: DType): { factor: Storage; info: Storage } {
+    const A = this.arr(a.storage);
+    const factor = this.alloc(batch * n * n, dtype), info = this.alloc(batch, 'int32');
+    const L = new Float64Array(n * n);
+    for (let bi = 0; bi < batch; bi++) {
+      const ab = a.offset + bi * a.batchStride;
+      L.fill(0);
+      let failed = 0;
+      for (let j = 0; j < n && failed === 0; j++) {
+        let d = A[ab + j * a.rowStride + j * a.colStride]!;
+        for (let k = 0; k < j; k++) d -= L[j * n + k]! * L[j * n + k]!;
+        // NaN passes (d <= 0 is false for it) and propagates
+        if (d <= 0) { failed = j + 1; break; }
+        const ljj = Math.sqrt(d);
+        L[j * n + j] = ljj;
+        for (let i = j + 1; i < n; i++) {
+          let s = A[ab + i * a.rowStride + j * a.colStride]!;
+          for (let k = 0; k < j; k++) s -= L[i * n + k]! * L[j * n + k]!;
+          L[i * n + j] = s / ljj;
+        }
+      }
+      if (failed) L.fill(NaN);
+      factor.data.set(L, bi * n * n);
+      info.data[bi] = failed;
+    }
+    return { factor, info };
+  }
+
+  triangularSolve(t: MatView, b: MatView, d: TriangularSolveDims, lower: boolean, dtype: DType): Storage {
+    const T = this.arr(t.storage), B = this.arr(b.storage);
+    const { batch, n, m } = d;
+    const out = this.alloc(batch * n * m, dtype);
+    const x = new Float64Array(n);
+    for (let bi = 0; bi < batch; bi++) {
+      const tb = t.offset + bi * t.batchStride, bb = b.offset + bi * b.batchStride;
+      const tij = (i: number, j: number) => T[tb + i * t.rowStride + j * t.colStride]!;
+      for (let c = 0; c < m; c++) {
+        // forward substitution for lower, backward for upper
+        for (let s = 0; s < n; s++) {
+          const i = lower ? s : n - 1 - s;
+          let v = B[bb + i * b.rowStride + c * b.colStride]!;
+          if (lower) for (let k = 0; k < i; k++) v -= tij(i, k) * x[k]!;
+          else for (let k = i + 1; k < n; k++) v -= tij(i, k) * x[k]!;
+          x[i] = v / tij(i, i);
+        }
+        for (let i = 0; i < n; i++) out.data[(bi * n + i) * m + c] = x[i]!;
       }
     }
     return out;

@@ -19,6 +19,8 @@ export interface NativeAddon {
   argReduce(isMax: boolean, x: ArrayLike<number>, xm: Float64Array, axis: number, out: ArrayLike<number>): void;
   softmax(x: ArrayLike<number>, xm: Float64Array, rows: number, cols: number, log: boolean, out: ArrayLike<number>): void;
   matmul(a: ArrayLike<number>, am: Float64Array, b: ArrayLike<number>, bm: Float64Array, dims: Float64Array, out: ArrayLike<number>): void;
+  cholesky(a: ArrayLike<number>, am: Float64Array, batch: number, n: number, factor: ArrayLike<number>, info: ArrayLike<number>): void;
+  triangularSolve(t: ArrayLike<number>, tm: Float64Array, b: ArrayLike<number>, bm: Float64Array, dims: Float64Array, lower: boolean, out: ArrayLike<number>): void;
   conv2d(x: ArrayLike<number>, w: ArrayLike<number>, g: Float64Array, y: ArrayLike<number>): void;
   conv2dBackwardInput(dy: ArrayLike<number>, w: ArrayLike<number>, g: Float64Array, dx: ArrayLike<number>): void;
   conv2dBackwardFilter(x: ArrayLike<number>, dy: ArrayLike<number>, g: Float64Array, dw: ArrayLike<number>): void;
@@ -30,6 +32,8 @@ export interface NativeAddon {
   setThreads(n: number): void;
   setIsa(isa: string): void;
   shutdown(): void;
+  /** Self-check of the thread pool: runs `jobs` tiny parallel_for calls; returns how many tasks did not run exactly once. */
+  threadPoolCheck(jobs: number, maxTasks: number): number;
 }
 
 const ADDON = join('native', 'build', 'Release', 'metagrad_native.node');

@@ -7,7 +7,7 @@
 import { BackendError, MetagradError } from '../../errors.js';
 import { type DType, type TypedArray, hostArray } from '../../tensor/dtype.js';
 import type {
-  ArgReduceOp, BinaryOp, Conv2dGeometry, MatView, MatmulDims, MemoryInfo, Pool2dGeometry, RandomKind, ReduceOp, Storage, UnaryOp, View,
+  ArgReduceOp, BinaryOp, Conv2dGeometry, MatView, MatmulDims, MemoryInfo, Pool2dGeometry, RandomKind, ReduceOp, Storage, TriangularSolveDims, UnaryOp, View,
 } from '../kernels.js';
 import { HostStorage, JsBackend } from '../js/js-backend.js';
 import type { NativeAddon } from './addon.js';
@@ -262,6 +262,22 @@ export class NativeBackend extends JsBackend {
       dims4[2] = d.n;
       dims4[3] = d.k;
       this.addon.matmul(this.arr(a.storage), matMeta(a, matA), this.arr(b.storage), matMeta(b, matB), dims4, out.data);
+      return out;
+    });
+  }
+
+  override cholesky(a: MatView, batch: number, n: number, dtype: DType): { factor: Storage; info: Storage } {
+    return this.guard('cholesky', () => {
+      const factor = this.alloc(batch * n * n, dtype), info = this.alloc(batch, 'int32');
+      this.addon.cholesky(this.arr(a.storage), matMeta(a, matA), batch, n, factor.data, info.data);
+      return { factor, info };
+    });
+  }
+
+  override triangularSolve(t: MatView, b: MatView, d: TriangularSolveDims, lower: boolean, dtype: DType): Storage {
+    return this.guard('triangularSolve', () => {
+      const out = this.alloc(d.batch * d.n * d.m, dtype);
+      this.addon.triangularSolve(this.arr(t.storage), matMeta(t, matA), this.arr(b.storage), matMeta(b, matB), Float64Array.of(d.batch, d.n, d.m), lower, out.data);
       return out;
     });
   }

@@ -4,7 +4,7 @@
 
 import { BackendError } from '../../errors.js';
 
-export const KERNEL_FILES = ['common', 'elementwise', 'reduce', 'softmax', 'gemm', 'gemm-direct', 'pool', 'indexing', 'philox', 'fill', 'im2col', 'col2im', 'check-indices'] as const;
+export const KERNEL_FILES = ['common', 'elementwise', 'reduce', 'softmax', 'gemm', 'gemm-direct', 'pool', 'indexing', 'philox', 'fill', 'im2col', 'col2im', 'check-indices', 'linalg'] as const;
 export type KernelFile = (typeof KERNEL_FILES)[number];
 
 async function readText(url: URL): Promise<string> {

@@ -6,7 +6,7 @@
 import type { DType, TypedArray } from '../../tensor/dtype.js';
 import type {
   ArgReduceOp, Backend, BinaryOp, Conv2dGeometry, MatView, MatmulDims, MemoryInfo, Pool2dGeometry,
-  RandomKind, ReduceOp, Storage, UnaryOp, View,
+  RandomKind, ReduceOp, Storage, TriangularSolveDims, UnaryOp, View,
 } from '../kernels.js';
 import { Ctx } from './context.js';
 import { acquireDevice } from './device.js';
@@ -15,6 +15,7 @@ import { decodeHalf, encodeHalf } from '../../tensor/half.js';
 import * as gemm from './gemm.js';
 import { IndexChecks } from './index-check.js';
 import * as indexing from './indexing.js';
+import * as linalg from './linalg.js';
 import { maxPool2d } from './pool.js';
 import { random } from './random.js';
 import * as red from './reduce.js';
@@ -172,6 +173,12 @@ export class WebGpuBackend implements Backend {
   // --- linear algebra --------------------------------------------------------------
   matmul(a: MatView, b: MatView, dims: MatmulDims, dtype: DType): Storage {
     return gemm.matmul(this.ctx, a, b, dims, dtype);
+  }
+  cholesky(a: MatView, batch: number, n: number, _dtype: DType): { factor: Storage; info: Storage } {
+    return linalg.cholesky(this.ctx, a, batch, n);
+  }
+  triangularSolve(t: MatView, b: MatView, dims: TriangularSolveDims, lower: boolean, _dtype: DType): Storage {
+    return linalg.triangularSolve(this.ctx, t, b, dims, lower);
   }
   conv2d(x: Storage, w: Storage, g: Conv2dGeometry): Storage {
     return gemm.conv2d(this.ctx, this.ctx.storage(x), this.ctx.storage(w), g);

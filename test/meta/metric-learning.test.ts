@@ -1,0 +1,115 @@
+// The metric-based learners learn: each trains on real Omniglot (Vinyals train classes) with a
+// small budget and is scored on 5-way 1-shot tasks from the held-out test classes. Budgets and
+// thresholds are in each test's comment; float32 on the default backend.
+import test from 'tape';
+import * as mg from '../../ts/index.js';
+import type { ParamTree } from '../../ts/index.js';
+
+let data: mg.Omniglot | null = null;
+let missing = '';
+try {
+  data = await mg.loadOmniglot({});
+} catch (e) {
+  missing = (e as Error).message;
+}
+
+interface Budget {
+  episodes: number;
+  ways: number;
+  queries: number;
+  lr: number;
+  hidden: number;
+}
+
+async function learns(t: test.Test, name: string, build: (hidden: number) => { learner: mg.MetricLearner<any>; params: ParamTree }, b: Budget, threshold: number) {
+  if (!data) {
+    t.skip(`Omniglot not found: ${missing}`);
+    return;
+  }
+  const train = new mg.EpisodeSampler(data.characters('vinyals-train'), { ways: b.ways, shots: 1, queries: b.queries });
+  const heldOut = new mg.EpisodeSampler(data.characters('vinyals-test'), { ways: 5, shots: 1, queries: 3 });
+  const { learner, params } = build(b.hidden);
+  const opt = mg.adam({ lr: b.lr });
+  let meta = learner.init(params);
+  let state = opt.init(meta);
+  const rng = new mg.Rng(1);
+  const t0 = Date.now();
+  for (let i = 0; i < b.episodes; i++) {
+    const task = train.episode(rng);
+    const r = mg.metaStep(learner as unknown as mg.MetaLearner<any>, meta, opt, state, [task]);
+    mg.disposeAll([task, r.loss, r.accuracy]);
+    meta = r.meta;
+    state = r.optState;
+  }
+  const secs = (Date.now() - t0) / 1000;
+  const evalRng = new mg.Rng(7);
+  const scores: number[] = [];
+  for (let i = 0; i < 100; i++) {
+    const task = heldOut.episode(evalRng);
+    const r = learner.scoreTask(meta, task);
+    scores.push(await r.accuracy.item());
+    mg.disposeAll([task, r]);
+  }
+  const { mean, ci95 } = mg.meanCi95(scores);
+  t.comment(`${name}: ${b.episodes} training episodes (${b.ways}-way 1-shot, ${b.queries} queries/class, Conv-4 ×${b.hidden}, Adam ${b.lr}) in ${secs.toFixed(1)} s; held-out 5-way 1-shot accuracy over 100 tasks ${(100 * mean).toFixed(1)}% ± ${(100 * ci95).toFixed(1)}% (chance 20%)`);
+  t.ok(mean - ci95 > threshold, `far above chance: lower end of the 95% interval > ${100 * threshold}%`);
+  mg.disposeAll([meta, state]);
+}
+
+const backbone = (hidden: number, extra: Partial<mg.Conv4Options> = {}) => mg.conv4({ imageSize: 28, outputs: 5, hidden, ...extra });
+
+test('metric learning: Prototypical networks', async (t) => {
+  await learns(t, 'protonet', (h) => {
+    const model = backbone(h);
+    return { learner: mg.protonet(model), params: model.init(new mg.Rng(0)) };
+  }, { episodes: 60, ways: 20, queries: 2, lr: 3e-3, hidden: 16 }, 0.6);
+  t.end();
+});
+
+test('metric learning: Matching networks (cosine attention)', async (t) => {
+  await learns(t, 'matching', (h) => {
+    const model = backbone(h);
+    return { learner: mg.matching(model), params: model.init(new mg.Rng(0)) };
+  }, { episodes: 150, ways: 20, queries: 2, lr: 3e-3, hidden: 16 }, 0.5);
+  t.end();
+});
+
+test('metric learning: Matching networks with full-context embeddings', async (t) => {
+  await learns(t, 'matching (FCE)', (h) => {
+    const model = backbone(h);
+    return { learner: mg.matching(model, { fce: true, readSteps: 3 }), params: model.init(new mg.Rng(0)) };
+  }, { episodes: 150, ways: 5, queries: 4, lr: 3e-3, hidden: 16 }, 0.5);
+  t.end();
+});
+
+test('metric learning: Relation networks', async (t) => {
+  await learns(t, 'relation', (h) => {
+    const model = backbone(h, { pooledBlocks: 2 });
+    return { learner: mg.relationNet(model), params: model.init(new mg.Rng(0)) };
+  }, { episodes: 150, ways: 5, queries: 4, lr: 3e-3, hidden: 16 }, 0.5);
+  t.end();
+});
+
+test('metric learning: Siamese networks (one-shot nearest match)', async (t) => {
+  await learns(t, 'siamese', (h) => {
+    const model = backbone(h);
+    return { learner: mg.siamese(model), params: model.init(new mg.Rng(0)) };
+  }, { episodes: 300, ways: 5, queries: 4, lr: 1e-2, hidden: 16 }, 0.45);
+  t.end();
+});
+
+test('metric learning: few-shot graph neural network', async (t) => {
+  await learns(t, 'gnn', (h) => {
+    const model = backbone(h);
+    return { learner: mg.gnn(model, { ways: 5, hidden: 32 }), params: model.init(new mg.Rng(0)) };
+  }, { episodes: 300, ways: 5, queries: 4, lr: 3e-3, hidden: 16 }, 0.45);
+  t.end();
+});
+
+test('metric learning: R2D2 (closed-form ridge regression head)', async (t) => {
+  await learns(t, 'r2d2', (h) => {
+    const model = backbone(h);
+    return { learner: mg.r2d2(model), params: model.init(new mg.Rng(0)) };
+  }, { episodes: 100, ways: 20, queries: 2, lr: 3e-3, hidden: 16 }, 0.55);
+  t.end();
+});
