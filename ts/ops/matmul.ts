@@ -6,7 +6,7 @@ import { scope } from '../tensor/scope.js';
 import type { MatView } from '../backend/kernels.js';
 import { record } from '../autodiff/tape.js';
 import { ShapeError, fmtShape } from '../errors.js';
-import { broadcastShapes, numel } from '../tensor/shape.js';
+import { broadcastShapes, checkShape, numel } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { add } from './elementwise.js';
 import { sumTo } from './reduce.js';
@@ -36,6 +36,8 @@ function mergedBatchStride(x: Tensor, batchShape: readonly number[]): number | n
 
 /** x as a batch of matrices for a kernel, read in place where its strides allow (else a contiguous copy). */
 export function matView(x: Tensor, batchShape: readonly number[]): MatView {
+  checkTensor(x, 'matView');
+  checkShape(batchShape, 'matView');
   const r = x.rank;
   const rowStride = x.strides[r - 2]!, colStride = x.strides[r - 1]!;
   const innerOk = colStride === 1 || rowStride === 1 || x.shape[r - 1] === 1 || x.shape[r - 2] === 1;
