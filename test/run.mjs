@@ -1,19 +1,29 @@
 #!/usr/bin/env node
 // The test command: compile the TypeScript tests, run every test/**/*.test.ts file with
-// tape in one process (one WebGPU device for all), and end with 'N passed, N failed'.
+// tape in one process (one WebGPU device for all), and end with
+// 'N passed, N failed, N skipped' (assertions; a skipped test or assertion counts once).
 // METAGRAD_TEST=pattern runs only files whose path contains the pattern.
+// The data sets come from METAGRAD_DATA; when it is unset and the workspace's
+// ../shared/data exists, the tests use that.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { countTapLine, newTapCounts, tapSummary } from './tap-count.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.test.json')], { stdio: 'inherit' });
+// The WGSL kernels are inlined into TypeScript first (kernels/build.mjs).
+const inline = spawnSync(process.execPath, [join(root, 'kernels/build.mjs')], { stdio: 'inherit' });
+const tsc = inline.status !== 0 ? inline : spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.test.json')], { stdio: 'inherit' });
 if (tsc.status !== 0) {
-  console.log('0 passed, 1 failed');
+  console.log('0 passed, 1 failed, 0 skipped');
   process.exit(1);
 }
+
+const workspaceData = join(root, '..', 'shared', 'data');
+const env = { ...process.env };
+if (env.METAGRAD_DATA === undefined && existsSync(workspaceData)) env.METAGRAD_DATA = workspaceData;
 
 function find(dir) {
   return readdirSync(dir).flatMap((f) => {
@@ -25,12 +35,13 @@ const pattern = process.env.METAGRAD_TEST ?? '';
 const files = find(join(root, 'build/test')).filter((f) => relative(root, f).includes(pattern)).sort();
 if (files.length === 0) {
   console.log(`no test files match '${pattern}'`);
-  console.log('0 passed, 1 failed');
+  console.log('0 passed, 1 failed, 0 skipped');
   process.exit(1);
 }
 
-const child = spawn(process.execPath, ['--expose-gc', join(root, 'test/tape-all.mjs'), ...files], { stdio: ['ignore', 'pipe', 'inherit'], cwd: root });
-let pass = 0, fail = 0, buf = '';
+const child = spawn(process.execPath, ['--expose-gc', join(root, 'test/tape-all.mjs'), ...files], { stdio: ['ignore', 'pipe', 'inherit'], cwd: root, env });
+const counts = newTapCounts();
+let buf = '';
 child.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);
   buf += chunk;
@@ -38,16 +49,15 @@ child.stdout.on('data', (chunk) => {
   while ((nl = buf.indexOf('\n')) >= 0) {
     const line = buf.slice(0, nl);
     buf = buf.slice(nl + 1);
-    if (/^ok \d+/.test(line)) pass++;
-    else if (/^not ok \d+/.test(line)) fail++;
+    countTapLine(line, counts);
   }
 });
 child.on('close', (code, signal) => {
   // A crash or a non-zero exit without a failing assertion still fails the run.
-  if ((code !== 0 || signal) && fail === 0) {
+  if ((code !== 0 || signal) && counts.fail === 0) {
     console.log(`# test process exited with ${signal ?? code}`);
-    fail++;
+    counts.fail++;
   }
-  console.log(`\n${pass} passed, ${fail} failed`);
-  process.exit(fail > 0 ? 1 : 0);
+  console.log(`\n${tapSummary(counts)}`);
+  process.exit(counts.fail > 0 ? 1 : 0);
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import * as mg from '../../ts/index.js';
-import { loadOmniglot, areaWeights, resizeArea } from '../../ts/data/index.js';
+import { loadOmniglot, readOmniglotSplitFile, OmniglotClasses, areaWeights, resizeArea } from '../../ts/data/index.js';
 
 function png(size: number, ink: (i: number, j: number) => boolean): Buffer {
   const p = new PNG({ width: size, height: size });
@@ -28,17 +28,19 @@ test('omniglot folders: extracted layout, small set membership, area resize, rea
         for (let k = 1; k <= 4; k++) writeFileSync(join(d, `0${c}0${k}_0${k}.png`), png(8, (i, j) => i < 4 && j < 2 * k));
       }
     }
-    mkdirSync(join(root, 'splits', 'vinyals'), { recursive: true });
-    writeFileSync(join(root, 'splits', 'vinyals', 'test.txt'), 'Beta/character01/rot000\nBeta/character01/rot270\n');
-    writeFileSync(join(root, 'splits', 'vinyals', 'val.txt'), 'Gamma/character01/rot000\n');
+    mkdirSync(join(root, 'splits'), { recursive: true });
+    writeFileSync(join(root, 'splits', 'mine.txt'), 'Beta/character01/rot000\nBeta/character01/rot270\n');
+    writeFileSync(join(root, 'splits', 'bad.txt'), 'Gamma/character01/rot000\n');
     chmodSync(root, 0o555); // read-only: the cache must go to cacheDir
     const om = await loadOmniglot({ root, cacheDir: cache, imageSize: 4 });
     t.equal(om.characterCount, 5, 'small set characters are not duplicated');
     t.equal(om.characters('background').size, 3);
     t.equal(om.characters('background-small1').size, 1, 'membership in the small set is kept');
     t.equal(om.characters('evaluation').size, 2);
-    t.deepEqual(om.characters('vinyals-test').names(), ['Beta/character01/rot000', 'Beta/character01/rot270'], 'split file lines');
-    t.throws(() => om.characters('vinyals-val'), mg.DataError, 'a split line naming no character is a DataError');
+    const mine = new OmniglotClasses(om.store, readOmniglotSplitFile(om, join(root, 'splits', 'mine.txt')));
+    t.deepEqual(mine.names(), ['Beta/character01/rot000', 'Beta/character01/rot270'], 'split file lines');
+    t.throws(() => readOmniglotSplitFile(om, join(root, 'splits', 'bad.txt')), /bad\.txt line 1 'Gamma\/character01\/rot000' names no loaded character/, 'a split line naming no character is a DataError');
+    t.throws(() => om.characters('vinyals-val'), mg.DataError, 'the shipped Vinyals split names characters this tiny release lacks: a DataError');
     // drawing 1 of Alpha/character01: ink in rows 0..3, cols 0..1 of 8×8 -> 4×4: top-left 2×1 block
     const img = om.characters('background').image(0, 0);
     t.deepEqual(Array.from(img), [1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 'area resize 8→4, ink = 1');

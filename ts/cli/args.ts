@@ -59,7 +59,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--iterations': { key: 'iterations', kind: 'int', min: 1, help: 'meta-updates (default 2000 sinusoid, 300 omniglot)' },
   '--meta-lr': { key: 'metaLr', kind: 'num', help: 'outer Adam learning rate (default 0.001; Reptile: outer SGD step ε, default 1 annealed to 0)' },
   '--backend': { key: 'backend', kind: 'str', choices: BACKENDS, help: 'compute backend (default: native if built, else js)' },
-  '--data': { key: 'data', kind: 'str', help: 'Omniglot folder (default ../shared/data/omniglot)' },
+  '--data': { key: 'data', kind: 'str', help: 'Omniglot folder (default $METAGRAD_OMNIGLOT, $METAGRAD_DATA/omniglot, ~/.cache/metagrad/omniglot)' },
   '--out': { key: 'out', kind: 'str', help: 'output folder for checkpoints, config and curves (default runs/<algo>-<task>)' },
   '--seed': { key: 'seed', kind: 'int', min: 0, help: 'random seed (default 0)' },
   '--val-every': { key: 'valEvery', kind: 'int', min: 1, help: 'validate every N iterations (default iterations/10)' },

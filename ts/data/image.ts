@@ -60,3 +60,37 @@ export function rotateInto(src: Uint8Array, s: number, quarter: number, out: Flo
     }
   }
 }
+
+/**
+ * Area-resize an interleaved H×W×C byte image (any H, W) to a planar C'×S×S byte image:
+ * gray inputs are repeated to three channels when C' = 3, RGB inputs averaged to one when
+ * C' = 1, an alpha channel is dropped.
+ */
+export function resizeToPlanar(data: Uint8Array, width: number, height: number, channels: number, s: number, outChannels: 1 | 3): Uint8Array {
+  const rows = areaWeights(height, s), cols = areaWeights(width, s);
+  const colour = channels >= 3;
+  const out = new Uint8Array(outChannels * s * s);
+  const tmp = new Float64Array(s * width);
+  for (let c = 0; c < outChannels; c++) {
+    const sample = (y: number, x: number): number => {
+      const o = (y * width + x) * channels;
+      if (!colour) return data[o]!;
+      if (outChannels === 3) return data[o + c]!;
+      return (data[o]! + data[o + 1]! + data[o + 2]!) / 3;
+    };
+    tmp.fill(0);
+    for (let i = 0; i < s; i++) {
+      const { start, w } = rows[i]!;
+      for (let k = 0; k < w.length; k++) for (let x = 0; x < width; x++) tmp[i * width + x] += w[k]! * sample(start + k, x);
+    }
+    for (let i = 0; i < s; i++) {
+      for (let j = 0; j < s; j++) {
+        const { start, w } = cols[j]!;
+        let v = 0;
+        for (let k = 0; k < w.length; k++) v += w[k]! * tmp[i * width + start + k]!;
+        out[(c * s + i) * s + j] = Math.round(Math.min(255, Math.max(0, v)));
+      }
+    }
+  }
+  return out;
+}

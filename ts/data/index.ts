@@ -1,9 +1,4 @@
-// Task distributions: sinusoid regression and Omniglot N-way K-shot episodes.
+// The data layer for Node: everything in ./core.ts (browser-safe) plus the file loaders.
 
-export type { Batch, Task } from './task.js';
-export { SinusoidTasks, type SinusoidOptions } from './sinusoid.js';
-export { loadOmniglot, Omniglot, type OmniglotSplit, type LoadOmniglotOptions } from './omniglot.js';
-export { OmniglotClasses, type OmniglotCharacter, type OmniglotClass, type OmniglotStore } from './omniglot-classes.js';
-export { EpisodeSampler, type EpisodeOptions, type ClassSource } from './episodes.js';
-export { areaWeights, resizeArea } from './image.js';
-export { packageRoot } from './paths.js';
+export * from './core.js';
+export * from './files.js';

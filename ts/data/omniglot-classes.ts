@@ -37,6 +37,10 @@ export class OmniglotClasses {
   get imageSize(): number {
     return this.store.imageSize;
   }
+  /** [1, S, S]: one channel. */
+  get exampleShape(): readonly number[] {
+    return [1, this.store.imageSize, this.store.imageSize];
+  }
 
   /** 'Alphabet/characterNN/rotDDD', the split files' naming. */
   name(i: number): string {
@@ -62,6 +66,10 @@ export class OmniglotClasses {
     const s = this.store.imageSize, n = s * s;
     const src = this.store.pixels.subarray((c.character.first + j) * n, (c.character.first + j + 1) * n);
     rotateInto(src, s, c.rotation, out, at);
+  }
+  /** ClassSource's name for writeImage. */
+  writeExample(i: number, j: number, out: Float32Array, at: number): void {
+    this.writeImage(i, j, out, at);
   }
   image(i: number, j: number): Float32Array {
     const s = this.store.imageSize;

@@ -1,48 +1,62 @@
-// Where data lives: the package root (found from this module's own location, not the
-// working directory) and the default data folders beside it.
+// Where data sets live on disk (Node only): an explicit folder, else METAGRAD_<NAME>, else
+// $METAGRAD_DATA/<name>, else the per-user cache ~/.cache/metagrad/<name> (XDG_CACHE_HOME
+// honoured). Nothing is looked up relative to the package: an installed package has no data
+// beside it. A miss names every folder tried and the ways to point at the data.
 
-import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { DataError } from '../errors.js';
+import { envVar } from '../env.js';
 
-let cachedRoot: string | null | undefined;
+/** The per-user folder for data set `name` (and for caches of it): ~/.cache/metagrad/<name>. */
+export function userDataDir(name: string): string {
+  const base = envVar('XDG_CACHE_HOME') || join(homedir(), '.cache');
+  return resolve(base, 'metagrad', name);
+}
 
-/** The nearest ancestor of this module with metagrad's package.json (works from ts/, dist/ and build/). */
-export function packageRoot(): string | null {
-  if (cachedRoot !== undefined) return cachedRoot;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pj = join(dir, 'package.json');
-    if (existsSync(pj)) {
-      try {
-        if (JSON.parse(readFileSync(pj, 'utf8')).name === 'metagrad') return (cachedRoot = dir);
-      } catch {
-        /* not ours */
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) return (cachedRoot = null);
-    dir = up;
-  }
+export interface DataCandidate {
+  dir: string;
+  /** where the folder came from, for error messages: 'root option', 'METAGRAD_DATA', ... */
+  from: string;
+}
+
+/** The folders to try for data set `name`, in order; only `explicit` when one is given. */
+export function dataCandidates(name: string, explicit?: string): DataCandidate[] {
+  if (explicit !== undefined) return [{ dir: resolve(explicit), from: 'the path given' }];
+  const out: DataCandidate[] = [];
+  const own = `METAGRAD_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+  const ownDir = envVar(own), all = envVar('METAGRAD_DATA');
+  if (ownDir) out.push({ dir: resolve(ownDir), from: own });
+  if (all) out.push({ dir: resolve(all, name), from: 'METAGRAD_DATA' });
+  out.push({ dir: userDataDir(name), from: 'the per-user data folder' });
+  return out;
 }
 
 /**
- * Candidate folders for a data set: `<ancestor>/shared/data/<name>` for the package root's
- * parent and every ancestor above it (so `../shared/data/<name>` first), nearest first.
+ * The first candidate folder that `accept` takes, or a DataError naming every folder tried,
+ * what was expected there (`expected`) and how to point at the data.
  */
-export function sharedDataCandidates(name: string): string[] {
-  const root = packageRoot();
-  if (!root) return [];
-  const out: string[] = [];
-  let dir = dirname(root);
-  for (;;) {
-    out.push(join(dir, 'shared', 'data', name));
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
+export function findDataDir(fn: string, name: string, explicit: string | undefined, expected: string, accept: (dir: string) => boolean, cliFlag = '--data PATH'): string {
+  const tried = dataCandidates(name, explicit);
+  for (const c of tried) if (accept(c.dir)) return c.dir;
+  const list = tried.map((c) => `${c.dir} (${c.from})`).join(', ');
+  const own = `METAGRAD_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+  throw new DataError(
+    `${fn}: no ${expected} found; looked in ${list}. ` +
+      (explicit !== undefined
+        ? `Check the path.`
+        : `Pass the folder (the root option, or ${cliFlag} on the CLI), set ${own} to it, set METAGRAD_DATA to a folder holding ${name}/, or put the files into ${userDataDir(name)}.`),
+  );
+}
+
+/** Whether dir exists and is a folder. */
+export function isDir(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
   }
-  return out;
 }
 
 /**
@@ -59,9 +73,8 @@ export function isWritableDir(dir: string): boolean {
   }
 }
 
-/** A writable cache folder: `<package>/.cache/<name>`, else ~/.cache/metagrad/<name>. */
-export function defaultCacheDir(name: string): string {
-  const root = packageRoot();
-  if (root && isWritableDir(root)) return join(root, '.cache', name);
-  return resolve(homedir(), '.cache', 'metagrad', name);
+/** Where a cache derived from the data in `dataDir` goes: beside the data when writable, else the per-user folder. */
+export function cacheDirFor(name: string, dataDir: string, explicit?: string): string {
+  if (explicit !== undefined) return resolve(explicit);
+  return isWritableDir(dataDir) ? dataDir : userDataDir(name);
 }

@@ -7,6 +7,7 @@ import type { BackendName } from '../backend/registry.js';
 import { ShapeError } from '../errors.js';
 import { tensor } from '../tensor/create.js';
 import type { Rng } from '../tensor/rng.js';
+import type { RegressionTaskSource } from './regression.js';
 import type { Task } from './task.js';
 
 export interface SinusoidOptions {
@@ -23,7 +24,9 @@ function range(r: [number, number] | undefined, dflt: [number, number], what: st
   return v;
 }
 
-export class SinusoidTasks {
+export class SinusoidTasks implements RegressionTaskSource {
+  readonly inputShape: readonly number[] = [1];
+  readonly outputShape: readonly number[] = [1];
   readonly amplitude: [number, number];
   readonly phase: [number, number];
   readonly xRange: [number, number];

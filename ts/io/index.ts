@@ -1,4 +1,4 @@
-// Checkpoints: parameter trees and optimizer state as safetensors files.
+// Checkpoints: parameter trees and optimizer state as safetensors bytes (./core.ts) and files (Node).
 
-export { saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors, parseSafetensorsHeader, type SafetensorsEntry } from './safetensors.js';
-export { loadTree } from './tree-io.js';
+export * from './core.js';
+export { saveSafetensors, loadSafetensors } from './safetensors-file.js';

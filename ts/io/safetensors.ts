@@ -4,10 +4,9 @@
 //            (padded with spaces; we pad to a multiple of 8 as the reference writer does)
 //   rest     the tensors' bytes, little-endian, row-major; offsets relative to this part
 // Loading validates everything before making a tensor: any damage is a DataError and
-// nothing partial is ever returned. Saving is atomic: a temporary file, then rename.
+// nothing partial is ever returned. Bytes in, bytes out (browser-safe); safetensors-file.ts
+// reads and writes files (atomically: a temporary file, then rename).
 
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import type { Backend } from '../backend/kernels.js';
 import type { BackendName } from '../backend/registry.js';
 import { DataError, fmtShape } from '../errors.js';
@@ -91,19 +90,6 @@ export async function encodeSafetensors(tensors: ParamTree | Record<string, Tens
     at += c.length;
   }
   return out;
-}
-
-/** Save tensors (a ParamTree: names are treeFlatten's dotted names) atomically. */
-export async function saveSafetensors(path: string, tensors: ParamTree | Record<string, Tensor>, metadata?: Record<string, string>): Promise<void> {
-  const bytes = await encodeSafetensors(tensors, metadata);
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw new DataError(`saveSafetensors: cannot write ${path}: ${(e as Error).message}`);
-  }
 }
 
 /** Parse and fully validate a header; returns entries sorted by offset. */
@@ -221,7 +207,8 @@ function decodeEntry(buf: Uint8Array, start: number, e: SafetensorsEntry, name: 
  * where the backend has it, else float32; BF16 as float32; I64/I16/I8/U8/BOOL as int32
  * (I64 values outside int32 are a DataError).
  */
-export function decodeSafetensors(buf: Uint8Array, opts: { backend?: BackendName | Backend } = {}, where = 'safetensors'): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
+export function decodeSafetensors(input: Uint8Array | ArrayBuffer, opts: { backend?: BackendName | Backend } = {}, where = 'safetensors'): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
+  const buf = input instanceof Uint8Array ? input : new Uint8Array(input);
   const { entries, metadata, dataStart } = parseSafetensorsHeader(buf, where);
   const backend = resolveBackend(opts.backend);
   const f16 = backend.supportsDType('float16');
@@ -233,14 +220,4 @@ export function decodeSafetensors(buf: Uint8Array, opts: { backend?: BackendName
     if (d.dtype === 'int32' && d.values.length === 1) rememberHostScalar(t, d.values[0]!);
   }
   return { tensors, metadata };
-}
-
-export async function loadSafetensors(path: string, opts: { backend?: BackendName | Backend } = {}): Promise<{ tensors: Record<string, Tensor>; metadata: Record<string, string> }> {
-  let buf: Uint8Array;
-  try {
-    buf = new Uint8Array(await readFile(path));
-  } catch (e) {
-    throw new DataError(`loadSafetensors: cannot read ${path}: ${(e as Error).message}`);
-  }
-  return decodeSafetensors(buf, opts, path);
 }

@@ -21,22 +21,23 @@ const HOW_TO_GET_ONE =
   'install a GPU driver with Vulkan, Metal or D3D12 support, or on Linux without a GPU the software ' +
   'Vulkan driver Mesa lavapipe (Debian bookworm: apt-get install -t bookworm-backports mesa-vulkan-drivers libvulkan1)';
 
-/** The GPU object: navigator.gpu in a browser, Dawn's `create([])` in Node (its globals installed). */
+/** Where a GPU object comes from outside a browser (Node: dawn.ts installs Dawn's). */
+let gpuProvider: (() => Promise<GPU>) | undefined;
+
+/** Install the function that makes a GPU object where there is no navigator.gpu (the Node entry does, with Dawn). */
+export function setGpuProvider(provider: (() => Promise<GPU>) | undefined): void {
+  gpuProvider = provider;
+}
+
+/** The GPU object: navigator.gpu in a browser, else the installed provider (Dawn in Node). */
 async function getGpu(): Promise<GPU> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) return nav.gpu;
-  let mod: { create: (flags: string[]) => GPU; globals: object };
-  try {
-    mod = (await import('webgpu')) as unknown as typeof mod;
-  } catch (err) {
-    throw new BackendError(
-      `webgpu: the npm package 'webgpu' (Dawn for Node) could not be loaded (${err instanceof Error ? err.message : String(err)}); ` +
-        `install it with 'npm install webgpu'`,
-    );
-  }
-  // The GPU* constants (GPUBufferUsage, ...) must be global for WebGPU code to run in Node.
-  for (const [k, v] of Object.entries(mod.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
-  return mod.create([]);
+  if (gpuProvider) return gpuProvider();
+  throw new BackendError(
+    'webgpu: no navigator.gpu here (a browser without WebGPU, or WebGPU disabled) and no Dawn: in Node, import metagrad ' +
+      "through its Node entry ('metagrad', not 'metagrad/browser') and install the npm package 'webgpu'",
+  );
 }
 
 const WANTED_LIMITS = [

@@ -1,38 +1,22 @@
-// WGSL sources: the kernels/*.wgsl files, found relative to this module (dist/backend/webgpu/
-// or build/ts/backend/webgpu/), read once at start-up, then specialized by a tiny preprocessor:
+// WGSL sources: the kernels/*.wgsl files, inlined into kernel-sources.ts at build time
+// (kernels/build.mjs), then specialized by a tiny preprocessor:
 // `//#if NAME` / `//#if !NAME` / `//#else` / `//#endif` lines and `{{KEY}}` substitutions.
 
 import { BackendError } from '../../errors.js';
+import { KERNEL_SOURCES } from './kernel-sources.js';
 
 export const KERNEL_FILES = ['common', 'elementwise', 'reduce', 'softmax', 'gemm', 'gemm-direct', 'pool', 'indexing', 'philox', 'fill', 'im2col', 'col2im', 'check-indices', 'linalg'] as const;
 export type KernelFile = (typeof KERNEL_FILES)[number];
 
-async function readText(url: URL): Promise<string> {
-  if (url.protocol === 'file:') {
-    const fs = await import('node:fs/promises');
-    return fs.readFile(url, 'utf8');
-  }
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`${res.status} ${res.statusText}`);
-  return res.text();
-}
-
-/** Load every kernel file; tries the dist/ and build/ layouts. */
+/** Every kernel file, inlined at build time (kernels/build.mjs): no file access or URL needed. */
 export async function loadKernelSources(): Promise<Map<KernelFile, string>> {
-  const candidates = ['../../../kernels/', '../../../../kernels/'].map((p) => new URL(p, import.meta.url));
-  let lastErr: unknown;
-  for (const dir of candidates) {
-    try {
-      const out = new Map<KernelFile, string>();
-      for (const f of KERNEL_FILES) out.set(f, await readText(new URL(`${f}.wgsl`, dir)));
-      return out;
-    } catch (err) {
-      lastErr = err;
-    }
+  const out = new Map<KernelFile, string>();
+  for (const f of KERNEL_FILES) {
+    const src = KERNEL_SOURCES[f];
+    if (src === undefined) throw new BackendError(`webgpu: kernel '${f}.wgsl' is missing from kernel-sources.ts (run node kernels/build.mjs)`);
+    out.set(f, src);
   }
-  throw new BackendError(
-    `webgpu: cannot find the WGSL kernels (looked in ${candidates.map((c) => c.href).join(' and ')}): ${lastErr instanceof Error ? lastErr.message : String(lastErr)}`,
-  );
+  return out;
 }
 
 /** Apply //#if blocks and {{KEY}} substitutions; an unknown key is a bug, so it throws. */

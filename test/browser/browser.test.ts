@@ -1,0 +1,140 @@
+// The real-browser test: metagrad's browser entry (ts/browser.ts) bundled by esbuild with
+// --platform=browser and no shims (a Node built-in reaching it fails the bundle), loaded by
+// headless Chromium, which runs a gradient, a second derivative, a small matmul on WebGPU
+// and a few MAML iterations and posts the values back; they must equal the closed forms and
+// the same program run here in Node. Chromium: Debian's `chromium` (.ci/run installs it);
+// without it the test fails under METAGRAD_REQUIRE_WEBGPU=1 (CI) and is skipped otherwise.
+import test from 'tape';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import * as mg from '../../ts/index.js';
+import { runWorkload, type WorkloadResult } from './workload.js';
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const CHROMIUM = process.env['METAGRAD_CHROMIUM'] ?? '/usr/bin/chromium';
+const required = process.env['METAGRAD_REQUIRE_WEBGPU'] === '1';
+
+async function bundle(entry: string): Promise<string> {
+  const r = await esbuild.build({ entryPoints: [entry], bundle: true, platform: 'browser', format: 'esm', write: false, logLevel: 'silent' });
+  return r.outputFiles[0]!.text;
+}
+
+test('browser entry: bundles for the browser with no shims; the Node entry does not', async (t) => {
+  const js = await bundle(join(root, 'build/test/browser/page.js'));
+  t.ok(js.length > 100_000, `page bundle ${(js.length / 1024).toFixed(0)} KiB`);
+  t.notOk(/\bimport\(["']webgpu["']\)|["']node:[a-z]/.test(js), "no Dawn import and no 'node:' specifier in the bundle");
+  // The control: the same check does catch Node built-ins (the Node entry has them).
+  await bundle(join(root, 'build/ts/index.js')).then(
+    () => t.fail('bundling the Node entry for the browser should fail'),
+    (e: { errors?: { text: string }[] }) => t.ok(e.errors?.some((x) => /node:|built into node/.test(x.text)), `the Node entry fails to bundle: ${e.errors?.[0]?.text.slice(0, 80)}`),
+  );
+});
+
+/** Serve the page, start Chromium on it, and wait for what it posts (or time out). */
+async function runInChromium(js: string, timeoutMs: number): Promise<{ ok: boolean; result?: { js: WorkloadResult; webgpu: WorkloadResult; adapter: string; registered: string[] }; error?: string; stderr: string }> {
+  const profile = mkdtempSync(join(tmpdir(), 'mg-chromium-'));
+  let chrome: ReturnType<typeof spawn> | undefined;
+  let stderr = '';
+  const server = createServer();
+  try {
+    return await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`Chromium posted nothing within ${timeoutMs / 1000} s; its stderr ends: ${stderr.slice(-800)}`)), timeoutMs);
+      server.on('request', (req, res) => {
+        if (req.method === 'POST' && req.url === '/result') {
+          let body = '';
+          req.on('data', (c) => (body += c));
+          req.on('end', () => {
+            res.end('ok');
+            clearTimeout(timer);
+            try {
+              resolve({ ...JSON.parse(body), stderr });
+            } catch (e) {
+              reject(e);
+            }
+          });
+          return;
+        }
+        if (req.url === '/page.js') {
+          res.setHeader('content-type', 'text/javascript');
+          res.end(js);
+          return;
+        }
+        res.setHeader('content-type', 'text/html');
+        res.end('<!doctype html><meta charset="utf-8"><title>metagrad</title><script type="module" src="/page.js"></script>');
+      });
+      server.listen(0, '127.0.0.1', () => {
+        const addr = server.address();
+        const port = typeof addr === 'object' && addr ? addr.port : 0;
+        chrome = spawn(CHROMIUM, [
+          '--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-features=Vulkan',
+          '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
+          '--disable-default-apps', '--disable-extensions', `--user-data-dir=${profile}`, `http://127.0.0.1:${port}/`,
+        ], { stdio: ['ignore', 'ignore', 'pipe'] });
+        chrome.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-20_000)));
+        chrome.on('error', (e) => {
+          clearTimeout(timer);
+          reject(e);
+        });
+      });
+    });
+  } finally {
+    if (chrome && chrome.exitCode === null) {
+      const exited = new Promise((r) => chrome!.once('exit', r));
+      chrome.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (chrome.exitCode === null) chrome.kill('SIGKILL');
+    }
+    server.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+const close = (a: number[], b: number[], tol: number) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]!) <= tol * (1 + Math.abs(b[i]!)));
+
+test('browser: gradients, a WebGPU matmul and MAML run in headless Chromium', { skip: !existsSync(CHROMIUM) && !required }, async (t) => {
+  t.ok(existsSync(CHROMIUM), `Chromium at ${CHROMIUM}`);
+  const t0 = Date.now();
+  const js = await bundle(join(root, 'build/test/browser/page.js'));
+  const got = await runInChromium(js, 90_000);
+  t.comment(`page ran in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  if (!got.ok || !got.result) {
+    t.fail(`the page failed: ${got.error}`);
+    return;
+  }
+  const { result } = got;
+  t.comment(`adapter in Chromium: ${result.adapter}`);
+  t.deepEqual(result.registered.sort(), ['js', 'webgpu'], 'the browser entry registers js and webgpu, not native');
+  const xs = [0.5, 1, 2];
+  const expected = {
+    grad: xs.map((x) => Math.cos(x) * x + Math.sin(x)),
+    second: xs.map((x) => 2 * Math.cos(x) - x * Math.sin(x)),
+    matmul: [7.5, 8, 18, 14],
+    matmulGrad: [-0.5, 2, 4, -0.5, 2, 4],
+    cubeSecond: [3, -9, 12],
+  };
+  for (const side of ['js', 'webgpu'] as const) {
+    const r = result[side];
+    t.equal(r.backend, side);
+    for (const k of ['grad', 'second', 'matmul', 'matmulGrad', 'cubeSecond'] as const) {
+      t.ok(close(r[k], expected[k], 1e-5), `${side}: ${k} = ${r[k].map((v) => v.toFixed(4)).join(', ')}`);
+    }
+  }
+  // The same program here in Node on the js backend gives the same MAML losses.
+  const prev = mg.currentBackend().name;
+  mg.setBackend('js');
+  let here: WorkloadResult;
+  try {
+    here = await runWorkload(mg, 'js');
+  } finally {
+    mg.setBackend(prev);
+  }
+  const losses = result.js.mamlLosses;
+  t.equal(losses.length, 6, '6 MAML iterations');
+  t.ok(close(losses, here.mamlLosses, 1e-5), `MAML losses equal Node's: ${losses.map((v) => v.toFixed(3)).join(' ')}`);
+  t.ok(losses[losses.length - 1]! < losses[0]!, 'the meta-loss falls');
+});

@@ -1,0 +1,50 @@
+// The public API shared by the Node entry (index.ts) and the browser entry (browser.ts):
+// browser-safe modules only. A test bundles browser.ts for the browser and fails on any
+// Node built-in reached from here.
+
+export * from './errors.js';
+export type { DType, FloatDType, TypedArray } from './tensor/dtype.js';
+export { Tensor, liveTensorCount } from './tensor/tensor.js';
+export { scope, keep, disposeAll } from './tensor/scope.js';
+export * from './tensor/create.js';
+export { Rng } from './tensor/rng.js';
+export { philoxBlock as philoxBlockForTests, philoxFill } from './tensor/philox.js';
+export * from './tensor/tree.js';
+export { broadcastShapes, numel } from './tensor/shape.js';
+
+export type * from './backend/kernels.js';
+export {
+  registerBackend, registeredBackends, initBackend, getBackend, setBackend, withBackend, currentBackend,
+  backendAvailable, backendFailure, shutdownBackends, type BackendName,
+} from './backend/registry.js';
+export { toBackend } from './tensor/transfer.js';
+
+export * from './ops/elementwise.js';
+export * from './ops/activations.js';
+export * from './ops/reduce.js';
+export * from './ops/softmax.js';
+export * from './ops/shape-ops.js';
+export * from './ops/matmul.js';
+export * from './ops/conv.js';
+export * from './ops/pool.js';
+export * from './ops/indexing.js';
+export * from './ops/losses.js';
+export * from './ops/distance.js';
+export * from './ops/linalg.js';
+
+export { noGrad, detach, stopGradient, requireGrad, isGradEnabled } from './autodiff/tape.js';
+export { gradients, type GradOptions } from './autodiff/backward.js';
+export { grad, valueAndGrad, vjp, jvp, hvp, hessian } from './autodiff/functional.js';
+export { gradcheck, gradgradcheck, GradcheckError, type GradcheckOptions, type GradcheckReport } from './autodiff/gradcheck.js';
+
+// The nn layer pairs `linear` and `conv2d` and nn's `flatten` (batch kept) share names with
+// the ops; the top level keeps the ops, and every nn export is also reachable as `nn.*`.
+export { linear } from './ops/matmul.js';
+export { conv2d } from './ops/conv.js';
+export { flatten } from './ops/shape-ops.js';
+export * from './nn/index.js';
+export * as nn from './nn/index.js';
+export * from './optim/index.js';
+export * from './data/core.js';
+export * from './io/core.js';
+export * from './meta/index.js';
