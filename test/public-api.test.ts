@@ -72,6 +72,9 @@ const NOT_YET: readonly string[] = [
   'reptileSerial', 'tapeTaskGrad',
   // ts/meta: the metric-based learners and their helpers (landed after this test was written)
   'classMeans', 'classSums', 'embedEpisode', 'featuresOf', 'matching', 'protonet', 'r2d2', 'relationNet', 'ridgeWeights', 'siamese', 'taskWays',
+  // ts/data: the dataset entry points of issue 13 (landed after this test was written)
+  'buildOmniglotStore', 'dataCandidates', 'datasetClasses', 'decodeImage', 'decodeOmniglotCache', 'encodeOmniglotCache', 'expandVinyalsSplit',
+  'omniglotFromZips', 'remapLabels', 'userDataDir',
 ];
 // with side effects on the process or the file system, or test-only helpers
 const SKIP = new Set(['initBackend', 'shutdownBackends', 'setBackend', 'loadOmniglot', 'loadSafetensors', 'saveSafetensors', 'philoxBlockForTests']);
