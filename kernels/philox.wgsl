@@ -1,4 +1,4 @@
-// Philox4x32-10, bit for bit the generator of ts/tensor/philox.ts: a thread per 4-word
+// Philox4x32-10, bit for bit the generator of ts/core/philox.ts: a thread per 4-word
 // block. Block b uses counter (ctrLo + b, ctrHi + carry, 0, 0); the 64-bit products are
 // built from 16-bit halves since WGSL has no 64-bit integers.
 // uniform: (w >> 8) * 2^-24 (exact in float32); normal: Box-Muller on word pairs (f32 math);

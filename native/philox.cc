@@ -1,4 +1,4 @@
-// Philox4x32-10, bit for bit the generator in ts/tensor/philox.ts: element i uses block
+// Philox4x32-10, bit for bit the generator in ts/core/philox.ts: element i uses block
 // counter + floor(i/4) as (lo, hi, 0, 0); uniform = (w >> 8) * 2^-24; normal = Box-Muller
 // on the block's word pairs computed in double like the reference; bits = raw words.
 #include <cmath>

@@ -2,13 +2,13 @@
 // order, calling each vjp and summing cotangents. With createGraph the vjps are recorded
 // too (they are ordinary ops), which is all higher-order derivatives need.
 
-import { GradError, fmtShape } from '../errors.js';
+import { GradError, fmtShape } from '../core/errors.js';
 import { scope } from '../tensor/scope.js';
-import { describe, shapesEqual } from '../tensor/shape.js';
+import { describe, shapesEqual } from '../core/shape.js';
 import { Tensor, asEngine, type Node } from '../tensor/tensor.js';
 import { onesLike, zerosLike } from '../tensor/create.js';
 import { add } from '../ops/elementwise.js';
-import { withGradEnabled } from './tape.js';
+import { withGradEnabled } from '../tensor/tape.js';
 
 export interface GradOptions {
   /** Cotangents for the outputs (required for non-scalar outputs). */

@@ -8,8 +8,8 @@
 // taken with respect to explicitly named tensors, so nested levels cannot confuse their
 // perturbations (tested by the classic d/dx [x · d/dy (x·y)] example).
 
-import { GradError, MetagradError, fmtShape } from '../errors.js';
-import { describe } from '../tensor/shape.js';
+import { GradError, MetagradError, fmtShape } from '../core/errors.js';
+import { describe } from '../core/shape.js';
 import { tensor, zerosLike } from '../tensor/create.js';
 import { scope } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -18,7 +18,7 @@ import { mul } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
 import { reshape, stack } from '../ops/shape-ops.js';
 import { gradientsAs } from './backward.js';
-import { detach, isGradEnabled, record, withGradEnabled } from './tape.js';
+import { detach, isGradEnabled, record, withGradEnabled } from '../tensor/tape.js';
 
 let depth = 0;
 

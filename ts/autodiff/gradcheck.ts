@@ -6,17 +6,17 @@
 // (f(x + h e_i) - f(x - h e_i)) / 2h of the same scalar. gradgradcheck applies the same
 // check to the function (x, u) -> the vjp of f, i.e. to the backward pass itself.
 
-import { GradError, MetagradError, ValueError, fmtShape } from '../errors.js';
-import { describe, expectFunction, expectOptions } from '../tensor/shape.js';
+import { GradError, GradcheckError, type GradcheckReport, ValueError, fmtShape } from '../core/errors.js';
+import { describe, expectFunction, expectOptions } from '../core/shape.js';
 import { getBackend } from '../backend/registry.js';
 import { tensor } from '../tensor/create.js';
 import { scope } from '../tensor/scope.js';
 import { Tensor, expectTensor } from '../tensor/tensor.js';
-import { philoxFill } from '../tensor/philox.js';
+import { philoxFill } from '../core/philox.js';
 import { mul } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
 import { gradients } from './backward.js';
-import { detach, noGrad, withGradEnabled } from './tape.js';
+import { detach, noGrad, withGradEnabled } from '../tensor/tape.js';
 
 export interface GradcheckOptions {
   /** finite-difference step (default 1e-6) */
@@ -31,19 +31,6 @@ export interface GradcheckOptions {
   wrt?: readonly number[];
   /** throw a GradcheckError instead of returning the report (default true) */
   raise?: boolean;
-}
-
-export interface GradcheckReport {
-  ok: boolean;
-  /** the worst element over all inputs */
-  worst: { input: number; index: number; analytic: number; numeric: number; error: number; allowed: number } | null;
-  checked: number;
-}
-
-export class GradcheckError extends MetagradError {
-  constructor(message: string, readonly report: GradcheckReport) {
-    super(message);
-  }
 }
 
 type Fn = (...xs: Tensor[]) => Tensor | readonly Tensor[];

@@ -12,7 +12,7 @@
 // - Backends validate nothing about op semantics (ts/ops does), but must never crash
 //   the process: any internal failure is thrown as a BackendError.
 
-import type { DType, TypedArray } from '../tensor/dtype.js';
+import type { DType, TypedArray } from '../core/dtype.js';
 
 export interface Storage {
   readonly backend: string;
@@ -211,7 +211,7 @@ export interface Backend {
 
   // --- randomness -----------------------------------------------------------------
   /**
-   * Counter-based random numbers (Philox4x32-10, see ts/tensor/philox.ts): element i uses
+   * Counter-based random numbers (Philox4x32-10, see ts/core/philox.ts): element i uses
    * counter (counterLo + floor(i/4), counterHi, 0, 0) ... as specified there, so every
    * backend produces the same bits. 'uniform' is [0,1), 'normal' standard normal,
    * 'bits' raw uint32 reinterpreted as int32.

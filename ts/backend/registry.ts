@@ -2,8 +2,8 @@
 // js is always there; native registers itself if its addon loads; webgpu needs an
 // asynchronous start (an adapter request), so it is made ready with `await initBackend`.
 
-import { envVar } from '../env.js';
-import { BackendError, ValueError } from '../errors.js';
+import { envVar } from '../core/env.js';
+import { BackendError, ValueError } from '../core/errors.js';
 import type { Backend } from './kernels.js';
 
 export type BackendName = 'js' | 'native' | 'webgpu' | (string & {});

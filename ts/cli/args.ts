@@ -1,8 +1,6 @@
 // Command-line flags: parsed, checked, and reported with the valid values when wrong.
 
-import { MetagradError } from '../errors.js';
-
-export class CliError extends MetagradError {}
+import { CliError } from '../core/errors.js';
 
 export const ALGOS = ['maml', 'fomaml', 'reptile', 'anil', 'metasgd', 'mamlpp', 'imaml'] as const;
 export type Algo = (typeof ALGOS)[number];

@@ -5,7 +5,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataError } from '../errors.js';
+import { DataError } from '../core/errors.js';
 import { loadSafetensors, loadTree, saveSafetensors } from '../io/index.js';
 import { disposeAll } from '../tensor/scope.js';
 import type { ParamTree } from '../tensor/tree.js';

@@ -5,9 +5,9 @@
 import '../backend/js/register.js';
 import '../backend/native/register.js';
 import '../backend/webgpu/register.js';
-import { MetagradError } from '../errors.js';
+import { CliError, MetagradError } from '../core/errors.js';
 import { initBackend, setBackend, shutdownBackends, currentBackend } from '../backend/registry.js';
-import { CliError, EVAL_FLAGS, TRAIN_FLAGS, parseArgs, trainConfig, usage, BACKENDS } from './args.js';
+import { EVAL_FLAGS, TRAIN_FLAGS, parseArgs, trainConfig, usage, BACKENDS } from './args.js';
 import { evalRun, train } from './train.js';
 
 async function selectBackend(name: string | undefined): Promise<void> {

@@ -1,10 +1,10 @@
 // What a run trains on: the model, the meta-learner, and task streams for meta-training,
 // validation and meta-test (held-out classes for Omniglot: the Vinyals et al. split).
 
-import { DataError } from '../errors.js';
+import { DataError } from '../core/errors.js';
 import { type Model, conv4, sinusoidMLP } from '../nn/index.js';
 import { SinusoidTasks, loadOmniglot, EpisodeSampler } from '../data/index.js';
-import type { Rng } from '../tensor/rng.js';
+import type { Rng } from '../ops/rng.js';
 import type { ParamTree } from '../tensor/tree.js';
 import { anil, fomaml, imaml, maml, mamlPlusPlus, metaSgd, pretrained, reptile, type MetaLearner, type MetaTask } from '../meta/index.js';
 import type { TrainConfig } from './args.js';

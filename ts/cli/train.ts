@@ -4,11 +4,12 @@
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { disposeAll } from '../tensor/scope.js';
-import { Rng } from '../tensor/rng.js';
+import { Rng } from '../ops/rng.js';
 import type { ParamTree } from '../tensor/tree.js';
 import { adam, sgd, type Optimizer } from '../optim/index.js';
 import { evaluate, metaStep, type EvaluateResult, type MetaLearner } from '../meta/index.js';
-import { CliError, type TrainConfig } from './args.js';
+import { type TrainConfig } from './args.js';
+import { CliError } from '../core/errors.js';
 import { loadInto, readRunState, saveRun, saveTree, type History, type RunState } from './ckpt.js';
 import { learningCurveSvg, smooth } from './svg.js';
 import { makeLearner, taskSource, type TaskSource } from './sources.js';

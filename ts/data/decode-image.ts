@@ -2,7 +2,7 @@
 // by their first bytes, not by the file name.
 
 import jpeg from 'jpeg-js';
-import { DataError } from '../errors.js';
+import { DataError } from '../core/errors.js';
 import { decodePng, type DecodedImage } from './png.js';
 
 export function decodeImage(bytes: Uint8Array, where = 'image'): DecodedImage {

@@ -8,10 +8,10 @@
 
 import type { Backend } from '../backend/kernels.js';
 import type { BackendName } from '../backend/registry.js';
-import { ShapeError, ValueError } from '../errors.js';
-import { describe } from '../tensor/shape.js';
+import { ShapeError, ValueError } from '../core/errors.js';
+import { describe } from '../core/shape.js';
 import { tensor } from '../tensor/create.js';
-import type { Rng } from '../tensor/rng.js';
+import type { Rng } from '../ops/rng.js';
 import type { Batch, Task } from './task.js';
 
 /** Classes of examples (OmniglotClasses, DatasetClasses and ImageClasses implement it). */

@@ -1,7 +1,7 @@
 // Classes of colour (or gray) images held as one byte store [N, C, S, S], for RGB few-shot
 // data sets such as mini-ImageNet. Pixels come out as floats in [0, 1], channels first.
 
-import { DataError, ShapeError } from '../errors.js';
+import { DataError, ShapeError } from '../core/errors.js';
 import type { ClassSource } from './episodes.js';
 
 export interface ImageClass {

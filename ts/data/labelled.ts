@@ -3,7 +3,7 @@
 // + TaskDataset in metagrad's idiom: `new EpisodeSampler(datasetClasses(data), { ways, shots,
 // queries })`, where labels are remapped per episode unless `labels: 'original'`.
 
-import { ShapeError } from '../errors.js';
+import { ShapeError } from '../core/errors.js';
 import type { ClassSource } from './episodes.js';
 
 /** Examples with integer labels (any non-negative integers, need not be contiguous). */

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DataError, ShapeError } from '../errors.js';
+import { DataError, ShapeError } from '../core/errors.js';
 import { decodeCacheFile, encodeCacheFile } from './cache-file.js';
 import { decodeImage } from './decode-image.js';
 import { ImageClasses, type ImageClass, type ImageStore } from './image-classes.js';

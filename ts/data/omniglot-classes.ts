@@ -1,8 +1,8 @@
 // A set of Omniglot classes: characters, optionally each rotated by 0/90/180/270 degrees
 // (rotations are separate classes, as in MAML and ProtoNets). Classes share one pixel store.
 
-import { ShapeError } from '../errors.js';
-import type { Rng } from '../tensor/rng.js';
+import { ShapeError } from '../core/errors.js';
+import type { Rng } from '../ops/rng.js';
 import { rotateInto } from './image.js';
 
 /** One character of the release: its drawings are images first .. first+count-1 of the store. */

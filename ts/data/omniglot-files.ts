@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DataError } from '../errors.js';
+import { DataError } from '../core/errors.js';
 import { OMNIGLOT_SETS, Omniglot, buildOmniglotStore, checkImageSize, decodeOmniglotCache, encodeOmniglotCache, unzipPngs, type OmniglotSource } from './omniglot.js';
 import type { OmniglotClass } from './omniglot-classes.js';
 import { cacheDirFor, findDataDir } from './paths.js';

@@ -8,7 +8,7 @@
 // MAML and ProtoNets invert likewise), floats in [0, 1], not normalized further.
 
 import { unzipSync } from 'fflate';
-import { DataError, ShapeError } from '../errors.js';
+import { DataError, ShapeError } from '../core/errors.js';
 import { decodeCacheFile, encodeCacheFile } from './cache-file.js';
 import { areaWeights, resizeArea } from './image.js';
 import { OmniglotClasses, type OmniglotCharacter, type OmniglotClass, type OmniglotStore } from './omniglot-classes.js';

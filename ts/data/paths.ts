@@ -6,8 +6,8 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DataError } from '../errors.js';
-import { envVar } from '../env.js';
+import { DataError } from '../core/errors.js';
+import { envVar } from '../core/env.js';
 
 /** The per-user folder for data set `name` (and for caches of it): ~/.cache/metagrad/<name>. */
 export function userDataDir(name: string): string {

@@ -5,7 +5,7 @@
 // (RGBA when the palette has transparency).
 
 import { unzlibSync } from 'fflate';
-import { DataError } from '../errors.js';
+import { DataError } from '../core/errors.js';
 
 export interface DecodedImage {
   width: number;

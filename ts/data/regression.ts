@@ -5,9 +5,9 @@
 
 import type { Backend } from '../backend/kernels.js';
 import type { BackendName } from '../backend/registry.js';
-import { ShapeError } from '../errors.js';
+import { ShapeError } from '../core/errors.js';
 import { tensor } from '../tensor/create.js';
-import type { Rng } from '../tensor/rng.js';
+import type { Rng } from '../ops/rng.js';
 import type { Task } from './task.js';
 
 /** What every regression task source offers (SinusoidTasks and FunctionTasks implement it). */

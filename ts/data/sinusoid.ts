@@ -4,9 +4,9 @@
 
 import type { Backend } from '../backend/kernels.js';
 import type { BackendName } from '../backend/registry.js';
-import { ShapeError } from '../errors.js';
+import { ShapeError } from '../core/errors.js';
 import { tensor } from '../tensor/create.js';
-import type { Rng } from '../tensor/rng.js';
+import type { Rng } from '../ops/rng.js';
 import type { RegressionTaskSource } from './regression.js';
 import type { Task } from './task.js';
 

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import type { Backend } from '../backend/kernels.js';
 import type { BackendName } from '../backend/registry.js';
-import { DataError } from '../errors.js';
+import { DataError } from '../core/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ParamTree } from '../tensor/tree.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';

@@ -9,14 +9,14 @@
 
 import type { Backend } from '../backend/kernels.js';
 import type { BackendName } from '../backend/registry.js';
-import { DataError, fmtShape } from '../errors.js';
+import { DataError, fmtShape } from '../core/errors.js';
 import { resolveBackend, tensor } from '../tensor/create.js';
-import type { DType } from '../tensor/dtype.js';
-import { describe, numel } from '../tensor/shape.js';
+import type { DType } from '../core/dtype.js';
+import { describe, numel } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten } from '../tensor/tree.js';
-import { fromBFloat16Bits, fromHalfBits, toHalfBits } from '../tensor/half.js';
-import { rememberHostScalar } from './host-scalars.js';
+import { fromBFloat16Bits, fromHalfBits, toHalfBits } from '../core/half.js';
+import { rememberHostScalar } from '../tensor/host-scalars.js';
 
 /** The reference implementation's limit on the header (100 MB). */
 const MAX_HEADER = 100_000_000;

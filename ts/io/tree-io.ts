@@ -1,7 +1,7 @@
 // Parameter trees (models, optimizer state) <-> named tensors, by treeFlatten's dotted names.
 
-import { DataError, fmtShape } from '../errors.js';
-import { describe } from '../tensor/shape.js';
+import { DataError, fmtShape } from '../core/errors.js';
+import { describe } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten, treeUnflatten } from '../tensor/tree.js';
 

@@ -11,7 +11,8 @@
 import { linear } from '../ops/matmul.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten } from '../tensor/tree.js';
-import { MetaError, batchLoss, checkBatch, detachTree, innerLoop } from './inner.js';
+import { batchLoss, checkBatch, detachTree, innerLoop } from './inner.js';
+import { MetaError } from '../core/errors.js';
 import { maml, resolveMaml, type MamlOptions } from './maml.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
 import type { MetaApplyOptions, MetaBatch, MetaLearner, MetaModel } from './types.js';

@@ -9,7 +9,7 @@
 // The result is the same exact second-order meta-gradient, at the cost of one extra forward.
 
 import { gradients } from '../autodiff/backward.js';
-import { detach, requireGrad } from '../autodiff/tape.js';
+import { detach, requireGrad } from '../tensor/tape.js';
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten, treeUnflatten } from '../tensor/tree.js';

@@ -3,9 +3,10 @@
 // (regression) with a 95% confidence interval, 1.96·sd/√n, over at least 600 tasks.
 
 import { scope } from '../tensor/scope.js';
-import { Rng } from '../tensor/rng.js';
+import { Rng } from '../ops/rng.js';
 import type { ParamTree } from '../tensor/tree.js';
-import { MetaError, batchLoss } from './inner.js';
+import { batchLoss } from './inner.js';
+import { MetaError } from '../core/errors.js';
 import type { LossFn, MetaLearner, MetaModel, MetaTask } from './types.js';
 
 export interface EvaluateOptions {

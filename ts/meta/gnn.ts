@@ -18,10 +18,10 @@ import { softmax } from '../ops/softmax.js';
 import { broadcastTo, concat, expandDims, reshape, slice } from '../ops/shape-ops.js';
 import { linear } from '../nn/linear.js';
 import { eye, full } from '../tensor/create.js';
-import { Rng } from '../tensor/rng.js';
+import { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten } from '../tensor/tree.js';
-import { MetaError } from './inner.js';
+import { MetaError } from '../core/errors.js';
 import { accuracyOf, embedEpisode, metricLearner, oneHotLike, type EmbeddingModel, type MetricLearner } from './metric.js';
 import { featuresOf } from './protonet.js';
 

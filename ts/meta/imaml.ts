@@ -9,13 +9,14 @@
 // All CG arithmetic stays in (0-d) tensors: no synchronous reads, so it runs on WebGPU too.
 
 import { gradients } from '../autodiff/backward.js';
-import { detach, noGrad, requireGrad } from '../autodiff/tape.js';
+import { detach, noGrad, requireGrad } from '../tensor/tape.js';
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten, treeUnflatten } from '../tensor/tree.js';
 import { add, div, greater, mul, sub, where } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
-import { MetaError, batchLoss, checkBatch, checkSteps, detachTree } from './inner.js';
+import { batchLoss, checkBatch, checkSteps, detachTree } from './inner.js';
+import { MetaError } from '../core/errors.js';
 import { meanOverTasks } from './metabatch.js';
 import type { LossFn, MetaBatch, MetaLearner, MetaModel } from './types.js';
 

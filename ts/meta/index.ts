@@ -3,7 +3,7 @@
 // the meta-training step and the meta-test evaluation protocol.
 
 export type { MetaLearner, MetaGradResult, MetaModel, MetaTask, MetaBatch, MetaApplyOptions, LossFn } from './types.js';
-export { MetaError, innerLoop, batchLoss, defaultLoss, detachTree, traceTree, type InnerLoopOptions, type InnerLr, type EvalOptions } from './inner.js';
+export { innerLoop, batchLoss, defaultLoss, detachTree, traceTree, type InnerLoopOptions, type InnerLr, type EvalOptions } from './inner.js';
 export { meanOverTasks, tapeTaskGrad, type TaskGrad } from './metabatch.js';
 export { maml, fomaml, mamlTaskLoss, type MamlOptions } from './maml.js';
 export { checkpointedTaskGrad, defaultSegment, type CheckpointOptions } from './checkpoint.js';

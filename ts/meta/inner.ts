@@ -7,9 +7,9 @@
 // and enters as a constant: the outer gradient then passes through the update
 // θ' = θ − α·g with identity Jacobian, which is exactly first-order MAML.
 
-import { MetagradError, ShapeError, fmtShape } from '../errors.js';
+import { MetaError, ShapeError, fmtShape } from '../core/errors.js';
 import { gradients } from '../autodiff/backward.js';
-import { detach, noGrad, requireGrad } from '../autodiff/tape.js';
+import { detach, noGrad, requireGrad } from '../tensor/tape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten, treeUnflatten } from '../tensor/tree.js';
 import { cast, equal, mul, sub } from '../ops/elementwise.js';
@@ -17,9 +17,6 @@ import { mean } from '../ops/reduce.js';
 import { argmax } from '../ops/reduce.js';
 import { crossEntropy, mse } from '../ops/losses.js';
 import type { LossFn, MetaBatch, MetaModel } from './types.js';
-
-/** Bad options or inputs to a meta-learner. */
-export class MetaError extends MetagradError {}
 
 /** Cross-entropy for int32 labels, MSE for float targets. */
 export function defaultLoss(pred: Tensor, target: Tensor): Tensor {

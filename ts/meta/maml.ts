@@ -9,7 +9,8 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { ParamTree } from '../tensor/tree.js';
 import { add, mul } from '../ops/elementwise.js';
 import { checkpointedTaskGrad } from './checkpoint.js';
-import { MetaError, batchLoss, checkBatch, checkSteps, detachTree, innerLoop, type InnerLr } from './inner.js';
+import { batchLoss, checkBatch, checkSteps, detachTree, innerLoop, type InnerLr } from './inner.js';
+import { MetaError } from '../core/errors.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
 import type { LossFn, MetaBatch, MetaLearner, MetaModel, MetaTask } from './types.js';
 

@@ -9,7 +9,8 @@
 import { full } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten, treeMap } from '../tensor/tree.js';
-import { MetaError, batchLoss, checkBatch, checkSteps, detachTree, innerLoop } from './inner.js';
+import { batchLoss, checkBatch, checkSteps, detachTree, innerLoop } from './inner.js';
+import { MetaError } from '../core/errors.js';
 import { weightedSum } from './maml.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
 import type { LossFn, MetaBatch, MetaLearner, MetaModel } from './types.js';

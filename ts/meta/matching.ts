@@ -16,10 +16,10 @@ import { softmax } from '../ops/softmax.js';
 import { concat, split, transpose } from '../ops/shape-ops.js';
 import { lstmCell, type LstmParams } from '../nn/lstm.js';
 import type { InitOptions } from '../nn/model.js';
-import { Rng } from '../tensor/rng.js';
+import { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten } from '../tensor/tree.js';
-import { MetaError } from './inner.js';
+import { MetaError } from '../core/errors.js';
 import { accuracyOf, embedEpisode, metricLearner, oneHotLike, pairwiseCosine, type EmbeddingModel, type MetricLearner } from './metric.js';
 import { featuresOf } from './protonet.js';
 

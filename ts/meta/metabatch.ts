@@ -3,12 +3,13 @@
 // task's graph at a time whatever the meta-batch size.
 
 import { gradients } from '../autodiff/backward.js';
-import { detach, noGrad } from '../autodiff/tape.js';
+import { detach, noGrad } from '../tensor/tape.js';
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeUnflatten } from '../tensor/tree.js';
 import { add, div } from '../ops/elementwise.js';
-import { MetaError, traceTree } from './inner.js';
+import { traceTree } from './inner.js';
+import { MetaError } from '../core/errors.js';
 import type { MetaGradResult, MetaTask } from './types.js';
 
 export interface TaskGrad {

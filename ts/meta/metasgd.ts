@@ -5,7 +5,8 @@
 import { fullLike } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten, treeMap } from '../tensor/tree.js';
-import { MetaError, checkBatch, checkSteps, detachTree, innerLoop, batchLoss } from './inner.js';
+import { checkBatch, checkSteps, detachTree, innerLoop, batchLoss } from './inner.js';
+import { MetaError } from '../core/errors.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
 import type { LossFn, MetaBatch, MetaLearner, MetaModel } from './types.js';
 

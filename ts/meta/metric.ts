@@ -3,8 +3,8 @@
 // support set, and its loss differentiated by the tape. A metric learner is its episode
 // loss; metaGrad (the mean over a meta-batch) and scoreTask (no graph) come from here.
 
-import { noGrad } from '../autodiff/tape.js';
-import { fmtShape } from '../errors.js';
+import { noGrad } from '../tensor/tape.js';
+import { MetaError, fmtShape } from '../core/errors.js';
 import { argmax, mean, sum } from '../ops/reduce.js';
 import { cast, div, equal, maximum, sqrt, square } from '../ops/elementwise.js';
 import { oneHot } from '../ops/indexing.js';
@@ -12,7 +12,6 @@ import { matmul } from '../ops/matmul.js';
 import { concat, split, transpose } from '../ops/shape-ops.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ParamTree } from '../tensor/tree.js';
-import { MetaError } from './inner.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
 import type { MetaApplyOptions, MetaGradResult, MetaModel, MetaTask } from './types.js';
 

@@ -2,7 +2,7 @@
 // objective), then fine-tuned on a new task's support set with the same inner steps.
 // Written as a MetaLearner so the same training loop and evaluate() serve both.
 
-import { detach } from '../autodiff/tape.js';
+import { detach } from '../tensor/tape.js';
 import type { ParamTree } from '../tensor/tree.js';
 import { concat } from '../ops/shape-ops.js';
 import { batchLoss, checkBatch, detachTree, innerLoop } from './inner.js';

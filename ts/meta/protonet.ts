@@ -10,7 +10,7 @@ import { crossEntropy } from '../ops/losses.js';
 import { mul, neg } from '../ops/elementwise.js';
 import { pairwiseSquaredDistances } from '../ops/distance.js';
 import type { ParamTree } from '../tensor/tree.js';
-import { MetaError } from './inner.js';
+import { MetaError } from '../core/errors.js';
 import { accuracyOf, classMeans, embedEpisode, metricLearner, pairwiseCosine, type EmbeddingModel, type MetricLearner } from './metric.js';
 
 export interface ProtonetOptions {

@@ -14,7 +14,7 @@ import { transpose } from '../ops/shape-ops.js';
 import { eye, scalar } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten } from '../tensor/tree.js';
-import { MetaError } from './inner.js';
+import { MetaError } from '../core/errors.js';
 import { accuracyOf, embedEpisode, metricLearner, oneHotLike, type EmbeddingModel, type MetricLearner } from './metric.js';
 import { featuresOf } from './protonet.js';
 

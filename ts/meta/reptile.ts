@@ -6,12 +6,13 @@
 //  - serial: reptileSerial() applies the interpolation task after task.
 // With one inner step, θ − φ = α ∇L(θ): Reptile's direction is the SGD gradient's.
 
-import { detach } from '../autodiff/tape.js';
+import { detach } from '../tensor/tape.js';
 import { scope } from '../tensor/scope.js';
 import { type ParamTree, treeFlatten, treeUnflatten } from '../tensor/tree.js';
 import { add, mul, sub } from '../ops/elementwise.js';
 import { concat } from '../ops/shape-ops.js';
-import { MetaError, batchLoss, checkBatch, checkSteps, detachTree, innerLoop } from './inner.js';
+import { batchLoss, checkBatch, checkSteps, detachTree, innerLoop } from './inner.js';
+import { MetaError } from '../core/errors.js';
 import { meanOverTasks } from './metabatch.js';
 import type { LossFn, MetaBatch, MetaLearner, MetaModel, MetaTask } from './types.js';
 

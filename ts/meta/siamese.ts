@@ -13,13 +13,13 @@ import { binaryCrossEntropy } from '../ops/losses.js';
 import { max, sum } from '../ops/reduce.js';
 import { matmul } from '../ops/matmul.js';
 import { expandDims, reshape, transpose } from '../ops/shape-ops.js';
-import { noGrad } from '../autodiff/tape.js';
+import { noGrad } from '../tensor/tape.js';
 import { linear } from '../nn/linear.js';
 import { ones, zeros } from '../tensor/create.js';
-import { Rng } from '../tensor/rng.js';
+import { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten } from '../tensor/tree.js';
-import { MetaError } from './inner.js';
+import { MetaError } from '../core/errors.js';
 import { accuracyOf, embedEpisode, metricLearner, oneHotLike, type EmbeddingModel, type MetricLearner } from './metric.js';
 import { featuresOf } from './protonet.js';
 

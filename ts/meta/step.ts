@@ -7,8 +7,8 @@ import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten, treeMap } from '../tensor/tree.js';
 import { add, div, minimum, mul, sqrt } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
-import { noGrad } from '../autodiff/tape.js';
-import { MetaError } from './inner.js';
+import { noGrad } from '../tensor/tape.js';
+import { MetaError } from '../core/errors.js';
 import type { MetaLearner, MetaTask } from './types.js';
 
 /** The outer optimizer: the shape of ts/optim's Optimizer (state is a parameter tree). */

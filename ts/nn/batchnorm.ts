@@ -12,14 +12,14 @@
 // gamma/beta/mean/var have shape [maxSteps + 1, C], so steps 0..maxSteps-1 are the inner
 // updates and step maxSteps is the query pass after the last update.
 
-import { ShapeError, fmtShape } from '../errors.js';
-import { noGrad } from '../autodiff/tape.js';
+import { ShapeError, fmtShape } from '../core/errors.js';
+import { noGrad } from '../tensor/tape.js';
 import { add, div, mul, sqrt, square, sub } from '../ops/elementwise.js';
 import { oneHot } from '../ops/indexing.js';
 import { mean } from '../ops/reduce.js';
 import { reshape, slice } from '../ops/shape-ops.js';
 import { ones, tensor, zeros } from '../tensor/create.js';
-import type { Rng } from '../tensor/rng.js';
+import type { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkPositiveInt } from './init.js';
 import type { InitOptions } from './model.js';

@@ -1,10 +1,10 @@
 // 2-D convolution layer (NCHW): w [Cout, Cin/groups, KH, KW], b [Cout].
 
-import { ShapeError, fmtShape } from '../errors.js';
+import { ShapeError, fmtShape } from '../core/errors.js';
 import { add } from '../ops/elementwise.js';
 import { conv2d as conv2dOp, type Conv2dOptions } from '../ops/conv.js';
 import { reshape } from '../ops/shape-ops.js';
-import type { Rng } from '../tensor/rng.js';
+import type { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkPositiveInt, initWeight, type Initializer } from './init.js';
 import type { InitOptions } from './model.js';

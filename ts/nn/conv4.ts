@@ -9,10 +9,10 @@
 // params: { features: { blocks: [{ conv: {w, b}, bn: {gamma, beta} } × 4] }, head: { w, b } }
 // state (batch-norm running statistics, see batchnorm.ts): { blocks: [{ mean, var } × 4] }
 
-import { ShapeError, fmtShape } from '../errors.js';
-import { expectOptions } from '../tensor/shape.js';
+import { ShapeError, fmtShape } from '../core/errors.js';
+import { expectOptions } from '../core/shape.js';
 import { relu } from '../ops/elementwise.js';
-import type { Rng } from '../tensor/rng.js';
+import type { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ParamTree } from '../tensor/tree.js';
 import { batchNorm, type BatchNormConfig, type BatchNormMode, type BatchNormParams, type BatchNormState } from './batchnorm.js';

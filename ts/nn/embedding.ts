@@ -1,9 +1,9 @@
 // Embedding: a lookup table [V, D]; int32 ids of any shape -> [..., D].
 
-import { DTypeError, ShapeError, fmtShape } from '../errors.js';
+import { DTypeError, ShapeError, fmtShape } from '../core/errors.js';
 import { gather } from '../ops/indexing.js';
 import { checkIndices } from '../ops/util.js';
-import type { Rng } from '../tensor/rng.js';
+import type { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkPositiveInt } from './init.js';
 import type { InitOptions } from './model.js';

@@ -1,7 +1,7 @@
 // Parameter-free layers as plain functions: pooling, flattening, activations.
 
-import { ShapeError, fmtShape } from '../errors.js';
-import { expectOptions } from '../tensor/shape.js';
+import { ShapeError, fmtShape } from '../core/errors.js';
+import { expectOptions } from '../core/shape.js';
 import { expectTensor } from '../tensor/tensor.js';
 import { elu, gelu, leakyRelu, silu, softplus } from '../ops/activations.js';
 import { relu, sigmoid, tanh } from '../ops/elementwise.js';

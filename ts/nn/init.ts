@@ -1,8 +1,8 @@
 // Weight initializers. Uniform fan-in scaling (PyTorch's default for linear and conv
 // layers: U(-1/sqrt(fanIn), 1/sqrt(fanIn))) and Glorot/Xavier (the MAML reference).
 
-import { ShapeError } from '../errors.js';
-import type { Rng } from '../tensor/rng.js';
+import { ShapeError } from '../core/errors.js';
+import type { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { zeros } from '../tensor/create.js';
 import type { InitOptions } from './model.js';

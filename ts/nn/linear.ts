@@ -1,8 +1,8 @@
 // Linear layer: y = x @ w + b with w [in, out] (the layout of ops/matmul's linear).
 
-import { ShapeError, fmtShape } from '../errors.js';
+import { ShapeError, fmtShape } from '../core/errors.js';
 import { linear as linearOp } from '../ops/matmul.js';
-import type { Rng } from '../tensor/rng.js';
+import type { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkPositiveInt, initWeight, type Initializer } from './init.js';
 import type { InitOptions } from './model.js';

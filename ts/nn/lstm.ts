@@ -2,13 +2,13 @@
 // Gates in the order input, forget, cell, output; the forget bias starts at 1 so
 // the cell remembers by default (Jozefowicz et al. 2015).
 
-import { ShapeError, fmtShape } from '../errors.js';
+import { ShapeError, fmtShape } from '../core/errors.js';
 import { add, mul, sigmoid, tanh } from '../ops/elementwise.js';
 import { linear } from '../ops/matmul.js';
 import { split } from '../ops/shape-ops.js';
 import { concat } from '../ops/shape-ops.js';
 import { ones, zeros } from '../tensor/create.js';
-import type { Rng } from '../tensor/rng.js';
+import type { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkPositiveInt } from './init.js';
 import type { InitOptions } from './model.js';

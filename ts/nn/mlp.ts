@@ -1,9 +1,9 @@
 // The sinusoid regression network of the MAML paper: 1 -> 40 -> 40 -> 1 with ReLU.
 
-import { ShapeError, fmtShape } from '../errors.js';
-import { expectOptions } from '../tensor/shape.js';
+import { ShapeError, fmtShape } from '../core/errors.js';
+import { expectOptions } from '../core/shape.js';
 import { relu } from '../ops/elementwise.js';
-import type { Rng } from '../tensor/rng.js';
+import type { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkPositiveInt } from './init.js';
 import { linear } from './linear.js';

@@ -3,8 +3,8 @@
 
 import type { Backend } from '../backend/kernels.js';
 import type { BackendName } from '../backend/registry.js';
-import type { DType } from '../tensor/dtype.js';
-import type { Rng } from '../tensor/rng.js';
+import type { DType } from '../core/dtype.js';
+import type { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ParamTree } from '../tensor/tree.js';
 

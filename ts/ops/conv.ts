@@ -6,9 +6,9 @@
 
 import { scope } from '../tensor/scope.js';
 import type { Conv2dGeometry, Storage } from '../backend/kernels.js';
-import { record } from '../autodiff/tape.js';
-import { ShapeError, ValueError, fmtShape } from '../errors.js';
-import { describe, expectOptions } from '../tensor/shape.js';
+import { record } from '../tensor/tape.js';
+import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { describe, expectOptions } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { contiguous } from './shape-ops.js';
 import { checkFloat, checkSameBackend, checkSameDType, checkTensor, wrap } from './util.js';

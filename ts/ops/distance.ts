@@ -1,8 +1,8 @@
 // Similarities and distances used by metric-based meta-learners.
 
 import { scope } from '../tensor/scope.js';
-import { ShapeError, fmtShape } from '../errors.js';
-import { broadcastShapes, normAxis } from '../tensor/shape.js';
+import { ShapeError, fmtShape } from '../core/errors.js';
+import { broadcastShapes, normAxis } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { add, div, maximum, mul, sqrt, square, sub } from './elementwise.js';
 import { matmul } from './matmul.js';

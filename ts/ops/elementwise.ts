@@ -3,10 +3,10 @@
 
 import { scope } from '../tensor/scope.js';
 import type { BinaryOp, UnaryOp } from '../backend/kernels.js';
-import { noGrad, record } from '../autodiff/tape.js';
-import { DTypeError, fmtShape } from '../errors.js';
-import { type DType, checkDType, isFloat } from '../tensor/dtype.js';
-import { broadcastShapes } from '../tensor/shape.js';
+import { noGrad, record } from '../tensor/tape.js';
+import { DTypeError, fmtShape } from '../core/errors.js';
+import { type DType, checkDType, isFloat } from '../core/dtype.js';
+import { broadcastShapes } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { sumTo } from './reduce.js';
 import { type TensorLike, broadcastView, checkFloat, checkSameBackend, checkSameDType, checkTensor, toTensor, wrap } from './util.js';

@@ -2,10 +2,10 @@
 // index-select gather built on them, and oneHot.
 
 import { scope } from '../tensor/scope.js';
-import { record } from '../autodiff/tape.js';
-import { DTypeError, ShapeError, fmtShape } from '../errors.js';
-import { type DType } from '../tensor/dtype.js';
-import { normAxis } from '../tensor/shape.js';
+import { record } from '../tensor/tape.js';
+import { DTypeError, ShapeError, fmtShape } from '../core/errors.js';
+import { type DType } from '../core/dtype.js';
+import { normAxis } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { arange } from '../tensor/create.js';
 import { cast, equal } from './elementwise.js';

@@ -8,9 +8,9 @@
 // and it makes both true functions of every entry, with the symmetric gradients PyTorch gives.
 
 import { scope } from '../tensor/scope.js';
-import { record } from '../autodiff/tape.js';
-import { LinAlgError, ShapeError, fmtShape } from '../errors.js';
-import { broadcastShapes, numel } from '../tensor/shape.js';
+import { record } from '../tensor/tape.js';
+import { LinAlgError, ShapeError, fmtShape } from '../core/errors.js';
+import { broadcastShapes, numel } from '../core/shape.js';
 import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { add, mul, neg } from './elementwise.js';

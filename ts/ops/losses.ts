@@ -1,7 +1,7 @@
 // Losses. crossEntropy takes logits and int32 labels (the numerically stable form).
 
 import { scope } from '../tensor/scope.js';
-import { DTypeError, ShapeError, fmtShape } from '../errors.js';
+import { DTypeError, ShapeError, fmtShape } from '../core/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { softplus } from './activations.js';
 import { mul, neg, square, sub } from './elementwise.js';

@@ -4,9 +4,9 @@
 
 import { scope } from '../tensor/scope.js';
 import type { MatView } from '../backend/kernels.js';
-import { record } from '../autodiff/tape.js';
-import { ShapeError, fmtShape } from '../errors.js';
-import { broadcastShapes, checkShape, numel } from '../tensor/shape.js';
+import { record } from '../tensor/tape.js';
+import { ShapeError, fmtShape } from '../core/errors.js';
+import { broadcastShapes, checkShape, numel } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { add } from './elementwise.js';
 import { sumTo } from './reduce.js';

@@ -3,10 +3,10 @@
 // kernel (so it inherits conv2d's transposes). Both nest to any order.
 
 import { scope } from '../tensor/scope.js';
-import { ShapeError, fmtShape } from '../errors.js';
-import { record } from '../autodiff/tape.js';
+import { ShapeError, fmtShape } from '../core/errors.js';
+import { record } from '../tensor/tape.js';
 import { full } from '../tensor/create.js';
-import { describe } from '../tensor/shape.js';
+import { describe } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { conv2d } from './conv.js';
 import { scatterAdd } from './indexing.js';

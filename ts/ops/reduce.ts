@@ -2,9 +2,9 @@
 
 import { scope } from '../tensor/scope.js';
 import type { ReduceOp } from '../backend/kernels.js';
-import { noGrad, record, stopGradient } from '../autodiff/tape.js';
-import { ShapeError, fmtShape } from '../errors.js';
-import { checkShape, normAxes, normAxis, numel, shapesEqual } from '../tensor/shape.js';
+import { noGrad, record, stopGradient } from '../tensor/tape.js';
+import { ShapeError, fmtShape } from '../core/errors.js';
+import { checkShape, normAxes, normAxis, numel, shapesEqual } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { abs, add, div, equal, exp, less, log, mul, square, sub, where } from './elementwise.js';
 import { broadcastTo, reshape } from './shape-ops.js';

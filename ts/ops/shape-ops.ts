@@ -3,9 +3,9 @@
 // family in reverse: reshape back, inverse permutation, sum back, pad, slice.
 
 import { scope } from '../tensor/scope.js';
-import { ShapeError, fmtShape } from '../errors.js';
-import { record } from '../autodiff/tape.js';
-import { broadcastShapes, checkShape, contiguousStrides, normAxis, numel, shapesEqual } from '../tensor/shape.js';
+import { ShapeError, fmtShape } from '../core/errors.js';
+import { record } from '../tensor/tape.js';
+import { broadcastShapes, checkShape, contiguousStrides, normAxis, numel, shapesEqual } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { broadcastView, checkSameBackend, checkSameDType, checkTensor, makeView, wrap } from './util.js';
 import { sumTo } from './reduce.js';

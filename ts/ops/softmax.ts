@@ -1,8 +1,8 @@
 // softmax and logSoftmax: one fused kernel forward, vjps in ops (so they nest).
 
 import { scope } from '../tensor/scope.js';
-import { record } from '../autodiff/tape.js';
-import { normAxis } from '../tensor/shape.js';
+import { record } from '../tensor/tape.js';
+import { normAxis } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { exp, mul, sub } from './elementwise.js';
 import { sum } from './reduce.js';

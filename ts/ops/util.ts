@@ -1,8 +1,8 @@
 // Checks and small helpers shared by every op file.
 
 import type { View } from '../backend/kernels.js';
-import { BackendError, DTypeError, IndexError, ShapeError, fmtShape } from '../errors.js';
-import { type DType, isFloat } from '../tensor/dtype.js';
+import { BackendError, DTypeError, IndexError, ShapeError, fmtShape } from '../core/errors.js';
+import { type DType, isFloat } from '../core/dtype.js';
 import { fromStorage } from '../tensor/create.js';
 import { StorageRef, Tensor, expectTensor } from '../tensor/tensor.js';
 import type { Storage } from '../backend/kernels.js';

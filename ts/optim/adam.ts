@@ -3,9 +3,9 @@
 //   m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²;  p ← p − lr·m̂ / (sqrt(v̂) + eps)
 // with the bias corrections m̂ = m/(1−β1^t), v̂ = v/(1−β2^t), t = updates including this one.
 
-import { ShapeError } from '../errors.js';
-import { expectOptions } from '../tensor/shape.js';
-import { noGrad } from '../autodiff/tape.js';
+import { ShapeError } from '../core/errors.js';
+import { expectOptions } from '../core/shape.js';
+import { noGrad } from '../tensor/tape.js';
 import { add, div, mul, sqrt, square, sub } from '../ops/elementwise.js';
 import { zerosLike } from '../tensor/create.js';
 import { scope } from '../tensor/scope.js';

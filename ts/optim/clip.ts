@@ -1,8 +1,8 @@
 // Gradient clipping by global norm: scale every gradient by min(1, maxNorm / ‖g‖),
 // ‖g‖ the L2 norm over all leaves together. The scale is computed on the device.
 
-import { ShapeError } from '../errors.js';
-import { noGrad } from '../autodiff/tape.js';
+import { ShapeError } from '../core/errors.js';
+import { noGrad } from '../tensor/tape.js';
 import { add, div, minimum, mul, sqrt, square } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
 import { scope } from '../tensor/scope.js';

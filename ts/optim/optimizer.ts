@@ -2,11 +2,11 @@
 // update is functional: it returns new tensors and never writes into the old ones.
 // Updates run outside the tape (noGrad): an optimizer step is not part of any model's graph.
 
-import { DataError, ShapeError } from '../errors.js';
+import { DataError, ShapeError } from '../core/errors.js';
 import { scalar } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten } from '../tensor/tree.js';
-import { hostScalar, rememberHostScalar } from '../io/host-scalars.js';
+import { hostScalar, rememberHostScalar } from '../tensor/host-scalars.js';
 
 export type LR = number | ((step: number) => number);
 

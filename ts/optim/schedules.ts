@@ -1,6 +1,6 @@
 // Learning-rate schedules: functions of the step (updates done so far, from 0).
 
-import { ShapeError } from '../errors.js';
+import { ShapeError } from '../core/errors.js';
 import type { LR } from './optimizer.js';
 
 const at = (lr: LR, s: number): number => (typeof lr === 'function' ? lr(s) : lr);

@@ -1,9 +1,9 @@
 // SGD with momentum, Nesterov momentum and L2 weight decay (PyTorch's formulation):
 //   g = grad + wd·p;  buf = μ·buf + g;  d = nesterov ? g + μ·buf : buf;  p = p - lr·d
 
-import { ShapeError } from '../errors.js';
-import { expectOptions } from '../tensor/shape.js';
-import { noGrad } from '../autodiff/tape.js';
+import { ShapeError } from '../core/errors.js';
+import { expectOptions } from '../core/shape.js';
+import { noGrad } from '../tensor/tape.js';
 import { add, mul, sub } from '../ops/elementwise.js';
 import { zerosLike } from '../tensor/create.js';
 import { scope } from '../tensor/scope.js';

@@ -2,9 +2,9 @@
 
 import { getBackend, type BackendName } from '../backend/registry.js';
 import type { Backend, Storage } from '../backend/kernels.js';
-import { BackendError, DTypeError, ShapeError, ValueError, fmtShape } from '../errors.js';
-import { type DType, type TypedArray, bytesPerElement, checkDType, hostArray } from './dtype.js';
-import { checkShape, checkSize, describe, fmtBytes, numel } from './shape.js';
+import { BackendError, DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { type DType, type TypedArray, bytesPerElement, checkDType, hostArray } from '../core/dtype.js';
+import { checkShape, checkSize, describe, fmtBytes, numel } from '../core/shape.js';
 import { StorageRef, Tensor, expectTensor } from './tensor.js';
 
 export interface CreateOptions {

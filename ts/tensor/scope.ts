@@ -3,8 +3,8 @@
 // Returned tensors move to the enclosing scope. Tensors a recorded gradient still needs
 // survive until that gradient is computed or its output is disposed (see tensor.ts).
 
-import { ValueError } from '../errors.js';
-import { describe } from './shape.js';
+import { ValueError } from '../core/errors.js';
+import { describe } from '../core/shape.js';
 import { Tensor, setCreateHook } from './tensor.js';
 
 const stack: Set<Tensor>[] = [];

@@ -7,9 +7,9 @@
 // node (after a backward without retainGraph, or when its output dies) cascades.
 
 import type { Backend, Storage, View } from '../backend/kernels.js';
-import { BackendError, DTypeError, DisposedError, ShapeError, fmtShape } from '../errors.js';
-import type { DType, TypedArray } from './dtype.js';
-import { contiguousStrides, numel } from './shape.js';
+import { BackendError, DTypeError, DisposedError, ShapeError, fmtShape } from '../core/errors.js';
+import type { DType, TypedArray } from '../core/dtype.js';
+import { contiguousStrides, numel } from '../core/shape.js';
 
 /** A shared, reference-counted storage. */
 export class StorageRef {
@@ -27,7 +27,7 @@ export class StorageRef {
 /** A vector-Jacobian product: the cotangent of the output -> one cotangent (or null) per input. */
 export type VjpFn = (g: Tensor, out: Tensor, inputs: readonly Tensor[], saved: readonly Tensor[]) => (Tensor | null)[];
 
-/** A recorded op on the tape. Written by ts/autodiff/tape.ts, read by the backward pass. */
+/** A recorded op on the tape. Written by ts/tensor/tape.ts, read by the backward pass. */
 export interface Node {
   readonly op: string;
   readonly inputs: readonly Tensor[];
@@ -181,7 +181,7 @@ export class Tensor implements View {
   _buf(op: string): StorageRef {
     return this.checkAlive(op).buf;
   }
-  /** @internal attach a tape node (ts/autodiff/tape.ts). */
+  /** @internal attach a tape node (ts/tensor/tape.ts). */
   _setNode(node: Node | null): void {
     const old = this.core.node;
     this.core.node = node;

@@ -1,8 +1,8 @@
 // Parameter trees: plain nested objects and arrays with tensors at the leaves. Models,
 // optimizers, meta-learners and checkpoints all speak this one structure.
 
-import { DTypeError, ShapeError, ValueError } from '../errors.js';
-import { describe, expectFunction } from './shape.js';
+import { DTypeError, ShapeError, ValueError } from '../core/errors.js';
+import { describe, expectFunction } from '../core/shape.js';
 import { Tensor } from './tensor.js';
 
 export type ParamTree = Tensor | readonly ParamTree[] | { readonly [key: string]: ParamTree };

@@ -1,9 +1,9 @@
 // The reference backend: plain TypeScript over typed arrays, float32, float64 and int32.
 // Clear rather than fast; every other backend is checked against it.
 
-import { BackendError } from '../../errors.js';
-import { type DType, type TypedArray, hostArray } from '../../tensor/dtype.js';
-import { philoxFill } from '../../tensor/philox.js';
+import { BackendError } from '../../core/errors.js';
+import { type DType, type TypedArray, hostArray } from '../../core/dtype.js';
+import { philoxFill } from '../../core/philox.js';
 import type {
   ArgReduceOp, Backend, BinaryOp, Conv2dGeometry, MatView, MatmulDims, MemoryInfo, Pool2dGeometry,
   RandomKind, ReduceOp, Storage, TriangularSolveDims, UnaryOp, View,

@@ -4,8 +4,9 @@
 // and readSync is a plain slice. This class only marshals views into Float64Array
 // metadata and turns every addon failure into a BackendError.
 
-import { BackendError, MetagradError } from '../../errors.js';
-import { type DType, type TypedArray, hostArray } from '../../tensor/dtype.js';
+import { numel } from '../../core/shape.js';
+import { BackendError, MetagradError } from '../../core/errors.js';
+import { type DType, type TypedArray, hostArray } from '../../core/dtype.js';
 import type {
   ArgReduceOp, BinaryOp, Conv2dGeometry, MatView, MatmulDims, MemoryInfo, Pool2dGeometry, RandomKind, ReduceOp, Storage, TriangularSolveDims, UnaryOp, View,
 } from '../kernels.js';
@@ -47,12 +48,6 @@ function matMeta(a: MatView, m: Float64Array): Float64Array {
   m[2] = a.rowStride;
   m[3] = a.colStride;
   return m;
-}
-
-function numel(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
 }
 
 /** Freed storages kept for reuse, by dtype and exact length (training loops repeat shapes). */

@@ -4,7 +4,7 @@
 // does not pin memory forever.
 /// <reference types="@webgpu/types" />
 
-import { BackendError } from '../../errors.js';
+import { BackendError } from '../../core/errors.js';
 
 /** The byte size a request is rounded up to. */
 export function sizeClass(bytes: number): number {

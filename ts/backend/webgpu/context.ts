@@ -3,9 +3,9 @@
 // kernel and launch it over a grid that respects maxComputeWorkgroupsPerDimension.
 /// <reference types="@webgpu/types" />
 
-import { envVar } from '../../env.js';
-import { BackendError } from '../../errors.js';
-import type { DType } from '../../tensor/dtype.js';
+import { envVar } from '../../core/env.js';
+import { BackendError } from '../../core/errors.js';
+import type { DType } from '../../core/dtype.js';
 import type { Storage } from '../kernels.js';
 import { BufferPool, type PooledBuffer } from './buffer-pool.js';
 import type { GpuContext } from './device.js';

@@ -7,7 +7,7 @@
 // index math and workgroup barriers; here the index math is once per row and the GEMM has
 // no barriers. Grouped convolutions keep the implicit GEMM.
 
-import { envVar } from '../../env.js';
+import { envVar } from '../../core/env.js';
 import type { Conv2dGeometry } from '../kernels.js';
 import { type Ctx, params, wgslType } from './context.js';
 import { copy } from './elementwise.js';

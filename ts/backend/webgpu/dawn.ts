@@ -2,7 +2,7 @@
 // loaded only when the webgpu backend starts. Imported by the Node entry only, so browser
 // bundles never see the package or its native binary.
 
-import { BackendError } from '../../errors.js';
+import { BackendError } from '../../core/errors.js';
 import { setGpuProvider } from './device.js';
 
 setGpuProvider(async () => {

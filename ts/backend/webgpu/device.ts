@@ -3,7 +3,7 @@
 // 128 MiB) and for shader-f16 when it exists, and turn "no adapter" into advice.
 /// <reference types="@webgpu/types" />
 
-import { BackendError } from '../../errors.js';
+import { BackendError } from '../../core/errors.js';
 
 export interface GpuContext {
   /** Held for the device's lifetime: if Dawn's instance is garbage collected, the device crashes. */

@@ -2,10 +2,11 @@
 // unary, binary, where, cast and copy share one generator. Each call picks the fastest
 // index walk its views allow: VEC4, CONTIG or STRIDED.
 
-import type { DType } from '../../tensor/dtype.js';
+import type { DType } from '../../core/dtype.js';
 import type { BinaryOp, UnaryOp, View } from '../kernels.js';
 import { type Ctx, params, wgslType } from './context.js';
-import { coalesce, contiguousStrides, numel } from './layout.js';
+import { contiguousStrides, numel } from '../../core/shape.js';
+import { coalesce } from './layout.js';
 import type { GpuStorage } from './storage.js';
 
 /** Float unary expressions over `x: f32`. */

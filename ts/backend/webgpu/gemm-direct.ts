@@ -3,9 +3,9 @@
 // makes the right-hand operand unit-stride along its columns, so it loads as vec4s) and the
 // block shape, and launches it over the same tile grid as the shared-memory GEMM.
 
-import { envVar } from '../../env.js';
+import { envVar } from '../../core/env.js';
 import type { MatView, MatmulDims } from '../kernels.js';
-import type { DType } from '../../tensor/dtype.js';
+import type { DType } from '../../core/dtype.js';
 import { type Ctx, type Kernel, wgslType } from './context.js';
 import { aligned4 } from './layout.js';
 import type { GpuStorage } from './storage.js';

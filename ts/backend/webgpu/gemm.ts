@@ -1,23 +1,23 @@
 // Dispatch for the GEMM family (kernels/gemm.wgsl): batched matmul with operands read in
-// place through their strides, and conv2d with both transposes as implicit GEMMs.
+// place through their strides, and the launch that conv.ts uses for implicit-GEMM convolutions.
 // Chooses per operand the unit-stride axis to load along and whether vec4 loads are aligned,
 // splits K when there are too few output tiles to fill the GPU (partials summed by reduce),
 // and cuts dispatches that would exceed maxComputeWorkgroupsPerDimension.
 
-import { envVar } from '../../env.js';
-import { BackendError } from '../../errors.js';
-import type { DType } from '../../tensor/dtype.js';
-import type { Conv2dGeometry, MatView, MatmulDims } from '../kernels.js';
+import { envVar } from '../../core/env.js';
+import { BackendError } from '../../core/errors.js';
+import type { DType } from '../../core/dtype.js';
+import type { MatView, MatmulDims } from '../kernels.js';
 import { type Ctx, type Kernel, wgslType } from './context.js';
 import { cast } from './elementwise.js';
-import { conv2dBackwardFilterIm2col, conv2dBackwardInputIm2col, conv2dIm2col, useIm2col } from './conv-im2col.js';
 import { planDirect } from './gemm-direct.js';
-import { aligned4, contiguousStrides } from './layout.js';
+import { contiguousStrides } from '../../core/shape.js';
+import { aligned4 } from './layout.js';
 import { reduce } from './reduce.js';
 import type { PooledBuffer } from './buffer-pool.js';
 import type { GpuStorage } from './storage.js';
 
-const TILE = 64;
+export const TILE = 64;
 
 /** How many K-splits to use for a GEMM with `tiles` output tiles per batch entry. */
 export function chooseSplits(tiles: number, k: number): { splits: number; kChunk: number } {
@@ -27,7 +27,7 @@ export function chooseSplits(tiles: number, k: number): { splits: number; kChunk
   return { splits: Math.ceil(k / kChunk), kChunk };
 }
 
-interface GemmLaunch {
+export interface GemmLaunch {
   kernel: Kernel;
   /** Rows per workgroup tile (64, or less for the barrier-free kernel on short matrices). */
   tm: number;
@@ -44,7 +44,7 @@ interface GemmLaunch {
 }
 
 /** Issue one or more dispatches covering [batch × splits] × rows × column tiles. */
-function launchGemm(ctx: Ctx, g: GemmLaunch): void {
+export function launchGemm(ctx: Ctx, g: GemmLaunch): void {
   const rowTiles = Math.ceil(g.m / g.tm), colTiles = Math.ceil(g.n / g.tn);
   const max = ctx.maxGroups;
   if (rowTiles > max) throw new BackendError(`webgpu: a GEMM with ${g.m} rows exceeds the adapter's grid (${max * g.tm} rows)`);
@@ -130,53 +130,4 @@ export function matmulInto(ctx: Ctx, a: MatView, b: MatView, d: MatmulDims, out:
  */
 export function useDirect(ctx: Ctx): boolean {
   return ctx.cpuLike && envVar('METAGRAD_GEMM_BLOCK') !== 'shared';
-}
-
-type ConvMode = 'CONV_FWD' | 'CONV_BWD_INPUT' | 'CONV_BWD_FILTER';
-
-function convGeometry(p: Uint32Array, g: Conv2dGeometry): void {
-  const vals = [g.n, g.cIn, g.h, g.w, g.cOut, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW,
-    g.dilationH, g.dilationW, g.groups, g.cIn / g.groups, g.cOut / g.groups];
-  vals.forEach((v, i) => (p[8 + i] = v));
-}
-
-function conv(ctx: Ctx, mode: ConvMode, aSt: GpuStorage, bSt: GpuStorage, g: Conv2dGeometry, m: number, n: number, k: number,
-  outSize: number, aAlongK: boolean, bAlongN: boolean, allowSplit: boolean): GpuStorage {
-  const dtype = aSt.dtype;
-  if (outSize === 0 || k === 0 || m === 0 || n === 0) {
-    const out = ctx.alloc(dtype, outSize);
-    ctx.queue.clear(out.buf, out.buf.bytes);
-    return out;
-  }
-  const tiles = Math.ceil(m / TILE) * Math.ceil(n / TILE) * g.groups;
-  const { splits, kChunk } = allowSplit ? chooseSplits(tiles, k) : { splits: 1, kChunk: k };
-  const partialDType: DType = splits > 1 ? 'float32' : dtype;
-  const out = ctx.alloc(partialDType, splits * outSize);
-  // Convolutions keep the shared-memory kernel on every adapter: their im2col index math per
-  // element is amortized over the workgroup there, and the barrier-free kernel measured 2–3× slower.
-  const kernel = ctx.kernel('gemm', { CONV: true, [mode]: true, A_ALONG_K: aAlongK, B_ALONG_N: bAlongN },
-    { TA: wgslType(dtype), TC: wgslType(partialDType) }, 2, 1, dtype === 'float16');
-  launchGemm(ctx, {
-    kernel, tm: TILE, tn: TILE, buffers: [aSt.buf, bSt.buf, out.buf], m, n, k, batch: g.groups, splits, kChunk,
-    extra: (p) => convGeometry(p, g),
-  });
-  return splits > 1 ? sumPartials(ctx, out, splits, outSize, dtype) : out;
-}
-
-export function conv2d(ctx: Ctx, x: GpuStorage, w: GpuStorage, g: Conv2dGeometry): GpuStorage {
-  if (useIm2col(ctx, g)) return conv2dIm2col(ctx, x, w, g);
-  const cig = g.cIn / g.groups, cog = g.cOut / g.groups;
-  return conv(ctx, 'CONV_FWD', w, x, g, cog, g.n * g.oh * g.ow, cig * g.kh * g.kw, g.n * g.cOut * g.oh * g.ow, true, true, false);
-}
-
-export function conv2dBackwardInput(ctx: Ctx, dy: GpuStorage, w: GpuStorage, g: Conv2dGeometry): GpuStorage {
-  if (useIm2col(ctx, g)) return conv2dBackwardInputIm2col(ctx, dy, w, g);
-  const cig = g.cIn / g.groups, cog = g.cOut / g.groups;
-  return conv(ctx, 'CONV_BWD_INPUT', w, dy, g, cig, g.n * g.h * g.w, cog * g.kh * g.kw, g.n * g.cIn * g.h * g.w, true, true, false);
-}
-
-export function conv2dBackwardFilter(ctx: Ctx, x: GpuStorage, dy: GpuStorage, g: Conv2dGeometry): GpuStorage {
-  if (useIm2col(ctx, g)) return conv2dBackwardFilterIm2col(ctx, x, dy, g);
-  const cig = g.cIn / g.groups, cog = g.cOut / g.groups;
-  return conv(ctx, 'CONV_BWD_FILTER', dy, x, g, cog, cig * g.kh * g.kw, g.n * g.oh * g.ow, g.cOut * cig * g.kh * g.kw, true, false, true);
 }

@@ -4,10 +4,11 @@
 // in an 8-byte buffer; the next read() or sync() reads that flag and throws an IndexError
 // naming the op. (The indexing kernels still clamp, so memory is never touched out of bounds.)
 
-import { IndexError } from '../../errors.js';
+import { IndexError } from '../../core/errors.js';
 import type { View } from '../kernels.js';
 import { type Ctx, params } from './context.js';
-import { coalesce, numel } from './layout.js';
+import { numel } from '../../core/shape.js';
+import { coalesce } from './layout.js';
 import type { GpuStorage } from './storage.js';
 
 const NONE = 0xffffffff;

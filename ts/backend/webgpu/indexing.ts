@@ -2,8 +2,9 @@
 
 import type { View } from '../kernels.js';
 import { type Ctx, wgslType } from './context.js';
-import { contiguousStrides, MAX_RANK, numel } from './layout.js';
-import { BackendError } from '../../errors.js';
+import { contiguousStrides, numel } from '../../core/shape.js';
+import { MAX_RANK } from './layout.js';
+import { BackendError } from '../../core/errors.js';
 import type { GpuStorage } from './storage.js';
 
 function checkRank(rank: number, op: string): void {

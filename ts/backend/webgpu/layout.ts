@@ -1,7 +1,7 @@
 // Index arithmetic on the host: merge dims that every operand walks contiguously, so most
 // kernels see rank 1 or 2, and check the result fits the kernels' 8-dim parameter blocks.
 
-import { BackendError } from '../../errors.js';
+import { BackendError } from '../../core/errors.js';
 
 export const MAX_RANK = 8;
 
@@ -25,18 +25,6 @@ export function coalesce(shape: readonly number[], strides: readonly (readonly n
     throw new BackendError(`webgpu: a view of rank ${outShape.length} after merging contiguous dims exceeds the kernels' limit of ${MAX_RANK}`);
   }
   return { shape: outShape, strides: outStrides };
-}
-
-export function contiguousStrides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  for (let d = shape.length - 1, acc = 1; d >= 0; d--) { s[d] = acc; acc *= shape[d]!; }
-  return s;
-}
-
-export function numel(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
 }
 
 /** Whether every value is a multiple of 4 (offsets and strides that allow vec4 access). */

@@ -10,7 +10,7 @@
 // already used goes through a copy inside the encoder instead (see upload()).
 /// <reference types="@webgpu/types" />
 
-import { BackendError } from '../../errors.js';
+import { BackendError } from '../../core/errors.js';
 import { BufferPool, type PooledBuffer } from './buffer-pool.js';
 
 export const PARAM_WORDS = 64;

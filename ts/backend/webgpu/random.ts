@@ -1,6 +1,6 @@
-// Dispatch for Philox4x32-10 (kernels/philox.wgsl): the same bits as ts/tensor/philox.ts.
+// Dispatch for Philox4x32-10 (kernels/philox.wgsl): the same bits as ts/core/philox.ts.
 
-import type { DType } from '../../tensor/dtype.js';
+import type { DType } from '../../core/dtype.js';
 import type { RandomKind } from '../kernels.js';
 import { type Ctx, wgslType } from './context.js';
 import type { GpuStorage } from './storage.js';

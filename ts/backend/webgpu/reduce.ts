@@ -4,7 +4,8 @@
 
 import type { ArgReduceOp, ReduceOp, View } from '../kernels.js';
 import { type Ctx, type Kernel, wgslType } from './context.js';
-import { coalesce, contiguousStrides, numel } from './layout.js';
+import { contiguousStrides, numel } from '../../core/shape.js';
+import { coalesce } from './layout.js';
 import type { GpuStorage } from './storage.js';
 
 const MIN_I32 = 'bitcast<i32>(0x80000000u)';

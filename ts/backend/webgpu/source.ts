@@ -2,7 +2,7 @@
 // (kernels/build.mjs), then specialized by a tiny preprocessor:
 // `//#if NAME` / `//#if !NAME` / `//#else` / `//#endif` lines and `{{KEY}}` substitutions.
 
-import { BackendError } from '../../errors.js';
+import { BackendError } from '../../core/errors.js';
 import { KERNEL_SOURCES } from './kernel-sources.js';
 
 export const KERNEL_FILES = ['common', 'elementwise', 'reduce', 'softmax', 'gemm', 'gemm-direct', 'pool', 'indexing', 'philox', 'fill', 'im2col', 'col2im', 'check-indices', 'linalg'] as const;

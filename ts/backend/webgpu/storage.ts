@@ -1,7 +1,7 @@
 // A tensor's storage on the GPU: a pooled buffer plus dtype and element count.
 
 import type { Storage } from '../kernels.js';
-import type { DType } from '../../tensor/dtype.js';
+import type { DType } from '../../core/dtype.js';
 import type { PooledBuffer } from './buffer-pool.js';
 
 export class GpuStorage implements Storage {

@@ -3,7 +3,7 @@
 // float16 where the adapter has shader-f16 (values travel through the host as float32).
 /// <reference types="@webgpu/types" />
 
-import type { DType, TypedArray } from '../../tensor/dtype.js';
+import type { DType, TypedArray } from '../../core/dtype.js';
 import type {
   ArgReduceOp, Backend, BinaryOp, Conv2dGeometry, MatView, MatmulDims, MemoryInfo, Pool2dGeometry,
   RandomKind, ReduceOp, Storage, TriangularSolveDims, UnaryOp, View,
@@ -11,12 +11,13 @@ import type {
 import { Ctx } from './context.js';
 import { acquireDevice } from './device.js';
 import * as ew from './elementwise.js';
-import { decodeHalf, encodeHalf } from '../../tensor/half.js';
+import { decodeHalf, encodeHalf } from '../../core/half.js';
+import * as conv from './conv.js';
 import * as gemm from './gemm.js';
 import { IndexChecks } from './index-check.js';
 import * as indexing from './indexing.js';
 import * as linalg from './linalg.js';
-import { maxPool2d } from './pool.js';
+import { maxPool2d } from './maxpool.js';
 import { random } from './random.js';
 import * as red from './reduce.js';
 import { softmax } from './softmax.js';
@@ -181,13 +182,13 @@ export class WebGpuBackend implements Backend {
     return linalg.triangularSolve(this.ctx, t, b, dims, lower);
   }
   conv2d(x: Storage, w: Storage, g: Conv2dGeometry): Storage {
-    return gemm.conv2d(this.ctx, this.ctx.storage(x), this.ctx.storage(w), g);
+    return conv.conv2d(this.ctx, this.ctx.storage(x), this.ctx.storage(w), g);
   }
   conv2dBackwardInput(dy: Storage, w: Storage, g: Conv2dGeometry): Storage {
-    return gemm.conv2dBackwardInput(this.ctx, this.ctx.storage(dy), this.ctx.storage(w), g);
+    return conv.conv2dBackwardInput(this.ctx, this.ctx.storage(dy), this.ctx.storage(w), g);
   }
   conv2dBackwardFilter(x: Storage, dy: Storage, g: Conv2dGeometry): Storage {
-    return gemm.conv2dBackwardFilter(this.ctx, this.ctx.storage(x), this.ctx.storage(dy), g);
+    return conv.conv2dBackwardFilter(this.ctx, this.ctx.storage(x), this.ctx.storage(dy), g);
   }
 
   // --- pooling, indexing, randomness ------------------------------------------------

@@ -4,15 +4,15 @@
 
 import type { BackendName } from '../backend/registry.js';
 import type { Backend } from '../backend/kernels.js';
-import { ShapeError } from '../errors.js';
-import { type DType } from './dtype.js';
-import { fromStorage, resolveBackend, tensor } from './create.js';
-import { philoxBlock } from './philox.js';
-import { checkShape, numel } from './shape.js';
-import type { Tensor } from './tensor.js';
-import { add, mul } from '../ops/elementwise.js';
-import { noGrad } from '../autodiff/tape.js';
-import { scope } from './scope.js';
+import { ShapeError } from '../core/errors.js';
+import { type DType } from '../core/dtype.js';
+import { fromStorage, resolveBackend, tensor } from '../tensor/create.js';
+import { philoxBlock } from '../core/philox.js';
+import { checkShape, numel } from '../core/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { add, mul } from './elementwise.js';
+import { noGrad } from '../tensor/tape.js';
+import { scope } from '../tensor/scope.js';
 
 export interface RandomOptions {
   dtype?: DType;

@@ -2,7 +2,7 @@
 // optimizer's step counter), so code on backends without synchronous reads (WebGPU) can
 // still know them without a device round trip.
 
-import type { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from './tensor.js';
 
 const known = new WeakMap<Tensor, number>();
 

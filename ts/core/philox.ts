@@ -9,7 +9,7 @@
 //   r = sqrt(-2 ln u1); even i: r cos(2 pi u2), odd i: r sin(2 pi u2).
 // Backends agree exactly on uniform and bits; normals agree to float rounding of log/cos/sin.
 
-import { ValueError } from '../errors.js';
+import { ValueError } from './errors.js';
 
 const M0 = 0xd2511f53;
 const M1 = 0xcd9e8d57;

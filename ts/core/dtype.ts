@@ -1,4 +1,4 @@
-import { DTypeError } from '../errors.js';
+import { DTypeError } from './errors.js';
 
 export type DType = 'float32' | 'float64' | 'int32' | 'float16';
 export type FloatDType = 'float32' | 'float64' | 'float16';

@@ -1,8 +1,8 @@
 // Recording: while gradients are enabled, an op whose inputs need gradients attaches a
 // node (op name, inputs, saved tensors, vjp) to its output. That is the whole tape: the
-// graph is the nodes reachable from an output. The backward pass lives in backward.ts.
+// graph is the nodes reachable from an output. The backward pass lives in ts/autodiff/backward.ts.
 
-import { expectFunction } from '../tensor/shape.js';
+import { expectFunction } from '../core/shape.js';
 import { Tensor, expectTensor, type Node, type VjpFn } from '../tensor/tensor.js';
 
 let gradEnabled = true;
