@@ -11,6 +11,7 @@
         "native/cholesky.cc",
         "native/conv.cc",
         "native/pool.cc",
+        "native/channel.cc",
         "native/gather.cc",
         "native/philox.cc",
         "native/threadpool.cc",

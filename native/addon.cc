@@ -184,16 +184,43 @@ KERNEL(Conv2dBackwardInput, 4,
        conv2d_backward_input(to_buf(info[0], "dy"), to_buf(info[1], "w"), to_conv(info[2]), to_buf(info[3], "dx")))
 KERNEL(Conv2dBackwardFilter, 4,
        conv2d_backward_filter(to_buf(info[0], "x"), to_buf(info[1], "dy"), to_conv(info[2]), to_buf(info[3], "dw")))
-KERNEL(MaxPool2d, 4, {
-  const double* m = to_meta(info[1], 11, "geometry");
+PoolGeom to_pool(const Napi::Value& v) {
+  const double* m = to_meta(v, 11, "geometry");
   int64_t q[11];
   for (int i = 0; i < 11; i++) {
     q[i] = to_int(m[i], "geometry");
     if (q[i] < -2147483647 || q[i] > 2147483647) throw KernelError("pool geometry value out of range");
   }
-  PoolGeom g{q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10]};
-  max_pool2d(to_buf(info[0], "x"), g, to_buf(info[2], "values"), to_buf(info[3], "indices"));
+  return PoolGeom{q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10]};
+}
+
+KERNEL(MaxPool2d, 4, max_pool2d(to_buf(info[0], "x"), to_pool(info[1]), to_buf(info[2], "values"), to_buf(info[3], "indices")))
+KERNEL(MaxPool2dBackward, 4,
+       max_pool2d_backward(to_buf(info[0], "dy"), to_buf(info[1], "indices"), to_pool(info[2]), to_buf(info[3], "dx")))
+
+// dims = [n, c, s]
+ChannelDims to_channel_dims(const Napi::Value& v) {
+  const double* m = to_meta(v, 3, "dims");
+  return ChannelDims{to_int(m[0], "n"), to_int(m[1], "c"), to_int(m[2], "s")};
+}
+
+KERNEL(BatchNorm, 10, {
+  if (!info[4].IsNumber()) throw KernelError("batchNorm: eps must be a number");
+  batch_norm(to_buf(info[0], "x"), to_buf(info[1], "gamma"), to_buf(info[2], "beta"), to_channel_dims(info[3]),
+             info[4].As<Napi::Number>().DoubleValue(), to_buf(info[5], "y"), to_buf(info[6], "xhat"), to_buf(info[7], "mean"),
+             to_buf(info[8], "variance"), to_buf(info[9], "rstd"));
 })
+KERNEL(BatchNormBackward, 5,
+       batch_norm_backward(to_buf(info[0], "g"), to_buf(info[1], "xhat"), to_buf(info[2], "w"), to_channel_dims(info[3]),
+                           to_buf(info[4], "out")))
+KERNEL(ChannelAffine, 5, {
+  Buf shift;
+  bool hasShift = !info[2].IsNull() && !info[2].IsUndefined();
+  if (hasShift) shift = to_buf(info[2], "shift");
+  channel_affine(to_buf(info[0], "x"), to_buf(info[1], "scale"), hasShift ? &shift : nullptr, to_channel_dims(info[3]),
+                 to_buf(info[4], "out"));
+})
+KERNEL(ChannelDot, 4, channel_dot(to_buf(info[0], "a"), to_buf(info[1], "b"), to_channel_dims(info[2]), to_buf(info[3], "out")))
 KERNEL(Gather, 6,
        gather(to_view(info[0], info[1], "x"), to_view(info[2], info[3], "indices"), arg_int(info, 4, "axis"), to_buf(info[5], "out")))
 KERNEL(ScatterAdd, 7, {
@@ -252,6 +279,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT("conv2dBackwardInput", Conv2dBackwardInput);
   EXPORT("conv2dBackwardFilter", Conv2dBackwardFilter);
   EXPORT("maxPool2d", MaxPool2d);
+  EXPORT("maxPool2dBackward", MaxPool2dBackward);
+  EXPORT("batchNorm", BatchNorm);
+  EXPORT("batchNormBackward", BatchNormBackward);
+  EXPORT("channelAffine", ChannelAffine);
+  EXPORT("channelDot", ChannelDot);
   EXPORT("gather", Gather);
   EXPORT("scatterAdd", ScatterAdd);
   EXPORT("random", Random);

@@ -3,7 +3,8 @@
 // the install (metagrad then runs on the js backend and says why), so this always exits 0.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,8 +31,18 @@ const prefix = join(dirname(process.execPath), '..');
 if (!process.env.npm_config_nodedir && existsSync(join(prefix, 'include/node/node_api.h'))) args.push(`--nodedir=${prefix}`);
 // Build from native/ (native/binding.gyp includes ../binding.gyp) so the output lands in
 // native/build/, not in the root build/ that the TypeScript test build owns.
+// The addon's size and SHA-256, recorded next to it once the build succeeded: the loader
+// (ts/backend/native/addon.ts) checks them before loading, so a truncated or damaged file is
+// never mapped into the process (that dies with SIGBUS) without a check in a child first.
+const addon = join(root, 'native/build/Release/metagrad_native.node');
+const manifest = `${addon}.json`;
+rmSync(manifest, { force: true });
 const r = spawnSync(process.execPath, args, { cwd: join(root, 'native'), stdio: 'inherit' });
-if (r.status === 0) {
+if (r.status === 0 && existsSync(addon)) {
+  const bytes = readFileSync(addon);
+  const record = { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+  writeFileSync(`${manifest}.tmp`, JSON.stringify(record) + '\n');
+  renameSync(`${manifest}.tmp`, manifest);
   console.log('metagrad: native backend built (native/build/Release/metagrad_native.node)');
 } else {
   console.warn(`metagrad: the native backend could not be built (node-gyp exited with ${r.status ?? r.signal}${r.error ? ': ' + r.error.message : ''}); metagrad will use the js backend`);

@@ -1,10 +1,22 @@
-// conv2d and its two transposes by im2col + GEMM, per image and per group:
-//   forward:         y[g]  = W[g] (cog × cig·kh·kw) · col(x[g])
-//   backward input:  col   = W[g]^T · dy[g], then col2im accumulates into dx
-//   backward filter: dW[g] += dy[g] · col(x[g])^T
-// Images run in parallel (each task its own col buffer, serial GEMMs); with fewer images
-// than threads the GEMMs themselves go parallel. 1×1/stride-1/no-pad skips im2col.
+// conv2d and its two transposes as GEMMs over unfolded images, with the batch folded in:
+// the columns of several images sit side by side in one unfolded matrix (a "fold", sized to
+// stay in L2), so a layer with small images (7×7, 3×3) is a few wide GEMMs instead of one
+// thin GEMM per image.
+//   forward:         Y[g] = W[g] (cog × cig·kh·kw) · col(x[g]); the fold is unfolded straight
+//                    into the GEMM's packed-B layout (no second packing pass), then the output
+//                    block is regrouped into NCHW
+//   backward input:  stride 1, no dilation, cig ≥ 8: the forward conv of dy with each group's
+//                    filter transposed and flipped (padding k−1−p) — a gather, not a scatter;
+//                    otherwise col = W[g]^T · dy[g], then col2im accumulates into dx
+//   backward filter: dW[g] += dy[g] · col(x[g])^T, the folded columns as the long inner
+//                    dimension (col^T packed by 16×16 transposes on AVX-512); a thin filter
+//                    (one input channel) is computed transposed so its long side fills the tiles
+// Folds run in parallel (each thread its own scratch, serial GEMMs); with fewer folds than
+// threads the GEMMs themselves go parallel.
 #include <algorithm>
+#include <cstdlib>
+#include <new>
+#include <vector>
 
 #include "gemm.h"
 #include "linalg.h"
@@ -34,43 +46,129 @@ bool is_pointwise(const ConvGeom& g) {
   return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0;
 }
 
-// col[(c*kh+ky)*kw+kx][oy*ow+ox] = x[c][iy][ix] (0 outside)
+// One row of the unfolded image, for input channel plane src and tap (ky, kx):
+// dst[oy*ow+ox] = src[iy][ix] (0 outside the image).
 template <typename T>
-void im2col(const T* x, int64_t cig, const ConvGeom& g, T* col) {
-  const int64_t ohw = g.oh * g.ow;
+void im2col_row(const T* src, int64_t ky, int64_t kx, const ConvGeom& g, T* dst) {
+  const int64_t ix0 = -g.pw + kx * g.dw, iy0 = -g.ph + ky * g.dh;
+  // the output rows and (at unit stride) columns whose input is inside the image
+  const int64_t oy0 = std::min<int64_t>(g.oh, std::max<int64_t>(0, (-iy0 + g.sh - 1) / g.sh));
+  const int64_t oy1 = std::max<int64_t>(oy0, std::min<int64_t>(g.oh, (g.h - iy0 + g.sh - 1) / g.sh));
+  int64_t lo = 0, hi = g.ow;
+  if (g.sw == 1) {
+    lo = std::min<int64_t>(g.ow, std::max<int64_t>(0, -ix0));
+    hi = std::max<int64_t>(lo, std::min<int64_t>(g.ow, g.w - ix0));
+  }
+  std::fill(dst, dst + oy0 * g.ow, T(0));
+  std::fill(dst + oy1 * g.ow, dst + g.oh * g.ow, T(0));
+  if (oy0 == oy1) return;
+  if (g.sh == 1 && g.sw == 1 && g.ow == g.w && lo < hi) {
+    // 'same' rows at unit stride (3×3 padding 1): the tap's row is the plane shifted, one
+    // block copy, then the border columns that wrapped around zeroed
+    const T* s = src + (oy0 + iy0) * g.w + ix0;
+    std::copy(s + lo, s + (oy1 - oy0 - 1) * g.w + hi, dst + oy0 * g.ow + lo);
+    if (lo > 0 || hi < g.ow)
+      for (int64_t oy = oy0; oy < oy1; oy++) {
+        T* d = dst + oy * g.ow;
+        for (int64_t ox = 0; ox < lo; ox++) d[ox] = T(0);
+        for (int64_t ox = hi; ox < g.ow; ox++) d[ox] = T(0);
+      }
+    return;
+  }
+  for (int64_t oy = oy0; oy < oy1; oy++) {
+    const T* s = src + (oy * g.sh + iy0) * g.w;
+    T* d = dst + oy * g.ow;
+    if (g.sw == 1) {
+      std::fill(d, d + lo, T(0));
+      std::copy(s + ix0 + lo, s + ix0 + hi, d + lo);
+      std::fill(d + hi, d + g.ow, T(0));
+    } else {
+      for (int64_t ox = 0; ox < g.ow; ox++) {
+        int64_t ix = ox * g.sw + ix0;
+        d[ox] = (ix >= 0 && ix < g.w) ? s[ix] : T(0);
+      }
+    }
+  }
+}
+
+// dst[j] = x[t[j]], or 0 where t[j] < 0.
+template <typename T>
+void gather_row(const T* __restrict x, const int32_t* __restrict t, int64_t L, T* __restrict dst) {
+  for (int64_t j = 0; j < L; j++) dst[j] = t[j] >= 0 ? x[t[j]] : T(0);
+}
+
+// The unfolded matrix of a fold of nb images (channels c0.. of one group), one row at a time:
+// row (c, ky, kx)[j·ohw + oy·ow + ox] = x[j][c0+c][iy][ix] (0 outside the image). Large images
+// unfold row by row (block copies); small ones (a row under kTableWidth) would be all call
+// overhead that way, so their columns gather through a table of input offsets per tap.
+constexpr int64_t kTableWidth = 6;
+template <typename T>
+struct FoldUnfolder {
+  const T* X;
+  int64_t nb, c0;
+  const ConvGeom& g;
+  std::vector<int32_t> table;  // per tap, per column: offset in the fold's input, or -1 (zero)
+
+  FoldUnfolder(const T* X_, int64_t nb_, int64_t c0_, const ConvGeom& g_) : X(X_), nb(nb_), c0(c0_), g(g_) {
+    if (g.ow >= kTableWidth || (double)nb * g.cIn * g.h * g.w >= 2147483647.0) return;
+    const int64_t ohw = g.oh * g.ow, L = nb * ohw;
+    table.resize(g.kh * g.kw * L);
+    for (int64_t ky = 0; ky < g.kh; ky++)
+      for (int64_t kx = 0; kx < g.kw; kx++) {
+        int32_t* t = table.data() + (ky * g.kw + kx) * L;
+        for (int64_t j = 0; j < nb; j++)
+          for (int64_t oy = 0; oy < g.oh; oy++)
+            for (int64_t ox = 0; ox < g.ow; ox++) {
+              const int64_t iy = oy * g.sh - g.ph + ky * g.dh, ix = ox * g.sw - g.pw + kx * g.dw;
+              const bool in = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
+              t[j * ohw + oy * g.ow + ox] = in ? (int32_t)(j * g.cIn * g.h * g.w + iy * g.w + ix) : -1;
+            }
+      }
+  }
+  void row(int64_t c, int64_t ky, int64_t kx, T* dst) const {
+    const int64_t ohw = g.oh * g.ow, plane = (c0 + c) * g.h * g.w;
+    if (table.empty()) {
+      for (int64_t j = 0; j < nb; j++) im2col_row(X + j * g.cIn * g.h * g.w + plane, ky, kx, g, dst + j * ohw);
+      return;
+    }
+    gather_row(X + plane, table.data() + (ky * g.kw + kx) * nb * ohw, nb * ohw, dst);
+  }
+};
+
+// The fold's unfolded matrix written straight into the GEMM's packed-B layout
+// (gemm_packed_b): each row is unfolded into a short buffer that stays in L1 and dealt out
+// to the nr-wide slivers, so the matrix is written once and never re-packed.
+template <typename T>
+void im2col_packed(const FoldUnfolder<T>& u, int64_t cig, int nr, T* row, T* Bp) {
+  const ConvGeom& g = u.g;
+  const int64_t L = u.nb * g.oh * g.ow, kk = cig * g.kh * g.kw;
+  const int64_t slivers = (L + nr - 1) / nr;
+  std::fill(row + L, row + slivers * nr, T(0));
   for (int64_t c = 0; c < cig; c++)
     for (int64_t ky = 0; ky < g.kh; ky++)
       for (int64_t kx = 0; kx < g.kw; kx++) {
-        T* dst = col + ((c * g.kh + ky) * g.kw + kx) * ohw;
-        const T* src = x + c * g.h * g.w;
-        for (int64_t oy = 0; oy < g.oh; oy++) {
-          int64_t iy = oy * g.sh - g.ph + ky * g.dh;
-          T* d = dst + oy * g.ow;
-          if (iy < 0 || iy >= g.h) {
-            std::fill(d, d + g.ow, T(0));
-            continue;
-          }
-          const T* s = src + iy * g.w;
-          int64_t ix0 = -g.pw + kx * g.dw;
-          if (g.sw == 1 && ix0 >= 0 && ix0 + g.ow <= g.w) {
-            std::copy(s + ix0, s + ix0 + g.ow, d);
-          } else {
-            for (int64_t ox = 0; ox < g.ow; ox++) {
-              int64_t ix = ox * g.sw + ix0;
-              d[ox] = (ix >= 0 && ix < g.w) ? s[ix] : T(0);
-            }
-          }
-        }
+        const int64_t p = (c * g.kh + ky) * g.kw + kx;
+        u.row(c, ky, kx, row);
+        for (int64_t s = 0; s < slivers; s++) std::copy(row + s * nr, row + (s + 1) * nr, Bp + (s * kk + p) * nr);
       }
 }
 
+// The fold's unfolded matrix as plain rows of L columns.
 template <typename T>
-void col2im(const T* col, int64_t cig, const ConvGeom& g, T* x) {
-  const int64_t ohw = g.oh * g.ow;
+void im2col(const FoldUnfolder<T>& u, int64_t cig, T* col) {
+  const ConvGeom& g = u.g;
+  const int64_t L = u.nb * g.oh * g.ow;
+  for (int64_t c = 0; c < cig; c++)
+    for (int64_t ky = 0; ky < g.kh; ky++)
+      for (int64_t kx = 0; kx < g.kw; kx++) u.row(c, ky, kx, col + ((c * g.kh + ky) * g.kw + kx) * L);
+}
+
+template <typename T>
+void col2im(const T* col, int64_t ld, int64_t cig, const ConvGeom& g, T* x) {
   for (int64_t c = 0; c < cig; c++)
     for (int64_t ky = 0; ky < g.kh; ky++)
       for (int64_t kx = 0; kx < g.kw; kx++) {
-        const T* src = col + ((c * g.kh + ky) * g.kw + kx) * ohw;
+        const T* src = col + ((c * g.kh + ky) * g.kw + kx) * ld;
         T* dst = x + c * g.h * g.w;
         for (int64_t oy = 0; oy < g.oh; oy++) {
           int64_t iy = oy * g.sh - g.ph + ky * g.dh;
@@ -83,67 +181,135 @@ void col2im(const T* col, int64_t cig, const ConvGeom& g, T* x) {
       }
 }
 
-// im2col scratch per thread, grown as needed and never cleared (im2col writes all of it).
-template <typename T>
-T* col_scratch(size_t n) {
-  thread_local std::vector<T> buf;
-  if (buf.size() < n) {
-    buf.clear();
-    buf.shrink_to_fit();
-    buf.resize(n);
+// Per-thread scratch, 64-byte aligned (the GEMM's micro-kernels load packed B aligned),
+// grown as needed and never cleared (every user writes what it reads).
+// Slot 0: unfolded columns; slot 1: the folded output or gradient block; slot 2: one unfolded row.
+template <typename T, int Slot>
+T* scratch(size_t n) {
+  struct Block {
+    void* p = nullptr;
+    size_t cap = 0;
+    ~Block() { std::free(p); }
+  };
+  thread_local Block b;
+  const size_t bytes = n * sizeof(T) + 64;
+  if (bytes > b.cap) {
+    std::free(b.p);
+    b.p = nullptr;
+    b.cap = 0;
+    if (posix_memalign(&b.p, 64, bytes) != 0) throw std::bad_alloc();
+    b.cap = bytes;
   }
-  return buf.data();
+  return (T*)b.p;
 }
 
-// Run per-image work in parallel when there are enough images, else serially with parallel GEMMs.
+// How the batch is cut into folds of nb images: wide enough that the GEMM's columns fill
+// its register tiles, small enough that the unfolded fold (kk rows) stays in L2, at least
+// one fold per thread when there are enough images, and folds of equal size.
+constexpr int64_t kFoldElements = 1 << 17;
+struct Folds {
+  int64_t nb, count;
+  bool parallel;  // folds spread over the threads (else one fold at a time, parallel GEMMs)
+};
+Folds plan_folds(int64_t n, int64_t ohw, int64_t kk) {
+  const int64_t threads = ThreadPool::get().threads();
+  const int64_t columns = std::min<int64_t>(2048, std::max<int64_t>(256, kFoldElements / kk));
+  // an image of 512+ pixels fills the tiles alone, and its output needs no regrouping
+  const int64_t per = ohw >= 512 ? 1 : std::max<int64_t>(1, columns / ohw);
+  int64_t count = (n + per - 1) / per;
+  if (threads > 1 && count < threads && n >= threads) count = threads;
+  int64_t nb = (n + count - 1) / count;
+  count = (n + nb - 1) / nb;
+  return {nb, count, threads > 1 && count >= threads};
+}
+
+// fn(first image, images, thread slot, parallel GEMMs) for each fold.
 template <typename F>
-void over_images(int64_t n, F&& fn) {
+void over_folds(const Folds& f, int64_t n, F&& fn) {
   ThreadPool& pool = ThreadPool::get();
-  if (n >= pool.threads() && pool.threads() > 1) {
-    int64_t T = pool.threads();
+  if (f.parallel) {
+    const int64_t T = pool.threads();
     pool.parallel_for(T, [&](int64_t t) {
-      for (int64_t i = t; i < n; i += T) fn(i, t, false);
+      for (int64_t c = t; c < f.count; c += T) fn(c * f.nb, std::min(f.nb, n - c * f.nb), t, false);
     });
   } else {
-    for (int64_t i = 0; i < n; i++) fn(i, 0, true);
+    for (int64_t c = 0; c < f.count; c++) fn(c * f.nb, std::min(f.nb, n - c * f.nb), 0, true);
   }
 }
 
+// Y[i0 .. i0+nb) = W · col(X[i0 .. i0+nb)), group by group.
 template <typename T>
 void conv_fwd(const T* X, const T* W, const ConvGeom& g, T* Y) {
   const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, ohw = g.oh * g.ow, kk = cig * g.kh * g.kw;
-  const bool pw = is_pointwise(g);
-  over_images(g.n, [&](int64_t i, int64_t, bool par) {
-    T* col = pw ? nullptr : col_scratch<T>(kk * ohw);
+  const Folds f = plan_folds(g.n, ohw, kk);
+  const int nr = gemm_nr<T>(cog);
+  over_folds(f, g.n, [&](int64_t i0, int64_t nb, int64_t, bool par) {
+    const int64_t L = nb * ohw, slivers = (L + nr - 1) / nr;
+    T* Bp = scratch<T, 0>(slivers * nr * kk);
+    T* row = scratch<T, 2>(slivers * nr);
+    // one image's output block is already in NCHW order; several are gathered into out first
+    T* out = nb == 1 ? nullptr : scratch<T, 1>(cog * L);
     for (int64_t gr = 0; gr < g.groups; gr++) {
-      const T* x = X + (i * g.cIn + gr * cig) * g.h * g.w;
-      const T* B = x;
-      if (!pw) {
-        im2col(x, cig, g, col);
-        B = col;
-      }
-      gemm<T>(cog, ohw, kk, W + gr * cog * kk, kk, 1, B, ohw, 1, Y + (i * g.cOut + gr * cog) * ohw, ohw, par);
+      im2col_packed(FoldUnfolder<T>(X + i0 * g.cIn * g.h * g.w, nb, gr * cig, g), cig, nr, row, Bp);
+      T* C = nb == 1 ? Y + (i0 * g.cOut + gr * cog) * ohw : out;
+      gemm_packed_b<T>(cog, L, kk, W + gr * cog * kk, kk, 1, Bp, C, L, par);
+      if (nb > 1)
+        for (int64_t j = 0; j < nb; j++)
+          for (int64_t c = 0; c < cog; c++)
+            std::copy(out + c * L + j * ohw, out + c * L + (j + 1) * ohw, Y + ((i0 + j) * g.cOut + gr * cog + c) * ohw);
     }
   });
 }
 
+// The input gradient of a stride-1, undilated conv is a forward conv of dy (padding k−1−p)
+// with each group's filter transposed (cIn and cOut swapped) and flipped in both axes.
+bool bwd_input_as_forward(const ConvGeom& g) {
+  return g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.ph <= g.kh - 1 && g.pw <= g.kw - 1 &&
+         g.cIn / g.groups >= 8;
+}
+
+template <typename T>
+void conv_bwd_input_flipped(const T* DY, const T* W, const ConvGeom& g, T* DX) {
+  const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, kh = g.kh, kw = g.kw;
+  std::vector<T> Wf(g.cOut * cig * kh * kw);
+  for (int64_t gr = 0; gr < g.groups; gr++)
+    for (int64_t co = 0; co < cog; co++)
+      for (int64_t ci = 0; ci < cig; ci++)
+        for (int64_t ky = 0; ky < kh; ky++)
+          for (int64_t kx = 0; kx < kw; kx++)
+            Wf[(((gr * cig + ci) * cog + co) * kh + ky) * kw + kx] =
+                W[(((gr * cog + co) * cig + ci) * kh + (kh - 1 - ky)) * kw + (kw - 1 - kx)];
+  ConvGeom t{g.n, g.cOut, g.oh, g.ow, g.cIn, kh, kw, g.h, g.w, 1, 1, kh - 1 - g.ph, kw - 1 - g.pw, 1, 1, g.groups};
+  conv_fwd<T>(DY, Wf.data(), t, DX);
+}
+
 template <typename T>
 void conv_bwd_input(const T* DY, const T* W, const ConvGeom& g, T* DX) {
+  if (bwd_input_as_forward(g)) return conv_bwd_input_flipped(DY, W, g, DX);
   const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, ohw = g.oh * g.ow, kk = cig * g.kh * g.kw;
   const bool pw = is_pointwise(g);
   std::fill(DX, DX + g.n * g.cIn * g.h * g.w, T(0));
-  over_images(g.n, [&](int64_t i, int64_t, bool par) {
-    T* col = pw ? nullptr : col_scratch<T>(kk * ohw);
+  const Folds f = plan_folds(g.n, ohw, kk);
+  over_folds(f, g.n, [&](int64_t i0, int64_t nb, int64_t, bool par) {
+    const int64_t L = nb * ohw;
+    T* col = scratch<T, 0>(kk * L);
+    T* dyc = scratch<T, 1>(cog * L);
     for (int64_t gr = 0; gr < g.groups; gr++) {
       const T* Wg = W + gr * cog * kk;
-      T* dx = DX + (i * g.cIn + gr * cig) * g.h * g.w;
-      const T* dy = DY + (i * g.cOut + gr * cog) * ohw;
+      for (int64_t j = 0; j < nb; j++)
+        for (int64_t c = 0; c < cog; c++) {
+          const T* dy = DY + ((i0 + j) * g.cOut + gr * cog + c) * ohw;
+          std::copy(dy, dy + ohw, dyc + c * L + j * ohw);
+        }
       // W[g]^T read in place: row stride 1, column stride kk
-      if (pw) {
-        gemm<T>(kk, ohw, cog, Wg, 1, kk, dy, ohw, 1, dx, ohw, par);
-      } else {
-        gemm<T>(kk, ohw, cog, Wg, 1, kk, dy, ohw, 1, col, ohw, par);
-        col2im(col, cig, g, dx);
+      gemm<T>(kk, L, cog, Wg, 1, kk, dyc, L, 1, col, L, par);
+      for (int64_t j = 0; j < nb; j++) {
+        T* dx = DX + ((i0 + j) * g.cIn + gr * cig) * g.h * g.w;
+        if (pw) {
+          for (int64_t c = 0; c < cig; c++) std::copy(col + c * L + j * ohw, col + c * L + (j + 1) * ohw, dx + c * ohw);
+        } else {
+          col2im(col + j * ohw, L, cig, g, dx);
+        }
       }
     }
   });
@@ -152,29 +318,47 @@ void conv_bwd_input(const T* DY, const T* W, const ConvGeom& g, T* DX) {
 template <typename T>
 void conv_bwd_filter(const T* X, const T* DY, const ConvGeom& g, T* DW) {
   const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, ohw = g.oh * g.ow, kk = cig * g.kh * g.kw;
-  const bool pw = is_pointwise(g);
   const int64_t wsize = g.cOut * kk;
-  ThreadPool& pool = ThreadPool::get();
-  int64_t parts = (g.n >= pool.threads() && pool.threads() > 1) ? pool.threads() : 1;
-  // one partial filter gradient per thread, summed at the end
-  std::vector<T> partial((parts - 1) * wsize, T(0));
+  const Folds f = plan_folds(g.n, ohw, kk);
+  const int64_t parts = f.parallel ? ThreadPool::get().threads() : 1;
+  // A thin filter (cig·kh·kw under a register tile's width, e.g. one input channel) is
+  // computed transposed, dW[g]^T = col · dy[g]^T, so that its long side fills the tiles.
+  const bool transposed = kk < 32 && cog > kk;
+  // one accumulator per thread (the first is DW itself unless transposed), summed at the end
+  std::vector<T> acc((parts - (transposed ? 0 : 1)) * wsize, T(0));
   std::fill(DW, DW + wsize, T(0));
-  over_images(g.n, [&](int64_t i, int64_t t, bool par) {
-    T* dw = t == 0 ? DW : partial.data() + (t - 1) * wsize;
-    T* col = pw ? nullptr : col_scratch<T>(kk * ohw);
+  over_folds(f, g.n, [&](int64_t i0, int64_t nb, int64_t t, bool par) {
+    T* dw = transposed ? acc.data() + t * wsize : t == 0 ? DW : acc.data() + (t - 1) * wsize;
+    const int64_t L = nb * ohw;
+    T* col = scratch<T, 0>(kk * L);
+    T* dyc = scratch<T, 1>(cog * L);
     for (int64_t gr = 0; gr < g.groups; gr++) {
-      const T* x = X + (i * g.cIn + gr * cig) * g.h * g.w;
-      const T* B = x;
-      if (!pw) {
-        im2col(x, cig, g, col);
-        B = col;
+      im2col(FoldUnfolder<T>(X + i0 * g.cIn * g.h * g.w, nb, gr * cig, g), cig, col);
+      for (int64_t j = 0; j < nb; j++) {
+        const T* dy = DY + ((i0 + j) * g.cOut + gr * cog) * ohw;
+        for (int64_t c = 0; c < cog; c++) std::copy(dy + c * ohw, dy + (c + 1) * ohw, dyc + c * L + j * ohw);
       }
-      // col^T read in place: row stride 1, column stride ohw
-      gemm<T>(cog, kk, ohw, DY + (i * g.cOut + gr * cog) * ohw, ohw, 1, B, 1, ohw, dw + gr * cog * kk, kk, par, true);
+      if (transposed) {
+        // dy^T read in place: row stride 1, column stride L
+        gemm<T>(kk, cog, L, col, L, 1, dyc, 1, L, dw + gr * cog * kk, cog, par, true);
+      } else {
+        // col^T read in place: row stride 1, column stride L
+        gemm<T>(cog, kk, L, dyc, L, 1, col, 1, L, dw + gr * cog * kk, kk, par, true);
+      }
     }
   });
-  for (int64_t t = 1; t < parts; t++)
-    for (int64_t j = 0; j < wsize; j++) DW[j] += partial[(t - 1) * wsize + j];
+  if (transposed) {
+    for (int64_t t = 0; t < parts; t++)
+      for (int64_t gr = 0; gr < g.groups; gr++) {
+        const T* a = acc.data() + t * wsize + gr * cog * kk;  // kk × cog
+        T* d = DW + gr * cog * kk;                            // cog × kk
+        for (int64_t k = 0; k < kk; k++)
+          for (int64_t c = 0; c < cog; c++) d[c * kk + k] += a[k * cog + c];
+      }
+  } else {
+    for (int64_t t = 1; t < parts; t++)
+      for (int64_t j = 0; j < wsize; j++) DW[j] += acc[(t - 1) * wsize + j];
+  }
 }
 
 template <typename F>

@@ -76,6 +76,7 @@ inline T binary_fn(int op, T a, T b) {
     case B_LE: return a <= b ? T(1) : T(0);
     case B_GT: return a > b ? T(1) : T(0);
     case B_GE: return a >= b ? T(1) : T(0);
+    case B_RELU_MASK: return b > 0 ? a : T(0);
   }
   return a;
 }

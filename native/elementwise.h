@@ -9,7 +9,8 @@ enum UnaryOp : int {
   U_RECIPROCAL, U_SQUARE, U_LOG1P, U_EXPM1, U_FLOOR, U_CEIL, U_ROUND, U_COUNT
 };
 enum BinaryOp : int {
-  B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAXIMUM, B_MINIMUM, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE, B_COUNT
+  B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAXIMUM, B_MINIMUM, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE,
+  B_RELU_MASK /* a where b > 0, else 0 */, B_COUNT
 };
 
 void unary(int op, const View& x, const Buf& out);

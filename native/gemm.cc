@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <type_traits>
 
 #include "threadpool.h"
 #include "simd.h"
@@ -271,6 +272,56 @@ static void pack_a(const T* A, int64_t rsA, int64_t csA, int64_t mc, int64_t kc,
   }
 }
 
+#ifdef MG_X86
+// A 16×16 float transpose: 16 columns of B (column j at src + j*cs, its rows contiguous)
+// become 16 rows of a packed sliver (row q at out + q*ldo). The shuffle network leaves
+// row q of the result in register q.
+__attribute__((target("avx512f"))) static void transpose16_f32(const float* src, int64_t cs, float* out, int64_t ldo) {
+  __m512 r[16], t[16];
+  for (int j = 0; j < 16; j++) r[j] = _mm512_loadu_ps(src + j * cs);
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; i++) {
+    __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 2]);
+    __m512d c = _mm512_castps_pd(t[4 * i + 1]), d = _mm512_castps_pd(t[4 * i + 3]);
+    r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+    r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+    r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, d));
+    r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, d));
+  }
+  for (int i = 0; i < 2; i++)
+    for (int j = 0; j < 4; j++) {
+      t[8 * i + j] = _mm512_shuffle_f32x4(r[8 * i + j], r[8 * i + 4 + j], 0x88);
+      t[8 * i + 4 + j] = _mm512_shuffle_f32x4(r[8 * i + j], r[8 * i + 4 + j], 0xdd);
+    }
+  for (int j = 0; j < 8; j++) {
+    _mm512_storeu_ps(out + j * ldo, _mm512_shuffle_f32x4(t[j], t[8 + j], 0x88));
+    _mm512_storeu_ps(out + (8 + j) * ldo, _mm512_shuffle_f32x4(t[j], t[8 + j], 0xdd));
+  }
+}
+#endif
+
+// A transposed B (unit row stride: each column contiguous, as dy·colᵀ in a conv's filter
+// gradient) packs 16×16 blocks at a time on AVX-512 instead of one strided read per element.
+template <typename T>
+static bool pack_b_transposed(const T* src, int64_t csB, int64_t kc, int nr, T* o) {
+#ifdef MG_X86
+  if constexpr (std::is_same_v<T, float>) {
+    if (nr % 16 != 0 || isa() != Isa::Avx512) return false;
+    int64_t p = 0;
+    for (; p + 16 <= kc; p += 16)
+      for (int h = 0; h < nr; h += 16) transpose16_f32(src + p + h * csB, csB, o + p * nr + h, nr);
+    for (; p < kc; p++)
+      for (int j = 0; j < nr; j++) o[p * nr + j] = src[p + j * csB];
+    return true;
+  }
+#endif
+  (void)src, (void)csB, (void)kc, (void)nr, (void)o;
+  return false;
+}
+
 // Packs NR-wide slivers [s0, s1) of a kc×nc block of B.
 template <typename T>
 static void pack_b(const T* B, int64_t rsB, int64_t csB, int64_t nc, int64_t kc, int nr, int64_t s0, int64_t s1, T* out) {
@@ -280,6 +331,7 @@ static void pack_b(const T* B, int64_t rsB, int64_t csB, int64_t nc, int64_t kc,
     T* o = out + s * nr * kc;
     if (csB == 1 && cols == nr) {
       for (int64_t p = 0; p < kc; p++) std::memcpy(o + p * nr, B + p * rsB + j0, nr * sizeof(T));
+    } else if (rsB == 1 && cols == nr && pack_b_transposed(B + j0 * csB, csB, kc, nr, o)) {
     } else {
       for (int64_t p = 0; p < kc; p++) {
         const T* src = B + p * rsB + j0 * csB;
@@ -293,8 +345,8 @@ static void pack_b(const T* B, int64_t rsB, int64_t csB, int64_t nc, int64_t kc,
 
 // C block (mc×ncols) += packed A block · packed B slivers [s0, s1).
 template <typename T>
-static void macro(const Kernel<T>& k, int64_t mc, int64_t nc, int64_t kc, const T* Ap, const T* Bp, int64_t s0,
-                  int64_t s1, T* C, int64_t ldc, bool acc) {
+static void macro(const Kernel<T>& k, int64_t mc, int64_t nc, int64_t kc, const T* Ap, const T* Bp, int64_t bstride,
+                  int64_t s0, int64_t s1, T* C, int64_t ldc, bool acc) {
   alignas(64) T tmp[16 * 32];
   for (int64_t s = s0; s < s1; s++) {
     int64_t j0 = s * k.nr;
@@ -302,7 +354,7 @@ static void macro(const Kernel<T>& k, int64_t mc, int64_t nc, int64_t kc, const 
     for (int64_t i0 = 0; i0 < mc; i0 += k.mr) {
       int64_t rows = std::min<int64_t>(k.mr, mc - i0);
       const T* a = Ap + i0 * kc;
-      const T* b = Bp + s * k.nr * kc;
+      const T* b = Bp + s * bstride;
       T* c = C + i0 * ldc + j0;
       if (rows == k.mr && cols == k.nr) {
         k.fn(kc, a, b, c, ldc, acc);
@@ -321,9 +373,10 @@ static void macro(const Kernel<T>& k, int64_t mc, int64_t nc, int64_t kc, const 
   }
 }
 
+// Bpre, when given, is B already packed for the whole K (see gemm_packed_b): no packing pass.
 template <typename T>
 void gemm_impl(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsA, int64_t csA, const T* B, int64_t rsB,
-               int64_t csB, T* C, int64_t ldc, bool parallel, bool accumulate) {
+               int64_t csB, T* C, int64_t ldc, bool parallel, bool accumulate, const T* Bpre = nullptr) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     if (accumulate) return;
@@ -346,15 +399,19 @@ void gemm_impl(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsA, int64_t
     for (int64_t pc = 0; pc < K; pc += KCs) {
       int64_t kc = std::min(KCs, K - pc);
       bool acc = pc > 0 || accumulate;
-      T* Bp = sb.get<T>((size_t)slivers * k.nr * kc);
-      const T* Bsrc = B + pc * rsB + jc * csB;
+      // packed here (slivers kc×nr, one after another), or prepacked (slivers K×nr)
+      T* Bp = Bpre ? nullptr : sb.get<T>((size_t)slivers * k.nr * kc);
+      const T* Bsrc = Bpre ? nullptr : B + pc * rsB + jc * csB;
+      const T* Bk = Bpre ? Bpre + (jc / k.nr) * k.nr * K + pc * k.nr : Bp;
+      const int64_t bstride = Bpre ? k.nr * K : k.nr * kc;
       int64_t icBlocks = (M + MC - 1) / MC;
       if (threads > 1) {
-        pool.parallel_for(std::min<int64_t>(threads, slivers), [&](int64_t t) {
-          int64_t per = (slivers + threads - 1) / threads;
-          int64_t s0 = t * per, s1 = std::min(slivers, s0 + per);
-          if (s0 < s1) pack_b(Bsrc, rsB, csB, nc, kc, k.nr, s0, s1, Bp);
-        });
+        if (!Bpre)
+          pool.parallel_for(std::min<int64_t>(threads, slivers), [&](int64_t t) {
+            int64_t per = (slivers + threads - 1) / threads;
+            int64_t s0 = t * per, s1 = std::min(slivers, s0 + per);
+            if (s0 < s1) pack_b(Bsrc, rsB, csB, nc, kc, k.nr, s0, s1, Bp);
+          });
         // split the columns too when there are fewer row blocks than threads
         int64_t colSplit = std::min<int64_t>(slivers, std::max<int64_t>(1, (threads + icBlocks - 1) / icBlocks));
         int64_t per = (slivers + colSplit - 1) / colSplit;
@@ -365,15 +422,15 @@ void gemm_impl(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsA, int64_t
           if (s0 >= s1) return;
           T* Ap = tlsA.get<T>((size_t)((mc + k.mr - 1) / k.mr) * k.mr * kc);
           pack_a(A + ic * rsA + pc * csA, rsA, csA, mc, kc, k.mr, Ap);
-          macro(k, mc, nc, kc, Ap, Bp, s0, s1, C + ic * ldc + jc, ldc, acc);
+          macro(k, mc, nc, kc, Ap, Bk, bstride, s0, s1, C + ic * ldc + jc, ldc, acc);
         });
       } else {
-        pack_b(Bsrc, rsB, csB, nc, kc, k.nr, 0, slivers, Bp);
+        if (!Bpre) pack_b(Bsrc, rsB, csB, nc, kc, k.nr, 0, slivers, Bp);
         for (int64_t ic = 0; ic < M; ic += MC) {
           int64_t mc = std::min(MC, M - ic);
           T* Ap = tlsA.get<T>((size_t)((mc + k.mr - 1) / k.mr) * k.mr * kc);
           pack_a(A + ic * rsA + pc * csA, rsA, csA, mc, kc, k.mr, Ap);
-          macro(k, mc, nc, kc, Ap, Bp, 0, slivers, C + ic * ldc + jc, ldc, acc);
+          macro(k, mc, nc, kc, Ap, Bk, bstride, 0, slivers, C + ic * ldc + jc, ldc, acc);
         }
       }
     }
@@ -393,6 +450,22 @@ void gemm<float>(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsA, i
                  int64_t rsB, int64_t csB, float* C, int64_t ldc, bool parallel, bool accumulate) {
   gemm_impl<float>(M, N, K, A, rsA, csA, B, rsB, csB, C, ldc, parallel, accumulate);
 }
+template <>
+int gemm_nr<float>(int64_t M) { return pick(float{}, M).nr; }
+template <>
+int gemm_nr<double>(int64_t M) { return pick(double{}, M).nr; }
+
+template <>
+void gemm_packed_b<float>(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsA, int64_t csA, const float* Bp,
+                          float* C, int64_t ldc, bool parallel, bool accumulate) {
+  gemm_impl<float>(M, N, K, A, rsA, csA, nullptr, 0, 0, C, ldc, parallel, accumulate, Bp);
+}
+template <>
+void gemm_packed_b<double>(int64_t M, int64_t N, int64_t K, const double* A, int64_t rsA, int64_t csA, const double* Bp,
+                           double* C, int64_t ldc, bool parallel, bool accumulate) {
+  gemm_impl<double>(M, N, K, A, rsA, csA, nullptr, 0, 0, C, ldc, parallel, accumulate, Bp);
+}
+
 template <>
 void gemm<double>(int64_t M, int64_t N, int64_t K, const double* A, int64_t rsA, int64_t csA, const double* B,
                   int64_t rsB, int64_t csB, double* C, int64_t ldc, bool parallel, bool accumulate) {

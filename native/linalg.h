@@ -38,6 +38,18 @@ struct PoolGeom {
 };
 void max_pool2d(const Buf& x, const PoolGeom& g, const Buf& values, const Buf& indices);
 
+void max_pool2d_backward(const Buf& dy, const Buf& indices, const PoolGeom& g, const Buf& dx);
+
+// Per-channel kernels (channel.cc) over contiguous [n, c, s].
+struct ChannelDims {
+  int64_t n, c, s;
+};
+void batch_norm(const Buf& x, const Buf& gamma, const Buf& beta, const ChannelDims& d, double eps, const Buf& y, const Buf& xhat,
+                const Buf& mean, const Buf& var, const Buf& rstd);
+void batch_norm_backward(const Buf& g, const Buf& xhat, const Buf& w, const ChannelDims& d, const Buf& out);
+void channel_affine(const Buf& x, const Buf& scale, const Buf* shift, const ChannelDims& d, const Buf& out);
+void channel_dot(const Buf& a, const Buf& b, const ChannelDims& d, const Buf& out);
+
 void gather(const View& x, const View& idx, int axis, const Buf& out);
 void scatter_add(const View& updates, const View& idx, int axis, const std::vector<int64_t>& outShape, const Buf& out);
 

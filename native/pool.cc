@@ -48,4 +48,34 @@ void max_pool2d(const Buf& x, const PoolGeom& g, const Buf& values, const Buf& i
   });
 }
 
+// dx[p, idx[p, o]] += dy[p, o]: planes in parallel, each plane's windows in order, so the sum
+// is deterministic (no atomics); accumulates in the output type, as the scatter-add did in double
+// for float64. An index of -1 (an all-padding window) sends nothing.
+void max_pool2d_backward(const Buf& dy, const Buf& indices, const PoolGeom& g, const Buf& dx) {
+  if (g.planes < 0 || g.h <= 0 || g.w <= 0 || g.oh <= 0 || g.ow <= 0) throw KernelError("maxPool2dBackward: bad geometry");
+  const int64_t hw = g.h * g.w, ohw = g.oh * g.ow;
+  if (dy.len != g.planes * ohw || indices.len != g.planes * ohw || indices.dtype != I32)
+    throw KernelError("maxPool2dBackward: dy and indices must be [planes, oh*ow] (indices int32)");
+  if (dx.len != g.planes * hw || dx.dtype != dy.dtype) throw KernelError("maxPool2dBackward: bad output buffer");
+  dispatch(dy.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    const T* DY = (const T*)dy.data;
+    const int32_t* I = (const int32_t*)indices.data;
+    T* DX = (T*)dx.data;
+    // validate every index first: a bad one must not write out of bounds (nor half-fill dx)
+    for (int64_t i = 0; i < g.planes * ohw; i++)
+      if (I[i] < -1 || I[i] >= hw) throw KernelError("maxPool2dBackward: index " + std::to_string(I[i]) + " outside the plane of " + std::to_string(hw));
+    parallel_range(g.planes, std::max<int64_t>(1, 8192 / hw), [&](int64_t p0, int64_t p1) {
+      for (int64_t p = p0; p < p1; p++) {
+        T* d = DX + p * hw;
+        std::fill(d, d + hw, T(0));
+        const T* s = DY + p * ohw;
+        const int32_t* ip = I + p * ohw;
+        for (int64_t o = 0; o < ohw; o++)
+          if (ip[o] >= 0) d[ip[o]] += s[o];
+      }
+    });
+  });
+}
+
 }  // namespace mg

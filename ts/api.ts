@@ -3,6 +3,7 @@
 // Node built-in reached from here.
 
 export * from './core/errors.js';
+export { checkOption, resolveOptions, defaultOf, defaultHelp, flagOf, type OptionDefault, type OptionSpecs } from './core/options.js';
 export type { DType, FloatDType, TypedArray } from './core/dtype.js';
 export { Tensor, liveTensorCount } from './tensor/tensor.js';
 export { scope, keep, disposeAll } from './tensor/scope.js';
@@ -27,6 +28,8 @@ export * from './ops/shape-ops.js';
 export * from './ops/matmul.js';
 export * from './ops/conv.js';
 export * from './ops/pool.js';
+export * from './ops/channel.js';
+export * from './ops/batchnorm.js';
 export * from './ops/indexing.js';
 export * from './ops/losses.js';
 export * from './ops/distance.js';
@@ -34,7 +37,7 @@ export * from './ops/linalg.js';
 
 export { noGrad, detach, stopGradient, requireGrad, isGradEnabled } from './tensor/tape.js';
 export { gradients, type GradOptions } from './autodiff/backward.js';
-export { grad, valueAndGrad, vjp, jvp, hvp, hessian } from './autodiff/functional.js';
+export { grad, valueAndGrad, vjp, jvp, hvp, hessian, type GradsAt } from './autodiff/functional.js';
 export { gradcheck, gradgradcheck, type GradcheckOptions } from './autodiff/gradcheck.js';
 
 // The nn layer pairs `linear` and `conv2d` and nn's `flatten` (batch kept) share names with

@@ -6,6 +6,9 @@ import './backend/js/register.js';
 import './backend/native/register.js';
 import './backend/webgpu/dawn.js';
 import './backend/webgpu/register.js';
+// the built-in learners and task sources of training runs (learnerEntries(), taskEntries())
+import './data/tasks.js';
+import './meta/learners.js';
 
 export * from './api.js';
 export * from './data/files.js';

@@ -280,6 +280,45 @@ if (!native) {
     t.end();
   });
 
+  test('native kernels: conv2d folds of several images, the flipped-filter input gradient and the small-image gather', (t) => {
+    const r = new Rand(16);
+    const info = nb.info();
+    const paths = (['scalar', 'avx2', 'avx512'] as const).slice(0, ['scalar', 'avx2', 'avx512'].indexOf(info.isa) + 1);
+    // [n, cIn, cOut, h, pad, groups]: Conv-4 shapes at small channel counts (folds of 3×3, 5×5,
+    // 7×7 and 14×14 images; cIn/groups ≥ 8 takes the flipped-filter input gradient), pads 0 and
+    // 2 (flipped padding 2 and 0), grouped, and one input channel (the transposed filter gradient)
+    const shapes: [number, number, number, number, number, number][] = [
+      [13, 8, 16, 3, 1, 1], [9, 16, 8, 7, 1, 1], [5, 8, 8, 14, 1, 1], [7, 8, 12, 5, 0, 1],
+      [6, 16, 8, 6, 2, 2], [1, 8, 8, 7, 1, 1], [11, 1, 40, 9, 1, 1], [4, 3, 33, 12, 1, 1],
+    ];
+    try {
+      for (const isa of paths) {
+        nb.setSimd(isa);
+        for (const threads of [1, 2, 3]) {
+          nb.setThreads(threads);
+          for (const [n, cIn, cOut, h, pad, groups] of shapes) {
+            const oh = h + 2 * pad - 2;
+            const g: Conv2dGeometry = { n, cIn, h, w: h, cOut, kh: 3, kw: 3, oh, ow: oh, strideH: 1, strideW: 1, padH: pad, padW: pad, dilationH: 1, dilationW: 1, groups };
+            for (const dtype of ['float32', 'float64'] as const) {
+              const [xj, xn] = both(r, n * cIn * h * h, dtype), [wj, wn] = both(r, cOut * (cIn / groups) * 9, dtype);
+              const [dj, dn] = both(r, n * cOut * oh * oh, dtype);
+              const rtol = dtype === 'float32' ? 1e-5 : undefined, atol = dtype === 'float32' ? 5e-4 : undefined;
+              const desc = `${isa}/${threads}t ${dtype} n${n} ${cIn}->${cOut}@${h} pad ${pad} groups ${groups}`;
+              check(t, nb.conv2d(xn, wn, g), js.conv2d(xj, wj, g), dtype, `conv2d ${desc}`, rtol, atol);
+              check(t, nb.conv2dBackwardInput(dn, wn, g), js.conv2dBackwardInput(dj, wj, g), dtype, `conv2dBackwardInput ${desc}`, rtol, atol);
+              check(t, nb.conv2dBackwardFilter(xn, dn, g), js.conv2dBackwardFilter(xj, dj, g), dtype, `conv2dBackwardFilter ${desc}`, rtol, dtype === 'float32' ? 5e-3 : undefined);
+            }
+          }
+        }
+      }
+    } finally {
+      nb.setSimd(info.isa as 'avx512');
+      nb.setThreads(info.threads);
+    }
+    t.pass('folded conv kernels checked');
+    t.end();
+  });
+
   test('native kernels: maxPool2d, gather, scatterAdd', (t) => {
     const r = new Rand(7);
     for (let rep = 0; rep < 40; rep++) {

@@ -1,28 +1,30 @@
 // How the native backend is chosen, loaded and released: native is the default when the
 // addon loads; a missing addon means js plus one clear warning and a recorded reason;
-// METAGRAD_BACKEND=js forces js; a process that used the thread pool exits by itself.
+// METAGRAD_BACKEND=js forces js; a process that used the thread pool exits by itself; a
+// truncated addon (with or without its build record) falls back to js instead of SIGBUS.
 // Also the storage pool: double frees are harmless, failed kernels leak nothing.
 
 import test from 'tape';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, readFileSync, statSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as mg from '../../ts/index.js';
+import { addonPath, manifestPath, sha256File } from '../../ts/backend/native/addon.js';
 import { nativeOrWhy, reportMissingNative } from './native-helpers.js';
 
 const index = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'ts', 'index.js')).href;
 const dir = mkdtempSync(join(tmpdir(), 'metagrad-native-'));
 
-function runChild(body: string, env: Record<string, string | undefined>): { status: number | null; stdout: string; stderr: string; ms: number } {
+function runChild(body: string, env: Record<string, string | undefined>): { status: number | null; signal: string | null; stdout: string; stderr: string; ms: number } {
   const file = join(dir, `child-${Math.random().toString(36).slice(2)}.mjs`);
   writeFileSync(file, `import * as mg from ${JSON.stringify(index)};\n${body}\n`);
   const childEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...process.env, ...env })) if (v !== undefined) childEnv[k] = v;
   const t0 = Date.now();
   const r = spawnSync(process.execPath, [file], { encoding: 'utf8', env: childEnv, timeout: 60000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - t0 };
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - t0 };
 }
 
 const { native, why } = nativeOrWhy();
@@ -77,6 +79,55 @@ if (!native) {
     t.ok(r.stdout.startsWith('native '), `default backend: ${r.stdout.trim()}`);
     t.ok(r.stdout.includes('"threads":4'), 'METAGRAD_THREADS sizes the pool');
     t.ok(r.ms < 30000, `exited on its own after ${r.ms} ms (worker threads joined)`);
+    t.end();
+  });
+
+  // Issue 14 item 20: a truncated addon used to kill the process with SIGBUS at import.
+  const real = addonPath();
+  const record = (file: string, bytes: number, sha256: string) => writeFileSync(manifestPath(file), JSON.stringify({ bytes, sha256 }));
+  const truncated = (name: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, readFileSync(real).subarray(0, Math.floor(statSync(real).size / 2)));
+    return file;
+  };
+  const probeBody = `const y = mg.exp(mg.tensor([0, 1])); console.log(JSON.stringify({ backend: mg.currentBackend().name, failure: mg.backendFailure('native') ?? null, y: Array.from(y.dataSync()) }));`;
+  const loadIn = (addon: string) => runChild(probeBody, { METAGRAD_NATIVE_ADDON: addon, METAGRAD_BACKEND: undefined, METAGRAD_QUIET: undefined });
+  const lastJson = (stdout: string) => JSON.parse(stdout.trim().split('\n').pop() || '{}') as { backend?: string; failure?: string | null; y?: number[] };
+
+  test('native loader: a truncated addon with the build record of the intact one falls back to js (no SIGBUS)', (t) => {
+    const file = truncated('truncated-recorded.node');
+    record(file, statSync(real).size, sha256File(real));
+    const r = loadIn(file);
+    t.equal(r.signal, null, `the process was not killed by a signal (${r.signal})`);
+    t.equal(r.status, 0, 'it succeeds on js');
+    const out = lastJson(r.stdout);
+    t.equal(out.backend, 'js');
+    t.ok(/truncated or damaged/.test(out.failure ?? '') && /bytes where the build recorded/.test(out.failure ?? ''), `the reason names the size mismatch: ${out.failure}`);
+    t.equal(r.stderr.split('\n').filter((l) => l.includes('native backend unavailable')).length, 1, 'one warning');
+    t.deepEqual(out.y?.map((v) => +v.toFixed(5)), [1, 2.71828], 'and computes on js');
+    t.end();
+  });
+
+  test('native loader: a truncated addon without a build record is probed in a child process and falls back to js', (t) => {
+    const r = loadIn(truncated('truncated-bare.node'));
+    t.equal(r.signal, null, `the process was not killed by a signal (${r.signal})`);
+    t.equal(r.status, 0);
+    const out = lastJson(r.stdout);
+    t.equal(out.backend, 'js');
+    t.ok(/failed to load: loading it in a separate process/.test(out.failure ?? ''), `reason: ${out.failure}`);
+    t.end();
+  });
+
+  test('native loader: an intact addon loads whether its build record matches, is stale or is missing', (t) => {
+    for (const [name, rec] of [['recorded', true], ['stale', false], ['bare', null]] as const) {
+      const file = join(dir, `intact-${name}.node`);
+      copyFileSync(real, file);
+      if (rec === true) record(file, statSync(real).size, sha256File(real));
+      else if (rec === false) record(file, statSync(real).size, '0'.repeat(64));
+      const r = loadIn(file);
+      t.equal(r.status, 0, `${name}: exit status 0`);
+      t.equal(lastJson(r.stdout).backend, 'native', `${name}: native loads`);
+    }
     t.end();
   });
 

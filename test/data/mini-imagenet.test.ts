@@ -4,32 +4,13 @@ import test from 'tape';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
 import * as mg from '../../ts/index.js';
 import { EpisodeSampler, loadMiniImageNet } from '../../ts/data/index.js';
+import { jpegOf as jpg, pngOf as png, writeMiniImageNet, type Rgb } from '../helpers/images.js';
 
-const COLOURS: Record<string, [number, number, number]> = {
+const COLOURS: Record<string, Rgb> = {
   n01532829: [220, 30, 40], n01558993: [30, 200, 60], n01704323: [40, 50, 230], n01749939: [240, 240, 20],
 };
-const W = 12, H = 10; // not square: the loader resizes to S×S
-
-function rgba(c: [number, number, number]): Buffer {
-  const d = Buffer.alloc(W * H * 4);
-  for (let i = 0; i < W * H; i++) {
-    d[4 * i] = c[0];
-    d[4 * i + 1] = c[1];
-    d[4 * i + 2] = c[2];
-    d[4 * i + 3] = 255;
-  }
-  return d;
-}
-const jpg = (c: [number, number, number]) => jpeg.encode({ data: rgba(c), width: W, height: H }, 95).data;
-function png(c: [number, number, number]): Buffer {
-  const p = new PNG({ width: W, height: H });
-  rgba(c).copy(p.data);
-  return PNG.sync.write(p);
-}
 
 async function checkSplit(t: test.Test, classes: Awaited<ReturnType<typeof loadMiniImageNet>>, names: string[], perClass: number) {
   t.deepEqual(classes.names(), names, 'classes in the listed order');
@@ -49,19 +30,8 @@ async function checkSplit(t: test.Test, classes: Awaited<ReturnType<typeof loadM
 test('mini-ImageNet: Ravi & Larochelle layout (images/ + CSVs), cache, errors', async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'mg-mini-'));
   try {
-    mkdirSync(join(root, 'images'));
     const splits = { train: ['n01532829', 'n01558993', 'n01704323'], val: ['n01749939', 'n01532829'] } as const;
-    for (const [split, wnids] of Object.entries(splits)) {
-      const rows = ['filename,label'];
-      for (const w of wnids) {
-        for (let k = 1; k <= 3; k++) {
-          const f = `${w}${split === 'val' ? '1' : '0'}000000${k}.jpg`;
-          writeFileSync(join(root, 'images', f), jpg(COLOURS[w]!));
-          rows.push(`${f},${w}`);
-        }
-      }
-      writeFileSync(join(root, `${split}.csv`), rows.join('\n') + '\n');
-    }
+    writeMiniImageNet(root, splits, (w) => COLOURS[w]!, 3);
     const train = await loadMiniImageNet({ root, split: 'train', imageSize: 6 });
     t.notOk(train.fromCache, 'first load decodes');
     await checkSplit(t, train, [...splits.train], 3);

@@ -176,6 +176,24 @@ export const opCases: OpCase[] = [
   { name: 'maxPool2d/overlap-padding', inputs: [{ shape: [1, 2, 5, 5] }], fn: (x) => t.maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1 }) },
   { name: 'avgPool2d', inputs: [{ shape: [1, 2, 4, 6] }], fn: (x) => t.avgPool2d(x, { kernelSize: 2 }),
     tfjs: (tf, x) => nchw(tf, tf.avgPool(nhwc(tf, x), 2, 2, 'valid')) },
+  // --- fused per-channel ops (batch norm) and relu's mask
+  { name: 'batchNormTrain', inputs: [{ shape: [3, 2, 2, 2] }, { shape: [2] }, { shape: [2] }], fn: (x, g, b) => t.batchNormTrain(x, g, b).y,
+    tfjs: (tf, x, g, b) => {
+      const m = tf.moments(nhwc(tf, x), [0, 1, 2]);
+      return nchw(tf, tf.batchNorm(nhwc(tf, x), m.mean, m.variance, b, g, 1e-5));
+    } },
+  { name: 'batchNormTrain/2d-strided', inputs: [{ shape: [3, 4], transposed: true }, { shape: [4] }, { shape: [4] }], fn: (x, g, b) => t.batchNormTrain(x, g, b, 1e-3).y },
+  { name: 'batchNormTrain/statistics', inputs: [{ shape: [4, 3, 2] }, { shape: [3] }, { shape: [3] }],
+    fn: (x, g, b) => t.noGrad(() => { const r = t.batchNormTrain(x, g, b); return t.concat([r.mean, r.variance]); }), differentiable: false },
+  { name: 'batchNormBackward', inputs: [{ shape: [2, 3, 3] }, { shape: [2, 3, 3] }, { shape: [3] }], fn: (g, xh, w) => t.batchNormBackward(g, xh, w) },
+  { name: 'batchNormInference', inputs: [{ shape: [2, 3, 2] }, { shape: [3], constant: [0.3, -0.5, 1] }, { shape: [3], constant: [0.8, 1.5, 0.2] }, { shape: [3] }, { shape: [3] }],
+    fn: (x, m, v, g, b) => t.batchNormInference(x, m, v, g, b),
+    tfjs: (tf, x, m, v, g, b) => tf.transpose(tf.batchNorm(tf.transpose(x, [0, 2, 1]), m, v, b, g, 1e-5), [0, 2, 1]) },
+  { name: 'channelAffine', inputs: [{ shape: [2, 3, 4] }, { shape: [3] }, { shape: [3] }], fn: (x, s, b) => t.channelAffine(x, s, b) },
+  { name: 'channelAffine/no-shift', inputs: [{ shape: [3, 2] }, { shape: [2] }], fn: (x, s) => t.channelAffine(x, s) },
+  { name: 'channelDot', inputs: [{ shape: [2, 3, 5] }, { shape: [2, 3, 5] }], fn: (a, b) => t.channelDot(a, b) },
+  { name: 'reluMask', inputs: [{ shape: [3, 4] }, { shape: [3, 4], domain: 'away' }], fn: (g, x) => t.reluMask(g, x) },
+  { name: 'reluMask/broadcast', inputs: [{ shape: [2, 1, 4] }, { shape: [3, 4], domain: 'away' }], fn: (g, x) => t.reluMask(g, x) },
   // --- losses and distances
   { name: 'mse', inputs: [{ shape: [4, 2] }, { shape: [4, 2] }], fn: (p, y) => t.mse(p, y), tfjs: (tf, p, y) => tf.losses.meanSquaredError(y, p) },
   { name: 'crossEntropy', inputs: [{ shape: [4, 3] }, { shape: [4], ints: [2, 0, 1, 1] }], fn: (x, y) => t.crossEntropy(x, y),

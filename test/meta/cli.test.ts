@@ -44,13 +44,15 @@ test('cli: train, checkpoint, eval, resume on sinusoid', (t) => {
 
 test('cli: bad flags list the valid values', (t) => {
   const cases: [string[], RegExp][] = [
-    [['train', 'mamal'], /unknown algorithm 'mamal'; valid: maml, fomaml, reptile, anil, metasgd, mamlpp, imaml/],
+    [['train', 'mamal'], /unknown learner 'mamal'; valid: maml, fomaml, reptile, anil, metasgd, mamlpp, imaml/],
     [['train', 'maml', '--task', 'mnist'], /--task must be one of sinusoid, omniglot; got 'mnist'/],
     [['train', 'maml', '--backend', 'cuda'], /--backend must be one of js, native, webgpu; got 'cuda'/],
     [['train', 'maml', '--inner-steps', '0'], /--inner-steps must be >= 1; got 0/],
     [['train', 'maml', '--shots'], /flag --shots needs a value/],
     [['train', 'maml', '--frobnicate'], /unknown flag '--frobnicate'; valid flags: --task/],
-    [['train', 'reptile', '--checkpoint-segment', '2'], /--checkpoint-segment applies to exact maml only/],
+    [['train', 'reptile', '--checkpoint-segment', '2'], /--checkpoint-segment applies to maml; not to reptile on sinusoid/],
+    [['train', 'maml', '--task', 'omniglot', '--no-baseline'], /--no-baseline applies to task sinusoid; not to maml on omniglot/],
+    [['train', 'maml', '--meta-lr', '0'], /--meta-lr must be positive; got 0/],
     [['eval'], /eval needs --checkpoint DIR/],
     [['fly'], /unknown command 'fly'; valid: train, eval, help/],
   ];

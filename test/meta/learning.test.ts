@@ -40,8 +40,8 @@ test('meta: MAML on sinusoid beats the jointly pretrained model after one inner 
   t.equal(m.liveGrowth, 0, 'meta-training runs in flat memory (live tensors constant)');
   const b = train(mg.pretrained(model, { innerSteps: 1, innerLr: 0.01 }), model.init(new mg.Rng(0)), iters, 10, sample, 0.001);
   const test = (r: mg.Rng) => sineTasks.sample(r, 10, 100);
-  const em = await mg.evaluate(model, mg.maml(model, { innerSteps: 1, innerLr: 0.01 }), m.meta, test, { tasks: 300, rng: 99 });
-  const eb = await mg.evaluate(model, mg.pretrained(model, { innerSteps: 1, innerLr: 0.01 }), b.meta, test, { tasks: 300, rng: 99 });
+  const em = await mg.evaluate(mg.maml(model, { innerSteps: 1, innerLr: 0.01 }), m.meta, test, { tasks: 300, rng: 99 });
+  const eb = await mg.evaluate(mg.pretrained(model, { innerSteps: 1, innerLr: 0.01 }), b.meta, test, { tasks: 300, rng: 99 });
   t.comment(`budget: ${iters} meta-iterations × 10 tasks (K=10), ${ms.toFixed(0)} ms/iteration; post-adaptation MSE over 300 tasks: MAML ${em.mean.toFixed(3)} ± ${em.ci95.toFixed(3)}, pretrained ${eb.mean.toFixed(3)} ± ${eb.ci95.toFixed(3)}`);
   // Same 300 tasks for both: a paired comparison.
   const diff = mg.meanCi95(eb.scores.map((b, i) => b - em.scores[i]!));
@@ -61,8 +61,8 @@ test("meta: Meta-SGD's learned rates change and help", async (t) => {
   // Same initialization, rates reset to their initial value: adaptation is worse.
   const initial = { params: m.meta.params, lrs: mg.treeMap(m.meta.lrs, (l) => mg.fullLike(l, 0.01)) };
   const test = (r: mg.Rng) => sineTasks.sample(r, 10, 100);
-  const learned = await mg.evaluate(model, learner, m.meta, test, { tasks: 200, rng: 5 });
-  const fixed = await mg.evaluate(model, learner, initial, test, { tasks: 200, rng: 5 });
+  const learned = await mg.evaluate(learner, m.meta, test, { tasks: 200, rng: 5 });
+  const fixed = await mg.evaluate(learner, initial, test, { tasks: 200, rng: 5 });
   t.comment(`budget: 200 meta-iterations × 10 tasks; post-adaptation MSE with learned rates ${learned.mean.toFixed(3)}, with the initial rate ${fixed.mean.toFixed(3)}`);
   t.ok(learned.mean < fixed.mean, 'learned rates adapt better than the initial constant rate');
   t.end();
@@ -88,7 +88,7 @@ test('meta: 5-way 1-shot Omniglot, Conv-4, MAML lands far above chance after a s
   const t0 = Date.now();
   const m = train(learner, model.init(new mg.Rng(0)), iters, 4, (r) => train_.episode(r), 0.01);
   const secs = (Date.now() - t0) / 1000;
-  const r = await mg.evaluate(model, learner, m.meta, (g) => testSet.episode(g), { tasks: 50, rng: 3 });
+  const r = await mg.evaluate(learner, m.meta, (g) => testSet.episode(g), { tasks: 50, rng: 3 });
   t.comment(`budget: ${iters} × 4 episodes in ${secs.toFixed(0)} s; held-out (vinyals-test) accuracy over 50 tasks ${(100 * r.mean).toFixed(1)}% ± ${(100 * r.ci95).toFixed(1)}% (chance 20%)`);
   t.ok(r.mean - r.ci95 > 0.35, 'accuracy far above chance (lower end of the 95% interval > 35%)');
   t.end();

@@ -8,24 +8,25 @@
 // taken with respect to explicitly named tensors, so nested levels cannot confuse their
 // perturbations (tested by the classic d/dx [x · d/dy (x·y)] example).
 
-import { GradError, MetagradError, fmtShape } from '../core/errors.js';
-import { describe } from '../core/shape.js';
+import { GradError, fmtShape } from '../core/errors.js';
 import { tensor, zerosLike } from '../tensor/create.js';
 import { scope } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
-import { type ParamTree, treeFlatten, treeUnflatten } from '../tensor/tree.js';
+import { treeFlatten, treeUnflatten } from '../tensor/tree.js';
 import { mul } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
 import { reshape, stack } from '../ops/shape-ops.js';
-import { gradientsAs } from './backward.js';
+import { gradients } from './backward.js';
 import { detach, isGradEnabled, record, withGradEnabled } from '../tensor/tape.js';
 
 let depth = 0;
 
+/** The gradients for argnums N of arguments A: the arguments' own types, as a tuple. */
+export type GradsAt<A extends readonly unknown[], N extends readonly number[]> = { -readonly [K in keyof N]: A[N[K] & number] };
+
 /** A tensor to trace f on: connected to x when x is being recorded by an outer level. */
-function traceInput(x: Tensor, who = 'grad'): Tensor {
-  if (!(x instanceof Tensor)) throw new GradError(`${who}: expected a Tensor to differentiate, got ${describe(x)}`);
-  x.checkAlive(who);
+function traceInput(x: Tensor): Tensor {
+  x.checkAlive('grad');
   if (x.requiresGrad && isGradEnabled()) return record(detach(x), 'trace', [x], (g) => [g]);
   const t = detach(x);
   t.requiresGrad = true;
@@ -45,22 +46,8 @@ function enter<T>(fn: () => T): T {
   }
 }
 
-function checkFn(f: unknown, who: string): void {
-  if (typeof f !== 'function') throw new GradError(`${who}: f must be a function, got ${describe(f)}`);
-}
-
-/** A differentiated argument: a tensor or a tree of tensors (else a GradError naming the argument). */
-function flattenArg(a: unknown, n: number, who: string): { names: string[]; leaves: Tensor[] } {
-  try {
-    return treeFlatten(a as ParamTree);
-  } catch (e) {
-    if (e instanceof MetagradError) throw new GradError(`${who}: argument ${n} must be a Tensor or a tree of tensors; ${e.message}`);
-    throw e;
-  }
-}
-
 function scalarOutput(y: unknown, who: string): Tensor {
-  if (!(y instanceof Tensor)) throw new GradError(`${who}: f must return a Tensor, got ${describe(y)}`);
+  if (!(y instanceof Tensor)) throw new GradError(`${who}: f must return a Tensor, got ${typeof y}`);
   if (y.size !== 1) throw new GradError(`${who}: f must return a scalar, got shape ${fmtShape(y.shape)}; use vjp for non-scalar outputs`);
   return y;
 }
@@ -70,26 +57,22 @@ function scalarOutput(y: unknown, who: string): Tensor {
  * tensors or parameter trees; gradients come back in the same structure. With an array
  * of argnums, the gradients come back as an array.
  */
-export function valueAndGrad<A extends readonly any[]>(f: (...args: A) => Tensor, argnums: number | readonly number[] = 0) {
-  return valueAndGradAs('valueAndGrad', f, argnums);
-}
-
-function valueAndGradAs<A extends readonly any[]>(who: string, f: (...args: A) => Tensor, argnums: number | readonly number[]) {
-  checkFn(f, who);
-  const nums = typeof argnums === 'number' ? [argnums] : argnums;
-  if (!Array.isArray(nums) || nums.some((n) => !Number.isInteger(n))) throw new GradError(`${who}: argnums must be an integer or an array of integers, got ${describe(argnums)}`);
-  return (...args: A): [Tensor, any] => {
-    for (const n of nums) if (n < 0 || n >= args.length) throw new GradError(`${who}: argnum ${n} is out of range for ${args.length} arguments`);
+export function valueAndGrad<A extends readonly any[]>(f: (...args: A) => Tensor): (...args: A) => [Tensor, A[0]];
+export function valueAndGrad<A extends readonly any[], const N extends number>(f: (...args: A) => Tensor, argnums: N): (...args: A) => [Tensor, A[N]];
+export function valueAndGrad<A extends readonly any[], const N extends readonly number[]>(f: (...args: A) => Tensor, argnums: N): (...args: A) => [Tensor, GradsAt<A, N>];
+export function valueAndGrad<A extends readonly any[]>(f: (...args: A) => Tensor, argnums: number | readonly number[] = 0): (...args: A) => [Tensor, unknown] {
+  return (...args: A): [Tensor, unknown] => {
+    const nums = typeof argnums === 'number' ? [argnums] : argnums;
+    for (const n of nums) if (n < 0 || n >= args.length) throw new GradError(`grad: argnum ${n} is out of range for ${args.length} arguments`);
     // only the differentiated arguments must be trees of tensors; others pass through untouched
-    const flats = args.map((a, i) => (nums.includes(i) ? flattenArg(a, i, who) : { names: [], leaves: [] }));
-    for (const n of nums) for (const x of flats[n]!.leaves) x.checkAlive(who);
+    const flats = args.map((a, i) => (nums.includes(i) ? treeFlatten(a) : { names: [], leaves: [] }));
     const isNested = nested(nums.flatMap((n) => flats[n]!.leaves));
     return scope(() =>
       enter(() => {
-        const traced = args.map((a, i) => (nums.includes(i) ? treeUnflatten(a, flats[i]!.leaves.map((x) => traceInput(x, who))) : a)) as unknown as A;
-        const y = scalarOutput(f(...traced), who);
+        const traced = args.map((a, i) => (nums.includes(i) ? treeUnflatten(a, flats[i]!.leaves.map(traceInput)) : a)) as unknown as A;
+        const y = scalarOutput(f(...traced), 'grad');
         const wrt = nums.flatMap((n) => treeFlatten(traced[n]!).leaves);
-        const gs = gradientsAs(who, y, wrt, { createGraph: isNested });
+        const gs = gradients(y, wrt, { createGraph: isNested });
         let at = 0;
         const trees = nums.map((n) => {
           const count = flats[n]!.leaves.length;
@@ -98,20 +81,23 @@ function valueAndGradAs<A extends readonly any[]>(who: string, f: (...args: A) =
           return tree;
         });
         const value = isNested ? y : detach(y);
-        return [value, typeof argnums === 'number' ? trees[0] : trees] as [Tensor, any];
+        return [value, typeof argnums === 'number' ? trees[0] : trees] as [Tensor, unknown];
       }),
     );
   };
 }
 
-/** grad(f, argnums = 0)(...args): the gradient of a scalar function, nestable to any order. */
-export function grad<A extends readonly any[]>(f: (...args: A) => Tensor, argnums: number | readonly number[] = 0) {
-  return gradAs('grad', f, argnums);
-}
-
-function gradAs<A extends readonly any[]>(who: string, f: (...args: A) => Tensor, argnums: number | readonly number[] = 0) {
-  const vg = valueAndGradAs(who, f, argnums);
-  return (...args: A): any => {
+/**
+ * grad(f, argnums = 0)(...args): the gradient of a scalar function, nestable to any order.
+ * Typed like its argument: a Tensor in gives a Tensor, a parameter tree gives the same tree
+ * type; an array of argnums gives a tuple of them.
+ */
+export function grad<A extends readonly any[]>(f: (...args: A) => Tensor): (...args: A) => A[0];
+export function grad<A extends readonly any[], const N extends number>(f: (...args: A) => Tensor, argnums: N): (...args: A) => A[N];
+export function grad<A extends readonly any[], const N extends readonly number[]>(f: (...args: A) => Tensor, argnums: N): (...args: A) => GradsAt<A, N>;
+export function grad<A extends readonly any[]>(f: (...args: A) => Tensor, argnums: number | readonly number[] = 0): (...args: A) => unknown {
+  const vg = valueAndGrad(f, argnums as readonly number[]);
+  return (...args: A): unknown => {
     const [value, g] = vg(...args);
     value.dispose();
     return g;
@@ -123,17 +109,15 @@ function gradAs<A extends readonly any[]>(who: string, f: (...args: A) => Tensor
  * primals (arrays of tensors, one per primal, trees kept). The graph is kept until out is disposed.
  */
 export function vjp<A extends readonly Tensor[]>(f: (...args: A) => Tensor, ...primals: A): [Tensor, (cotangent: Tensor) => Tensor[]] {
-  checkFn(f, 'vjp');
-  primals.forEach((p, i) => checkTensorArg(p, 'vjp', `primal ${i}`));
   const isNested = nested(primals);
-  const traced = primals.map((x) => traceInput(x, 'vjp')) as unknown as A;
+  const traced = primals.map(traceInput) as unknown as A;
   const out = enter(() => f(...traced));
   if (!(out instanceof Tensor)) throw new GradError(`vjp: f must return a Tensor, got ${typeof out}`);
   const pullback = (cot: Tensor): Tensor[] => {
     if (!(cot instanceof Tensor) || cot.rank !== out.rank || cot.shape.some((d, i) => d !== out.shape[i])) {
       throw new GradError(`vjp: cotangent must have the output's shape ${fmtShape(out.shape)}`);
     }
-    return enter(() => gradientsAs('vjp', out, traced, { gradOutputs: cot, createGraph: isNested || depth > 1, retainGraph: true }));
+    return enter(() => gradients(out, traced, { gradOutputs: cot, createGraph: isNested || depth > 1, retainGraph: true }));
   };
   return [out, pullback];
 }
@@ -144,10 +128,6 @@ export function vjp<A extends readonly Tensor[]>(f: (...args: A) => Tensor, ...p
  * tangents gives J·tangents.
  */
 export function jvp<A extends readonly Tensor[]>(f: (...args: A) => Tensor, primals: A, tangents: readonly Tensor[]): [Tensor, Tensor] {
-  checkFn(f, 'jvp');
-  if (!Array.isArray(primals as unknown) || !Array.isArray(tangents as unknown)) throw new GradError(`jvp: primals and tangents must be arrays of tensors, got ${describe(primals)} and ${describe(tangents)}`);
-  (primals as readonly unknown[]).forEach((p, i) => checkTensorArg(p, 'jvp', `primal ${i}`));
-  (tangents as readonly unknown[]).forEach((t, i) => checkTensorArg(t, 'jvp', `tangent ${i}`));
   if (tangents.length !== primals.length) throw new GradError(`jvp: ${tangents.length} tangents for ${primals.length} primals`);
   primals.forEach((p, i) => {
     const t = tangents[i]!;
@@ -158,13 +138,12 @@ export function jvp<A extends readonly Tensor[]>(f: (...args: A) => Tensor, prim
   const isNested = nested(primals);
   return scope(() =>
     enter(() => {
-      const traced = primals.map((x) => traceInput(x, 'jvp')) as unknown as A;
+      const traced = primals.map(traceInput) as unknown as A;
       const out = f(...traced);
-      if (!(out instanceof Tensor)) throw new GradError(`jvp: f must return a Tensor, got ${describe(out)}`);
       const u = withGradEnabled(false, () => zerosLike(out));
       u.requiresGrad = true;
-      const g = gradientsAs('jvp', out, traced, { gradOutputs: u, createGraph: true });
-      const [jv] = gradientsAs('jvp', g, [u], { gradOutputs: tangents as Tensor[], createGraph: isNested });
+      const g = gradients(out, traced, { gradOutputs: u, createGraph: true });
+      const [jv] = gradients(g, [u], { gradOutputs: tangents as Tensor[], createGraph: isNested });
       return [isNested ? out : detach(out), jv!] as [Tensor, Tensor];
     }),
   );
@@ -172,23 +151,14 @@ export function jvp<A extends readonly Tensor[]>(f: (...args: A) => Tensor, prim
 
 /** Hessian-vector product of a scalar function: ∇²f(x) · v, by reverse-over-reverse. */
 export function hvp(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): Tensor {
-  return hvpAs('hvp', f, x, v);
-}
-
-function hvpAs(who: string, f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): Tensor {
-  checkFn(f, who);
-  checkTensorArg(x, who, 'x');
-  checkTensorArg(v, who, 'v');
   if (v.rank !== x.rank || v.shape.some((d, i) => d !== x.shape[i])) {
-    throw new GradError(`${who}: v has shape ${fmtShape(v.shape)} but x has shape ${fmtShape(x.shape)}`);
+    throw new GradError(`hvp: v has shape ${fmtShape(v.shape)} but x has shape ${fmtShape(x.shape)}`);
   }
-  return gradAs(who, (xx: Tensor) => sum(mul(gradAs(who, f)(xx) as Tensor, v)))(x) as Tensor;
+  return grad((xx: Tensor) => sum(mul(grad(f)(xx) as Tensor, v)))(x) as Tensor;
 }
 
 /** The full Hessian of a scalar function of a (small) tensor: shape [...x.shape, ...x.shape]. */
 export function hessian(f: (x: Tensor) => Tensor, x: Tensor): Tensor {
-  checkFn(f, 'hessian');
-  checkTensorArg(x, 'hessian', 'x');
   return scope(() => {
     const n = x.size;
     const rows: Tensor[] = [];
@@ -197,13 +167,8 @@ export function hessian(f: (x: Tensor) => Tensor, x: Tensor): Tensor {
       eData.fill(0);
       eData[i] = 1;
       const e = tensor(eData, x.shape, { dtype: x.dtype, backend: x.backend });
-      rows.push(reshape(hvpAs('hessian', f, x, e), [-1]));
+      rows.push(reshape(hvp(f, x, e), [-1]));
     }
     return reshape(stack(rows), [...x.shape, ...x.shape]);
   });
-}
-
-function checkTensorArg(x: unknown, who: string, what: string): asserts x is Tensor {
-  if (!(x instanceof Tensor)) throw new GradError(`${who}: ${what} must be a Tensor, got ${describe(x)}`);
-  x.checkAlive(who);
 }

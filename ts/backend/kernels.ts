@@ -36,7 +36,9 @@ export type UnaryOp =
 export type BinaryOp =
   | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
   /** comparisons produce 1 or 0 in the inputs' dtype */
-  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'
+  /** a where b > 0, else 0: relu's gradient (g, x) in one pass */
+  | 'reluMask';
 
 export type ReduceOp = 'sum' | 'max' | 'min' | 'prod';
 
@@ -92,6 +94,16 @@ export interface Pool2dGeometry {
   readonly strideW: number;
   readonly padH: number;
   readonly padW: number;
+}
+
+/**
+ * A contiguous [N, C, ...] tensor read as [n, c, s] (s = the product of the trailing dims):
+ * the layout of the per-channel kernels (batch norm), which reduce over n and s per channel.
+ */
+export interface ChannelDims {
+  readonly n: number;
+  readonly c: number;
+  readonly s: number;
 }
 
 /** Batched triangular solve geometry: T is n×n, B and X are n×m. */
@@ -190,6 +202,29 @@ export interface Backend {
   // --- pooling -----------------------------------------------------------------
   /** Max over each window of contiguous planes; also the int32 argmax (index within the h*w plane); padding never wins. */
   maxPool2d(x: Storage, g: Pool2dGeometry): { values: Storage; indices: Storage };
+
+  /**
+   * The transpose of maxPool2d: dx (zeros of [planes, h*w]) += dy [planes, oh*ow] scattered to
+   * each window's argmax `indices`; windows are added in order within a plane (deterministic).
+   */
+  maxPool2dBackward(dy: Storage, indices: Storage, g: Pool2dGeometry): Storage;
+
+  // --- per-channel (batch norm) ---------------------------------------------------------
+  /**
+   * Batch statistics per channel of contiguous x ([n, c, s]): mean, biased variance,
+   * rstd = 1/sqrt(variance + eps) ([c] each), xhat = (x - mean)·rstd and
+   * y = xhat·gamma + beta ([n, c, s]; gamma, beta contiguous [c]).
+   */
+  batchNorm(x: Storage, gamma: Storage, beta: Storage, d: ChannelDims, eps: number): { y: Storage; xhat: Storage; mean: Storage; variance: Storage; rstd: Storage };
+  /**
+   * The batch-norm input gradient: w[c]·(g - mean(g) - xhat·mean(g·xhat)), the means per channel
+   * over n and s; g and xhat contiguous [n, c, s], w [c].
+   */
+  batchNormBackward(g: Storage, xhat: Storage, w: Storage, d: ChannelDims): Storage;
+  /** y = x·scale[c] + shift[c] over contiguous [n, c, s]; shift may be null (0). */
+  channelAffine(x: Storage, scale: Storage, shift: Storage | null, d: ChannelDims): Storage;
+  /** out[c] = the sum over n and s of a·b (contiguous [n, c, s] each), [c]. */
+  channelDot(a: Storage, b: Storage, d: ChannelDims): Storage;
 
   // --- indexing ----------------------------------------------------------------
   /**

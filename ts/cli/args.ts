@@ -1,88 +1,81 @@
-// Command-line flags: parsed, checked, and reported with the valid values when wrong.
+// Command-line flags, generated from the learner and task-source registries: every option
+// of a learner, of a task source, the common options and the run's own (backend, output
+// folder, validation, checkpoints) is a --kebab-case flag, checked against its spec, and
+// reported with the valid values when wrong. Nothing here names a particular learner.
 
-import { CliError } from '../core/errors.js';
+import { CliError, ValueError } from '../core/errors.js';
+import { type OptionSpec, type OptionValue, type ResolvedOptions, defaultHelp, flagOf, resolveOptions } from '../core/options.js';
+import { taskEntries, taskEntry } from '../data/registry.js';
+import { COMMON_OPTIONS, type LearnerEntry, learnerEntries, learnerEntry, learnerOptions } from '../meta/registry.js';
 
-export const ALGOS = ['maml', 'fomaml', 'reptile', 'anil', 'metasgd', 'mamlpp', 'imaml'] as const;
-export type Algo = (typeof ALGOS)[number];
-export const TASKS = ['sinusoid', 'omniglot'] as const;
 export const BACKENDS = ['js', 'native', 'webgpu'] as const;
 
-/** Everything a training run is configured by (written to config.json, read by eval and --resume). */
-export interface TrainConfig {
-  algo: Algo;
-  task: (typeof TASKS)[number];
-  ways: number;
-  shots: number;
-  queries: number;
-  innerSteps: number;
-  testSteps: number;
-  innerLr: number;
-  metaBatch: number;
-  iterations: number;
-  metaLr: number;
-  backend: (typeof BACKENDS)[number] | undefined;
-  data: string | undefined;
-  out: string;
-  seed: number;
-  valEvery: number;
-  valTasks: number;
-  evalTasks: number;
-  hidden: number;
-  imageSize: number;
-  checkpointEvery: number;
-  checkpointSegment: number | undefined;
-  lambda: number;
-  cgSteps: number;
-  baseline: boolean;
-  firstOrder: boolean;
-}
+/** What a training run is configured by (written to config.json, read by eval and --resume): the learner's name and every resolved option. */
+export type RunConfig = ResolvedOptions & { algo: string };
 
-interface FlagSpec {
-  key: keyof TrainConfig | 'checkpoint' | 'tasks' | 'resume' | 'split' | 'help';
-  kind: 'int' | 'num' | 'str' | 'bool';
-  choices?: readonly string[];
-  min?: number;
-  help: string;
-}
+const tenth = (o: ResolvedOptions) => Math.max(1, Math.round((o['iterations'] as number) / 10));
 
-export const FLAGS: Record<string, FlagSpec> = {
-  '--task': { key: 'task', kind: 'str', choices: TASKS, help: 'task distribution (default sinusoid)' },
-  '--ways': { key: 'ways', kind: 'int', min: 2, help: 'classes per episode (omniglot; default 5)' },
-  '--shots': { key: 'shots', kind: 'int', min: 1, help: 'support examples per class (omniglot; default 1) or points (sinusoid; default 10)' },
-  '--queries': { key: 'queries', kind: 'int', min: 1, help: 'query examples per class / points (default 15 omniglot, 10 sinusoid)' },
-  '--inner-steps': { key: 'innerSteps', kind: 'int', min: 1, help: 'inner gradient steps in meta-training (default 1 sinusoid, 5 omniglot, 10 imaml)' },
-  '--test-steps': { key: 'testSteps', kind: 'int', min: 1, help: 'inner steps at meta-test time (default: --inner-steps; MAML used 10 on omniglot)' },
-  '--inner-lr': { key: 'innerLr', kind: 'num', help: 'inner learning rate α (default 0.01 sinusoid, 0.4 omniglot)' },
-  '--meta-batch': { key: 'metaBatch', kind: 'int', min: 1, help: 'tasks per meta-update (default 10 sinusoid, 32 omniglot)' },
-  '--iterations': { key: 'iterations', kind: 'int', min: 1, help: 'meta-updates (default 2000 sinusoid, 300 omniglot)' },
-  '--meta-lr': { key: 'metaLr', kind: 'num', help: 'outer Adam learning rate (default 0.001; Reptile: outer SGD step ε, default 1 annealed to 0)' },
-  '--backend': { key: 'backend', kind: 'str', choices: BACKENDS, help: 'compute backend (default: native if built, else js)' },
-  '--data': { key: 'data', kind: 'str', help: 'Omniglot folder (default $METAGRAD_OMNIGLOT, $METAGRAD_DATA/omniglot, ~/.cache/metagrad/omniglot)' },
-  '--out': { key: 'out', kind: 'str', help: 'output folder for checkpoints, config and curves (default runs/<algo>-<task>)' },
-  '--seed': { key: 'seed', kind: 'int', min: 0, help: 'random seed (default 0)' },
-  '--val-every': { key: 'valEvery', kind: 'int', min: 1, help: 'validate every N iterations (default iterations/10)' },
-  '--val-tasks': { key: 'valTasks', kind: 'int', min: 1, help: 'tasks per validation (default 100)' },
-  '--eval-tasks': { key: 'evalTasks', kind: 'int', min: 1, help: 'meta-test tasks for the final result (default 600)' },
-  '--hidden': { key: 'hidden', kind: 'int', min: 1, help: 'Conv-4 channels (default 64)' },
-  '--image-size': { key: 'imageSize', kind: 'int', min: 16, help: 'Omniglot image side (default 28)' },
-  '--checkpoint-every': { key: 'checkpointEvery', kind: 'int', min: 1, help: 'save a checkpoint every N iterations (default: at each validation)' },
-  '--checkpoint-segment': { key: 'checkpointSegment', kind: 'int', min: 1, help: 'exact MAML: recompute the inner loop in segments of N steps (gradient checkpointing)' },
-  '--lambda': { key: 'lambda', kind: 'num', help: 'iMAML regularization λ (default 1)' },
-  '--cg-steps': { key: 'cgSteps', kind: 'int', min: 1, help: 'iMAML conjugate-gradient iterations (default 5)' },
-  '--no-baseline': { key: 'baseline', kind: 'bool', help: 'sinusoid: skip the jointly pretrained baseline' },
-  '--first-order': { key: 'firstOrder', kind: 'bool', help: 'first-order meta-gradients (maml, anil, metasgd)' },
-  '--resume': { key: 'resume', kind: 'bool', help: 'continue the run saved in --out' },
-  '--checkpoint': { key: 'checkpoint', kind: 'str', help: 'eval: the run folder to evaluate' },
-  '--tasks': { key: 'tasks', kind: 'int', min: 1, help: 'eval: number of meta-test tasks (default 600)' },
-  '--split': { key: 'split', kind: 'str', choices: ['test', 'val'], help: 'eval: which held-out classes (default test)' },
-  '--help': { key: 'help', kind: 'bool', help: 'show this help' },
+/** Options every run has that only the command line knows: where it computes and writes, how often it validates and saves. */
+export const RUN_OPTIONS: Record<string, OptionSpec> = {
+  backend: { kind: 'str', default: undefined, choices: BACKENDS, help: 'compute backend (default: native if built, else js)' },
+  out: { kind: 'str', default: (o) => `runs/${String(o['algo'])}-${o.task}`, help: 'output folder for checkpoints, config and curves (default runs/<learner>-<task>)' },
+  valEvery: { kind: 'int', default: tenth, min: 1, help: 'validate every N iterations (default iterations/10)' },
+  valTasks: { kind: 'int', default: 100, min: 1, help: 'tasks per validation' },
+  evalTasks: { kind: 'int', default: 600, min: 1, help: 'meta-test tasks for the final result' },
+  checkpointEvery: { kind: 'int', default: tenth, min: 1, help: 'save a checkpoint every N iterations (default iterations/10)' },
 };
 
-export type Parsed = { positional: string[]; flags: Record<string, string | number | boolean> };
+/** Flags of the commands themselves. */
+export const COMMAND_OPTIONS: Record<string, OptionSpec> = {
+  task: { kind: 'str', default: undefined, help: "task source (default: the learner's first)" },
+  resume: { kind: 'bool', default: false, help: 'continue the run saved in --out' },
+  checkpoint: { kind: 'str', default: undefined, help: 'eval: the run folder to evaluate' },
+  tasks: { kind: 'int', default: 600, min: 1, help: 'eval: number of meta-test tasks' },
+  split: { kind: 'str', default: 'test', choices: ['test', 'val'], help: 'eval: which held-out classes' },
+  help: { kind: 'bool', default: false, help: 'show this help' },
+};
+const EVAL_KEYS = ['checkpoint', 'tasks', 'split', 'backend', 'seed', 'help'];
 
-export function parseArgs(argv: readonly string[], allowed: readonly string[]): Parsed {
+/** A boolean option whose default is on is switched off by --no-<name>; every other option is --<name>. */
+export function flagName(key: string, spec: OptionSpec): string {
+  return spec.kind === 'bool' && spec.default === true ? `--no-${flagOf(key).slice(2)}` : flagOf(key);
+}
+
+interface FlagInfo {
+  key: string;
+  spec: OptionSpec;
+}
+
+/** Every flag any learner, task source or command takes, by name. */
+function flagTable(): Map<string, FlagInfo> {
+  const table = new Map<string, FlagInfo>();
+  const add = (specs: Record<string, OptionSpec>) => {
+    for (const [key, spec] of Object.entries(specs)) {
+      const name = flagName(key, spec);
+      if (!table.has(name)) table.set(name, { key, spec });
+    }
+  };
+  add(COMMAND_OPTIONS);
+  add(COMMON_OPTIONS);
+  for (const e of learnerEntries()) add(e.options);
+  for (const t of taskEntries()) add(t.options);
+  add(RUN_OPTIONS);
+  return table;
+}
+
+export interface Parsed {
+  positional: string[];
+  /** option key -> value, as given */
+  given: Record<string, OptionValue>;
+  /** flag name per given key (for messages) */
+  flags: Record<string, string>;
+}
+
+export function parseArgs(argv: readonly string[], validFlags: () => readonly string[]): Parsed {
+  const table = flagTable();
   const positional: string[] = [];
-  const flags: Record<string, string | number | boolean> = {};
+  const given: Record<string, OptionValue> = {};
+  const flags: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (!a.startsWith('--')) {
@@ -90,86 +83,145 @@ export function parseArgs(argv: readonly string[], allowed: readonly string[]): 
       continue;
     }
     const [name, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const spec = FLAGS[name];
-    if (!spec || !allowed.includes(name)) throw new CliError(`unknown flag '${name}'; valid flags: ${allowed.join(' ')}`);
-    if (spec.kind === 'bool') {
-      flags[spec.key] = spec.key === 'baseline' ? false : true;
+    const info = table.get(name);
+    if (!info) throw new CliError(`unknown flag '${name}'; valid flags: ${validFlags().join(' ')}`);
+    flags[info.key] = name;
+    if (info.spec.kind === 'bool') {
+      given[info.key] = !name.startsWith('--no-');
       continue;
     }
     const raw = inline ?? argv[++i];
-    if (raw === undefined || (inline === undefined && raw.startsWith('--'))) throw new CliError(`flag ${name} needs a value (${spec.help})`);
-    if (spec.choices && !spec.choices.includes(raw)) throw new CliError(`${name} must be one of ${spec.choices.join(', ')}; got '${raw}'`);
-    if (spec.kind === 'str') flags[spec.key] = raw;
+    if (raw === undefined || (inline === undefined && raw.startsWith('--'))) throw new CliError(`flag ${name} needs a value (${info.spec.help})`);
+    if (info.spec.kind === 'str') given[info.key] = raw;
     else {
       const v = Number(raw);
-      if (!Number.isFinite(v) || (spec.kind === 'int' && !Number.isInteger(v))) throw new CliError(`${name} must be ${spec.kind === 'int' ? 'an integer' : 'a number'}; got '${raw}'`);
-      if (spec.min !== undefined && v < spec.min) throw new CliError(`${name} must be >= ${spec.min}; got ${v}`);
-      if (spec.kind === 'num' && !(v > 0)) throw new CliError(`${name} must be positive; got ${v}`);
-      flags[spec.key] = v;
+      if (raw.trim() === '' || !Number.isFinite(v) || (info.spec.kind === 'int' && !Number.isInteger(v))) throw new CliError(`${name} must be ${info.spec.kind === 'int' ? 'an integer' : 'a number'}; got '${raw}'`);
+      given[info.key] = v;
     }
   }
-  return { positional, flags };
+  return { positional, given, flags };
 }
 
-export const TRAIN_FLAGS = Object.keys(FLAGS).filter((f) => !['--checkpoint', '--tasks', '--split'].includes(f));
-export const EVAL_FLAGS = ['--checkpoint', '--tasks', '--split', '--backend', '--data', '--seed', '--test-steps', '--help'];
-
-/** A full training configuration from the flags, with each task's defaults. */
-export function trainConfig(algo: string | undefined, flags: Parsed['flags']): TrainConfig {
-  if (algo === undefined) throw new CliError(`train needs an algorithm: metagrad train <${ALGOS.join('|')}> [flags]`);
-  if (!(ALGOS as readonly string[]).includes(algo)) throw new CliError(`unknown algorithm '${algo}'; valid: ${ALGOS.join(', ')}`);
-  const f = flags as Partial<TrainConfig>;
-  const task = f.task ?? 'sinusoid';
-  const sine = task === 'sinusoid';
-  const iterations = f.iterations ?? (sine ? 2000 : 300);
-  // iMAML needs its regularized inner problem roughly solved: more steps by default.
-  const innerSteps = f.innerSteps ?? (algo === 'imaml' ? 10 : sine ? 1 : 5);
-  const cfg: TrainConfig = {
-    algo: algo as Algo,
-    task,
-    ways: f.ways ?? 5,
-    shots: f.shots ?? (sine ? 10 : 1),
-    queries: f.queries ?? (sine ? 10 : 15),
-    innerSteps,
-    testSteps: f.testSteps ?? innerSteps,
-    innerLr: f.innerLr ?? (sine ? 0.01 : 0.4),
-    metaBatch: f.metaBatch ?? (sine ? 10 : 32),
-    iterations,
-    metaLr: f.metaLr ?? (algo === 'reptile' ? 1 : 0.001),
-    backend: f.backend,
-    data: f.data,
-    out: f.out ?? `runs/${algo}-${task}`,
-    seed: f.seed ?? 0,
-    valEvery: f.valEvery ?? Math.max(1, Math.round(iterations / 10)),
-    valTasks: f.valTasks ?? 100,
-    evalTasks: f.evalTasks ?? 600,
-    hidden: f.hidden ?? 64,
-    imageSize: f.imageSize ?? 28,
-    checkpointEvery: f.checkpointEvery ?? Math.max(1, Math.round(iterations / 10)),
-    checkpointSegment: f.checkpointSegment,
-    lambda: f.lambda ?? 1,
-    cgSteps: f.cgSteps ?? 5,
-    baseline: f.baseline ?? sine,
-    firstOrder: f.firstOrder ?? false,
-  };
-  if (cfg.checkpointSegment !== undefined && cfg.algo !== 'maml') throw new CliError(`--checkpoint-segment applies to exact maml only, not '${cfg.algo}'`);
-  if (cfg.firstOrder && !['maml', 'anil', 'metasgd'].includes(cfg.algo)) throw new CliError(`--first-order applies to maml, anil and metasgd, not '${cfg.algo}'`);
-  if (cfg.baseline && !sine) throw new CliError('the pretrained baseline is the sinusoid comparison of the MAML paper; drop it for omniglot');
-  return cfg;
+/** Everything a training run of `entry` on `task` takes: common, the learner's own, the task's own, the run's. */
+export function runSpecs(entry: LearnerEntry, task: string): Record<string, OptionSpec> {
+  return { ...learnerOptions(entry), ...taskEntry(task).options, ...RUN_OPTIONS };
 }
 
-export function usage(): string {
-  const lines = (names: readonly string[]) => names.map((n) => `  ${n.padEnd(22)} ${FLAGS[n]!.help}${FLAGS[n]!.choices ? ` [${FLAGS[n]!.choices!.join('|')}]` : ''}`).join('\n');
+/** The flags `metagrad train <learner>` accepts. */
+export function trainFlags(entry: LearnerEntry | undefined, task: string | undefined): string[] {
+  const specs: Record<string, OptionSpec> = { task: COMMAND_OPTIONS['task']!, ...(entry ? runSpecs(entry, task ?? entry.tasks[0]!) : COMMON_OPTIONS), resume: COMMAND_OPTIONS['resume']!, help: COMMAND_OPTIONS['help']! };
+  return Object.entries(specs).map(([k, s]) => flagName(k, s));
+}
+
+export function evalFlags(): string[] {
+  return EVAL_KEYS.map((k) => flagName(k, (COMMAND_OPTIONS[k] ?? RUN_OPTIONS[k] ?? COMMON_OPTIONS[k])!));
+}
+
+/** The learner and task source a `train` command names, checked. */
+export function learnerAndTask(name: string | undefined, given: Parsed['given']): { entry: LearnerEntry; task: string } {
+  const names = learnerEntries().map((e) => e.name);
+  if (name === undefined) throw new CliError(`train needs a learner: metagrad train <${names.join('|')}> [flags]`);
+  const entry = asCli(() => learnerEntry(name));
+  const all = taskEntries().map((t) => t.name);
+  const task = given['task'] === undefined ? entry.tasks[0]! : String(given['task']);
+  if (!all.includes(task)) throw new CliError(`--task must be one of ${all.join(', ')}; got '${task}'`);
+  if (!entry.tasks.includes(task)) throw new CliError(`${entry.name} trains on ${entry.tasks.join(', ')}; not on '${task}'`);
+  return { entry, task };
+}
+
+/** A full training configuration from the flags: each given value checked, every other option at its default for this learner and task. */
+export function trainConfig(entry: LearnerEntry, task: string, p: Parsed): RunConfig {
+  const specs = runSpecs(entry, task);
+  const options: Record<string, OptionValue> = {};
+  for (const [key, value] of Object.entries(p.given)) {
+    if (key === 'task' || key === 'resume' || key === 'help') continue;
+    if (!(key in specs)) throw new CliError(`${p.flags[key]} ${appliesTo(key)}; not to ${entry.name} on ${task}`);
+    options[key] = value;
+  }
+  return asCli(() => resolveOptions(entry.name, specs, options, { task, algo: entry.name }, (k) => flagName(k, specs[k]!))) as RunConfig;
+}
+
+/** Who takes an option: 'applies to maml, anil' or 'applies to task sinusoid'. */
+function appliesTo(key: string): string {
+  const owners = [
+    ...learnerEntries().filter((e) => key in e.options).map((e) => e.name),
+    ...taskEntries().filter((t) => key in t.options).map((t) => `task ${t.name}`),
+  ];
+  return owners.length > 0 ? `applies to ${owners.join(', ')}` : 'applies to eval only';
+}
+
+/** Registry and option errors are the user's flags at fault: exit code 2 and the help hint. */
+export function asCli<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ValueError) throw new CliError(e.message);
+    throw e;
+  }
+}
+
+/** One line per flag: name, help, default, the learners or tasks it applies to. */
+function flagLines(entries: readonly { key: string; spec: OptionSpec; owners?: string[]; defaults?: string }[]): string {
+  return entries.map(({ key, spec, owners, defaults }) => {
+    const name = flagName(key, spec);
+    const arg = spec.kind === 'bool' ? '' : spec.kind === 'str' ? (spec.choices ? ` [${spec.choices.join('|')}]` : ' S') : ' N';
+    const dflt = defaults ?? defaultHelp(spec);
+    return `  ${(name + arg).padEnd(30)} ${spec.help}${dflt ? ` (${dflt})` : ''}${owners ? ` {${owners.join(', ')}}` : ''}`;
+  }).join('\n');
+}
+
+/** The options the given owners declare, merged by key: one line each, with each owner's default where they differ. */
+function ownOptionLines(owners: readonly { name: string; specs: Record<string, OptionSpec> }[]): string {
+  const keys: string[] = [];
+  for (const o of owners) for (const k of Object.keys(o.specs)) if (!keys.includes(k)) keys.push(k);
+  return flagLines(keys.map((key) => {
+    const having = owners.filter((o) => key in o.specs);
+    const byDefault = new Map<string, string[]>();
+    for (const o of having) {
+      const d = defaultHelp(o.specs[key]!);
+      byDefault.set(d, [...(byDefault.get(d) ?? []), o.name]);
+    }
+    const defaults = byDefault.size <= 1 ? undefined : [...byDefault].map(([d, names]) => `${names.join(', ')}: ${d || 'no default'}`).join('; ');
+    return { key, spec: having[0]!.specs[key]!, owners: having.map((o) => o.name), defaults };
+  }));
+}
+
+export function usage(only?: LearnerEntry): string {
+  const learners = only ? [only] : learnerEntries();
+  const width = Math.max(...learnerEntries().map((e) => e.name.length)) + 2;
+  const families = learners.map((e) => `  ${e.name.padEnd(width)} ${e.family.padEnd(18)} ${e.summary} [${e.tasks.join(', ')}]`).join('\n');
+  const first = learnerEntries()[0];
+  const common = Object.entries({ task: COMMAND_OPTIONS['task']!, ...COMMON_OPTIONS }).map(([key, spec]) => {
+    const overridden = learners.filter((e) => e.overrides && key in e.overrides);
+    const defaults = overridden.length === 0 ? undefined : [defaultHelp(spec), ...overridden.map((e) => `${e.name}: ${defaultHelp({ ...spec, default: e.overrides![key] })}`)].filter(Boolean).join('; ');
+    return { key, spec, defaults };
+  });
+  const run = Object.entries({ ...RUN_OPTIONS, resume: COMMAND_OPTIONS['resume']! }).map(([key, spec]) => ({ key, spec }));
+  const tasks = taskEntries().filter((t) => learners.some((e) => e.tasks.includes(t.name)));
   return `metagrad — meta-learning on a hand-written autodiff engine
 
 usage:
-  metagrad train <${ALGOS.join('|')}> [flags]
+  metagrad train <learner> [flags]
+  metagrad train <learner> --help   (that learner's flags only)
   metagrad eval --checkpoint DIR [flags]
-  metagrad                     (= metagrad train maml --task sinusoid)
+  metagrad                          (= metagrad train ${first?.name ?? '<learner>'} --task ${first?.tasks[0] ?? '<task>'})
 
-train flags:
-${lines(TRAIN_FLAGS.filter((f) => f !== '--help'))}
+learners:
+${families}
 
-eval flags:
-${lines(EVAL_FLAGS.filter((f) => f !== '--help'))}`;
+task sources:
+${tasks.map((t) => `  ${t.name.padEnd(width)} ${t.kind.padEnd(18)} ${t.summary}`).join('\n')}
+
+train flags (every learner):
+${flagLines(common)}
+${flagLines(run)}
+
+learner flags {the learners that take them}:
+${ownOptionLines(learners.map((e) => ({ name: e.name, specs: e.options })))}
+
+task flags {the task sources that take them}:
+${ownOptionLines(tasks.map((t) => ({ name: t.name, specs: t.options })))}
+
+eval flags (and any learner or task flag of the run, e.g. --test-steps, --data):
+${flagLines(EVAL_KEYS.filter((k) => k !== 'help').map((key) => ({ key, spec: key === 'seed' ? { ...COMMON_OPTIONS['seed']!, default: undefined, help: 'seed of the meta-test task stream (default: the stream of the run\'s final result)' } : (COMMAND_OPTIONS[key] ?? RUN_OPTIONS[key])! })))}`;
 }

@@ -9,7 +9,7 @@ import { DataError } from '../core/errors.js';
 import { loadSafetensors, loadTree, saveSafetensors } from '../io/index.js';
 import { disposeAll } from '../tensor/scope.js';
 import type { ParamTree } from '../tensor/tree.js';
-import type { TrainConfig } from './args.js';
+import type { RunConfig } from './args.js';
 
 export interface History {
   /** [iteration, mean post-adaptation query loss, accuracy or null] */
@@ -20,7 +20,9 @@ export interface History {
 
 export interface RunState {
   version: 1;
-  config: TrainConfig;
+  config: RunConfig;
+  /** the configuration of the task source's comparison learner (sinusoid: the pretrained baseline), if trained */
+  baseline?: RunConfig;
   /** meta-updates done */
   iteration: number;
   history: History;

@@ -1,13 +1,16 @@
 #!/usr/bin/env node
-// The metagrad command line: `metagrad train <algo> ...`, `metagrad eval --checkpoint DIR`.
-// With no arguments it runs the embedded default, MAML on sinusoid regression.
+// The metagrad command line: `metagrad train <learner> ...`, `metagrad eval --checkpoint DIR`.
+// With no arguments it trains the first registered learner on its first task source.
 
 import '../backend/js/register.js';
 import '../backend/native/register.js';
 import '../backend/webgpu/register.js';
+import '../data/tasks.js';
+import '../meta/learners.js';
 import { CliError, MetagradError } from '../core/errors.js';
 import { initBackend, setBackend, shutdownBackends, currentBackend } from '../backend/registry.js';
-import { EVAL_FLAGS, TRAIN_FLAGS, parseArgs, trainConfig, usage, BACKENDS } from './args.js';
+import { learnerEntries } from '../meta/registry.js';
+import { BACKENDS, type Parsed, evalFlags, learnerAndTask, parseArgs, trainConfig, trainFlags, usage } from './args.js';
 import { evalRun, train } from './train.js';
 
 async function selectBackend(name: string | undefined): Promise<void> {
@@ -21,32 +24,39 @@ async function selectBackend(name: string | undefined): Promise<void> {
   }
 }
 
+/** The learner named first on the command line, if it is one (for the list of valid flags in an error). */
+function namedLearner(argv: readonly string[]) {
+  return learnerEntries().find((e) => argv.includes(e.name));
+}
+
 async function main(argv: string[]): Promise<void> {
-  const [cmd, ...rest] = argv.length === 0 ? ['train', 'maml', '--task', 'sinusoid'] : argv;
+  const first = learnerEntries()[0]!;
+  const [cmd, ...rest] = argv.length === 0 ? ['train', first.name, '--task', first.tasks[0]!] : argv;
   if (cmd === '--help' || cmd === 'help' || cmd === '-h') {
     console.log(usage());
     return;
   }
   if (cmd === 'train') {
-    const { positional, flags } = parseArgs(rest, TRAIN_FLAGS);
-    if (flags['help']) return void console.log(usage());
-    if (positional.length > 1) throw new CliError(`train takes one algorithm, got ${positional.join(' ')}`);
-    const cfg = trainConfig(positional[0], flags);
-    await selectBackend(cfg.backend);
+    const p: Parsed = parseArgs(rest, () => trainFlags(namedLearner(rest), undefined));
+    if (p.given['help']) return void console.log(usage(namedLearner(p.positional)));
+    if (p.positional.length > 1) throw new CliError(`train takes one learner, got ${p.positional.join(' ')}`);
+    const { entry, task } = learnerAndTask(p.positional[0], p.given);
+    const cfg = trainConfig(entry, task, p);
+    await selectBackend(cfg['backend'] as string | undefined);
     console.log(`backend: ${currentBackend().name}`);
-    await train(cfg, Boolean(flags['resume']));
+    await train(cfg, Boolean(p.given['resume']), p.given);
     return;
   }
   if (cmd === 'eval') {
-    const { positional, flags } = parseArgs(rest, EVAL_FLAGS);
-    if (flags['help']) return void console.log(usage());
-    if (positional.length > 0) throw new CliError(`eval takes no positional arguments, got ${positional.join(' ')}`);
-    if (typeof flags['checkpoint'] !== 'string') throw new CliError('eval needs --checkpoint DIR (a folder written by metagrad train --out DIR)');
-    await selectBackend(flags['backend'] as string | undefined);
-    await evalRun(flags['checkpoint'], {
-      tasks: flags['tasks'] as number | undefined, split: flags['split'] as string | undefined, data: flags['data'] as string | undefined,
-      seed: flags['seed'] as number | undefined, testSteps: flags['testSteps'] as number | undefined,
-    });
+    const p = parseArgs(rest, evalFlags);
+    if (p.given['help']) return void console.log(usage());
+    if (p.positional.length > 0) throw new CliError(`eval takes no positional arguments, got ${p.positional.join(' ')}`);
+    const { checkpoint, tasks, split, seed, backend, help: _help, ...overrides } = p.given;
+    if (typeof checkpoint !== 'string') throw new CliError('eval needs --checkpoint DIR (a folder written by metagrad train --out DIR)');
+    if (split !== undefined && split !== 'test' && split !== 'val') throw new CliError(`--split must be one of test, val; got '${String(split)}'`);
+    if (tasks !== undefined && !(Number.isInteger(tasks) && (tasks as number) >= 1)) throw new CliError(`--tasks must be >= 1; got ${String(tasks)}`);
+    await selectBackend(backend as string | undefined);
+    await evalRun(checkpoint, { tasks: tasks as number | undefined, split: split as string | undefined, seed: seed as number | undefined, overrides, flags: p.flags });
     return;
   }
   throw new CliError(`unknown command '${cmd}'; valid: train, eval, help`);

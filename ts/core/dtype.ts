@@ -29,6 +29,15 @@ export function hostArray(d: DType, n: number): TypedArray {
   }
 }
 
+/** A TypedArray of `n` elements at the start of `buffer` (which must hold them). */
+export function hostView(d: DType, buffer: ArrayBuffer, n: number): TypedArray {
+  switch (d) {
+    case 'float64': return new Float64Array(buffer, 0, n);
+    case 'int32': return new Int32Array(buffer, 0, n);
+    default: return new Float32Array(buffer, 0, n);
+  }
+}
+
 export function checkDType(d: unknown, op: string): DType {
   if (typeof d === 'string' && (DTYPES as readonly string[]).includes(d)) return d as DType;
   throw new DTypeError(`${op}: unknown dtype ${String(d)}; expected one of ${DTYPES.join(', ')}`);

@@ -11,6 +11,9 @@ import { DataError } from '../core/errors.js';
 import { OMNIGLOT_SETS, Omniglot, buildOmniglotStore, checkImageSize, decodeOmniglotCache, encodeOmniglotCache, unzipPngs, type OmniglotSource } from './omniglot.js';
 import type { OmniglotClass } from './omniglot-classes.js';
 import { cacheDirFor, findDataDir } from './paths.js';
+import { conv4 } from '../nn/conv4.js';
+import { EpisodeSampler } from './episodes.js';
+import type { TaskEntry } from './registry.js';
 
 export interface LoadOmniglotOptions {
   /** folder holding the zips and/or extracted folders (default: METAGRAD_OMNIGLOT, $METAGRAD_DATA/omniglot, ~/.cache/metagrad/omniglot) */
@@ -116,3 +119,37 @@ export function readOmniglotSplitFile(om: Omniglot, path: string): OmniglotClass
   }
   return om.splitClasses(text, path);
 }
+
+/** The Omniglot task source of training runs: N-way K-shot episodes on the Vinyals split, Conv-4. */
+export const omniglotTask: TaskEntry = {
+  name: 'omniglot',
+  kind: 'classification',
+  summary: 'Omniglot N-way K-shot episodes, Vinyals et al. split with rotations, Conv-4 backbone',
+  options: {
+    data: { kind: 'str', default: undefined, help: 'Omniglot folder (default: METAGRAD_OMNIGLOT, then ../shared/data/omniglot)' },
+  },
+  async load(o) {
+    const ways = o['ways'] as number, shots = o['shots'] as number, queries = o['queries'] as number;
+    const imageSize = o['imageSize'] as number, hidden = o['hidden'] as number;
+    const data = await loadOmniglot({ root: o['data'] as string | undefined, imageSize }).catch((e: Error) => {
+      throw new DataError(`omniglot: ${e.message} (pass --data PATH to the Omniglot folder)`);
+    });
+    const opts = { ways, shots, queries };
+    const train = new EpisodeSampler(data.characters('vinyals-train'), opts);
+    const val = new EpisodeSampler(data.characters('vinyals-val'), opts);
+    const test = new EpisodeSampler(data.characters('vinyals-test'), opts);
+    return {
+      name: 'omniglot',
+      kind: 'classification',
+      ways,
+      inputShape: [1, imageSize, imageSize],
+      backbone: (b = {}) => conv4({ imageSize, outputs: b.outputs ?? ways, hidden, batchNorm: b.batchNorm ?? 'transductive', maxSteps: b.maxSteps }),
+      describe: `Omniglot ${ways}-way ${shots}-shot (Vinyals split: ${train.classes.size} train / ${val.classes.size} val / ${test.classes.size} test classes with rotations), Conv-4 ×${hidden}`,
+      metric: 'accuracy',
+      resultLabel: `${ways}-way ${shots}-shot Omniglot test accuracy`,
+      train: (rng) => train.episode(rng),
+      val: (rng) => val.episode(rng),
+      test: (rng) => test.episode(rng),
+    };
+  },
+};

@@ -8,6 +8,8 @@ import { ShapeError } from '../core/errors.js';
 import { tensor } from '../tensor/create.js';
 import type { Rng } from '../ops/rng.js';
 import type { RegressionTaskSource } from './regression.js';
+import { sinusoidMLP } from '../nn/mlp.js';
+import type { TaskEntry } from './registry.js';
 import type { Task } from './task.js';
 
 export interface SinusoidOptions {
@@ -83,3 +85,35 @@ export class SinusoidTasks implements RegressionTaskSource {
     };
   }
 }
+
+/** The sinusoid task source of training runs: the MAML paper's regression benchmark and its MLP. */
+export const sinusoidTask: TaskEntry = {
+  name: 'sinusoid',
+  kind: 'regression',
+  summary: 'sinusoid regression y = A·sin(x − φ) from K points (Finn et al. 2017)',
+  options: {
+    baseline: { kind: 'bool', default: true, help: "also train the MAML paper's comparison: one model pretrained on all tasks jointly, fine-tuned the same way" },
+  },
+  async load(o) {
+    const tasks = new SinusoidTasks();
+    const shots = o['shots'] as number, queries = o['queries'] as number;
+    const draw = (q: number) => (rng: Rng) => tasks.sample(rng, shots, q);
+    // the adaptation's steps at meta-test time, where the learner has any
+    const steps = (o['testSteps'] ?? o['innerSteps']) as number | undefined;
+    const metric = steps === undefined ? 'post-adaptation MSE' : `post-adaptation MSE (${steps} step${steps > 1 ? 's' : ''})`;
+    return {
+      name: 'sinusoid',
+      kind: 'regression',
+      inputShape: [1],
+      backbone: () => sinusoidMLP(),
+      describe: `sinusoid regression, K=${shots} points`,
+      metric,
+      resultLabel: `sinusoid K=${shots} ${metric}`,
+      baseline: o['baseline'] ? 'pretrained' : undefined,
+      train: draw(queries),
+      // meta-test as in the MAML paper: more query points for a steadier MSE
+      val: draw(100),
+      test: draw(100),
+    };
+  },
+};

@@ -11,14 +11,15 @@
 import { linear } from '../ops/matmul.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten } from '../tensor/tree.js';
-import { batchLoss, checkBatch, detachTree, innerLoop } from './inner.js';
+import { INNER_LOOP_OPTIONS, batchLoss, checkBatch, describeInnerLoop, detachTree, innerLoop, scoreAdapted } from './inner.js';
 import { MetaError } from '../core/errors.js';
 import { maml, resolveMaml, type MamlOptions } from './maml.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
-import type { MetaApplyOptions, MetaBatch, MetaLearner, MetaModel } from './types.js';
+import type { LearnerEntry } from './registry.js';
+import type { GradientMetaLearner, MetaApplyOptions, MetaBatch, MetaModel } from './types.js';
 
 export type AnilOptions = Omit<MamlOptions, 'adapt' | 'checkpoint'> & {
-  /** dotted path of the subtree that adapts (default 'head'; e.g. 'layers.2' for mlp) */
+  /** dotted path of the subtree that adapts (default: the model's `head`, else 'head') */
   head?: string;
   /** use the model's features() once per task when possible (default true) */
   reuseFeatures?: boolean;
@@ -30,8 +31,8 @@ type Head = { w: Tensor; b?: Tensor };
 /** The head as a model of features: linear(f, w, b). */
 const headModel: MetaModel = { apply: (p, f) => linear(f, (p as Head).w, (p as Head).b) };
 
-export function anil(model: FeatureModel, opts: AnilOptions = {}): MetaLearner<ParamTree> {
-  const head = opts.head ?? 'head';
+export function anil(model: FeatureModel, opts: AnilOptions = {}): GradientMetaLearner<ParamTree> {
+  const head = opts.head ?? model.head ?? 'head';
   const name = opts.name ?? 'anil';
   const generic = maml(model, { ...opts, name, adapt: (n) => n === head || n.startsWith(`${head}.`) });
   const check = (meta: ParamTree) => {
@@ -52,7 +53,7 @@ export function anil(model: FeatureModel, opts: AnilOptions = {}): MetaLearner<P
   const adaptHead = (meta: ParamTree, support: MetaBatch, steps: number, createGraph: boolean) =>
     innerLoop(headModel, headOf(meta)!, support, { steps, lr: innerLr, createGraph, loss: opts.loss });
 
-  return {
+  const learner: GradientMetaLearner<ParamTree> = {
     ...generic,
     init: (params) => (check(params), params),
     metaGrad: (meta, tasks) => {
@@ -72,5 +73,21 @@ export function anil(model: FeatureModel, opts: AnilOptions = {}): MetaLearner<P
       if (!fastPath(meta)) return generic.adapt(meta, support);
       return { ...(meta as Record<string, ParamTree>), [head]: detachTree(adaptHead(meta, feats(meta, support), testSteps, false)) };
     },
+    scoreTask: (meta, task, o) => scoreAdapted(model, learner, meta, task, o),
   };
+  return learner;
 }
+
+export const anilEntry: LearnerEntry = {
+  name: 'anil',
+  family: 'gradient-based',
+  summary: "ANIL: MAML whose inner loop adapts only the model's head (Raghu et al. 2020)",
+  tasks: ['sinusoid', 'omniglot'],
+  options: { innerSteps: INNER_LOOP_OPTIONS.innerSteps, testSteps: INNER_LOOP_OPTIONS.testSteps, innerLr: INNER_LOOP_OPTIONS.innerLr, firstOrder: INNER_LOOP_OPTIONS.firstOrder },
+  // the head that adapts is the one the model names (conv4: 'head', mlp: its last layer)
+  build: (model, { options: o }) => anil(model, {
+    innerSteps: o['innerSteps'] as number, innerLr: o['innerLr'] as number, testSteps: o['testSteps'] as number, firstOrder: o['firstOrder'] as boolean,
+  }),
+  checkpoint: 'meta: θ (body and head); opt: Adam moments and step',
+  describe: describeInnerLoop,
+};

@@ -5,9 +5,8 @@
 import { scope } from '../tensor/scope.js';
 import { Rng } from '../ops/rng.js';
 import type { ParamTree } from '../tensor/tree.js';
-import { batchLoss } from './inner.js';
 import { MetaError } from '../core/errors.js';
-import type { LossFn, MetaLearner, MetaModel, MetaTask } from './types.js';
+import type { LossFn, MetaLearner, MetaTask } from './types.js';
 
 export interface EvaluateOptions {
   /** number of tasks (default 600) */
@@ -41,8 +40,8 @@ export function meanCi95(xs: readonly number[]): { mean: number; ci95: number } 
   return { mean, ci95: (1.96 * Math.sqrt(variance)) / Math.sqrt(n) };
 }
 
-/** Adapt with the learner on each sampled task's support set and score its query set. */
-export async function evaluate<S extends ParamTree>(model: MetaModel, learner: MetaLearner<S>, meta: S, sample: (rng: Rng) => MetaTask, opts: EvaluateOptions = {}): Promise<EvaluateResult> {
+/** Meta-test the learner on tasks drawn from `sample`: each task's support set is read (adapted to) and its query set scored by learner.scoreTask. */
+export async function evaluate<S extends ParamTree>(learner: MetaLearner<S>, meta: S, sample: (rng: Rng) => MetaTask, opts: EvaluateOptions = {}): Promise<EvaluateResult> {
   const n = opts.tasks ?? 600;
   if (!Number.isInteger(n) || n < 1) throw new MetaError(`evaluate: tasks must be a positive integer, got ${n}`);
   const rng = opts.rng instanceof Rng ? opts.rng : new Rng(opts.rng ?? 0);
@@ -50,12 +49,7 @@ export async function evaluate<S extends ParamTree>(model: MetaModel, learner: M
   const losses: number[] = [];
   let metric: 'accuracy' | 'loss' = 'loss';
   for (let i = 0; i < n; i++) {
-    const r = scope(() => {
-      const task = sample(rng);
-      const fast = learner.adapt(meta, task.support);
-      const { loss, accuracy } = batchLoss(model, fast, task.query, { loss: opts.loss, step: learner.queryStep, training: opts.training });
-      return { loss, accuracy };
-    });
+    const r = scope(() => learner.scoreTask(meta, sample(rng), { loss: opts.loss, training: opts.training }));
     const l = await r.loss.item();
     losses.push(l);
     if (r.accuracy) {

@@ -15,10 +15,11 @@ import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten, treeUnflatten } from '../tensor/tree.js';
 import { add, div, greater, mul, sub, where } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
-import { batchLoss, checkBatch, checkSteps, detachTree } from './inner.js';
+import { INNER_LOOP_OPTIONS, batchLoss, checkBatch, checkSteps, describeInnerLoop, detachTree, scoreAdapted } from './inner.js';
 import { MetaError } from '../core/errors.js';
 import { meanOverTasks } from './metabatch.js';
-import type { LossFn, MetaBatch, MetaLearner, MetaModel } from './types.js';
+import type { LearnerEntry } from './registry.js';
+import type { GradientMetaLearner, LossFn, MetaBatch, MetaModel } from './types.js';
 
 export interface ImamlOptions {
   /** gradient steps on the regularized inner objective (default 10) */
@@ -70,7 +71,7 @@ export function conjugateGradient(Av: (v: Tensor[]) => Tensor[], b: readonly Ten
   });
 }
 
-export function imaml(model: MetaModel, opts: ImamlOptions = {}): MetaLearner<ParamTree> {
+export function imaml(model: MetaModel, opts: ImamlOptions = {}): GradientMetaLearner<ParamTree> {
   const steps = opts.innerSteps ?? 10;
   checkSteps('imaml', steps);
   const lr = opts.innerLr ?? 0.01;
@@ -105,7 +106,7 @@ export function imaml(model: MetaModel, opts: ImamlOptions = {}): MetaLearner<Pa
     return phi;
   };
 
-  return {
+  const learner: GradientMetaLearner<ParamTree> = {
     name: 'imaml',
     init: (params) => params,
     modelParams: (meta) => meta,
@@ -124,5 +125,26 @@ export function imaml(model: MetaModel, opts: ImamlOptions = {}): MetaLearner<Pa
         return { loss: detach(loss), accuracy, grads };
       }),
     adapt: (meta, support) => detachTree(treeUnflatten(meta, solveInner(meta, support))),
+    scoreTask: (meta, task, o) => scoreAdapted(model, learner, meta, task, o),
   };
+  return learner;
 }
+
+export const imamlEntry: LearnerEntry = {
+  name: 'imaml',
+  family: 'gradient-based',
+  summary: 'iMAML: implicit meta-gradients of a regularized inner problem by conjugate gradient (Rajeswaran et al. 2019)',
+  tasks: ['sinusoid', 'omniglot'],
+  options: {
+    // the regularized inner problem needs to be roughly solved: more steps than MAML's
+    innerSteps: { ...INNER_LOOP_OPTIONS.innerSteps, default: 10 },
+    innerLr: INNER_LOOP_OPTIONS.innerLr,
+    lambda: { kind: 'num', default: 1, above: 0, help: 'regularization strength λ of the inner problem' },
+    cgSteps: { kind: 'int', default: 5, min: 1, help: 'conjugate-gradient iterations for the implicit meta-gradient' },
+  },
+  build: (model, { options: o }) => imaml(model, {
+    innerSteps: o['innerSteps'] as number, innerLr: o['innerLr'] as number, lambda: o['lambda'] as number, cgSteps: o['cgSteps'] as number,
+  }),
+  checkpoint: 'meta: θ (the initialization); opt: Adam moments and step',
+  describe: describeInnerLoop,
+};

@@ -2,8 +2,8 @@
 // optional inner-loop checkpointing), FOMAML, Reptile, ANIL, Meta-SGD, MAML++, iMAML,
 // the meta-training step and the meta-test evaluation protocol.
 
-export type { MetaLearner, MetaGradResult, MetaModel, MetaTask, MetaBatch, MetaApplyOptions, LossFn } from './types.js';
-export { innerLoop, batchLoss, defaultLoss, detachTree, traceTree, type InnerLoopOptions, type InnerLr, type EvalOptions } from './inner.js';
+export type { MetaLearner, GradientMetaLearner, TaskScore, ScoreOptions, MetaGradResult, MetaModel, MetaTask, MetaBatch, MetaApplyOptions, LossFn } from './types.js';
+export { innerLoop, scoreAdapted, INNER_LOOP_OPTIONS, describeInnerLoop, batchLoss, defaultLoss, detachTree, traceTree, type InnerLoopOptions, type InnerLr, type EvalOptions } from './inner.js';
 export { meanOverTasks, tapeTaskGrad, type TaskGrad } from './metabatch.js';
 export { maml, fomaml, mamlTaskLoss, type MamlOptions } from './maml.js';
 export { checkpointedTaskGrad, defaultSegment, type CheckpointOptions } from './checkpoint.js';
@@ -22,3 +22,18 @@ export { relationNet, type RelationOptions, type RelationParams, type FeatureMap
 export { siamese, type SiameseOptions, type SiameseParams } from './siamese.js';
 export { gnn, type GnnOptions, type GnnParams } from './gnn.js';
 export { r2d2, ridgeWeights, type R2d2Options, type R2d2Params } from './r2d2.js';
+export {
+  registerLearner, unregisterLearner, learnerEntry, learnerEntries, learnerOptions, entryModel, entryOptimizer, COMMON_OPTIONS,
+  type LearnerEntry, type LearnerFamily, type BuildContext, type OptionSpec, type OptionValue, type ResolvedOptions,
+} from './registry.js';
+export { quadraticOptimizee, mlpOptimizee, type Optimizee, type QuadraticParams, type MlpOptimizeeParams } from './optimizees.js';
+export {
+  lstmOptimizer, lstmOptimizerAsOptimizer, trainLstmOptimizer, lstmOptimizerStep, initLstmOptimizer, preprocessGradient, unrollSegment, runOptimizer,
+  type LstmOptimizerParams, type LstmOptimizerOptions, type LstmOptimizerConfig, type LstmOptimizerLearner, type Trajectory, type SegmentOptions,
+} from './lstm-optimizer.js';
+export { mann, mannLearner, accuracyByInstance, type Mann, type MannOptions, type MannParams } from './mann.js';
+export { scoreLogits, type ScoredLearner } from './scored.js';
+export { hypernet, type HypernetOptions, type HypernetParams } from './hypernet.js';
+export { snail, denseBlock, attentionBlock, tcDepth, type SnailOptions, type SnailParams, type SnailNet } from './snail.js';
+export { metaLearnerLstm, type MetaLstmOptions, type MetaLstmParams, type MetaLstmHooks, type MetaLstmLearner } from './meta-lstm.js';
+export { metaNetworks, type MetaNetOptions, type MetaNetParams } from './metanet.js';

@@ -16,7 +16,8 @@ import { cast, equal, mul, sub } from '../ops/elementwise.js';
 import { mean } from '../ops/reduce.js';
 import { argmax } from '../ops/reduce.js';
 import { crossEntropy, mse } from '../ops/losses.js';
-import type { LossFn, MetaBatch, MetaModel } from './types.js';
+import type { OptionSpec, ResolvedOptions } from '../core/options.js';
+import type { GradientMetaLearner, LossFn, MetaBatch, MetaModel, MetaTask, ScoreOptions, TaskScore } from './types.js';
 
 /** Cross-entropy for int32 labels, MSE for float targets. */
 export function defaultLoss(pred: Tensor, target: Tensor): Tensor {
@@ -124,4 +125,23 @@ export function detachTree<P extends ParamTree>(tree: P): P {
 export function traceTree<P extends ParamTree>(tree: P): { tree: P; leaves: Tensor[] } {
   const leaves = treeFlatten(tree).leaves.map((l) => requireGrad(detach(l)));
   return { tree: treeUnflatten(tree, leaves), leaves };
+}
+
+/** Meta-test one task the gradient-based way: adapt on the support set, score the adapted parameters on the query set. */
+export function scoreAdapted<S extends ParamTree>(model: MetaModel, learner: Pick<GradientMetaLearner<S>, 'adapt' | 'queryStep'>, meta: S, task: MetaTask, opts: ScoreOptions = {}): TaskScore {
+  const fast = learner.adapt(meta, task.support);
+  return batchLoss(model, fast, task.query, { loss: opts.loss, step: learner.queryStep, training: opts.training });
+}
+
+/** The registry options the gradient-based learners share (their entries pick the ones they take). */
+export const INNER_LOOP_OPTIONS = {
+  innerSteps: { kind: 'int', default: { sinusoid: 1, default: 5 }, min: 1, help: 'inner gradient steps in meta-training' },
+  testSteps: { kind: 'int', default: (o: ResolvedOptions) => o['innerSteps'], min: 1, help: 'inner steps at meta-test time (default: --inner-steps; MAML used 10 on Omniglot)' },
+  innerLr: { kind: 'num', default: { sinusoid: 0.01, default: 0.4 }, above: 0, help: 'inner learning rate α' },
+  firstOrder: { kind: 'bool', default: false, help: 'first-order meta-gradients (drop the second-order terms)' },
+} satisfies Record<string, OptionSpec>;
+
+/** The run header's words for an inner loop: '5 inner step(s) α=0.4'. */
+export function describeInnerLoop(o: ResolvedOptions): string {
+  return `${o['innerSteps']} inner step(s) α=${o['innerLr']}`;
 }

@@ -9,10 +9,11 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { ParamTree } from '../tensor/tree.js';
 import { add, mul } from '../ops/elementwise.js';
 import { checkpointedTaskGrad } from './checkpoint.js';
-import { batchLoss, checkBatch, checkSteps, detachTree, innerLoop, type InnerLr } from './inner.js';
+import { INNER_LOOP_OPTIONS, batchLoss, checkBatch, checkSteps, describeInnerLoop, detachTree, innerLoop, scoreAdapted, type InnerLr } from './inner.js';
 import { MetaError } from '../core/errors.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
-import type { LossFn, MetaBatch, MetaLearner, MetaModel, MetaTask } from './types.js';
+import type { LearnerEntry } from './registry.js';
+import type { GradientMetaLearner, LossFn, MetaBatch, MetaModel, MetaTask } from './types.js';
 
 export interface MamlOptions {
   /** inner gradient steps (default 1) */
@@ -57,11 +58,11 @@ export function mamlTaskLoss(model: MetaModel, params: ParamTree, task: MetaTask
 }
 
 /** MAML as a MetaLearner over the model's initial parameters. */
-export function maml(model: MetaModel, opts: MamlOptions = {}): MetaLearner<ParamTree> {
+export function maml(model: MetaModel, opts: MamlOptions = {}): GradientMetaLearner<ParamTree> {
   const name = opts.name ?? (opts.firstOrder ? 'fomaml' : 'maml');
   const { innerSteps, innerLr, testSteps } = resolveMaml(name, opts);
   const o = { ...opts, innerSteps, innerLr };
-  return {
+  const learner: GradientMetaLearner<ParamTree> = {
     name,
     queryStep: testSteps,
     init: (params) => params,
@@ -74,11 +75,13 @@ export function maml(model: MetaModel, opts: MamlOptions = {}): MetaLearner<Para
       ),
     adapt: (meta, support: MetaBatch) =>
       detachTree(innerLoop(model, meta, support, { steps: testSteps, lr: innerLr, createGraph: false, adapt: opts.adapt, loss: opts.loss, training: opts.training })),
+    scoreTask: (meta, task, o) => scoreAdapted(model, learner, meta, task, o),
   };
+  return learner;
 }
 
 /** First-order MAML: the query gradient at the adapted parameters, applied to the initialization. */
-export function fomaml(model: MetaModel, opts: Omit<MamlOptions, 'firstOrder' | 'checkpoint'> = {}): MetaLearner<ParamTree> {
+export function fomaml(model: MetaModel, opts: Omit<MamlOptions, 'firstOrder' | 'checkpoint'> = {}): GradientMetaLearner<ParamTree> {
   return maml(model, { ...opts, firstOrder: true, name: opts.name ?? 'fomaml' });
 }
 
@@ -91,3 +94,33 @@ export function weightedSum(losses: readonly Tensor[], weights: readonly number[
   });
   return total!;
 }
+
+const { innerSteps, testSteps, innerLr, firstOrder } = INNER_LOOP_OPTIONS;
+
+export const mamlEntry: LearnerEntry = {
+  name: 'maml',
+  family: 'gradient-based',
+  summary: 'MAML, exact second-order meta-gradients through the inner loop (Finn et al. 2017)',
+  tasks: ['sinusoid', 'omniglot'],
+  options: {
+    innerSteps, testSteps, innerLr, firstOrder,
+    checkpointSegment: { kind: 'int', default: undefined, min: 1, help: 'exact MAML: recompute the inner loop in segments of N steps in the backward pass (gradient checkpointing)' },
+  },
+  build: (model, { options: o }) => maml(model, {
+    innerSteps: o['innerSteps'] as number, innerLr: o['innerLr'] as number, testSteps: o['testSteps'] as number,
+    firstOrder: o['firstOrder'] as boolean, checkpoint: o['checkpointSegment'] as number | undefined,
+  }),
+  checkpoint: 'meta: θ (the initialization); opt: Adam moments and step',
+  describe: describeInnerLoop,
+};
+
+export const fomamlEntry: LearnerEntry = {
+  name: 'fomaml',
+  family: 'gradient-based',
+  summary: 'first-order MAML: the query gradient at the adapted parameters (Finn et al. 2017)',
+  tasks: ['sinusoid', 'omniglot'],
+  options: { innerSteps, testSteps, innerLr },
+  build: (model, { options: o }) => fomaml(model, { innerSteps: o['innerSteps'] as number, innerLr: o['innerLr'] as number, testSteps: o['testSteps'] as number }),
+  checkpoint: 'meta: θ (the initialization); opt: Adam moments and step',
+  describe: describeInnerLoop,
+};

@@ -9,11 +9,12 @@
 import { full } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten, treeMap } from '../tensor/tree.js';
-import { batchLoss, checkBatch, checkSteps, detachTree, innerLoop } from './inner.js';
+import { INNER_LOOP_OPTIONS, batchLoss, checkBatch, checkSteps, describeInnerLoop, detachTree, innerLoop, scoreAdapted } from './inner.js';
 import { MetaError } from '../core/errors.js';
 import { weightedSum } from './maml.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
-import type { LossFn, MetaBatch, MetaLearner, MetaModel } from './types.js';
+import type { LearnerEntry } from './registry.js';
+import type { GradientMetaLearner, LossFn, MetaBatch, MetaModel } from './types.js';
 
 export interface MamlPlusPlusOptions {
   innerSteps?: number;
@@ -42,7 +43,7 @@ export function multiStepWeights(steps: number, iteration: number, anneal: numbe
   return w;
 }
 
-export function mamlPlusPlus(model: MetaModel, opts: MamlPlusPlusOptions = {}): MetaLearner<MamlPlusPlusParams> {
+export function mamlPlusPlus(model: MetaModel, opts: MamlPlusPlusOptions = {}): GradientMetaLearner<MamlPlusPlusParams> {
   const steps = opts.innerSteps ?? 5;
   checkSteps('mamlPlusPlus', steps);
   const initLr = opts.innerLr ?? 0.01;
@@ -61,7 +62,7 @@ export function mamlPlusPlus(model: MetaModel, opts: MamlPlusPlusOptions = {}): 
   const run = (meta: MamlPlusPlusParams, support: MetaBatch, createGraph: boolean, onStep?: (p: ParamTree, s: number) => void) =>
     innerLoop(model, meta.params, support, { steps, lr: lrFn(meta), createGraph, loss: opts.loss, training: opts.training, onStep });
 
-  return {
+  const learner: GradientMetaLearner<MamlPlusPlusParams> = {
     name: 'maml++',
     queryStep: steps,
     init: (params) => ({ params, lrs: Array.from({ length: steps }, () => treeMap(params, (p) => full([], initLr, { dtype: p.dtype, backend: p.backend }))) }),
@@ -91,5 +92,22 @@ export function mamlPlusPlus(model: MetaModel, opts: MamlPlusPlusOptions = {}): 
       return out;
     },
     adapt: (meta, support) => detachTree(run(meta, support, false)),
+    scoreTask: (meta, task, o) => scoreAdapted(model, learner, meta, task, o),
   };
+  return learner;
 }
+
+export const mamlPlusPlusEntry: LearnerEntry = {
+  name: 'mamlpp',
+  family: 'gradient-based',
+  summary: 'MAML++: per-step learning rates and batch norm, multi-step loss annealed over the first third of the run (Antoniou et al. 2019)',
+  tasks: ['sinusoid', 'omniglot'],
+  options: { innerSteps: INNER_LOOP_OPTIONS.innerSteps, innerLr: INNER_LOOP_OPTIONS.innerLr },
+  // per-step batch norm: statistics and affine parameters for every inner step and the query pass
+  model: ({ options: o, task }) => task.backbone({ batchNorm: 'per-step', maxSteps: o['innerSteps'] as number }),
+  build: (model, { options: o }) => mamlPlusPlus(model, {
+    innerSteps: o['innerSteps'] as number, innerLr: o['innerLr'] as number, annealIterations: Math.max(1, Math.round((o['iterations'] as number) / 3)),
+  }),
+  checkpoint: 'meta: θ (with per-step batch norm) and per-step, per-leaf learning rates; opt: Adam moments and step',
+  describe: describeInnerLoop,
+};

@@ -5,10 +5,11 @@
 import { fullLike } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten, treeMap } from '../tensor/tree.js';
-import { checkBatch, checkSteps, detachTree, innerLoop, batchLoss } from './inner.js';
+import { INNER_LOOP_OPTIONS, checkBatch, checkSteps, describeInnerLoop, detachTree, innerLoop, batchLoss, scoreAdapted } from './inner.js';
 import { MetaError } from '../core/errors.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
-import type { LossFn, MetaBatch, MetaLearner, MetaModel } from './types.js';
+import type { LearnerEntry } from './registry.js';
+import type { GradientMetaLearner, LossFn, MetaBatch, MetaModel } from './types.js';
 
 export interface MetaSgdOptions {
   innerSteps?: number;
@@ -21,7 +22,7 @@ export interface MetaSgdOptions {
 
 export type MetaSgdParams = { params: ParamTree; lrs: ParamTree };
 
-export function metaSgd(model: MetaModel, opts: MetaSgdOptions = {}): MetaLearner<MetaSgdParams> {
+export function metaSgd(model: MetaModel, opts: MetaSgdOptions = {}): GradientMetaLearner<MetaSgdParams> {
   const steps = opts.innerSteps ?? 1;
   checkSteps('metaSgd', steps);
   const initLr = opts.initLr ?? 0.01;
@@ -33,7 +34,7 @@ export function metaSgd(model: MetaModel, opts: MetaSgdOptions = {}): MetaLearne
   };
   const fast = (meta: MetaSgdParams, support: MetaBatch, createGraph: boolean) =>
     innerLoop(model, meta.params, support, { steps, lr: lrsOf(meta), createGraph, loss: opts.loss, training: opts.training });
-  return {
+  const learner: GradientMetaLearner<MetaSgdParams> = {
     name: 'metasgd',
     queryStep: steps,
     init: (params) => ({ params, lrs: treeMap(params, (p) => fullLike(p, initLr)) }),
@@ -46,5 +47,22 @@ export function metaSgd(model: MetaModel, opts: MetaSgdOptions = {}): MetaLearne
         }),
       ),
     adapt: (meta, support) => detachTree(fast(meta, support, false)),
+    scoreTask: (meta, task, o) => scoreAdapted(model, learner, meta, task, o),
   };
+  return learner;
 }
+
+export const metaSgdEntry: LearnerEntry = {
+  name: 'metasgd',
+  family: 'gradient-based',
+  summary: 'Meta-SGD: the initialization and a learning rate per parameter, both meta-learned (Li et al. 2017)',
+  tasks: ['sinusoid', 'omniglot'],
+  options: {
+    innerSteps: INNER_LOOP_OPTIONS.innerSteps,
+    innerLr: { ...INNER_LOOP_OPTIONS.innerLr, help: 'initial inner learning rate α (then learned per parameter)' },
+    firstOrder: INNER_LOOP_OPTIONS.firstOrder,
+  },
+  build: (model, { options: o }) => metaSgd(model, { innerSteps: o['innerSteps'] as number, initLr: o['innerLr'] as number, firstOrder: o['firstOrder'] as boolean }),
+  checkpoint: 'meta: θ and the per-parameter learning rates α; opt: Adam moments and step',
+  describe: describeInnerLoop,
+};

@@ -5,14 +5,15 @@
 import { detach } from '../tensor/tape.js';
 import type { ParamTree } from '../tensor/tree.js';
 import { concat } from '../ops/shape-ops.js';
-import { batchLoss, checkBatch, detachTree, innerLoop } from './inner.js';
+import { INNER_LOOP_OPTIONS, batchLoss, checkBatch, describeInnerLoop, detachTree, innerLoop, scoreAdapted } from './inner.js';
 import { resolveMaml, type MamlOptions } from './maml.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
-import type { MetaLearner, MetaModel } from './types.js';
+import type { LearnerEntry } from './registry.js';
+import type { GradientMetaLearner, MetaModel } from './types.js';
 
-export function pretrained(model: MetaModel, opts: Pick<MamlOptions, 'innerSteps' | 'innerLr' | 'loss' | 'training' | 'testSteps'> = {}): MetaLearner<ParamTree> {
+export function pretrained(model: MetaModel, opts: Pick<MamlOptions, 'innerSteps' | 'innerLr' | 'loss' | 'training' | 'testSteps'> = {}): GradientMetaLearner<ParamTree> {
   const { innerLr, testSteps } = resolveMaml('pretrained', opts);
-  return {
+  const learner: GradientMetaLearner<ParamTree> = {
     name: 'pretrained',
     init: (params) => params,
     modelParams: (meta) => meta,
@@ -30,5 +31,18 @@ export function pretrained(model: MetaModel, opts: Pick<MamlOptions, 'innerSteps
       }),
     adapt: (meta, support) =>
       detachTree(innerLoop(model, meta, support, { steps: testSteps, lr: innerLr, createGraph: false, loss: opts.loss, training: opts.training })),
+    scoreTask: (meta, task, o) => scoreAdapted(model, learner, meta, task, o),
   };
+  return learner;
 }
+
+export const pretrainedEntry: LearnerEntry = {
+  name: 'pretrained',
+  family: 'gradient-based',
+  summary: "the MAML paper's baseline: one model trained on all tasks jointly, fine-tuned with the same inner steps",
+  tasks: ['sinusoid', 'omniglot'],
+  options: { innerSteps: INNER_LOOP_OPTIONS.innerSteps, testSteps: INNER_LOOP_OPTIONS.testSteps, innerLr: INNER_LOOP_OPTIONS.innerLr },
+  build: (model, { options: o }) => pretrained(model, { innerSteps: o['innerSteps'] as number, innerLr: o['innerLr'] as number, testSteps: o['testSteps'] as number }),
+  checkpoint: 'meta: θ (trained jointly); opt: Adam moments and step',
+  describe: describeInnerLoop,
+};

@@ -11,10 +11,12 @@ import { scope } from '../tensor/scope.js';
 import { type ParamTree, treeFlatten, treeUnflatten } from '../tensor/tree.js';
 import { add, mul, sub } from '../ops/elementwise.js';
 import { concat } from '../ops/shape-ops.js';
-import { batchLoss, checkBatch, checkSteps, detachTree, innerLoop } from './inner.js';
+import { INNER_LOOP_OPTIONS, batchLoss, checkBatch, checkSteps, describeInnerLoop, detachTree, innerLoop, scoreAdapted } from './inner.js';
 import { MetaError } from '../core/errors.js';
 import { meanOverTasks } from './metabatch.js';
-import type { LossFn, MetaBatch, MetaLearner, MetaModel, MetaTask } from './types.js';
+import { sgd } from '../optim/sgd.js';
+import type { LearnerEntry } from './registry.js';
+import type { GradientMetaLearner, LossFn, MetaBatch, MetaModel, MetaTask } from './types.js';
 
 export interface ReptileOptions {
   innerSteps?: number;
@@ -41,11 +43,11 @@ function trainBatch(task: MetaTask, useQuery: boolean): MetaBatch {
   return useQuery ? { x: concat([task.support.x, task.query.x]), y: concat([task.support.y, task.query.y]) } : task.support;
 }
 
-export function reptile(model: MetaModel, opts: ReptileOptions = {}): MetaLearner<ParamTree> {
+export function reptile(model: MetaModel, opts: ReptileOptions = {}): GradientMetaLearner<ParamTree> {
   const { innerSteps, innerLr, testSteps } = resolve(opts);
   const adaptN = (params: ParamTree, data: MetaBatch, steps: number) =>
     detachTree(innerLoop(model, params, data, { steps, lr: innerLr, createGraph: false, loss: opts.loss, training: opts.training }));
-  return {
+  const learner: GradientMetaLearner<ParamTree> = {
     name: 'reptile',
     init: (params) => params,
     modelParams: (meta) => meta,
@@ -58,7 +60,9 @@ export function reptile(model: MetaModel, opts: ReptileOptions = {}): MetaLearne
         return { loss: detach(loss), accuracy, grads };
       }),
     adapt: (meta, support) => adaptN(meta, support, testSteps),
+    scoreTask: (meta, task, o) => scoreAdapted(model, learner, meta, task, o),
   };
+  return learner;
 }
 
 /** Serial Reptile: for each task in turn, θ ← θ + ε (φ(θ) − θ). Returns the new parameters (the old ones are not disposed). */
@@ -77,3 +81,21 @@ export function reptileSerial(model: MetaModel, params: ParamTree, tasks: readon
   }
   return theta;
 }
+
+export const reptileEntry: LearnerEntry = {
+  name: 'reptile',
+  family: 'gradient-based',
+  summary: 'Reptile: move θ towards the SGD-adapted parameters; outer SGD step ε annealed linearly to 0 (Nichol et al. 2018)',
+  tasks: ['sinusoid', 'omniglot'],
+  options: { innerSteps: INNER_LOOP_OPTIONS.innerSteps, testSteps: INNER_LOOP_OPTIONS.testSteps, innerLr: INNER_LOOP_OPTIONS.innerLr },
+  // the outer step ε of θ ← θ + ε(φ̄ − θ); 1 is the paper's batched setting
+  overrides: { metaLr: 1 },
+  build: (model, { options: o }) => reptile(model, { innerSteps: o['innerSteps'] as number, innerLr: o['innerLr'] as number, testSteps: o['testSteps'] as number }),
+  // θ ← θ + ε(φ̄ − θ) is SGD on θ − φ̄, with ε annealed linearly to 0 over the run (as in the paper)
+  outerOptimizer: ({ options: o }) => {
+    const eps = o['metaLr'] as number, iterations = o['iterations'] as number;
+    return sgd({ lr: (s) => eps * Math.max(0, 1 - s / iterations) });
+  },
+  checkpoint: 'meta: θ (the initialization); opt: the SGD step counter',
+  describe: describeInnerLoop,
+};

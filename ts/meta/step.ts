@@ -4,44 +4,34 @@
 
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { type ParamTree, treeFlatten, treeMap } from '../tensor/tree.js';
-import { add, div, minimum, mul, sqrt } from '../ops/elementwise.js';
-import { sum } from '../ops/reduce.js';
+import { type ParamTree, treeFlatten } from '../tensor/tree.js';
 import { noGrad } from '../tensor/tape.js';
-import { MetaError } from '../core/errors.js';
+import { ValueError } from '../core/errors.js';
+import { clipByGlobalNorm } from '../optim/clip.js';
 import type { MetaLearner, MetaTask } from './types.js';
 
 /** The outer optimizer: the shape of ts/optim's Optimizer (state is a parameter tree). */
 export interface OuterOptimizer<S extends ParamTree = ParamTree> {
   init(params: ParamTree): S;
-  update<P extends ParamTree>(params: P, grads: P, state: S): { params: P; state: S };
+  update<P extends ParamTree>(params: P, grads: P, state: ParamTree): { params: P; state: S };
 }
 
-export interface MetaStepResult<S extends ParamTree> {
+/** O: the optimizer state's type (AdamState for adam, ...). */
+export interface MetaStepResult<S extends ParamTree, O extends ParamTree = ParamTree> {
   meta: S;
-  optState: ParamTree;
+  optState: O;
   /** mean post-adaptation query loss (0-d tensor: read it with await .item()) */
   loss: Tensor;
   accuracy?: Tensor;
 }
 
-/** Scale gradients so their global norm is at most maxNorm (in tensors: no host read). */
-function clipByNorm<P extends ParamTree>(grads: P, maxNorm: number): P {
-  return noGrad(() => {
-    const leaves = treeFlatten(grads).leaves;
-    const norm = sqrt(leaves.map((g) => sum(mul(g, g))).reduce((a, b) => add(a, b)));
-    const scale = minimum(div(maxNorm, add(norm, 1e-12)), 1);
-    return treeMap(grads, (g) => mul(g, scale));
-  });
-}
-
-export function metaStep<S extends ParamTree>(
-  learner: MetaLearner<S>, meta: S, optimizer: OuterOptimizer, optState: ParamTree, tasks: readonly MetaTask[], opts: { clipNorm?: number } = {},
-): MetaStepResult<S> {
-  if (opts.clipNorm !== undefined && !(opts.clipNorm > 0)) throw new MetaError(`metaStep: clipNorm must be positive, got ${opts.clipNorm}`);
+export function metaStep<S extends ParamTree, O extends ParamTree = ParamTree>(
+  learner: MetaLearner<S>, meta: S, optimizer: OuterOptimizer<O>, optState: ParamTree, tasks: readonly MetaTask[], opts: { clipNorm?: number } = {},
+): MetaStepResult<S, O> {
+  if (opts.clipNorm !== undefined && !(opts.clipNorm > 0)) throw new ValueError(`metaStep: clipNorm must be positive, got ${opts.clipNorm}`);
   const out = scope(() => {
     const { loss, accuracy, grads } = learner.metaGrad(meta, tasks);
-    const g = opts.clipNorm !== undefined ? clipByNorm(grads, opts.clipNorm) : grads;
+    const g = opts.clipNorm !== undefined ? clipByGlobalNorm(grads, opts.clipNorm, 'metaStep').grads : grads;
     const upd = noGrad(() => optimizer.update(meta, g, optState));
     return { meta: upd.params, optState: upd.state, loss, accuracy };
   });

@@ -14,6 +14,8 @@ export interface MetaApplyOptions {
 /** What a meta-learner needs of a model: a pure function of a parameter tree. */
 export interface MetaModel<P extends ParamTree = ParamTree> {
   apply(params: P, x: Tensor, opts?: MetaApplyOptions): Tensor;
+  /** the dotted name of the final layer's subtree (ANIL adapts it), e.g. 'head' or 'layers.2' */
+  readonly head?: string;
 }
 
 export interface MetaBatch {
@@ -40,23 +42,44 @@ export interface MetaGradResult<S extends ParamTree = ParamTree> {
   grads: S;
 }
 
+/** What meta-testing one task gives: its query loss and (classification) accuracy, 0-d tensors. */
+export interface TaskScore {
+  loss: Tensor;
+  accuracy?: Tensor;
+}
+
+export interface ScoreOptions {
+  loss?: LossFn;
+  /** batch-norm flag handed to the model (default true: transductive statistics) */
+  training?: boolean;
+}
+
 /**
- * A gradient-based meta-learner: meta-parameters (the model's initial parameters, plus
- * learned inner learning rates for some), their meta-gradient on a meta-batch of tasks,
- * and the adaptation used at meta-test time.
+ * Every family of meta-learner behind one interface: meta-parameters made from a model's
+ * freshly initialised parameters, their meta-gradient on a meta-batch of tasks (the one
+ * training step, metaStep, serves every family), and the meta-test of one task (the one
+ * evaluation protocol, evaluate). What "adapting to the support set" means is the
+ * learner's business: gradient steps, class prototypes, one forward pass of a memory
+ * model, or an unrolled learned optimizer.
  */
 export interface MetaLearner<S extends ParamTree = ParamTree> {
   readonly name: string;
   /** The meta-parameters for a model's initial parameters (takes ownership of nothing: copies where it adds leaves). */
   init(params: ParamTree): S;
-  /** Mean meta-loss over the tasks and its gradient. Frees its intermediates. */
+  /** Mean meta-loss over the tasks, accuracy (classification) and d loss / d meta. Frees its intermediates. */
   metaGrad(meta: S, tasks: readonly MetaTask[]): MetaGradResult<S>;
+  /** Meta-test ONE task: adapt to / read its support set, score its query set; no graph kept. */
+  scoreTask(meta: S, task: MetaTask, opts?: ScoreOptions): TaskScore;
+  /** Tell the learner the outer iteration (schedules such as MAML++'s annealing). */
+  setIteration?(iteration: number): void;
+}
+
+/** Gradient-based learners (MAML ... iMAML) also expose their adaptation. */
+export interface GradientMetaLearner<S extends ParamTree = ParamTree> extends MetaLearner<S> {
   /** Task-specific parameters after adaptation on a support set (no graph kept). */
   adapt(meta: S, support: MetaBatch): ParamTree;
   /** The model parameters inside the meta-parameters. */
   modelParams(meta: S): ParamTree;
   /** The inner-step index the model sees when the adapted parameters score a query set (per-step batch norm). */
   readonly queryStep?: number;
-  /** Tell the learner the outer iteration (schedules such as MAML++'s annealing). */
-  setIteration?(iteration: number): void;
 }

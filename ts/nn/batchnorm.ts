@@ -14,9 +14,9 @@
 
 import { ShapeError, fmtShape } from '../core/errors.js';
 import { noGrad } from '../tensor/tape.js';
-import { add, div, mul, sqrt, square, sub } from '../ops/elementwise.js';
+import { batchNormInference, batchNormTrain } from '../ops/batchnorm.js';
+import { add, mul, sub } from '../ops/elementwise.js';
 import { oneHot } from '../ops/indexing.js';
-import { mean } from '../ops/reduce.js';
 import { reshape, slice } from '../ops/shape-ops.js';
 import { ones, tensor, zeros } from '../tensor/create.js';
 import type { Rng } from '../ops/rng.js';
@@ -73,13 +73,12 @@ function row(t: Tensor, s: number): Tensor {
   return reshape(slice(t, [s, 0], [1, t.shape[1]!]), [t.shape[1]!]);
 }
 
-function geometry(x: Tensor, channels: number, fn: string): { axes: number[]; bshape: number[]; count: number } {
+function geometry(x: Tensor, channels: number, fn: string): { count: number } {
   if (x.rank < 2 || x.shape[1] !== channels) {
     throw new ShapeError(`${fn}: input ${fmtShape(x.shape)} must be [N, ${channels}, ...] (channels on axis 1)`);
   }
   const axes = [0, ...Array.from({ length: x.rank - 2 }, (_, i) => i + 2)];
-  const count = axes.reduce((n, a) => n * x.shape[a]!, 1);
-  return { axes, bshape: x.shape.map((d, i) => (i === 1 ? d : 1)), count };
+  return { count: axes.reduce((n, a) => n * x.shape[a]!, 1) };
 }
 
 export const batchNorm = {
@@ -143,7 +142,7 @@ function forward(params: BatchNormParams, x: Tensor, cfg: BatchNormConfig, opts:
       throw new ShapeError(`${fn}: ${k} ${fmtShape(t.shape)} does not fit mode '${c.mode}' (expected ${fmtShape(want)})`);
     }
   }
-  const { axes, bshape, count } = geometry(x, channels, fn);
+  const { count } = geometry(x, channels, fn);
   const s = c.mode === 'per-step' ? stepIndex(c, opts.step, fn) : 0;
   const pick = (t: Tensor): Tensor => (c.mode === 'per-step' ? row(t, s) : t);
   const state = opts.state as { mean?: Tensor; var?: Tensor } | undefined;
@@ -152,20 +151,13 @@ function forward(params: BatchNormParams, x: Tensor, cfg: BatchNormConfig, opts:
   if (useRunning && !hasState) {
     throw new ShapeError(`${fn}: 'running' batch norm needs opts.state (running mean/var) when not training; pass training: true to use batch statistics`);
   }
-  let y: Tensor;
-  let batchMean: Tensor | undefined, batchVar: Tensor | undefined;
+  // one fused op per mode (ts/ops/batchnorm.ts), differentiable to any order
   if (useRunning) {
     const m = pick(state!.mean!), v = pick(state!.var!);
     if (m.shape[0] !== channels || v.shape[0] !== channels) throw new ShapeError(`${fn}: running statistics ${fmtShape(state!.mean!.shape)} do not fit ${channels} channels`);
-    y = div(sub(x, reshape(m, bshape)), sqrt(add(reshape(v, bshape), c.eps)));
-  } else {
-    if (count < 2) throw new ShapeError(`${fn}: batch statistics need more than one value per channel, input is ${fmtShape(x.shape)}`);
-    // centre once and reuse it for the variance and the output (fewer ops on the tape)
-    batchMean = mean(x, axes);
-    const d = sub(x, reshape(batchMean, bshape));
-    batchVar = mean(square(d), axes);
-    y = div(d, sqrt(add(reshape(batchVar, bshape), c.eps)));
+    return { y: batchNormInference(x, m, v, pick(params.gamma), pick(params.beta), c.eps), count };
   }
-  y = add(mul(y, reshape(pick(params.gamma), bshape)), reshape(pick(params.beta), bshape));
-  return { y, batchMean, batchVar, count };
+  if (count < 2) throw new ShapeError(`${fn}: batch statistics need more than one value per channel, input is ${fmtShape(x.shape)}`);
+  const b = batchNormTrain(x, pick(params.gamma), pick(params.beta), c.eps);
+  return { y: b.y, batchMean: b.mean, batchVar: b.variance, count };
 }

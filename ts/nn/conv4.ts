@@ -111,6 +111,7 @@ export function conv4(opts: Conv4Options): Conv4Model {
   return {
     featureSize,
     mapSize: side,
+    head: 'head',
     init(rng: Rng, o: InitOptions = {}): Conv4Params {
       const blocks: Block[] = [];
       for (let i = 0; i < 4; i++) {

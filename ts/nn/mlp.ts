@@ -32,6 +32,7 @@ export function mlp(opts: MlpOptions = {}): Model<MlpParams> {
     return h;
   };
   return {
+    head: `layers.${sizes.length - 2}`,
     init(rng: Rng, o: InitOptions = {}): MlpParams {
       const layers = [];
       for (let i = 0; i < sizes.length - 1; i++) layers.push(linear.init(rng, sizes[i]!, sizes[i + 1]!, o) as { w: Tensor; b: Tensor });

@@ -35,6 +35,8 @@ export interface Model<P extends ParamTree = ParamTree> {
    * towards this batch's when training; unchanged otherwise). Old state is not disposed.
    */
   applyWithState?(params: P, state: ParamTree, x: Tensor, opts?: ApplyOptions): { y: Tensor; state: ParamTree };
+  /** The dotted name of the final layer's subtree in the parameter tree (conv4: 'head', mlp: 'layers.<last>'); ANIL adapts it. */
+  readonly head?: string;
   /** The representation before the final (head) layer, [N, D]; see embed(). */
   features?(params: P, x: Tensor, opts?: ApplyOptions): Tensor;
 }

@@ -4,7 +4,7 @@
 import { scope } from '../tensor/scope.js';
 import type { BinaryOp, UnaryOp } from '../backend/kernels.js';
 import { noGrad, record } from '../tensor/tape.js';
-import { DTypeError, fmtShape } from '../core/errors.js';
+import { DTypeError, fmtShape, ValueError } from '../core/errors.js';
 import { type DType, checkDType, isFloat } from '../core/dtype.js';
 import { broadcastShapes } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -30,7 +30,8 @@ export const abs = (x: Tensor): Tensor => unary('abs', x, (g, _y, x) => mul(g, s
 export const sign = (x: Tensor): Tensor => unary('sign', x, null, { float: false });
 export const tanh = (x: Tensor): Tensor => unary('tanh', x, (g, y) => mul(g, sub(1, square(y))));
 export const sigmoid = (x: Tensor): Tensor => unary('sigmoid', x, (g, y) => mul(g, mul(y, sub(1, y))));
-export const relu = (x: Tensor): Tensor => unary('relu', x, (g, _y, x) => mul(g, step(x)));
+// relu's gradient is one fused kernel (reluMask), not step then mul
+export const relu = (x: Tensor): Tensor => unary('relu', x, (g, _y, x) => reluMask(g, x));
 export const sin = (x: Tensor): Tensor => unary('sin', x, (g, _y, x) => mul(g, cos(x)));
 export const cos = (x: Tensor): Tensor => unary('cos', x, (g, _y, x) => neg(mul(g, sin(x))));
 export const square = (x: Tensor): Tensor => unary('square', x, (g, _y, x) => mul(g, mul(x, 2)));
@@ -101,6 +102,13 @@ export const minimum = (a: TensorLike, b: TensorLike): Tensor =>
     return [a.requiresGrad ? mul(g, m) : null, b.requiresGrad ? mul(g, sub(1, m)) : null];
   });
 
+/**
+ * g where x > 0, else 0 (relu's gradient, one kernel). Linear in g, so its vjp is itself;
+ * x only selects, so it gets no gradient (zero almost everywhere).
+ */
+export const reluMask = (g: TensorLike, x: TensorLike): Tensor =>
+  binary('reluMask', g, x, (h, _y, _g, x) => [reluMask(h, x), null], { float: true });
+
 // Comparisons give 1 or 0 in the inputs' dtype; they have no gradient.
 export const equal = (a: TensorLike, b: TensorLike): Tensor => binary('eq', a, b, null);
 export const notEqual = (a: TensorLike, b: TensorLike): Tensor => binary('ne', a, b, null);
@@ -139,7 +147,7 @@ export function clamp(x: Tensor, lo: number, hi: number): Tensor {
   // whatever the tape saved stays alive through its graph references
   return scope(() => {
     checkTensor(x, 'clamp');
-    if (!(lo <= hi)) throw new DTypeError(`clamp: lo (${lo}) must be <= hi (${hi}) for ${fmtShape(x.shape)}`);
+    if (!(lo <= hi)) throw new ValueError(`clamp: lo (${lo}) must be <= hi (${hi}) for ${fmtShape(x.shape)}`);
     return minimum(maximum(x, lo), hi);
   });
 }

@@ -1,5 +1,6 @@
-// Pooling. maxPool2d is a gather at the argmax positions (so its vjp is a scatterAdd,
-// whose vjp is a gather again); avgPool2d is a depthwise convolution with a constant
+// Pooling. maxPool2d is a gather at the argmax positions: its vjp is maxPool2dBackward (a
+// dedicated per-plane scatter of the window gradients to their argmax, deterministic), whose
+// vjp is that gather again; avgPool2d is a depthwise convolution with a constant
 // kernel (so it inherits conv2d's transposes). Both nest to any order.
 
 import { scope } from '../tensor/scope.js';
@@ -9,9 +10,10 @@ import { full } from '../tensor/create.js';
 import { describe } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { conv2d } from './conv.js';
-import { scatterAdd } from './indexing.js';
+import { takeAlongAxis } from './indexing.js';
 import { contiguous, reshape } from './shape-ops.js';
 import { checkFloat, checkTensor, wrap } from './util.js';
+import type { Pool2dGeometry } from '../backend/kernels.js';
 
 export interface Pool2dOptions {
   kernelSize: number | [number, number];
@@ -51,22 +53,37 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
     checkFloat('maxPool2d', x);
     const g = geometry('maxPool2d', x, opts);
     const xc = contiguous(x);
-    const planes = g.n * g.c;
+    const pg = poolGeometry(g);
     // an empty batch (or no channels) pools to an empty output on every backend, without a kernel
-    const { values, indices } = planes === 0
+    const { values, indices } = g.n * g.c === 0
       ? { values: x.backend.zeros(0, x.dtype), indices: x.backend.zeros(0, 'int32') }
-      : x.backend.maxPool2d(xc.storage, {
-        planes, h: g.h, w: g.w, kh: g.kh, kw: g.kw, oh: g.oh, ow: g.ow, strideH: g.sh, strideW: g.sw, padH: g.ph, padW: g.pw,
-      });
+      : x.backend.maxPool2d(xc.storage, pg);
     const outShape = [g.n, g.c, g.oh, g.ow];
     const out = wrap(values, outShape, x);
-    const idx = wrap(indices, [planes, g.oh * g.ow], x);
+    const idx = wrap(indices, [pg.planes, g.oh * g.ow], x);
     // y = takeAlongAxis(x as [planes, h*w], idx): the vjp scatters back, and nests.
-    const res = record(out, 'maxPool2d', [xc], (dy) => [
-      reshape(scatterAdd(reshape(dy, [planes, g.oh * g.ow]), idx, 1, [planes, g.h * g.w]), xc.shape),
-    ], [idx]);
+    const res = record(out, 'maxPool2d', [xc], (dy) => [maxPool2dBackward(dy, idx, xc.shape, pg)], [idx]);
     idx.dispose();
     return res;
+  });
+}
+
+function poolGeometry(g: ReturnType<typeof geometry>): Pool2dGeometry {
+  return { planes: g.n * g.c, h: g.h, w: g.w, kh: g.kh, kw: g.kw, oh: g.oh, ow: g.ow, strideH: g.sh, strideW: g.sw, padH: g.ph, padW: g.pw };
+}
+
+/**
+ * The transpose of maxPool2d (its vjp as an op): dx [N, C, H, W] with each window's gradient
+ * dy [N, C, OH, OW] added at its argmax `indices` ([N·C, OH·OW], int32, from the forward).
+ * Linear in dy; its vjp is the gather at the same indices.
+ */
+function maxPool2dBackward(dy: Tensor, indices: Tensor, xShape: readonly number[], pg: Pool2dGeometry): Tensor {
+  return scope(() => {
+    const dyc = contiguous(dy);
+    const out = wrap(dy.backend.maxPool2dBackward(dyc.storage, indices.storage, pg), xShape, dy);
+    return record(out, 'maxPool2dBackward', [dyc], (h) => [
+      reshape(takeAlongAxis(reshape(h, [pg.planes, pg.h * pg.w]), indices, 1), dyc.shape),
+    ], [indices]);
   });
 }
 

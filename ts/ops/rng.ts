@@ -4,7 +4,7 @@
 
 import type { BackendName } from '../backend/registry.js';
 import type { Backend } from '../backend/kernels.js';
-import { ShapeError } from '../core/errors.js';
+import { ShapeError, ValueError } from '../core/errors.js';
 import { type DType } from '../core/dtype.js';
 import { fromStorage, resolveBackend, tensor } from '../tensor/create.js';
 import { philoxBlock } from '../core/philox.js';
@@ -28,7 +28,7 @@ export class Rng {
 
   constructor(seed: number | readonly [number, number] = 0) {
     if (typeof seed === 'number') {
-      if (!Number.isSafeInteger(seed) || seed < 0) throw new ShapeError(`Rng: seed must be a non-negative safe integer, got ${seed}`);
+      if (!Number.isSafeInteger(seed) || seed < 0) throw new ValueError(`Rng: seed must be a non-negative safe integer, got ${seed}`);
       this.key = [seed >>> 0, Math.floor(seed / 4294967296) >>> 0];
     } else {
       this.key = [seed[0] >>> 0, seed[1] >>> 0];

@@ -1,7 +1,8 @@
 // Optimizers over parameter trees; their state is a parameter tree too (so it serializes).
 
 export type { LR, Optimizer } from './optimizer.js';
-export { sgd, type SgdOptions } from './sgd.js';
-export { adam, adamw, type AdamOptions } from './adam.js';
-export { clipGradNorm } from './clip.js';
+export { sgd, type SgdOptions, type SgdState } from './sgd.js';
+export { adam, adamw, type AdamOptions, type AdamState } from './adam.js';
+export { rmsprop, type RmspropOptions } from './rmsprop.js';
+export { clipGradNorm, clipByGlobalNorm } from './clip.js';
 export { schedules } from './schedules.js';

@@ -2,7 +2,7 @@
 // update is functional: it returns new tensors and never writes into the old ones.
 // Updates run outside the tape (noGrad): an optimizer step is not part of any model's graph.
 
-import { DataError, ShapeError } from '../core/errors.js';
+import { DataError, ShapeError, ValueError } from '../core/errors.js';
 import { scalar } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten } from '../tensor/tree.js';
@@ -10,15 +10,19 @@ import { hostScalar, rememberHostScalar } from '../tensor/host-scalars.js';
 
 export type LR = number | ((step: number) => number);
 
+/** S: the state's type (AdamState, SgdState, ...): what init makes and update returns. */
 export interface Optimizer<S extends ParamTree = ParamTree> {
+  /** what it is, for logs: 'SGD', 'Adam', 'AdamW' */
+  readonly name?: string;
   init(params: ParamTree): S;
-  update<P extends ParamTree>(params: P, grads: P, state: S): { params: P; state: S };
+  /** `state` as init or a previous update made it; any tree is accepted (a loaded checkpoint) and checked. */
+  update<P extends ParamTree>(params: P, grads: P, state: ParamTree): { params: P; state: S };
 }
 
 /** The learning rate at `step` (updates done so far). */
 export function lrAt(lr: LR, step: number, fn: string): number {
   const v = typeof lr === 'function' ? lr(step) : lr;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ShapeError(`${fn}: learning rate must be a finite number >= 0, got ${String(v)} at step ${step}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ValueError(`${fn}: learning rate must be a finite number >= 0, got ${String(v)} at step ${step}`);
   return v;
 }
 

@@ -1,12 +1,12 @@
 // Learning-rate schedules: functions of the step (updates done so far, from 0).
 
-import { ShapeError } from '../core/errors.js';
+import { ValueError } from '../core/errors.js';
 import type { LR } from './optimizer.js';
 
 const at = (lr: LR, s: number): number => (typeof lr === 'function' ? lr(s) : lr);
 
 function positive(v: number, what: string, fn: string): void {
-  if (!(v > 0) || !Number.isFinite(v)) throw new ShapeError(`schedules.${fn}: ${what} must be a positive number, got ${v}`);
+  if (!(v > 0) || !Number.isFinite(v)) throw new ValueError(`schedules.${fn}: ${what} must be a positive number, got ${v}`);
 }
 
 export const schedules = {

@@ -1,7 +1,7 @@
 // SGD with momentum, Nesterov momentum and L2 weight decay (PyTorch's formulation):
 //   g = grad + wd·p;  buf = μ·buf + g;  d = nesterov ? g + μ·buf : buf;  p = p - lr·d
 
-import { ShapeError } from '../core/errors.js';
+import { ShapeError, ValueError } from '../core/errors.js';
 import { expectOptions } from '../core/shape.js';
 import { noGrad } from '../tensor/tape.js';
 import { add, mul, sub } from '../ops/elementwise.js';
@@ -18,23 +18,27 @@ export interface SgdOptions {
   weightDecay?: number;
 }
 
+/** SGD's state: the update count and, with momentum, the momentum tree (shaped like the params). */
+export type SgdState = { step: Tensor; momentum?: ParamTree };
+
 /** state: { step } or, with momentum, { step, momentum: tree like params } */
-export function sgd(o: SgdOptions): Optimizer {
+export function sgd(o: SgdOptions): Optimizer<SgdState> {
   expectOptions(o, 'sgd', true);
   const mu = o.momentum ?? 0, wd = o.weightDecay ?? 0;
-  if (!(mu >= 0 && mu < 1)) throw new ShapeError(`sgd: momentum must be in [0, 1), got ${mu}`);
-  if (!(wd >= 0)) throw new ShapeError(`sgd: weightDecay must be >= 0, got ${wd}`);
-  if (o.nesterov && mu === 0) throw new ShapeError('sgd: nesterov needs momentum > 0');
+  if (!(mu >= 0 && mu < 1)) throw new ValueError(`sgd: momentum must be in [0, 1), got ${mu}`);
+  if (!(wd >= 0)) throw new ValueError(`sgd: weightDecay must be >= 0, got ${wd}`);
+  if (o.nesterov && mu === 0) throw new ValueError('sgd: nesterov needs momentum > 0');
   lrAt(o.lr, 0, 'sgd');
   return {
-    init(params: ParamTree): ParamTree {
+    name: 'SGD',
+    init(params: ParamTree): SgdState {
       const first = treeFlatten(params).leaves[0];
       const step = makeStep(0, first);
       return mu > 0 ? { step, momentum: noGrad(() => treeMap(params, (p) => zerosLike(p))) } : { step };
     },
     update<P extends ParamTree>(params: P, grads: P, state: ParamTree) {
       checkSameTree('sgd.update', 'params and grads', params, grads);
-      const st = state as { step: Tensor; momentum?: ParamTree };
+      const st = state as SgdState;
       const t = readStep(st.step, 'sgd.update');
       const lr = lrAt(o.lr, t, 'sgd.update');
       if (mu > 0) {
@@ -63,7 +67,7 @@ export function sgd(o: SgdOptions): Optimizer {
       ps.forEach((p, i) => (out.newP[i]!.requiresGrad = p.requiresGrad));
       const step = makeStep(t + 1, st.step);
       const newParams = treeUnflatten(params, out.newP);
-      const newState: ParamTree = mu > 0 ? { step, momentum: treeUnflatten(st.momentum!, out.newB) } : { step };
+      const newState: SgdState = mu > 0 ? { step, momentum: treeUnflatten(st.momentum!, out.newB) } : { step };
       return { params: newParams, state: newState };
     },
   };

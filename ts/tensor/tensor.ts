@@ -13,12 +13,15 @@ import { contiguousStrides, numel } from '../core/shape.js';
 
 /** A shared, reference-counted storage. */
 export class StorageRef {
+  /** @internal */
   refs = 1;
   constructor(readonly storage: Storage, readonly backend: Backend) {}
+  /** @internal */
   retain(): this {
     this.refs++;
     return this;
   }
+  /** @internal */
   release(): void {
     if (--this.refs === 0) this.backend.free(this.storage);
   }
@@ -127,7 +130,7 @@ export class Tensor implements View {
   }
   private readonly core: Core;
 
-  /** @internal use the creation functions (tensor, zeros, ...) instead. */
+  /** Not for users: make tensors with the creation functions (tensor, zeros, ...). */
   constructor(buf: StorageRef, shape: readonly number[], dtype: DType, strides?: readonly number[], offset = 0) {
     // private copies (typed readonly); not frozen: freezing costs more than the whole op on small tensors
     this.shape = shape.slice();
@@ -156,6 +159,7 @@ export class Tensor implements View {
   get isDisposed(): boolean {
     return this.core.freed || (!this.core.userHeld && engineDepth === 0);
   }
+  /** @internal the tape node that produced this tensor (ts/autodiff). */
   get node(): Node | null {
     return this.core.node;
   }
@@ -169,7 +173,7 @@ export class Tensor implements View {
     return this.core.buf.storage.size === this.size;
   }
 
-  /** Throws DisposedError naming `op` if the tensor can no longer be used. */
+  /** @internal throws DisposedError naming `op` if the tensor can no longer be used. */
   checkAlive(op: string): Core {
     if (this.isDisposed) {
       throw new DisposedError(`${op}: tensor #${this.id} ${this.dtype} ${fmtShape(this.shape)} was used after dispose()`);

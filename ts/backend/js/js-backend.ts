@@ -5,7 +5,7 @@ import { BackendError } from '../../core/errors.js';
 import { type DType, type TypedArray, hostArray } from '../../core/dtype.js';
 import { philoxFill } from '../../core/philox.js';
 import type {
-  ArgReduceOp, Backend, BinaryOp, Conv2dGeometry, MatView, MatmulDims, MemoryInfo, Pool2dGeometry,
+  ArgReduceOp, Backend, BinaryOp, ChannelDims, Conv2dGeometry, MatView, MatmulDims, MemoryInfo, Pool2dGeometry,
   RandomKind, ReduceOp, Storage, TriangularSolveDims, UnaryOp, View,
 } from '../kernels.js';
 import { permuteView, reductionLayout, viewOffsets } from '../strided.js';
@@ -57,6 +57,7 @@ const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
   le: (a, b) => (a <= b ? 1 : 0),
   gt: (a, b) => (a > b ? 1 : 0),
   ge: (a, b) => (a >= b ? 1 : 0),
+  reluMask: (a, b) => (b > 0 ? a : 0),
 };
 
 const intBinary: Partial<Record<BinaryOp, (a: number, b: number) => number>> = {
@@ -415,6 +416,83 @@ export class JsBackend implements Backend {
           idx.data[o] = bi;
         }
     return { values: vals, indices: idx };
+  }
+
+  maxPool2dBackward(dys: Storage, idxs: Storage, g: Pool2dGeometry): Storage {
+    const DY = this.arr(dys), I = this.arr(idxs);
+    const hw = g.h * g.w, ohw = g.oh * g.ow;
+    const acc = new Float64Array(g.planes * hw);
+    for (let p = 0; p < g.planes; p++)
+      for (let o = 0; o < ohw; o++) {
+        const i = I[p * ohw + o]!;
+        // an all-padding window (index -1) has no input to send its gradient to
+        if (i >= 0) acc[p * hw + i] += DY[p * ohw + o]!;
+      }
+    return this.upload(acc, dys.dtype);
+  }
+
+  batchNorm(xs: Storage, gs: Storage, bs: Storage, d: ChannelDims, eps: number): { y: Storage; xhat: Storage; mean: Storage; variance: Storage; rstd: Storage } {
+    const X = this.arr(xs), G = this.arr(gs), B = this.arr(bs);
+    const dt = xs.dtype, total = d.n * d.c * d.s, m = d.n * d.s;
+    const y = this.alloc(total, dt), xhat = this.alloc(total, dt);
+    const mean = this.alloc(d.c, dt), variance = this.alloc(d.c, dt), rstd = this.alloc(d.c, dt);
+    for (let c = 0; c < d.c; c++) {
+      // two passes (mean, then the centred squares): no cancellation for large means
+      let sum = 0;
+      for (let n = 0; n < d.n; n++) for (let j = 0, o = (n * d.c + c) * d.s; j < d.s; j++) sum += X[o + j]!;
+      const mu = sum / m;
+      let sq = 0;
+      for (let n = 0; n < d.n; n++) for (let j = 0, o = (n * d.c + c) * d.s; j < d.s; j++) sq += (X[o + j]! - mu) ** 2;
+      const v = sq / m, r = 1 / Math.sqrt(v + eps), gc = G[c]!, bc = B[c]!;
+      for (let n = 0; n < d.n; n++)
+        for (let j = 0, o = (n * d.c + c) * d.s; j < d.s; j++) {
+          const xh = (X[o + j]! - mu) * r;
+          xhat.data[o + j] = xh;
+          y.data[o + j] = xh * gc + bc;
+        }
+      mean.data[c] = mu;
+      variance.data[c] = v;
+      rstd.data[c] = r;
+    }
+    return { y, xhat, mean, variance, rstd };
+  }
+
+  batchNormBackward(gs: Storage, xs: Storage, ws: Storage, d: ChannelDims): Storage {
+    const G = this.arr(gs), XH = this.arr(xs), W = this.arr(ws);
+    const out = this.alloc(d.n * d.c * d.s, gs.dtype), m = d.n * d.s;
+    for (let c = 0; c < d.c; c++) {
+      let sg = 0, sgx = 0;
+      for (let n = 0; n < d.n; n++)
+        for (let j = 0, o = (n * d.c + c) * d.s; j < d.s; j++) {
+          sg += G[o + j]!;
+          sgx += G[o + j]! * XH[o + j]!;
+        }
+      const mg = sg / m, mgx = sgx / m, w = W[c]!;
+      for (let n = 0; n < d.n; n++) for (let j = 0, o = (n * d.c + c) * d.s; j < d.s; j++) out.data[o + j] = w * (G[o + j]! - mg - XH[o + j]! * mgx);
+    }
+    return out;
+  }
+
+  channelAffine(xs: Storage, ss: Storage, ts: Storage | null, d: ChannelDims): Storage {
+    const X = this.arr(xs), S = this.arr(ss), T = ts ? this.arr(ts) : null;
+    const out = this.alloc(d.n * d.c * d.s, xs.dtype);
+    for (let n = 0; n < d.n; n++)
+      for (let c = 0; c < d.c; c++) {
+        const sc = S[c]!, sh = T ? T[c]! : 0;
+        for (let j = 0, o = (n * d.c + c) * d.s; j < d.s; j++) out.data[o + j] = X[o + j]! * sc + sh;
+      }
+    return out;
+  }
+
+  channelDot(as: Storage, bs: Storage, d: ChannelDims): Storage {
+    const A = this.arr(as), B = this.arr(bs);
+    const out = this.alloc(d.c, as.dtype);
+    for (let c = 0; c < d.c; c++) {
+      let acc = 0;
+      for (let n = 0; n < d.n; n++) for (let j = 0, o = (n * d.c + c) * d.s; j < d.s; j++) acc += A[o + j]! * B[o + j]!;
+      out.data[c] = acc;
+    }
+    return out;
   }
 
   gather(x: View, idx: View, axis: number, shape: readonly number[]): Storage {

@@ -1,8 +1,15 @@
-// Finds and loads the compiled addon (native/build/Release/metagrad_native.node). The
-// compiled JS lives in dist/backend/native/ (package) or build/ts/backend/native/ (tests),
-// so the package root is found by walking up from this file rather than by a fixed depth.
+// Finds, checks and loads the compiled addon (native/build/Release/metagrad_native.node).
+// The compiled JS lives in dist/backend/native/ (package) or build/ts/backend/native/
+// (tests), so the package root is found by walking up from this file, not by a fixed depth.
+// A damaged shared object (a truncated copy, an interrupted build) is not safe to dlopen:
+// the loader maps it and the process dies with SIGBUS, beyond any try/catch. So the file is
+// checked first against the size and SHA-256 native/build.mjs recorded next to it; if that
+// record is missing or does not match, the addon is loaded once in a child process, where
+// a crash costs nothing, and only loaded here if that worked.
 
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +32,11 @@ export interface NativeAddon {
   conv2dBackwardInput(dy: ArrayLike<number>, w: ArrayLike<number>, g: Float64Array, dx: ArrayLike<number>): void;
   conv2dBackwardFilter(x: ArrayLike<number>, dy: ArrayLike<number>, g: Float64Array, dw: ArrayLike<number>): void;
   maxPool2d(x: ArrayLike<number>, g: Float64Array, values: ArrayLike<number>, indices: ArrayLike<number>): void;
+  maxPool2dBackward(dy: ArrayLike<number>, indices: ArrayLike<number>, g: Float64Array, dx: ArrayLike<number>): void;
+  batchNorm(x: ArrayLike<number>, gamma: ArrayLike<number>, beta: ArrayLike<number>, dims: Float64Array, eps: number, y: ArrayLike<number>, xhat: ArrayLike<number>, mean: ArrayLike<number>, variance: ArrayLike<number>, rstd: ArrayLike<number>): void;
+  batchNormBackward(g: ArrayLike<number>, xhat: ArrayLike<number>, w: ArrayLike<number>, dims: Float64Array, out: ArrayLike<number>): void;
+  channelAffine(x: ArrayLike<number>, scale: ArrayLike<number>, shift: ArrayLike<number> | null, dims: Float64Array, out: ArrayLike<number>): void;
+  channelDot(a: ArrayLike<number>, b: ArrayLike<number>, dims: Float64Array, out: ArrayLike<number>): void;
   gather(x: ArrayLike<number>, xm: Float64Array, idx: ArrayLike<number>, im: Float64Array, axis: number, out: ArrayLike<number>): void;
   scatterAdd(u: ArrayLike<number>, um: Float64Array, idx: ArrayLike<number>, im: Float64Array, axis: number, outShape: Float64Array, out: ArrayLike<number>): void;
   random(kind: number, k0: number, k1: number, counter: number, out: ArrayLike<number>): void;
@@ -55,6 +67,43 @@ export function addonPath(): string {
   return firstRoot ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', ADDON);
 }
 
+/** The build's record of the addon: `<addon>.json` = { bytes, sha256 } (written by native/build.mjs). */
+export function manifestPath(addon: string): string {
+  return `${addon}.json`;
+}
+
+export function sha256File(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** Why the recorded size and hash do not vouch for the file, or null when they match. */
+function manifestMismatch(path: string, bytes: number): string | null {
+  let m: { bytes?: unknown; sha256?: unknown };
+  try {
+    m = JSON.parse(readFileSync(manifestPath(path), 'utf8')) as typeof m;
+  } catch {
+    return 'no readable build record of its size and hash';
+  }
+  if (m.bytes !== bytes) return `${bytes} bytes where the build recorded ${String(m.bytes)}`;
+  if (m.sha256 !== sha256File(path)) return 'its SHA-256 differs from the one the build recorded';
+  return null;
+}
+
+/** Load the addon in a child process; throws if that fails or crashes. */
+function probeLoad(path: string, why: string): void {
+  const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(path)})`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, METAGRAD_THREADS: '1' },
+  });
+  if (r.status === 0) return;
+  const how = r.error ? r.error.message
+    : r.signal ? `was killed by ${r.signal}`
+    : `failed: ${(r.stderr.split('\n').find((l) => /Error/.test(l)) ?? r.stderr).trim().slice(0, 300)}`;
+  throw new Error(`the native addon at ${path} failed to load: loading it in a separate process ${how} (${why}; the file is probably truncated or damaged); rebuild with 'node native/build.mjs'`);
+}
+
 let cached: NativeAddon | undefined;
 
 /** Load the addon (once); throws an Error saying why it is unavailable. */
@@ -64,6 +113,8 @@ export function loadAddon(): NativeAddon {
   if (!existsSync(path)) {
     throw new Error(`the native addon is not built (no ${path}); run 'npm install' or 'node native/build.mjs' (needs a C++17 compiler, python3 and make)`);
   }
+  const mismatch = manifestMismatch(path, statSync(path).size);
+  if (mismatch) probeLoad(path, mismatch);
   const require = createRequire(import.meta.url);
   let mod: NativeAddon;
   try {

@@ -6,12 +6,13 @@
 
 import { numel } from '../../core/shape.js';
 import { BackendError, MetagradError } from '../../core/errors.js';
-import { type DType, type TypedArray, hostArray } from '../../core/dtype.js';
+import { type DType, type TypedArray, bytesPerElement, hostView } from '../../core/dtype.js';
 import type {
-  ArgReduceOp, BinaryOp, Conv2dGeometry, MatView, MatmulDims, MemoryInfo, Pool2dGeometry, RandomKind, ReduceOp, Storage, TriangularSolveDims, UnaryOp, View,
+  ArgReduceOp, BinaryOp, ChannelDims, Conv2dGeometry, MatView, MatmulDims, MemoryInfo, Pool2dGeometry, RandomKind, ReduceOp, Storage, TriangularSolveDims, UnaryOp, View,
 } from '../kernels.js';
 import { HostStorage, JsBackend } from '../js/js-backend.js';
 import type { NativeAddon } from './addon.js';
+import { HostBufferPool } from './storage-pool.js';
 
 // Op codes: the order of the enums in native/elementwise.h and native/reduce.h.
 const UNARY: Record<UnaryOp, number> = {
@@ -19,7 +20,7 @@ const UNARY: Record<UnaryOp, number> = {
   reciprocal: 12, square: 13, log1p: 14, expm1: 15, floor: 16, ceil: 17, round: 18,
 };
 const BINARY: Record<BinaryOp, number> = {
-  add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6, eq: 7, ne: 8, lt: 9, le: 10, gt: 11, ge: 12,
+  add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6, eq: 7, ne: 8, lt: 9, le: 10, gt: 11, ge: 12, reluMask: 13,
 };
 const REDUCE: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2, prod: 3 };
 const RANDOM: Record<RandomKind, number> = { uniform: 0, normal: 1, bits: 2 };
@@ -50,48 +51,22 @@ function matMeta(a: MatView, m: Float64Array): Float64Array {
   return m;
 }
 
-/** Freed storages kept for reuse, by dtype and exact length (training loops repeat shapes). */
-class StoragePool {
-  // per dtype, by length (no key strings on the hot path)
-  private readonly free: Record<string, Map<number, TypedArray[]>> = { float32: new Map(), float64: new Map(), int32: new Map() };
-  /** arrays now in the pool: a second free of the same storage must not pool it twice */
-  private readonly pooled = new WeakSet<TypedArray>();
-  bytes = 0;
-  constructor(private readonly capBytes: number) {}
-  take(dtype: DType, size: number): TypedArray | undefined {
-    const a = this.free[dtype]?.get(size)?.pop();
-    if (a) {
-      this.pooled.delete(a);
-      this.bytes -= a.byteLength;
-    }
-    return a;
-  }
-  /** false when the array was already pooled (a double free) */
-  give(dtype: DType, a: TypedArray): boolean {
-    if (this.pooled.has(a)) return false;
-    if (a.byteLength === 0 || this.bytes + a.byteLength > this.capBytes) return true;
-    const byLength = this.free[dtype];
-    if (!byLength) return true;
-    let list = byLength.get(a.length);
-    if (!list) byLength.set(a.length, (list = []));
-    list.push(a);
-    this.pooled.add(a);
-    this.bytes += a.byteLength;
-    return true;
-  }
-  clear(): void {
-    for (const m of Object.values(this.free)) m.clear();
-    this.bytes = 0;
-  }
+const channelDims3 = new Float64Array(3);
+function channelMeta(d: ChannelDims): Float64Array {
+  channelDims3[0] = d.n;
+  channelDims3[1] = d.c;
+  channelDims3[2] = d.s;
+  return channelDims3;
 }
 
 export class NativeBackend extends JsBackend {
   override readonly name: string = 'native';
   // Buffers are pooled so a training loop reuses its memory instead of making V8 allocate
-  // (and garbage-collect) a fresh ArrayBuffer for every intermediate.
-  private readonly pool = new StoragePool(Number(process.env['METAGRAD_NATIVE_POOL_MB'] ?? 512) * 2 ** 20);
+  // (and garbage-collect) a fresh ArrayBuffer for every intermediate (storage-pool.ts).
+  private readonly pool = new HostBufferPool(Number(process.env['METAGRAD_NATIVE_POOL_MB'] ?? 512) * 2 ** 20);
   private liveCount = 0;
   private liveByteCount = 0;
+  private peakLiveByteCount = 0;
   /** storages allocated by kernel calls in progress (freed again if the call fails) */
   private readonly inFlight: HostStorage[] = [];
   private guardDepth = 0;
@@ -104,13 +79,13 @@ export class NativeBackend extends JsBackend {
     if (!this.supportsDType(dtype)) throw new BackendError(`${this.name}: dtype ${dtype} is not supported`);
     this.liveCount++;
     this.liveByteCount += data.byteLength;
+    if (this.liveByteCount > this.peakLiveByteCount) this.peakLiveByteCount = this.liveByteCount;
     return new HostStorage(this.name, dtype, data);
   }
   /** Every kernel overwrites its whole output, so a pooled buffer needs no clearing here. */
   protected override alloc(size: number, dtype: DType): HostStorage {
     if (!Number.isSafeInteger(size) || size < 0) throw new BackendError(`${this.name}: invalid storage size ${size}`);
-    const reused = this.pool.take(dtype, size);
-    const s = this.make(dtype, reused ?? hostArray(dtype, size));
+    const s = this.make(dtype, hostView(dtype, this.pool.take(size * bytesPerElement(dtype)), size));
     if (this.guardDepth > 0) this.inFlight.push(s); // zeros() outside a kernel is not tracked
     return s;
   }
@@ -119,14 +94,32 @@ export class NativeBackend extends JsBackend {
     s.data.fill(0);
     return s;
   }
+  /** Host data (task batches, every iteration) goes into pooled memory too. */
+  override upload(data: TypedArray, dtype: DType): Storage {
+    const s = this.alloc(data.length, dtype);
+    s.data.set(data);
+    return s;
+  }
   override free(s: Storage): void {
     const data = this.arr(s);
-    if (!this.pool.give(s.dtype, data)) return; // double free: already counted
+    if (this.pool.give(data.buffer as ArrayBuffer) === 'double-free') return; // already counted
     this.liveCount--;
     this.liveByteCount -= data.byteLength;
   }
+  /** Live and pooled bytes; `peakLiveBytes` since the last resetPeak(); `pooledFootprint` counts per-buffer overhead. */
   override memory(): MemoryInfo {
-    return { liveStorages: this.liveCount, liveBytes: this.liveByteCount, pooledBytes: this.pool.bytes };
+    return {
+      liveStorages: this.liveCount, liveBytes: this.liveByteCount, pooledBytes: this.pool.bytes, pooledBuffers: this.pool.buffers,
+      pooledFootprint: this.pool.footprint, releasedBytes: this.pool.releasedBytes, peakLiveBytes: this.peakLiveByteCount,
+    };
+  }
+  /** Start a new peakLiveBytes measurement. */
+  resetPeak(): void {
+    this.peakLiveByteCount = this.liveByteCount;
+  }
+  /** Hand back to the garbage collector every pooled buffer no request took since the last call (or window). */
+  releaseIdle(): void {
+    this.pool.releaseIdle();
   }
 
   /** SIMD level and thread count the addon chose for this machine. */
@@ -311,6 +304,48 @@ export class NativeBackend extends JsBackend {
       const values = this.alloc(n, x.dtype), indices = this.alloc(n, 'int32');
       this.addon.maxPool2d(this.arr(x), Float64Array.of(g.planes, g.h, g.w, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW), values.data, indices.data);
       return { values, indices };
+    });
+  }
+
+  override maxPool2dBackward(dy: Storage, indices: Storage, g: Pool2dGeometry): Storage {
+    return this.guard('maxPool2dBackward', () => {
+      const out = this.alloc(g.planes * g.h * g.w, dy.dtype);
+      this.addon.maxPool2dBackward(this.arr(dy), this.arr(indices), Float64Array.of(g.planes, g.h, g.w, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW), out.data);
+      return out;
+    });
+  }
+
+  override batchNorm(x: Storage, gamma: Storage, beta: Storage, d: ChannelDims, eps: number): { y: Storage; xhat: Storage; mean: Storage; variance: Storage; rstd: Storage } {
+    return this.guard('batchNorm', () => {
+      const total = d.n * d.c * d.s, dt = x.dtype;
+      const y = this.alloc(total, dt), xhat = this.alloc(total, dt);
+      const mean = this.alloc(d.c, dt), variance = this.alloc(d.c, dt), rstd = this.alloc(d.c, dt);
+      this.addon.batchNorm(this.arr(x), this.arr(gamma), this.arr(beta), channelMeta(d), eps, y.data, xhat.data, mean.data, variance.data, rstd.data);
+      return { y, xhat, mean, variance, rstd };
+    });
+  }
+
+  override batchNormBackward(g: Storage, xhat: Storage, w: Storage, d: ChannelDims): Storage {
+    return this.guard('batchNormBackward', () => {
+      const out = this.alloc(d.n * d.c * d.s, g.dtype);
+      this.addon.batchNormBackward(this.arr(g), this.arr(xhat), this.arr(w), channelMeta(d), out.data);
+      return out;
+    });
+  }
+
+  override channelAffine(x: Storage, scale: Storage, shift: Storage | null, d: ChannelDims): Storage {
+    return this.guard('channelAffine', () => {
+      const out = this.alloc(d.n * d.c * d.s, x.dtype);
+      this.addon.channelAffine(this.arr(x), this.arr(scale), shift ? this.arr(shift) : null, channelMeta(d), out.data);
+      return out;
+    });
+  }
+
+  override channelDot(a: Storage, b: Storage, d: ChannelDims): Storage {
+    return this.guard('channelDot', () => {
+      const out = this.alloc(d.c, a.dtype);
+      this.addon.channelDot(this.arr(a), this.arr(b), channelMeta(d), out.data);
+      return out;
     });
   }
 

@@ -5,15 +5,10 @@
 /// <reference types="@webgpu/types" />
 
 import { BackendError } from '../../core/errors.js';
+import { sizeClass } from '../size-class.js';
 
-/** The byte size a request is rounded up to. */
-export function sizeClass(bytes: number): number {
-  if (bytes <= 256) return 256;
-  const p = 2 ** Math.floor(Math.log2(bytes));
-  if (p === bytes) return p;
-  const q = p / 4;
-  return Math.ceil(bytes / q) * q;
-}
+/** The byte size a request is rounded up to (256 bytes at least, powers of two in quarters). */
+export { sizeClass };
 
 export interface PooledBuffer {
   readonly buffer: GPUBuffer;
@@ -25,6 +20,23 @@ export interface PooledBuffer {
 }
 
 let nextId = 1;
+
+/**
+ * Remove and return the free buffer with the lowest id. Which buffer a request gets is then a
+ * function of the set of free buffers, not of the order they were freed in, so a training
+ * loop settles into the same buffers for the same tensors every iteration (or every other,
+ * as parameters alternate) and its bind groups, cached by buffer ids, recur instead of being
+ * created anew for almost every dispatch.
+ */
+function takeLowestId(list: PooledBuffer[]): PooledBuffer | undefined {
+  if (list.length === 0) return undefined;
+  let best = 0;
+  for (let i = 1; i < list.length; i++) if (list[i]!.id < list[best]!.id) best = i;
+  const b = list[best]!;
+  list[best] = list[list.length - 1]!;
+  list.pop();
+  return b;
+}
 
 export class BufferPool {
   private free = new Map<number, PooledBuffer[]>();
@@ -49,7 +61,7 @@ export class BufferPool {
       throw new BackendError(`webgpu: a ${this.label} buffer of ${bytes} bytes exceeds the adapter's limit of ${this.maxBytes} bytes`);
     }
     const list = this.free.get(cls);
-    const hit = list?.pop();
+    const hit = list && takeLowestId(list);
     if (hit) {
       this.pooledBytes -= cls;
       this.pooledBuffers--;

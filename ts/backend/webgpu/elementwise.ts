@@ -27,9 +27,10 @@ const CMP: Partial<Record<BinaryOp, string>> = { eq: '==', ne: '!=', lt: '<', le
 
 const FLOAT_BINARY: Partial<Record<BinaryOp, string>> = {
   add: 'a + b', sub: 'a - b', mul: 'a * b', div: 'a / b', pow: 'mg_pow(a, b)', maximum: 'mg_max(a, b)', minimum: 'mg_min(a, b)',
+  reluMask: 'select(0.0, a, b > 0.0)',
 };
 const INT_BINARY: Partial<Record<BinaryOp, string>> = {
-  add: 'a + b', sub: 'a - b', mul: 'a * b', div: 'mg_idiv(a, b)', maximum: 'max(a, b)', minimum: 'min(a, b)',
+  add: 'a + b', sub: 'a - b', mul: 'a * b', div: 'mg_idiv(a, b)', maximum: 'max(a, b)', minimum: 'min(a, b)', reluMask: 'select(0, a, b > 0)',
 };
 
 /** The scalar function f for a unary op: input type ti, output to. */

@@ -1,5 +1,5 @@
-// Dispatch for maxPool2d (kernels/pool.wgsl): a thread per output window. Its backward is
-// a scatterAdd of the indices, composed in ts/ops.
+// Dispatch for maxPool2d (kernels/pool.wgsl): a thread per output window; and for its
+// transpose, maxPool2dBackward: a thread per input element (deterministic, no atomics).
 
 import type { Pool2dGeometry } from '../kernels.js';
 import { type Ctx, wgslType } from './context.js';
@@ -11,8 +11,21 @@ export function maxPool2d(ctx: Ctx, x: GpuStorage, g: Pool2dGeometry): { values:
   const indices = ctx.alloc('int32', total);
   if (total === 0) return { values, indices };
   const k = ctx.kernel('pool', {}, { T: wgslType(x.dtype) }, 1, 2, x.dtype === 'float16');
+  ctx.launch(k, [x.buf, values.buf, indices.buf], poolParams(total, g), ctx.grid(Math.ceil(total / 256)));
+  return { values, indices };
+}
+
+export function maxPool2dBackward(ctx: Ctx, dy: GpuStorage, indices: GpuStorage, g: Pool2dGeometry): GpuStorage {
+  const total = g.planes * g.h * g.w;
+  const dx = ctx.alloc(dy.dtype, total);
+  if (total === 0) return dx;
+  const k = ctx.kernel('pool', { BACKWARD: true }, { T: wgslType(dy.dtype) }, 2, 1, dy.dtype === 'float16');
+  ctx.launch(k, [dy.buf, indices.buf, dx.buf], poolParams(total, g), ctx.grid(Math.ceil(total / 256)));
+  return dx;
+}
+
+function poolParams(total: number, g: Pool2dGeometry): Uint32Array {
   const p = new Uint32Array(64);
   [total, g.h, g.w, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW].forEach((v, i) => (p[i] = v));
-  ctx.launch(k, [x.buf, values.buf, indices.buf], p, ctx.grid(Math.ceil(total / 256)));
-  return { values, indices };
+  return p;
 }

@@ -5,7 +5,7 @@
 
 import type { DType, TypedArray } from '../../core/dtype.js';
 import type {
-  ArgReduceOp, Backend, BinaryOp, Conv2dGeometry, MatView, MatmulDims, MemoryInfo, Pool2dGeometry,
+  ArgReduceOp, Backend, BinaryOp, ChannelDims, Conv2dGeometry, MatView, MatmulDims, MemoryInfo, Pool2dGeometry,
   RandomKind, ReduceOp, Storage, TriangularSolveDims, UnaryOp, View,
 } from '../kernels.js';
 import { Ctx } from './context.js';
@@ -16,8 +16,9 @@ import * as conv from './conv.js';
 import * as gemm from './gemm.js';
 import { IndexChecks } from './index-check.js';
 import * as indexing from './indexing.js';
+import * as channel from './channel.js';
 import * as linalg from './linalg.js';
-import { maxPool2d } from './maxpool.js';
+import { maxPool2d, maxPool2dBackward } from './maxpool.js';
 import { random } from './random.js';
 import * as red from './reduce.js';
 import { softmax } from './softmax.js';
@@ -195,6 +196,28 @@ export class WebGpuBackend implements Backend {
   maxPool2d(x: Storage, g: Pool2dGeometry): { values: Storage; indices: Storage } {
     return maxPool2d(this.ctx, this.ctx.storage(x), g);
   }
+  maxPool2dBackward(dy: Storage, indices: Storage, g: Pool2dGeometry): Storage {
+    return maxPool2dBackward(this.ctx, this.ctx.storage(dy), this.ctx.storage(indices), g);
+  }
+
+  // --- per-channel (batch norm) ---------------------------------------------------------
+  batchNorm(x: Storage, gamma: Storage, beta: Storage, d: ChannelDims, eps: number): { y: Storage; xhat: Storage; mean: Storage; variance: Storage; rstd: Storage } {
+    const c = this.ctx;
+    return channel.batchNorm(c, c.storage(x), c.storage(gamma), c.storage(beta), d, eps);
+  }
+  batchNormBackward(g: Storage, xhat: Storage, w: Storage, d: ChannelDims): Storage {
+    const c = this.ctx;
+    return channel.batchNormBackward(c, c.storage(g), c.storage(xhat), c.storage(w), d);
+  }
+  channelAffine(x: Storage, scale: Storage, shift: Storage | null, d: ChannelDims): Storage {
+    const c = this.ctx;
+    return channel.channelAffine(c, c.storage(x), c.storage(scale), shift ? c.storage(shift) : null, d);
+  }
+  channelDot(a: Storage, b: Storage, d: ChannelDims): Storage {
+    const c = this.ctx;
+    return channel.channelDot(c, c.storage(a), c.storage(b), d);
+  }
+
   gather(x: View, idx: View, axis: number, shape: readonly number[]): Storage {
     return indexing.gather(this.ctx, x, idx, axis, shape);
   }

@@ -1,0 +1,87 @@
+// bench: MANN (Santoro et al. 2016) accuracy by instance number, beside the paper's Table 1.
+// The paper's configuration: LSTM controller of 200 units, memory 128 × 40, 4 read heads,
+// γ = 0.95, episodes of 5 classes × 10 instances of 20×20 Omniglot images, labels one step late,
+// trained on ~10^5 episodes. Here: the same model, Adam (lr 1e-3 by default), meta-batches of 16
+// episodes, for a wall-clock budget on this machine's CPU; held-out = the Vinyals test
+// characters (rotations included), 200 episodes. No translation augmentation (the paper's).
+// Writes bench/results/mann.json and bench/results/mann.md.
+// Env: BENCH_MANN_MINUTES (default 10), BENCH_MANN_LR, BENCH_MANN_BATCH; Omniglot from METAGRAD_DATA (e.g. ../shared/data).
+
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as mg from '../ts/index.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+// Santoro et al. 2016, Table 1, 5 classes (one-hot labels): accuracy at instances 1, 2, 3, 4, 5, 10.
+const paper = {
+  'MANN (LRUA)': [36.4, 82.8, 91.0, 92.6, 94.9, 98.1],
+  LSTM: [24.4, 49.5, 55.3, 61.0, 63.6, 62.5],
+  Human: [34.5, 57.3, 70.1, 71.8, 81.4, 92.4],
+};
+const columns = [1, 2, 3, 4, 5, 10];
+
+const minutes = Number(process.env['BENCH_MANN_MINUTES'] ?? 10);
+const lr = Number(process.env['BENCH_MANN_LR'] ?? 1e-3);
+const batch = Number(process.env['BENCH_MANN_BATCH'] ?? 16);
+const data = await mg.loadOmniglot({});
+const o = { classes: 5, instances: 10, imageSize: 20 };
+const train = new mg.LabelSequenceSampler(data.characters('vinyals-train'), o);
+const held = new mg.LabelSequenceSampler(data.characters('vinyals-test'), o);
+const net = mg.mann({ inputSize: 400 });
+let p = net.init(new mg.Rng(0));
+const opt = mg.adam({ lr });
+let st = opt.init(p);
+const rng = new mg.Rng(1);
+const t0 = Date.now();
+let iters = 0;
+const log: { episodes: number; loss: number; seconds: number }[] = [];
+while ((Date.now() - t0) / 60000 < minutes) {
+  const s = train.sample(rng, batch);
+  const r = mg.scope(() => {
+    const { tree, leaves } = mg.traceTree(p);
+    const { loss } = net.loss(tree, s.x, s.y);
+    return { u: opt.update(p, mg.treeUnflatten(p, mg.gradients(loss, leaves)), st), loss: mg.detach(loss) };
+  });
+  mg.disposeAll([p, st, s.x, s.y]);
+  p = r.u.params;
+  st = r.u.state;
+  iters++;
+  if (iters % 25 === 0) {
+    log.push({ episodes: iters * batch, loss: r.loss.itemSync(), seconds: (Date.now() - t0) / 1000 });
+    console.log(`${iters * batch} episodes, loss ${log[log.length - 1]!.loss.toFixed(3)}, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  }
+  r.loss.dispose();
+}
+const seconds = (Date.now() - t0) / 1000;
+const hit = new Array<number>(10).fill(0), total = new Array<number>(10).fill(0);
+const er = new mg.Rng(9);
+for (let k = 0; k < 10; k++) {
+  const s = held.sample(er, 20);
+  const { correct } = mg.noGrad(() => net.loss(p, s.x, s.y));
+  const by = await mg.accuracyByInstance(correct, s.instance, 10);
+  by.correct.forEach((c, i) => { hit[i]! += c; total[i]! += by.total[i]!; });
+  mg.disposeAll([s.x, s.y, correct]);
+}
+const ours = columns.map((c) => (100 * hit[c - 1]!) / total[c - 1]!);
+const result = {
+  command: `METAGRAD_DATA=${process.env['METAGRAD_DATA'] ?? ''} BENCH_MANN_MINUTES=${minutes} BENCH_MANN_LR=${lr} BENCH_MANN_BATCH=${batch} npm run bench:mann`, backend: mg.currentBackend().name, date: new Date().toISOString(),
+  config: { ...net.options, episode: o, optimizer: `adam lr ${lr}`, batch, trainingEpisodes: iters * batch, seconds, heldOutEpisodes: 200 },
+  instances: columns, accuracy: ours, paper, log,
+};
+mkdirSync(join(root, 'bench/results'), { recursive: true });
+writeFileSync(join(root, 'bench/results/mann.json'), JSON.stringify(result, null, 1) + '\n');
+const row = (name: string, v: number[]) => `| ${name} | ${v.map((x) => x.toFixed(1) + '%').join(' | ')} |`;
+const md = `# MANN accuracy by instance (5 classes, one-hot labels)
+
+\`${result.command}\` on ${result.backend}, ${result.date}. Ours: ${iters * batch} training episodes
+(${(seconds / 60).toFixed(1)} min on this CPU, Adam lr ${lr}, batches of ${batch}); the paper trained for about 100,000.
+Held-out: 200 episodes of Vinyals test characters.
+
+| | ${columns.map((c) => ['1st', '2nd', '3rd', '4th', '5th', '10th'][columns.indexOf(c)]).join(' | ')} |
+|---|${columns.map(() => '---').join('|')}|
+${row(`metagrad MANN (LRUA), ${iters * batch} episodes`, ours)}
+${Object.entries(paper).map(([k, v]) => row(`paper: ${k}`, v)).join('\n')}
+`;
+writeFileSync(join(root, 'bench/results/mann.md'), md);
+console.log(md);

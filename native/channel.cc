@@ -1,0 +1,215 @@
+// Per-channel kernels over contiguous [n, c, s] tensors (channels on axis 1, s = the
+// product of the trailing dims): batch-norm statistics and normalization, its input
+// gradient, a per-channel affine map and a per-channel dot product. Channels run in
+// parallel; each channel's sums accumulate in double (as the js reference does), row by
+// row with eight independent float partial sums so the inner loops vectorize.
+#include <initializer_list>
+
+#include "linalg.h"
+#include "threadpool.h"
+
+namespace mg {
+
+namespace {
+
+void check_dims(const char* op, const ChannelDims& d) {
+  if (d.n < 0 || d.c < 0 || d.s < 0) throw KernelError(std::string(op) + ": negative dimension");
+  if ((double)d.n * d.c * d.s > 1125899906842624.0) throw KernelError(std::string(op) + ": too many elements");
+}
+
+void check_buf(const char* op, const char* what, const Buf& b, int64_t len, DType dt) {
+  if (b.len != len) throw KernelError(std::string(op) + ": " + what + " has " + std::to_string(b.len) + " elements, expected " + std::to_string(len));
+  if (b.dtype != dt) throw KernelError(std::string(op) + ": " + what + " is " + dname(b.dtype) + ", expected " + dname(dt));
+}
+
+void check_float(const char* op, DType dt) {
+  if (dt != F32 && dt != F64) throw KernelError(std::string(op) + ": expected float32 or float64, got " + dname(dt));
+}
+
+// Every per-channel kernel's checks: dims, a float dtype, the [n, c, s] buffers and the [c] ones.
+// Returns n*c*s.
+int64_t check_channel(const char* op, const ChannelDims& d, DType dt, std::initializer_list<const Buf*> full,
+                      std::initializer_list<const Buf*> perChannel) {
+  check_dims(op, d);
+  check_float(op, dt);
+  const int64_t total = d.n * d.c * d.s;
+  for (const Buf* b : full) check_buf(op, "an [n, c, s] buffer", *b, total, dt);
+  for (const Buf* b : perChannel) check_buf(op, "a per-channel buffer", *b, d.c, dt);
+  return total;
+}
+
+// Work per channel is n*s elements; split channels over threads only when there is enough.
+int64_t channel_chunk(const ChannelDims& d) { return std::max<int64_t>(1, 32768 / std::max<int64_t>(1, d.n * d.s)); }
+
+// sum of p[0..len) and of p[j]*q[j] (q may be null), accumulated in double.
+template <typename T>
+inline void row_sums(const T* p, const T* q, int64_t len, double& s1, double& s2) {
+  T a[8] = {0, 0, 0, 0, 0, 0, 0, 0}, b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t j = 0;
+  if (q) {
+    for (; j + 8 <= len; j += 8)
+      for (int k = 0; k < 8; k++) {
+        a[k] += p[j + k];
+        b[k] += p[j + k] * q[j + k];
+      }
+  } else {
+    for (; j + 8 <= len; j += 8)
+      for (int k = 0; k < 8; k++) a[k] += p[j + k];
+  }
+  double ta = 0, tb = 0;
+  for (int k = 0; k < 8; k++) {
+    ta += (double)a[k];
+    tb += (double)b[k];
+  }
+  for (; j < len; j++) {
+    ta += (double)p[j];
+    if (q) tb += (double)p[j] * (double)q[j];
+  }
+  s1 += ta;
+  s2 += tb;
+}
+
+// The two sums of row_sums over channel c's n rows of s values.
+template <typename T>
+inline void channel_sums(const T* p, const T* q, const ChannelDims& d, int64_t c, double& s1, double& s2) {
+  for (int64_t n = 0; n < d.n; n++) {
+    const int64_t o = (n * d.c + c) * d.s;
+    row_sums<T>(p + o, q ? q + o : nullptr, d.s, s1, s2);
+  }
+}
+
+// sum of (p[j] - mu)^2
+template <typename T>
+inline double row_centred_squares(const T* p, int64_t len, T mu) {
+  T a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t j = 0;
+  for (; j + 8 <= len; j += 8)
+    for (int k = 0; k < 8; k++) {
+      T v = p[j + k] - mu;
+      a[k] += v * v;
+    }
+  double t = 0;
+  for (int k = 0; k < 8; k++) t += (double)a[k];
+  for (; j < len; j++) {
+    double v = (double)p[j] - (double)mu;
+    t += v * v;
+  }
+  return t;
+}
+
+}  // namespace
+
+void batch_norm(const Buf& x, const Buf& gamma, const Buf& beta, const ChannelDims& d, double eps, const Buf& y, const Buf& xhat,
+                const Buf& mean, const Buf& var, const Buf& rstd) {
+  check_channel("batchNorm", d, x.dtype, {&x, &y, &xhat}, {&gamma, &beta, &mean, &var, &rstd});
+  if (d.n * d.s == 0) {
+    // no values: the statistics of nothing are NaN, as the reference's 0/0
+    for (int64_t c = 0; c < d.c; c++)
+      for (const Buf* b : {&mean, &var, &rstd}) store_from_double(*b, c, std::nan(""));
+    return;
+  }
+  dispatch(x.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_same_v<T, int32_t>) {
+      return;
+    } else {
+      const T* X = (const T*)x.data;
+      const T* G = (const T*)gamma.data;
+      const T* B = (const T*)beta.data;
+      T *Y = (T*)y.data, *XH = (T*)xhat.data, *M = (T*)mean.data, *V = (T*)var.data, *R = (T*)rstd.data;
+      const double count = (double)(d.n * d.s);
+      parallel_range(d.c, channel_chunk(d), [&](int64_t c0, int64_t c1) {
+        for (int64_t c = c0; c < c1; c++) {
+          double s1 = 0, unused = 0;
+          channel_sums<T>(X, nullptr, d, c, s1, unused);
+          const double mu = s1 / count;
+          double sq = 0;
+          for (int64_t n = 0; n < d.n; n++) sq += row_centred_squares<T>(X + (n * d.c + c) * d.s, d.s, (T)mu);
+          const double v = sq / count, r = 1.0 / std::sqrt(v + eps);
+          const T tmu = (T)mu, tr = (T)r, g = G[c], b = B[c];
+          for (int64_t n = 0; n < d.n; n++) {
+            const int64_t o = (n * d.c + c) * d.s;
+            for (int64_t j = 0; j < d.s; j++) {
+              T xh = (X[o + j] - tmu) * tr;
+              XH[o + j] = xh;
+              Y[o + j] = xh * g + b;
+            }
+          }
+          M[c] = (T)mu;
+          V[c] = (T)v;
+          R[c] = (T)r;
+        }
+      });
+    }
+  });
+}
+
+void batch_norm_backward(const Buf& g, const Buf& xhat, const Buf& w, const ChannelDims& d, const Buf& out) {
+  const int64_t total = check_channel("batchNormBackward", d, g.dtype, {&g, &xhat, &out}, {&w});
+  if (total == 0) return;
+  dispatch(g.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (!std::is_same_v<T, int32_t>) {
+      const T *G = (const T*)g.data, *XH = (const T*)xhat.data, *W = (const T*)w.data;
+      T* O = (T*)out.data;
+      const double count = (double)(d.n * d.s);
+      parallel_range(d.c, channel_chunk(d), [&](int64_t c0, int64_t c1) {
+        for (int64_t c = c0; c < c1; c++) {
+          double sg = 0, sgx = 0;
+          channel_sums<T>(G, XH, d, c, sg, sgx);
+          const T mg = (T)(sg / count), mgx = (T)(sgx / count), wc = W[c];
+          for (int64_t n = 0; n < d.n; n++) {
+            const int64_t o = (n * d.c + c) * d.s;
+            for (int64_t j = 0; j < d.s; j++) O[o + j] = wc * (G[o + j] - mg - XH[o + j] * mgx);
+          }
+        }
+      });
+    }
+  });
+}
+
+void channel_affine(const Buf& x, const Buf& scale, const Buf* shift, const ChannelDims& d, const Buf& out) {
+  const int64_t total = check_channel("channelAffine", d, x.dtype, {&x, &out}, {&scale});
+  if (shift) check_buf("channelAffine", "shift", *shift, d.c, x.dtype);
+  if (total == 0) return;
+  dispatch(x.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (!std::is_same_v<T, int32_t>) {
+      const T *X = (const T*)x.data, *S = (const T*)scale.data, *SH = shift ? (const T*)shift->data : nullptr;
+      T* O = (T*)out.data;
+      // rows of s elements, (n, c) in order
+      parallel_range(d.n * d.c, std::max<int64_t>(1, 32768 / std::max<int64_t>(1, d.s)), [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; r++) {
+          const int64_t c = r % d.c, o = r * d.s;
+          const T sc = S[c];
+          if (SH) {
+            const T sh = SH[c];
+            for (int64_t j = 0; j < d.s; j++) O[o + j] = X[o + j] * sc + sh;
+          } else {
+            for (int64_t j = 0; j < d.s; j++) O[o + j] = X[o + j] * sc;
+          }
+        }
+      });
+    }
+  });
+}
+
+void channel_dot(const Buf& a, const Buf& b, const ChannelDims& d, const Buf& out) {
+  check_channel("channelDot", d, a.dtype, {&a, &b}, {&out});
+  dispatch(a.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (!std::is_same_v<T, int32_t>) {
+      const T *A = (const T*)a.data, *B = (const T*)b.data;
+      T* O = (T*)out.data;
+      parallel_range(d.c, channel_chunk(d), [&](int64_t c0, int64_t c1) {
+        for (int64_t c = c0; c < c1; c++) {
+          double unused = 0, s = 0;
+          channel_sums<T>(A, B, d, c, unused, s);
+          O[c] = (T)s;
+        }
+      });
+    }
+  });
+}
+
+}  // namespace mg

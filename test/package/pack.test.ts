@@ -1,0 +1,91 @@
+// The package as a user gets it: `npm pack` (which builds dist/ through `prepare`), the
+// tarball's file list (no native/build, no source maps without their sources, LICENSE, both
+// entries), then a fresh strict-TypeScript ESM project with the tarball installed that
+// compiles every README/docs ```ts snippet against it, runs each one, and bundles
+// `import * as mg from 'metagrad'` for the browser (the exports map's browser condition).
+import test from 'tape';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import { writeMiniImageNet } from '../helpers/images.js';
+import { docSnippets } from '../helpers/snippets.js';
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; peerDependencies?: Record<string, string> };
+
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env, timeout = 300_000) {
+  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout, maxBuffer: 64 << 20 });
+  return { status: r.status, stdout: r.stdout ?? '', out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
+}
+
+test('package: npm pack, the tarball, and a strict consumer project running the docs snippets', async (t) => {
+  const work = mkdtempSync(join(tmpdir(), 'mg-pack-'));
+  try {
+    const t0 = Date.now();
+    const npm = process.env['npm_execpath'] && existsSync(process.env['npm_execpath']) ? [process.execPath, process.env['npm_execpath']] : ['npm'];
+    const packed = run(npm[0]!, [...npm.slice(1), 'pack', '--json', '--pack-destination', work], root);
+    t.equal(packed.status, 0, `npm pack (prepare builds dist/) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    if (packed.status !== 0) return void t.comment(packed.out.slice(-2000));
+    const info = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as { filename: string; size: number; unpackedSize: number; files: { path: string }[] }[];
+    const files = info[0]!.files.map((f) => f.path);
+    t.comment(`${info[0]!.filename}: ${files.length} files, ${(info[0]!.size / 1024).toFixed(0)} KiB packed, ${(info[0]!.unpackedSize / 1024).toFixed(0)} KiB unpacked`);
+    t.notOk(files.some((f) => f.startsWith('native/build/')), 'no native/build/');
+    t.ok(files.includes('LICENSE'), 'LICENSE');
+    t.ok(['dist/index.js', 'dist/index.d.ts', 'dist/browser.js', 'dist/browser.d.ts', 'native/binding.gyp', 'native/build.mjs', 'binding.gyp'].every((f) => files.includes(f)), 'both entries with types, and what the native build needs');
+    const readmeDocs = [...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/`(docs\/[\w.-]+\.md)`/g)].map((m) => m[1]!);
+    t.ok(readmeDocs.length > 0 && readmeDocs.every((d) => files.includes(d)), `the docs the README links: ${[...new Set(readmeDocs)].join(', ')}`);
+
+    // Unpack as npm would install it.
+    const consumer = join(work, 'consumer'), installed = join(consumer, 'node_modules', 'metagrad');
+    mkdirSync(installed, { recursive: true });
+    t.equal(run('tar', ['xzf', join(work, info[0]!.filename), '-C', installed, '--strip-components=1'], work).status, 0, 'tarball unpacks');
+    const maps = files.filter((f) => f.endsWith('.map'));
+    const dangling = files.filter((f) => f.endsWith('.js')).flatMap((f) => {
+      const m = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(readFileSync(join(installed, f), 'utf8'));
+      return m && !m[1]!.startsWith('data:') && !existsSync(join(installed, dirname(f), m[1]!)) ? [f] : [];
+    });
+    const unshipped = maps.flatMap((f) => (JSON.parse(readFileSync(join(installed, f), 'utf8')) as { sources: string[] }).sources.filter((s) => !existsSync(join(installed, dirname(f), s))));
+    t.deepEqual([dangling, unshipped], [[], []], `no source map comment without its map, no map without its sources (${maps.length} maps)`);
+
+    // Its dependencies (and the optional peer webgpu, and @types/node) from this checkout.
+    for (const dep of [...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies ?? {}), '@types', 'typescript', 'esbuild', '@esbuild']) {
+      const from = join(root, 'node_modules', dep);
+      if (existsSync(from)) symlinkSync(from, join(consumer, 'node_modules', dep));
+    }
+    writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+    writeFileSync(join(consumer, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022', 'DOM'], strict: true, skipLibCheck: false, types: ['node'], outDir: 'out', rootDir: 'src' },
+      include: ['src/**/*.ts'],
+    }));
+    const snippets = docSnippets(root);
+    mkdirSync(join(consumer, 'src'));
+    for (const s of snippets) writeFileSync(join(consumer, 'src', `${s.name}.ts`), s.code);
+    const tsc = run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], consumer);
+    const failing = snippets.filter((s) => tsc.out.includes(`src/${s.name}.ts`));
+    t.equal(tsc.status, 0, `${snippets.length} docs snippets compile under strict against the installed package (skipLibCheck off)`);
+    for (const s of failing) t.fail(`${s.where} does not compile: ${tsc.out.split('\n').filter((l) => l.includes(`src/${s.name}.ts`)).join(' | ').slice(0, 600)}`);
+    if (tsc.status !== 0 && failing.length === 0) t.comment(tsc.out.slice(0, 3000));
+
+    // Run each, from its own folder (snippets may write files), on a tiny mini-ImageNet for its loader.
+    const mini = join(work, 'mini-imagenet');
+    writeMiniImageNet(mini, { train: ['n01', 'n02', 'n03', 'n04', 'n05'] }, (w) => [40 * Number(w.slice(1)), 100, 200 - 30 * Number(w.slice(1))], 16);
+    const env = { ...process.env, METAGRAD_MINI_IMAGENET: mini, METAGRAD_QUIET: '1', METAGRAD_BACKEND: 'js' };
+    for (const s of snippets) {
+      if (!existsSync(join(consumer, 'out', `${s.name}.js`))) continue;
+      const cwd = mkdtempSync(join(work, 'run-'));
+      const r = run(process.execPath, [join(consumer, 'out', `${s.name}.js`)], cwd, env, 120_000);
+      t.equal(r.status, 0, `${s.where} runs${r.status === 0 ? '' : `: ${r.out.slice(-800)}`}`);
+    }
+
+    // A browser bundle of the installed package resolves its browser entry, without shims.
+    writeFileSync(join(consumer, 'page.js'), "import * as mg from 'metagrad';\nconsole.log(mg.grad, mg.omniglotFromZips);\n");
+    const bundle = await esbuild.build({ entryPoints: [join(consumer, 'page.js')], bundle: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'silent', absWorkingDir: consumer }).catch((e: Error) => e);
+    t.ok(!(bundle instanceof Error) && Object.keys(bundle.metafile!.inputs).some((f) => f.endsWith('metagrad/dist/browser.js')), `esbuild --platform=browser picks dist/browser.js${bundle instanceof Error ? `: ${bundle.message.slice(0, 300)}` : ''}`);
+    t.comment(`whole check in ${((Date.now() - t0) / 1000).toFixed(0)} s; ${readdirSync(join(consumer, 'out')).length} snippets compiled`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});

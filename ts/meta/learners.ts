@@ -1,0 +1,20 @@
+// The built-in learners: one import and one registration per learner. Adding a learner is
+// its own file (the algorithm and its LearnerEntry) and one line here.
+
+import { registerLearner } from './registry.js';
+import { mamlEntry, fomamlEntry } from './maml.js';
+import { reptileEntry } from './reptile.js';
+import { anilEntry } from './anil.js';
+import { metaSgdEntry } from './metasgd.js';
+import { mamlPlusPlusEntry } from './mamlpp.js';
+import { imamlEntry } from './imaml.js';
+import { pretrainedEntry } from './pretrain.js';
+
+registerLearner(mamlEntry);
+registerLearner(fomamlEntry);
+registerLearner(reptileEntry);
+registerLearner(anilEntry);
+registerLearner(metaSgdEntry);
+registerLearner(mamlPlusPlusEntry);
+registerLearner(imamlEntry);
+registerLearner(pretrainedEntry);

@@ -1,0 +1,107 @@
+// Batch normalization with batch statistics as one fused op, differentiable to any order.
+// The forward is one kernel (statistics, x̂ and y = x̂·γ + β). Its vjp is written in fused
+// differentiable ops (DESIGN.md rule 5): the input gradient is batchNormBackward, whose own
+// vjp is batchNormBackward again plus channelDot / channelAffine (ts/ops/channel.ts). x̂ and
+// rstd are tape tensors of their own, so a second backward differentiates through them:
+//   x̂    = (x - mean)·rstd,  vjp  g ↦ batchNormBackward(g, x̂, rstd)
+//   rstd = (var + eps)^-½,   vjp  r ↦ -rstd³/M · (x - mean)·r      (M values per channel)
+//   y    = x̂·γ + β,          vjp  g ↦ (batchNormBackward(g, x̂, rstd·γ), Σ g·x̂, Σ g)
+
+import { ShapeError, fmtShape } from '../core/errors.js';
+import { record } from '../tensor/tape.js';
+import { scope } from '../tensor/scope.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { channelAffine, channelDims, channelDot, channelSum, checkChannelVector } from './channel.js';
+import { add, mul, neg, reciprocal, sqrt, sub } from './elementwise.js';
+import { contiguous } from './shape-ops.js';
+import { checkFloat, checkTensor, wrap } from './util.js';
+
+export interface BatchNormResult {
+  /** the normalized, scaled and shifted input, x's shape */
+  y: Tensor;
+  /** the batch mean per channel [C] (no gradient: for running statistics) */
+  mean: Tensor;
+  /** the biased batch variance per channel [C] (no gradient) */
+  variance: Tensor;
+}
+
+/**
+ * y = (x - mean)/sqrt(var + eps)·gamma + beta with the batch's statistics per channel
+ * (x [N, C, ...], statistics over every axis but 1; gamma, beta [C]).
+ */
+export function batchNormTrain(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): BatchNormResult {
+  return scope(() => {
+    checkTensor(x, 'batchNorm');
+    checkFloat('batchNorm', x);
+    const d = channelDims(x, 'batchNorm');
+    checkChannelVector('batchNorm', 'gamma', gamma, x, d.c);
+    checkChannelVector('batchNorm', 'beta', beta, x, d.c);
+    const m = d.n * d.s;
+    if (m < 2) throw new ShapeError(`batchNorm: batch statistics need more than one value per channel, input is ${fmtShape(x.shape)}`);
+    if (!(eps >= 0)) throw new ShapeError(`batchNorm: eps must be >= 0, got ${eps}`);
+    const xc = contiguous(x), gc = contiguous(gamma), bc = contiguous(beta);
+    const k = x.backend.batchNorm(xc.storage, gc.storage, bc.storage, d, eps);
+    const y = wrap(k.y, x.shape, x), xhat = wrap(k.xhat, x.shape, x), rstd = wrap(k.rstd, [d.c], x);
+    const mean = wrap(k.mean, [d.c], x), variance = wrap(k.variance, [d.c], x);
+    // rstd first: its vjp needs only x (and the mean, recomputed differentiably), no cycle with x̂
+    record(rstd, 'batchNormRstd', [xc], (r, rs, [xi]) => {
+      const mu = mul(channelSum(xi!), 1 / m);
+      const k = mul(mul(mul(rs, rs), rs), neg(mul(r, 1 / m)));
+      return [channelAffine(xi!, k, neg(mul(mu, k)))];
+    });
+    record(xhat, 'batchNormXhat', [xc], (g, xh) => [batchNormBackward(g, xh, rstd)], [rstd]);
+    const out = record(y, 'batchNorm', [xc, gc, bc], (g, _y, [xi, gi, bi]) => [
+      xi!.requiresGrad ? batchNormBackward(g, xhat, mul(rstd, gi!)) : null,
+      gi!.requiresGrad ? channelDot(g, xhat) : null,
+      bi!.requiresGrad ? channelSum(g) : null,
+    ], [xhat, rstd]);
+    return { y: out, mean, variance };
+  });
+}
+
+/**
+ * The batch-norm input gradient as an op: w[c]·(g - mean(g) - x̂·mean(g·x̂)), the means per
+ * channel over every axis but 1 (g, x̂ [N, C, ...]; w [C], rstd·γ for batch norm).
+ */
+export function batchNormBackward(g: Tensor, xhat: Tensor, w: Tensor): Tensor {
+  return scope(() => {
+    checkTensor(g, 'batchNormBackward', 'gradient');
+    checkTensor(xhat, 'batchNormBackward', 'xhat');
+    checkFloat('batchNormBackward', g, xhat);
+    if (g.rank !== xhat.rank || g.shape.some((v, i) => v !== xhat.shape[i])) {
+      throw new ShapeError(`batchNormBackward: gradient ${fmtShape(g.shape)} and xhat ${fmtShape(xhat.shape)} must have the same shape`);
+    }
+    const d = channelDims(g, 'batchNormBackward');
+    checkChannelVector('batchNormBackward', 'w', w, g, d.c);
+    const gc = contiguous(g), xc = contiguous(xhat), wc = contiguous(w);
+    const out = wrap(g.backend.batchNormBackward(gc.storage, xc.storage, wc.storage, d), g.shape, g);
+    const m = d.n * d.s;
+    return record(out, 'batchNormBackward', [gc, xc, wc], (h, _y, [gi, xi, wi]) => {
+      // out is symmetric in g: its g-vjp is the same map applied to h
+      const dg = gi!.requiresGrad ? batchNormBackward(h, xi!, wi!) : null;
+      if (!xi!.requiresGrad && !wi!.requiresGrad) return [dg, null, null];
+      const sgx = channelDot(gi!, xi!), shx = channelDot(h, xi!);
+      const dxhat = xi!.requiresGrad
+        ? add(channelAffine(h, mul(mul(wi!, sgx), -1 / m)), channelAffine(gi!, mul(mul(wi!, shx), -1 / m)))
+        : null;
+      const dw = wi!.requiresGrad
+        ? sub(sub(channelDot(h, gi!), mul(mul(channelSum(h), channelSum(gi!)), 1 / m)), mul(mul(shx, sgx), 1 / m))
+        : null;
+      return [dg, dxhat, dw];
+    });
+  });
+}
+
+/** Batch norm with given (running) statistics: y = (x - mean)·(variance + eps)^-½·gamma + beta, one kernel over x. */
+export function batchNormInference(x: Tensor, mean: Tensor, variance: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
+  return scope(() => {
+    checkTensor(x, 'batchNorm');
+    checkFloat('batchNorm', x);
+    const d = channelDims(x, 'batchNorm');
+    for (const [what, v] of [['mean', mean], ['variance', variance], ['gamma', gamma], ['beta', beta]] as const) checkChannelVector('batchNorm', what, v, x, d.c);
+    // [C]-sized work; differentiable in every input (the statistics too, should a caller need it)
+    const rstd = reciprocal(sqrt(add(variance, eps)));
+    const scale = mul(gamma, rstd);
+    return channelAffine(x, scale, sub(beta, mul(mean, scale)));
+  });
+}
