@@ -18,7 +18,7 @@ interface Entry {
 
 const entries = new Map<string, Entry>();
 let current: Backend | null = null;
-let defaultOrder: string[] = ['native', 'js'];
+const defaultOrder: readonly string[] = ['native', 'js'];
 
 export function registerBackend(name: string, create: () => Backend | Promise<Backend>): void {
   entries.set(name, { create });
@@ -116,12 +116,6 @@ export function withBackend<T>(name: BackendName, fn: () => T): T {
   } finally {
     current = prev;
   }
-}
-
-/** @internal tests may change the preference order (for example to exclude native). */
-export function setDefaultOrder(order: string[]): void {
-  defaultOrder = order;
-  current = null;
 }
 
 function entry(name: string): Entry {

@@ -20,9 +20,12 @@ export interface Conv2dOptions {
   groups?: number;
 }
 
-function pair(v: number | [number, number] | undefined, dflt: number, what: string, op: string, min: number): [number, number] {
+/** A spatial option (stride, padding, dilation, kernel size) as [h, w]: one integer >= min for both, or a pair; shared by conv and pooling. */
+export function spatialPair(v: number | [number, number] | undefined, dflt: number, what: string, op: string, min: number): [number, number] {
   const p: [number, number] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : v;
-  if (p.length !== 2 || p.some((x) => !Number.isInteger(x) || x < min)) throw new ShapeError(`${op}: ${what} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
+  if (!Array.isArray(p) || p.length !== 2 || p.some((x) => !Number.isInteger(x) || x < min)) {
+    throw new ShapeError(`${op}: ${what} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
+  }
   return p;
 }
 
@@ -39,9 +42,9 @@ export function conv2dGeometry(op: string, xShape: readonly number[], wShape: re
   expectOptions(o, op, true);
   if (xShape.length !== 4) throw new ShapeError(`${op}: input must be [N, C, H, W], got ${fmtShape(xShape)}`);
   if (wShape.length !== 4) throw new ShapeError(`${op}: weight must be [Cout, Cin/groups, KH, KW], got ${fmtShape(wShape)}`);
-  const [strideH, strideW] = pair(o.stride, 1, 'stride', op, 1);
-  const [padH, padW] = pair(o.padding, 0, 'padding', op, 0);
-  const [dilationH, dilationW] = pair(o.dilation, 1, 'dilation', op, 1);
+  const [strideH, strideW] = spatialPair(o.stride, 1, 'stride', op, 1);
+  const [padH, padW] = spatialPair(o.padding, 0, 'padding', op, 0);
+  const [dilationH, dilationW] = spatialPair(o.dilation, 1, 'dilation', op, 1);
   const groups = o.groups ?? 1;
   const [n, cIn, h, w] = xShape as [number, number, number, number];
   const [cOut, cig, kh, kw] = wShape as [number, number, number, number];

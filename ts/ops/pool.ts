@@ -9,7 +9,7 @@ import { record } from '../tensor/tape.js';
 import { full } from '../tensor/create.js';
 import { describe } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { conv2d } from './conv.js';
+import { conv2d, spatialPair } from './conv.js';
 import { takeAlongAxis } from './indexing.js';
 import { contiguous, reshape } from './shape-ops.js';
 import { checkFloat, checkTensor, wrap } from './util.js';
@@ -22,20 +22,12 @@ export interface Pool2dOptions {
   padding?: number | [number, number];
 }
 
-function pair(op: string, v: number | [number, number], what: string, min: number): [number, number] {
-  const p: [number, number] = typeof v === 'number' ? [v, v] : v;
-  if (!Array.isArray(p) || p.length !== 2 || p.some((x) => !Number.isInteger(x) || x < min)) {
-    throw new ShapeError(`${op}: ${what} must be an integer >= ${min} or a pair of them, got ${describe(v)}`);
-  }
-  return p;
-}
-
 function geometry(op: string, x: Tensor, o: Pool2dOptions) {
   if (o === null || typeof o !== 'object') throw new ShapeError(`${op}: options must be an object { kernelSize, stride?, padding? }, got ${describe(o)}`);
   if (x.rank !== 4) throw new ShapeError(`${op}: input must be [N, C, H, W], got ${fmtShape(x.shape)}`);
-  const [kh, kw] = pair(op, o.kernelSize, 'kernelSize', 1);
-  const [sh, sw] = pair(op, o.stride ?? o.kernelSize, 'stride', 1);
-  const [ph, pw] = pair(op, o.padding ?? 0, 'padding', 0);
+  const [kh, kw] = spatialPair(o.kernelSize, 1, 'kernelSize', op, 1);
+  const [sh, sw] = spatialPair(o.stride ?? o.kernelSize, 1, 'stride', op, 1);
+  const [ph, pw] = spatialPair(o.padding, 0, 'padding', op, 0);
   if (ph > kh / 2 || pw > kw / 2) throw new ShapeError(`${op}: padding ${ph}×${pw} must be at most half the kernel ${kh}×${kw}`);
   const [n, c, h, w] = x.shape as [number, number, number, number];
   const oh = Math.floor((h + 2 * ph - kh) / sh) + 1;

@@ -1,10 +1,10 @@
 // Checks and small helpers shared by every op file.
 
 import type { View } from '../backend/kernels.js';
-import { BackendError, DTypeError, IndexError, ShapeError, fmtShape } from '../core/errors.js';
-import { type DType, isFloat } from '../core/dtype.js';
+import { BackendError, DTypeError, IndexError, fmtShape } from '../core/errors.js';
+import { isFloat } from '../core/dtype.js';
 import { fromStorage } from '../tensor/create.js';
-import { StorageRef, Tensor, expectTensor } from '../tensor/tensor.js';
+import { Tensor, expectTensor } from '../tensor/tensor.js';
 import type { Storage } from '../backend/kernels.js';
 
 export type TensorLike = Tensor | number;
@@ -82,14 +82,3 @@ export function wrap(storage: Storage, shape: readonly number[], like: Tensor): 
   return fromStorage(storage, shape, like.backend);
 }
 
-export function checkAxisSize(op: string, x: Tensor, axis: number, expected: number): void {
-  if (x.shape[axis] !== expected) {
-    throw new ShapeError(`${op}: expected dim ${axis} of ${fmtShape(x.shape)} to be ${expected}`);
-  }
-}
-
-export function floatDType(x: Tensor): DType {
-  return x.dtype;
-}
-
-export { StorageRef };
