@@ -20,12 +20,16 @@ test('cli: train, checkpoint, eval, resume on sinusoid', (t) => {
     t.equal(a.code, 0, 'train exits 0');
     const line = a.out.split('\n').find((l) => l.startsWith('result:'));
     t.ok(line && /post-adaptation MSE \(1 step\) [\d.]+ ± [\d.]+ over 30 tasks; pretrained baseline/.test(line), `result line: ${line}`);
-    for (const f of ['checkpoint.safetensors', 'config.json', 'curve.svg', 'baseline.safetensors']) t.ok(existsSync(join(out, f)), `wrote ${f}`);
+    for (const f of ['checkpoint.safetensors', 'config.json', 'history.jsonl', 'curve.svg', 'curve.png', 'baseline.safetensors']) t.ok(existsSync(join(out, f)), `wrote ${f}`);
     const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    const history = readFileSync(join(out, 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     t.equal(cfg.iteration, 10, 'config records the iteration');
-    t.equal(cfg.history.train.length, 10, 'history has every iteration');
-    t.equal(cfg.history.val.length, 2, 'validated twice');
-    t.ok(readFileSync(join(out, 'curve.svg'), 'utf8').startsWith('<svg'), 'learning curve is an SVG');
+    t.equal(history.filter((e) => e.kind === 'train' && e.series === 'main').length, 10, 'history has every iteration');
+    t.equal(history.filter((e) => e.kind === 'val' && e.series === 'main').length, 2, 'validated twice');
+    t.equal(history.filter((e) => e.kind === 'train' && e.series === 'baseline').length, 10, "and the baseline's iterations");
+    const svg = readFileSync(join(out, 'curve.svg'), 'utf8');
+    t.ok(svg.startsWith('<svg') && svg.includes('pretrained baseline'), 'learning curve is an SVG with the baseline series');
+    t.deepEqual([...readFileSync(join(out, 'curve.png')).subarray(1, 4)], [80, 78, 71], 'and a PNG');
 
     const e = run('eval', '--checkpoint', out, '--tasks', '30');
     t.equal(e.code, 0, 'eval exits 0');

@@ -2,6 +2,7 @@
 // The metagrad command line: `metagrad train <learner> ...`, `metagrad eval --checkpoint DIR`.
 // With no arguments it trains the first registered learner on its first task source.
 
+import { readFileSync } from 'node:fs';
 import '../backend/js/register.js';
 import '../backend/native/register.js';
 import '../backend/webgpu/register.js';
@@ -29,9 +30,26 @@ function namedLearner(argv: readonly string[]) {
   return learnerEntries().find((e) => argv.includes(e.name));
 }
 
+/** The installed package's version (package.json sits two folders above dist/cli/, three above build/ts/cli/). */
+function version(): string {
+  for (const rel of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'metagrad' && pkg.version) return pkg.version;
+    } catch {
+      // not this layout; try the next
+    }
+  }
+  return 'unknown';
+}
+
 async function main(argv: string[]): Promise<void> {
   const first = learnerEntries()[0]!;
   const [cmd, ...rest] = argv.length === 0 ? ['train', first.name, '--task', first.tasks[0]!] : argv;
+  if (cmd === '--version' || cmd === 'version' || cmd === '-v') {
+    console.log(`metagrad ${version()}`);
+    return;
+  }
   if (cmd === '--help' || cmd === 'help' || cmd === '-h') {
     console.log(usage());
     return;
@@ -44,7 +62,7 @@ async function main(argv: string[]): Promise<void> {
     const cfg = trainConfig(entry, task, p);
     await selectBackend(cfg['backend'] as string | undefined);
     console.log(`backend: ${currentBackend().name}`);
-    await train(cfg, Boolean(p.given['resume']), p.given);
+    await train(cfg, Boolean(p.given['resume']), p.given, p.flags);
     return;
   }
   if (cmd === 'eval') {
@@ -59,7 +77,7 @@ async function main(argv: string[]): Promise<void> {
     await evalRun(checkpoint, { tasks: tasks as number | undefined, split: split as string | undefined, seed: seed as number | undefined, overrides, flags: p.flags });
     return;
   }
-  throw new CliError(`unknown command '${cmd}'; valid: train, eval, help`);
+  throw new CliError(`unknown command '${cmd}'; valid: train, eval, help, version`);
 }
 
 main(process.argv.slice(2))
@@ -70,4 +88,8 @@ main(process.argv.slice(2))
     } else console.error(e);
     process.exitCode = e instanceof CliError ? 2 : 1;
   })
-  .finally(() => shutdownBackends());
+  // Exit explicitly: a live progress-bar timer or GPU device must not keep a failed run alive.
+  .finally(() => {
+    shutdownBackends();
+    process.exit(process.exitCode ?? 0);
+  });

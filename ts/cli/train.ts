@@ -1,9 +1,11 @@
 // `metagrad train`: the meta-training loop with a progress bar, periodic validation,
-// checkpoints (resumable), a learning-curve SVG and a final meta-test result line.
+// checkpoints (resumable, also on Ctrl-C), learning curves (SVG and PNG) and a final
+// meta-test result line.
 // The learner, its model, outer optimizer and task source come from the registries.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadSafetensors, loadTree, saveSafetensors } from '../io/index.js';
 import cliProgress from 'cli-progress';
 import { CliError } from '../core/errors.js';
 import { type OptionValue, defaultOf, resolveOptions } from '../core/options.js';
@@ -18,8 +20,11 @@ import type { Model } from '../nn/model.js';
 import { disposeAll } from '../tensor/scope.js';
 import type { ParamTree } from '../tensor/tree.js';
 import { type RunConfig, asCli, runSpecs } from './args.js';
-import { loadInto, readRunState, saveRun, saveTree, type History, type RunState } from './ckpt.js';
-import { learningCurveSvg, smooth } from './svg.js';
+import { appendHistory, checkWritable, loadRunTrees, readHistory, readRun, saveRun, writeHistory, RUN_FORMAT, RUN_VERSION, type HistoryEvent, type RunRecord } from './run-state.js';
+import { learningCurve, smooth, type Panel, type Point } from './plot/figure.js';
+import { figureSvg } from './plot/svg.js';
+import { figurePng } from './plot/png.js';
+import { onInterrupt, type Interrupt } from './interrupt.js';
 
 export function fmtResult(r: EvaluateResult): string {
   return r.metric === 'accuracy' ? `${(100 * r.mean).toFixed(2)}% ± ${(100 * r.ci95).toFixed(2)}%` : `${r.mean.toFixed(3)} ± ${r.ci95.toFixed(3)}`;
@@ -28,6 +33,13 @@ export function fmtResult(r: EvaluateResult): string {
 /** Per-iteration generator: the tasks of iteration i depend only on (seed, i), so a resumed run sees the same tasks. */
 const iterRng = (seed: number, i: number) => new Rng([seed, i + 1]);
 const VAL_SEED = 1_000_003, TEST_SEED = 2_000_003;
+const MAIN = 'main', BASELINE = 'baseline';
+
+/** Thrown out of the loop after Ctrl-C, once the current iteration is done (and saved). */
+class Interrupted extends Error {}
+
+/** Settings that may change when a run is resumed; any other difference from the saved configuration is refused. */
+export const RESUMABLE_KEYS = ['iterations', 'metaLr', 'valEvery', 'valTasks', 'evalTasks', 'checkpointEvery', 'backend', 'data', 'baseline', 'resume', 'out'] as const;
 
 /** A learner built from its entry for a run's options and task source. */
 interface Built {
@@ -55,61 +67,93 @@ interface LoopState {
   optState: ParamTree;
 }
 
-async function loop(label: string, b: Built, src: TaskSource, start: LoopState & { iteration: number; history: History }, save: ((s: RunState, trees: LoopState) => Promise<void>) | null): Promise<LoopState> {
+interface LoopOptions {
+  label: string;
+  series: string;
+  /** the run folder the history is appended to */
+  out: string;
+  save: ((iteration: number, trees: LoopState) => Promise<void>) | null;
+  interrupt: Interrupt;
+  lastVal: number | undefined;
+}
+
+async function loop(b: Built, src: TaskSource, start: LoopState & { iteration: number }, o: LoopOptions): Promise<LoopState> {
   const { cfg, learner, optimizer } = b;
   const iterations = cfg['iterations'] as number, metaBatch = cfg['metaBatch'] as number, seed = cfg['seed'] as number;
   const valEvery = cfg['valEvery'] as number, checkpointEvery = cfg['checkpointEvery'] as number;
   let { meta, optState } = start;
-  const history = start.history;
   const metric = src.kind === 'classification' ? 'acc' : 'mse';
   const bar = new cliProgress.SingleBar({
-    format: `${label.padEnd(10)} {bar} {value}/{total} | loss {loss} ${src.kind === 'classification' ? '| acc {acc} ' : ''}| val ${metric} {val} | {eta_formatted}`,
+    format: `${o.label.padEnd(10)} {bar} {value}/{total} | loss {loss} ${src.kind === 'classification' ? '| acc {acc} ' : ''}| val ${metric} {val} | {eta_formatted}`,
     barsize: 24, hideCursor: true, noTTYOutput: true, notTTYSchedule: 10000, etaBuffer: 50,
   }, cliProgress.Presets.shades_classic);
-  const last = history.val[history.val.length - 1];
-  bar.start(iterations, start.iteration, { loss: '-', acc: '-', val: last ? last[1].toFixed(3) : '-' });
-  for (let it = start.iteration; it < iterations; it++) {
-    learner.setIteration?.(it);
-    const rng = iterRng(seed, it);
-    const tasks = Array.from({ length: metaBatch }, () => src.train(rng));
-    const r = metaStep(learner, meta, optimizer, optState, tasks);
-    disposeAll(tasks);
-    meta = r.meta;
-    optState = r.optState;
-    const loss = await r.loss.item();
-    const acc = r.accuracy ? await r.accuracy.item() : null;
-    r.loss.dispose();
-    r.accuracy?.dispose();
-    if (!Number.isFinite(loss)) {
-      bar.stop();
-      throw new CliError(`${label}: the meta-loss became ${loss} at iteration ${it + 1}; lower --meta-lr or the learner's step sizes`);
+  bar.start(iterations, start.iteration, { loss: '-', acc: '-', val: o.lastVal !== undefined ? o.lastVal.toFixed(3) : '-' });
+  try {
+    for (let it = start.iteration; it < iterations; it++) {
+      learner.setIteration?.(it);
+      const rng = iterRng(seed, it);
+      const tasks = Array.from({ length: metaBatch }, () => src.train(rng));
+      const r = metaStep(learner, meta, optimizer, optState, tasks);
+      disposeAll(tasks);
+      meta = r.meta;
+      optState = r.optState;
+      const loss = await r.loss.item();
+      const acc = r.accuracy ? await r.accuracy.item() : null;
+      r.loss.dispose();
+      r.accuracy?.dispose();
+      if (!Number.isFinite(loss)) throw new CliError(`${o.label}: the meta-loss became ${loss} at iteration ${it + 1}; lower --meta-lr or the learner's step sizes`);
+      const done = it + 1;
+      const events: HistoryEvent[] = [{ kind: 'train', series: o.series, iteration: done, loss, accuracy: acc }];
+      const payload: Record<string, string> = { loss: loss.toFixed(4), acc: acc === null ? '-' : acc.toFixed(3) };
+      if (done % valEvery === 0 || done === iterations) {
+        const v = await evaluate(learner, meta, src.val, { tasks: cfg['valTasks'] as number, rng: VAL_SEED });
+        events.push({ kind: 'val', series: o.series, iteration: done, mean: v.mean, ci95: v.ci95 });
+        payload['val'] = v.mean.toFixed(3);
+      }
+      appendHistory(o.out, events);
+      bar.update(done, payload);
+      // Let the bar's redraw timer (and a Ctrl-C handler) run: on synchronous backends every await above resolves at once.
+      await new Promise((resolve) => setImmediate(resolve));
+      const stopping = o.interrupt.requested;
+      if (o.save && (stopping || done % checkpointEvery === 0 || done === iterations)) await o.save(done, { meta, optState });
+      if (stopping) throw new Interrupted(`${o.label} interrupted after iteration ${done}`);
     }
-    history.train.push([it + 1, loss, acc]);
-    const payload: Record<string, string> = { loss: loss.toFixed(4), acc: acc === null ? '-' : acc.toFixed(3) };
-    const done = it + 1;
-    if (done % valEvery === 0 || done === iterations) {
-      const v = await evaluate(learner, meta, src.val, { tasks: cfg['valTasks'] as number, rng: VAL_SEED });
-      history.val.push([done, v.mean, v.ci95]);
-      payload['val'] = v.mean.toFixed(3);
-    }
-    bar.update(done, payload);
-    // Let the bar's redraw timer run: on synchronous backends every await above resolves at once.
-    await new Promise((resolve) => setImmediate(resolve));
-    if (save && (done % checkpointEvery === 0 || done === iterations)) {
-      await save({ version: 1, config: cfg, iteration: done, history }, { meta, optState });
-    }
+  } finally {
+    bar.stop();
   }
-  bar.stop();
   return { meta, optState };
 }
 
-function curve(cfg: RunConfig, h: History, kind: TaskSource['kind']): string {
-  const panels = [
-    { name: 'meta-training: post-adaptation query loss (smoothed)', points: smooth(h.train.map(([i, l]) => [i, l] as [number, number])), color: '#1f77b4' },
-    { name: kind === 'classification' ? 'validation accuracy (held-out classes)' : 'validation post-adaptation MSE', points: h.val.map(([i, v]) => [i, v] as [number, number]), color: '#d62728' },
+/** Learning curves from the history: training loss (and accuracy) per series, validation per series. */
+function curves(cfg: RunConfig, baseName: string | undefined, events: readonly HistoryEvent[], kind: TaskSource['kind']): { svg: string; png: Uint8Array } {
+  const colors: Record<string, string> = { [MAIN]: '#1f77b4', [BASELINE]: '#ff7f0e' };
+  const names: Record<string, string> = { [MAIN]: cfg.algo, [BASELINE]: `${baseName ?? 'comparison'} baseline` };
+  const seriesNames = [...new Set(events.map((e) => e.series))];
+  const pick = (f: (e: HistoryEvent) => Point | null, smoothed: boolean) =>
+    seriesNames.map((s) => {
+      const pts = events.filter((e) => e.series === s).map(f).filter((p): p is Point => p !== null);
+      return { name: names[s] ?? s, color: colors[s] ?? '#2ca02c', points: smoothed ? smooth(pts) : pts };
+    });
+  const panels: Panel[] = [
+    { title: 'meta-training: post-adaptation query loss (smoothed)', yLabel: 'loss', series: pick((e) => (e.kind === 'train' ? [e.iteration, e.loss] : null), true) },
   ];
-  if (kind === 'classification') panels.splice(1, 0, { name: 'meta-training query accuracy (smoothed)', points: smooth(h.train.map(([i, , a]) => [i, a ?? NaN] as [number, number])), color: '#2ca02c' });
-  return learningCurveSvg(`metagrad ${cfg.algo} · ${cfg.task}`, panels);
+  if (kind === 'classification') panels.push({ title: 'meta-training query accuracy (smoothed)', yLabel: 'accuracy', series: pick((e) => (e.kind === 'train' && e.accuracy !== null ? [e.iteration, e.accuracy] : null), true) });
+  panels.push({ title: kind === 'classification' ? 'validation accuracy (held-out classes)' : 'validation post-adaptation MSE', yLabel: kind === 'classification' ? 'accuracy' : 'MSE', series: pick((e) => (e.kind === 'val' ? [e.iteration, e.mean] : null), false) });
+  const fig = learningCurve(`metagrad ${cfg.algo} · ${cfg.task}`, panels);
+  return { svg: figureSvg(fig), png: figurePng(fig) };
+}
+
+/** The saved config with the flags given now: those in RESUMABLE_KEYS apply; any other change is refused. */
+function resumedConfig(saved: RunConfig, now: RunConfig, given: Readonly<Record<string, OptionValue>>, flags: Readonly<Record<string, string>>): RunConfig {
+  const differs = (k: string) => JSON.stringify(now[k]) !== JSON.stringify(saved[k]);
+  const refused = Object.keys(given).filter((k) => !(RESUMABLE_KEYS as readonly string[]).includes(k) && differs(k));
+  if (refused.length > 0) {
+    const show = (k: string) => `${flags[k] ?? k} (saved ${JSON.stringify(saved[k])}, given ${JSON.stringify(now[k])})`;
+    throw new CliError(`--resume: the run in ${String(now.out)} was trained with different settings: ${refused.map(show).join(', ')}; only ${RESUMABLE_KEYS.filter((k) => k !== 'resume' && k !== 'out').join(', ')} may change on resume (drop those flags or start a new --out)`);
+  }
+  const cfg: RunConfig = { ...saved, out: now.out };
+  for (const k of Object.keys(given)) if ((RESUMABLE_KEYS as readonly string[]).includes(k) && k in saved) cfg[k] = now[k];
+  return cfg;
 }
 
 /**
@@ -126,54 +170,79 @@ export function baselineConfig(entry: LearnerEntry, base: LearnerEntry, cfg: Run
 }
 
 /** Train a run from its configuration (or continue the one saved in cfg.out), then meta-test it and print the result line. */
-export async function train(cfgIn: RunConfig, resume: boolean, given: Readonly<Record<string, OptionValue>>): Promise<void> {
+export async function train(cfgIn: RunConfig, resume: boolean, given: Readonly<Record<string, OptionValue>>, flags: Readonly<Record<string, string>> = {}): Promise<void> {
+  const out = cfgIn.out as string;
+  checkWritable(out);
   let cfg = cfgIn;
-  let saved: RunState | null = null;
+  let saved: RunRecord<RunConfig> | null = null;
   if (resume) {
-    saved = await readRunState(cfg.out as string);
+    saved = readRun(out, validateRunConfig);
     const c = saved.config;
-    if (c.algo !== cfg.algo || c.task !== cfg.task) throw new CliError(`--resume: ${cfg.out} holds a ${c.algo} run on ${c.task}, not ${cfg.algo} on ${cfg.task}`);
-    // Flags given now may extend the run (more --iterations); everything else comes from the saved config.
-    cfg = { ...configFor(learnerEntry(c.algo), c), iterations: Math.max(cfg['iterations'] as number, c['iterations'] as number), backend: cfg['backend'] };
+    if (c.algo !== cfg.algo || c.task !== cfg.task) throw new CliError(`--resume: ${out} holds a ${c.algo} run on ${c.task}, not ${cfg.algo} on ${cfg.task}`);
+    cfg = resumedConfig(c, cfg, given, flags);
+    if ((cfg['iterations'] as number) < saved.iteration) throw new CliError(`--resume: --iterations ${String(cfg['iterations'])} is below the ${saved.iteration} already done`);
   }
   const entry = learnerEntry(cfg.algo);
   const src = await taskEntry(cfg.task).load(cfg);
   const run = build(entry, cfg, src);
-  let start = { ...fresh(run), iteration: 0, history: { train: [], val: [] } as History };
+  let start = { ...fresh(run), iteration: 0 };
+  let events: HistoryEvent[] = [];
   if (saved) {
-    const trees = await loadInto(join(cfg.out as string, 'checkpoint.safetensors'), { meta: start.meta, opt: start.optState });
-    start = { meta: trees.meta, optState: trees.opt, iteration: saved.iteration, history: saved.history };
-    console.log(`resuming ${cfg.out} at iteration ${saved.iteration} of ${cfg['iterations']}`);
-  }
-  const baseEntry = src.baseline !== undefined ? learnerEntry(src.baseline) : null;
+    const trees = await loadRunTrees(out, { meta: start.meta, opt: start.optState });
+    // The baseline is retrained from scratch after the main run; lines past the checkpoint are lost work.
+    events = readHistory(out, saved.iteration).filter((e) => e.series === MAIN);
+    writeHistory(out, events);
+    start = { meta: trees.meta, optState: trees.opt, iteration: saved.iteration };
+    console.log(`resuming ${out} at iteration ${saved.iteration} of ${cfg['iterations']}`);
+  } else writeHistory(out, []);
+  const baseEntry = src.baseline !== undefined && cfg['baseline'] !== false ? learnerEntry(src.baseline) : null;
   const baseCfg = baseEntry ? (saved?.baseline ?? baselineConfig(entry, baseEntry, cfg, saved ? {} : given)) : undefined;
-  const state = (s: RunState): RunState => (baseCfg ? { ...s, baseline: baseCfg } : s);
   const settings = entry.describe ? `${entry.describe(cfg)}, ` : '';
   console.log(`metagrad: ${cfg.algo} on ${src.describe}; ${settings}meta-batch ${cfg['metaBatch']}, ${cfg['iterations']} iterations, outer ${run.optimizer.name ?? 'optimizer'} lr ${cfg['metaLr']}`);
+  const interrupt = onInterrupt();
   const t0 = Date.now();
-  const out = cfg.out as string;
-  const save = async (s: RunState, trees: LoopState) => saveRun(out, state(s), { meta: trees.meta, opt: trees.optState }, curve(cfg, s.history, src.kind));
-  const done = await loop(cfg.algo, run, src, start, save);
-  const secs = (Date.now() - t0) / 1000;
+  const write = (iteration: number, trees: LoopState, result?: Record<string, unknown>) =>
+    saveRun(out, { format: RUN_FORMAT, version: RUN_VERSION, config: cfg, ...(baseCfg ? { baseline: baseCfg } : {}), iteration, ...(result ? { result } : {}) }, { meta: trees.meta, opt: trees.optState }, curves(cfg, baseEntry?.name, readHistory(out, Infinity), src.kind));
+  const lastVal = [...events].reverse().find((e) => e.kind === 'val');
+  try {
+    const done = await loop(run, src, start, { label: cfg.algo, series: MAIN, out, save: write, interrupt, lastVal: lastVal?.kind === 'val' ? lastVal.mean : undefined });
+    const secs = (Date.now() - t0) / 1000;
 
-  const evalTasks = cfg['evalTasks'] as number;
-  const test = await evaluate(run.learner, done.meta, src.test, { tasks: evalTasks, rng: TEST_SEED });
-  const result: Record<string, unknown> = { metric: test.metric, mean: test.mean, ci95: test.ci95, tasks: test.tasks, trainSeconds: secs };
-  let line = `result: ${cfg.algo} ${src.resultLabel} ${fmtResult(test)} over ${test.tasks} tasks`;
+    const evalTasks = cfg['evalTasks'] as number;
+    const test = await evaluate(run.learner, done.meta, src.test, { tasks: evalTasks, rng: TEST_SEED });
+    const result: Record<string, unknown> = { metric: test.metric, mean: test.mean, ci95: test.ci95, tasks: test.tasks, trainSeconds: secs };
+    let line = `result: ${cfg.algo} ${src.resultLabel} ${fmtResult(test)} over ${test.tasks} tasks`;
 
-  if (baseEntry && baseCfg) {
-    // The comparison the task's papers make (MAML: pretrain one model on all tasks jointly, fine-tune with the same inner steps).
-    const base = build(baseEntry, baseCfg, src);
-    const b = await loop(baseEntry.name, base, src, { ...fresh(base), iteration: 0, history: { train: [], val: [] } }, null);
-    await saveTree(join(out, 'baseline.safetensors'), b.meta);
-    const bt = await evaluate(base.learner, b.meta, src.test, { tasks: evalTasks, rng: TEST_SEED });
-    result['baseline'] = { mean: bt.mean, ci95: bt.ci95 };
-    line += `; ${baseEntry.name} baseline ${fmtResult(bt)} (${bt.mean > test.mean ? `${cfg.algo} better by ${(bt.mean / test.mean).toFixed(1)}×` : `baseline better`})`;
+    if (baseEntry && baseCfg) {
+      // The comparison the task's papers make (MAML: pretrain one model on all tasks jointly, fine-tune with the same inner steps).
+      const base = build(baseEntry, baseCfg, src);
+      const b = await loop(base, src, { ...fresh(base), iteration: 0 }, { label: baseEntry.name, series: BASELINE, out, save: null, interrupt, lastVal: undefined });
+      await saveSafetensors(join(out, 'baseline.safetensors'), b.meta);
+      const bt = await evaluate(base.learner, b.meta, src.test, { tasks: evalTasks, rng: TEST_SEED });
+      result['baseline'] = { mean: bt.mean, ci95: bt.ci95 };
+      line += `; ${baseEntry.name} baseline ${fmtResult(bt)} (${bt.mean > test.mean ? `${cfg.algo} better by ${(bt.mean / test.mean).toFixed(1)}×` : `baseline better`})`;
+    }
+    await write(cfg['iterations'] as number, done, result);
+    console.log(`checkpoint, config, history and learning curves: ${out}/{checkpoint.safetensors,config.json,history.jsonl,curve.svg,curve.png} (${secs.toFixed(0)} s of meta-training)`);
+    console.log(line);
+  } catch (e) {
+    if (!(e instanceof Interrupted)) throw e;
+    const at = readRun(out, validateRunConfig).iteration;
+    console.log(`\ninterrupted: saved iteration ${at} of ${String(cfg['iterations'])} to ${out}`);
+    console.log(`resume with: metagrad train ${cfg.algo} --task ${cfg.task} --out ${out} --resume`);
+    process.exitCode = 130;
+  } finally {
+    interrupt.dispose();
   }
-  const history = start.history;
-  await saveRun(out, state({ version: 1, config: cfg, iteration: cfg['iterations'] as number, history, result }), { meta: done.meta, opt: done.optState }, curve(cfg, history, src.kind));
-  console.log(`checkpoint, config and learning curve: ${out}/{checkpoint.safetensors,config.json,curve.svg} (${secs.toFixed(0)} s of meta-training)`);
-  console.log(line);
+}
+
+/** config.json's configuration, re-read against its learner's and task's specs. */
+function validateRunConfig(raw: unknown): RunConfig {
+  if (raw === null || typeof raw !== 'object' || typeof (raw as RunConfig).algo !== 'string' || typeof (raw as RunConfig).task !== 'string') {
+    throw new CliError('config.json: the configuration must be an object naming its algo and task');
+  }
+  const c = raw as RunConfig;
+  return { ...configFor(asCli(() => learnerEntry(c.algo)), c), out: c.out };
 }
 
 /**
@@ -189,7 +258,7 @@ function configFor(entry: LearnerEntry, saved: RunConfig, overrides: Readonly<Re
 
 /** `metagrad eval --checkpoint DIR`: rebuild the run's model and learner, load its meta-parameters, meta-test. */
 export async function evalRun(dir: string, opts: { tasks?: number; split?: string; seed?: number; overrides: Readonly<Record<string, OptionValue>>; flags: Readonly<Record<string, string>> }): Promise<void> {
-  const saved = await readRunState(dir);
+  const saved = readRun(dir, validateRunConfig);
   const entry = asCli(() => learnerEntry(saved.config.algo));
   const own = { ...entry.options, ...taskEntry(saved.config.task).options };
   for (const key of Object.keys(opts.overrides)) {
@@ -199,7 +268,7 @@ export async function evalRun(dir: string, opts: { tasks?: number; split?: strin
   const src = await taskEntry(cfg.task).load(cfg);
   const run = build(entry, cfg, src);
   const like = fresh(run);
-  const meta = (await loadInto(join(dir, 'checkpoint.safetensors'), { meta: like.meta, opt: like.optState })).meta;
+  const meta = (await loadRunTrees(dir, { meta: like.meta, opt: like.optState })).meta;
   const split = opts.split ?? 'test';
   const n = opts.tasks ?? 600;
   const r = await evaluate(run.learner, meta, split === 'val' ? src.val : src.test, { tasks: n, rng: opts.seed ?? TEST_SEED });
@@ -207,7 +276,9 @@ export async function evalRun(dir: string, opts: { tasks?: number; split?: strin
   if (src.baseline !== undefined && existsSync(join(dir, 'baseline.safetensors'))) {
     const baseEntry = learnerEntry(src.baseline);
     const base = build(baseEntry, saved.baseline ? { ...configFor(baseEntry, saved.baseline, opts.overrides), out: dir } : baselineConfig(entry, baseEntry, cfg, {}), src);
-    const bmeta = await loadInto(join(dir, 'baseline.safetensors'), base.model.init(new Rng(cfg['seed'] as number)));
+    const like0 = base.model.init(new Rng(cfg['seed'] as number));
+    const bmeta = loadTree(like0, (await loadSafetensors(join(dir, 'baseline.safetensors'))).tensors);
+    disposeAll(like0);
     const b = await evaluate(base.learner, bmeta, src.test, { tasks: n, rng: opts.seed ?? TEST_SEED });
     line += `; ${baseEntry.name} baseline ${fmtResult(b)}`;
   }
