@@ -1,6 +1,7 @@
 // Indexing family: gather (take along an axis) and its transpose scatterAdd.
-// Indices were validated by ts/ops where the host could read them; here they are clamped
-// so a bad index can never read or write outside a buffer.
+// Indices are validated by ts/ops: on the host where it can read them, else by the deferred
+// check (check-indices.wgsl) that the next read raises. Here they are also clamped, so a
+// bad index can never read or write outside a buffer.
 // Params: 0 n (elements walked), 1 rank, 2..9 shape walked, 10 axis, 11 length of the axis
 // indexed into, 12 src offset, 13..20 src strides, 21 idx offset, 22..29 idx strides,
 // 30..37 dst strides (scatter), 38 length of the updates' axis (scatter by loop).

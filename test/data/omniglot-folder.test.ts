@@ -51,6 +51,16 @@ test('omniglot folders: extracted layout, small set membership, area resize, rea
     writeFileSync(again.cachePath, cached.subarray(0, cached.length - 7));
     const rebuilt = await loadOmniglot({ root, cacheDir: cache, imageSize: 4 });
     t.ok(!rebuilt.fromCache && rebuilt.characterCount === 5, 'a damaged cache is rebuilt, not trusted');
+    // one flipped pixel byte (the last byte of the file is a pixel): the checksum catches it
+    const good = readFileSync(rebuilt.cachePath);
+    const flipped = Buffer.from(good);
+    flipped[flipped.length - 1] ^= 0xff;
+    writeFileSync(rebuilt.cachePath, flipped);
+    const afterFlip = await loadOmniglot({ root, cacheDir: cache, imageSize: 4 });
+    t.ok(!afterFlip.fromCache, 'a cache with a flipped pixel byte is rebuilt');
+    t.deepEqual(Array.from(afterFlip.store.pixels), Array.from(rebuilt.store.pixels), 'and the rebuilt pixels are the true ones');
+    t.ok(readFileSync(afterFlip.cachePath).equals(good), 'the cache file is rewritten intact');
+    t.ok((await loadOmniglot({ root, cacheDir: cache, imageSize: 4 })).fromCache, 'then read from the cache again');
   } finally {
     chmodSync(root, 0o755);
     rmSync(root, { recursive: true, force: true });

@@ -28,7 +28,7 @@ test('safetensors: round trip is bit-exact (f32, f64, i32, scalars, empty, strid
   t.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temporary file left behind');
   const { tensors, metadata } = await loadSafetensors(path);
   t.deepEqual(Object.keys(tensors).sort(), ['a', 'b.c', 'b.d.0', 'e', 's', 'v']);
-  t.deepEqual(metadata, { format: 'pt', note: 'ünïcødé' }, 'metadata');
+  t.deepEqual({ ...metadata }, { format: 'pt', note: 'ünïcødé' }, 'metadata');
   t.deepEqual(bits(tensors.a!), bits(tree.a), 'float32 bits (±0, denormals, ±inf, NaN)');
   t.deepEqual(bits(tensors['b.c']!), bits(tree.b.c), 'float64 bits');
   t.deepEqual([tensors['b.d.0']!.dtype, Array.from(tensors['b.d.0']!.dataSync())], ['int32', [1, -2147483648, 2147483647, 0]], 'int32');
@@ -59,11 +59,31 @@ test('safetensors: a file laid out by hand from the specification loads', (t) =>
   len.writeBigUInt64LE(BigInt(hb.length));
   const file = Buffer.concat([len, hb, data]);
   const { tensors, metadata } = decodeSafetensors(new Uint8Array(file));
-  t.deepEqual(metadata, { k: 'v' });
+  t.deepEqual({ ...metadata }, { k: 'v' });
   t.deepEqual(Array.from(tensors.w!.dataSync()), [1.5, -2], 'F32');
   t.deepEqual([tensors.i!.dtype, tensors.i!.itemSync()], ['int32', -42], 'I64 widened to int32');
   t.deepEqual([tensors.h!.dtype, Array.from(tensors.h!.dataSync())], ['float32', [1, -2]], 'F16 (as float32 on js)');
   t.equal(tensors.b!.itemSync(), 3.140625, 'BF16');
+  t.end();
+});
+
+test('safetensors: names from the file never touch a prototype (__proto__, constructor)', (t) => {
+  const header = '{"__metadata__":{"__proto__":"m","toString":"s"},"__proto__":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"constructor":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}';
+  const hb = Buffer.from(header, 'utf8');
+  const data = Buffer.alloc(8);
+  data.writeFloatLE(7, 0);
+  data.writeFloatLE(9, 4);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(hb.length));
+  const { tensors, metadata } = decodeSafetensors(new Uint8Array(Buffer.concat([len, hb, data])));
+  t.deepEqual(Object.keys(tensors).sort(), ['__proto__', 'constructor'], 'both tensors are there, as names');
+  t.ok(Object.getPrototypeOf(tensors) === null, 'the result has no prototype to replace');
+  t.ok(tensors['__proto__'] instanceof mg.Tensor && tensors['__proto__'].itemSync() === 7, "the tensor named '__proto__' loads");
+  t.equal(tensors['constructor']!.itemSync(), 9, "the tensor named 'constructor' loads");
+  t.deepEqual([metadata['__proto__'], metadata['toString']], ['m', 's'], 'metadata keys are plain names too');
+  const tree = loadTree({ constructor: mg.zeros([1]) }, tensors);
+  t.equal(tree.constructor.itemSync(), 9, 'loadTree finds it by name');
+  t.throws(() => loadTree({ toString: mg.zeros([1]) }, tensors), mg.DataError, 'a name absent from the file is missing, not inherited');
   t.end();
 });
 

@@ -10,8 +10,16 @@ import { SinusoidTasks } from '../../ts/data/index.js';
 
 class AsyncJs extends JsBackend {
   override readonly name: string = 'js-async';
+  private indexError: string | null = null;
   override async read(s: Parameters<JsBackend['read']>[0]) {
+    const e = this.indexError;
+    this.indexError = null;
+    if (e) throw new mg.IndexError(e);
     return JsBackend.prototype.readSync.call(this, s);
+  }
+  // the deferred index check a backend without synchronous reads provides (as WebGPU does)
+  checkIndices(idx: mg.View, limit: number, message: string): void {
+    if (Array.from(this.gatherView(idx)).some((v) => v < 0 || v >= limit)) this.indexError ??= message;
   }
 }
 const backend = new AsyncJs();

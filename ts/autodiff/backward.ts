@@ -4,7 +4,7 @@
 
 import { GradError, fmtShape } from '../core/errors.js';
 import { scope } from '../tensor/scope.js';
-import { shapesEqual } from '../core/shape.js';
+import { describe, shapesEqual } from '../core/shape.js';
 import { Tensor, asEngine, type Node } from '../tensor/tensor.js';
 import { onesLike, zerosLike } from '../tensor/create.js';
 import { add } from '../ops/elementwise.js';
@@ -27,6 +27,12 @@ const RELEASED: Node = Object.freeze({ op: '<released>', inputs: [], saved: [], 
  * Inputs the outputs do not depend on get zeros.
  */
 export function gradients(outputsIn: Tensor | readonly Tensor[], inputsIn: Tensor | readonly Tensor[], opts: GradOptions = {}): Tensor[] {
+  return gradientsAs('gradients', outputsIn, inputsIn, opts);
+}
+
+/** gradients() with errors naming `op`, the function the user called (grad, hessian, ...). */
+export function gradientsAs(op: string, outputsIn: Tensor | readonly Tensor[], inputsIn: Tensor | readonly Tensor[], opts: GradOptions = {}): Tensor[] {
+  if (opts === null || typeof opts !== 'object') throw new GradError(`${op}: options must be an object { gradOutputs, createGraph, retainGraph }, got ${describe(opts)}`);
   const outputs = Array.isArray(outputsIn) ? (outputsIn as Tensor[]) : [outputsIn as Tensor];
   const inputs = Array.isArray(inputsIn) ? (inputsIn as Tensor[]) : [inputsIn as Tensor];
   const createGraph = opts.createGraph ?? false;
@@ -34,18 +40,22 @@ export function gradients(outputsIn: Tensor | readonly Tensor[], inputsIn: Tenso
   const gradOutputs = opts.gradOutputs === undefined ? [] : Array.isArray(opts.gradOutputs) ? opts.gradOutputs : [opts.gradOutputs as Tensor];
 
   outputs.forEach((o, i) => {
-    if (!(o instanceof Tensor)) throw new GradError(`grad: output ${i} is not a Tensor`);
-    o.checkAlive('grad');
+    if (!(o instanceof Tensor)) throw new GradError(`${op}: output ${i} is ${describe(o)}, not a Tensor`);
+    o.checkAlive(op);
   });
   inputs.forEach((x, i) => {
-    if (!(x instanceof Tensor)) throw new GradError(`grad: input ${i} is not a Tensor`);
-    x.checkAlive('grad');
+    if (!(x instanceof Tensor)) throw new GradError(`${op}: input ${i} is ${describe(x)}, not a Tensor`);
+    x.checkAlive(op);
     if (!x.requiresGrad) {
-      throw new GradError(`grad: input ${i} (${x.dtype} ${fmtShape(x.shape)}) does not require grad; create it with { requiresGrad: true } or call requireGrad(x) before computing the outputs`);
+      throw new GradError(`${op}: input ${i} (${x.dtype} ${fmtShape(x.shape)}) does not require grad; create it with { requiresGrad: true } or call requireGrad(x) before computing the outputs`);
     }
   });
+  gradOutputs.forEach((g, i) => {
+    if (g !== null && g !== undefined && !(g instanceof Tensor)) throw new GradError(`${op}: gradOutputs[${i}] is ${describe(g)}, not a Tensor`);
+    g?.checkAlive(op);
+  });
   if (gradOutputs.length > 0 && gradOutputs.length !== outputs.length) {
-    throw new GradError(`grad: ${gradOutputs.length} gradOutputs for ${outputs.length} outputs`);
+    throw new GradError(`${op}: ${gradOutputs.length} gradOutputs for ${outputs.length} outputs`);
   }
 
   return scope(() => {
@@ -61,11 +71,11 @@ export function gradients(outputsIn: Tensor | readonly Tensor[], inputsIn: Tenso
     outputs.forEach((o, i) => {
       const go = gradOutputs[i];
       if (go) {
-        if (!shapesEqual(go.shape, o.shape)) throw new GradError(`grad: gradOutputs[${i}] has shape ${fmtShape(go.shape)} but output ${i} has shape ${fmtShape(o.shape)}`);
+        if (!shapesEqual(go.shape, o.shape)) throw new GradError(`${op}: gradOutputs[${i}] has shape ${fmtShape(go.shape)} but output ${i} has shape ${fmtShape(o.shape)}`);
         if (relevant.has(o)) accumulate(o, go);
       } else {
         if (o.size !== 1) {
-          throw new GradError(`grad: output ${i} has shape ${fmtShape(o.shape)}, not a scalar; pass gradOutputs with a cotangent of that shape`);
+          throw new GradError(`${op}: output ${i} has shape ${fmtShape(o.shape)}, not a scalar; pass gradOutputs with a cotangent of that shape`);
         }
         if (relevant.has(o)) accumulate(o, withGradEnabled(false, () => onesLike(o)));
       }
@@ -78,14 +88,14 @@ export function gradients(outputsIn: Tensor | readonly Tensor[], inputsIn: Tenso
           const node = t.node;
           if (!g || !node) continue;
           if (node.released) {
-            throw new GradError(`grad: the graph through '${node.op}' was already freed by an earlier backward pass; pass { retainGraph: true } to that call to differentiate twice`);
+            throw new GradError(`${op}: the graph through '${node.op}' was already freed by an earlier backward pass; pass { retainGraph: true } to that call to differentiate twice`);
           }
           const grads = node.vjp(g, t, node.inputs, node.saved);
           node.inputs.forEach((inp, k) => {
             const gi = grads[k];
             if (!gi || !relevant.has(inp)) return;
             if (!shapesEqual(gi.shape, inp.shape)) {
-              throw new GradError(`grad: internal error: vjp of '${node.op}' gave a gradient of shape ${fmtShape(gi.shape)} for an input of shape ${fmtShape(inp.shape)}`);
+              throw new GradError(`${op}: internal error: vjp of '${node.op}' gave a gradient of shape ${fmtShape(gi.shape)} for an input of shape ${fmtShape(inp.shape)}`);
             }
             accumulate(inp, gi);
           });

@@ -6,11 +6,12 @@
 // (f(x + h e_i) - f(x - h e_i)) / 2h of the same scalar. gradgradcheck applies the same
 // check to the function (x, u) -> the vjp of f, i.e. to the backward pass itself.
 
-import { GradError, GradcheckError, type GradcheckReport, fmtShape } from '../core/errors.js';
+import { GradError, GradcheckError, type GradcheckReport, ValueError, fmtShape } from '../core/errors.js';
+import { describe, expectFunction, expectOptions } from '../core/shape.js';
 import { getBackend } from '../backend/registry.js';
 import { tensor } from '../tensor/create.js';
 import { scope } from '../tensor/scope.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, expectTensor } from '../tensor/tensor.js';
 import { philoxFill } from '../core/philox.js';
 import { mul } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
@@ -55,6 +56,7 @@ function randomCotangents(f: Fn, xs: readonly Tensor[], seed: number): Tensor[] 
 
 /** Check first derivatives of f at the given inputs (converted to float64 on the js backend). */
 export function gradcheck(f: Fn, inputs: readonly Tensor[], opts: GradcheckOptions = {}): GradcheckReport {
+  checkArgs('gradcheck', f, inputs, opts);
   const eps = opts.eps ?? 1e-6, atol = opts.atol ?? 1e-7, rtol = opts.rtol ?? 1e-6;
   return scope(() => {
     const xs = inputs.map(toF64);
@@ -118,6 +120,7 @@ export function gradcheck(f: Fn, inputs: readonly Tensor[], opts: GradcheckOptio
  * as a function of the inputs and the output cotangents.
  */
 export function gradgradcheck(f: Fn, inputs: readonly Tensor[], opts: GradcheckOptions = {}): GradcheckReport {
+  checkArgs('gradgradcheck', f, inputs, opts);
   return scope(() => {
     const xs = inputs.map(toF64);
     const wrt = opts.wrt ?? xs.flatMap((x, i) => (x.dtype === 'float64' ? [i] : []));
@@ -153,4 +156,11 @@ function noGradFallback(f: Fn, xv: Tensor[], uv: Tensor[], wrt: readonly number[
 
 function withGrad<T>(fn: () => T): T {
   return withGradEnabled(true, fn);
+}
+
+function checkArgs(op: string, f: unknown, inputs: unknown, opts: unknown): void {
+  expectFunction(f, op, 'f');
+  if (!Array.isArray(inputs)) throw new ValueError(`${op}: inputs must be an array of tensors, got ${describe(inputs)}`);
+  inputs.forEach((x, i) => expectTensor(x, op, `input ${i}`));
+  expectOptions(opts as object, op);
 }

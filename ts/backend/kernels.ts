@@ -236,6 +236,14 @@ export interface Backend {
   /** The transpose of gather: out (zeros of `outShape`) += updates scattered along `axis` by idx. */
   scatterAdd(updates: View, idx: View, axis: number, outShape: readonly number[]): Storage;
 
+  /**
+   * Deferred index check, for backends without synchronous reads (WebGPU): record that some
+   * int32 index of `idx` lies outside [0, limit); the next read() or sync() then throws an
+   * IndexError with `message`. The indexing kernels themselves still clamp, so a bad index
+   * never touches memory outside a buffer. (Backends with readSync are checked on the host.)
+   */
+  checkIndices?(idx: View, limit: number, message: string): void;
+
   // --- randomness -----------------------------------------------------------------
   /**
    * Counter-based random numbers (Philox4x32-10, see ts/core/philox.ts): element i uses

@@ -3,7 +3,7 @@
 // asynchronous start (an adapter request), so it is made ready with `await initBackend`.
 
 import { envVar } from '../core/env.js';
-import { BackendError } from '../core/errors.js';
+import { BackendError, ValueError } from '../core/errors.js';
 import type { Backend } from './kernels.js';
 
 export type BackendName = 'js' | 'native' | 'webgpu' | (string & {});
@@ -108,6 +108,7 @@ export function setBackend(name: BackendName): Backend {
 
 /** Run fn with another default backend, restoring the previous one after. */
 export function withBackend<T>(name: BackendName, fn: () => T): T {
+  if (typeof fn !== 'function') throw new ValueError(`withBackend: fn must be a function, got ${typeof fn}`);
   const prev = current;
   current = getBackend(name);
   try {

@@ -14,6 +14,9 @@ export class ShapeError extends MetagradError {}
 /** A dtype the op or backend cannot take (float labels, int inputs to a float op, ...). */
 export class DTypeError extends MetagradError {}
 
+/** An index outside its dimension (gather, takeAlongAxis, scatterAdd, oneHot, crossEntropy labels, embedding ids). */
+export class IndexError extends ShapeError {}
+
 /** The backend is missing, failed, or was asked for something it cannot do. */
 export class BackendError extends MetagradError {}
 
@@ -23,13 +26,14 @@ export class DataError extends MetagradError {}
 /** Autodiff misuse: grad of a non-scalar without gradOutputs, inputs that do not require grad, released graphs. */
 export class GradError extends MetagradError {}
 
+
 /** A linear-algebra op got a matrix it cannot factor (cholesky / solve of a matrix that is not positive-definite). */
 export class LinAlgError extends MetagradError {}
 
 /** Use of a tensor after dispose(). */
 export class DisposedError extends MetagradError {}
 
-/** An option with a value outside what it accepts: a learning rate, momentum, seed, norm bound, range. */
+/** An argument or option value outside what it accepts: a learning rate, momentum, seed, norm bound, range, an unknown option key. */
 export class ValueError extends MetagradError {}
 
 /** Bad options or inputs to a meta-learner. */
@@ -54,5 +58,6 @@ export class GradcheckError extends MetagradError {
 }
 
 export function fmtShape(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
+  // used in error messages: never throws, whatever it is given
+  return Array.isArray(shape) ? `[${shape.join(', ')}]` : String(shape);
 }

@@ -9,6 +9,8 @@
 //   r = sqrt(-2 ln u1); even i: r cos(2 pi u2), odd i: r sin(2 pi u2).
 // Backends agree exactly on uniform and bits; normals agree to float rounding of log/cos/sin.
 
+import { ValueError } from './errors.js';
+
 const M0 = 0xd2511f53;
 const M1 = 0xcd9e8d57;
 const W0 = 0x9e3779b9;
@@ -40,6 +42,10 @@ const TWO_NEG_24 = 1 / 16777216;
 
 /** The reference implementation of Backend.random, on the host. */
 export function philoxFill(kind: 'uniform' | 'normal' | 'bits', key: readonly [number, number], counter: number, out: Float32Array | Float64Array | Int32Array): void {
+  if (kind !== 'uniform' && kind !== 'normal' && kind !== 'bits') throw new ValueError(`philoxFill: kind must be 'uniform', 'normal' or 'bits', got ${String(kind)}`);
+  if (!Array.isArray(key) || key.length !== 2 || !Number.isInteger(counter) || !ArrayBuffer.isView(out)) {
+    throw new ValueError('philoxFill: expected (kind, key [k0, k1], integer counter, a Float32Array, Float64Array or Int32Array)');
+  }
   const words = new Uint32Array(4);
   const size = out.length;
   for (let base = 0; base < size; base += 4) {

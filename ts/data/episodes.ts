@@ -8,7 +8,8 @@
 
 import type { Backend } from '../backend/kernels.js';
 import type { BackendName } from '../backend/registry.js';
-import { ShapeError } from '../core/errors.js';
+import { ShapeError, ValueError } from '../core/errors.js';
+import { describe } from '../core/shape.js';
 import { tensor } from '../tensor/create.js';
 import type { Rng } from '../ops/rng.js';
 import type { Batch, Task } from './task.js';
@@ -45,6 +46,11 @@ export class EpisodeSampler {
   readonly labels: 'remap' | 'original';
 
   constructor(readonly classes: ClassSource, o: EpisodeOptions) {
+    const c = classes as Partial<ClassSource> | null | undefined;
+    if (c === null || typeof c !== 'object' || !Number.isInteger(c.size) || !Array.isArray(c.exampleShape) || typeof c.drawings !== 'function' || typeof c.writeExample !== 'function') {
+      throw new ValueError(`EpisodeSampler: classes must be a class source { size, exampleShape, drawings(i), writeExample(...) } such as om.characters('background'), got ${describe(classes)}`);
+    }
+    if (o === null || typeof o !== 'object') throw new ValueError(`EpisodeSampler: options must be an object { ways, shots, queries }, got ${describe(o)}`);
     for (const k of ['ways', 'shots', 'queries'] as const) {
       if (!Number.isInteger(o?.[k]) || o[k] < (k === 'queries' ? 0 : 1)) throw new ShapeError(`EpisodeSampler: ${k} must be a ${k === 'queries' ? 'non-negative' : 'positive'} integer, got ${String(o?.[k])}`);
     }

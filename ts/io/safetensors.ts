@@ -12,7 +12,7 @@ import type { BackendName } from '../backend/registry.js';
 import { DataError, fmtShape } from '../core/errors.js';
 import { resolveBackend, tensor } from '../tensor/create.js';
 import type { DType } from '../core/dtype.js';
-import { numel } from '../core/shape.js';
+import { describe, numel } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten } from '../tensor/tree.js';
 import { fromBFloat16Bits, fromHalfBits, toHalfBits } from '../core/half.js';
@@ -97,6 +97,7 @@ export function parseSafetensorsHeader(buf: Uint8Array, where = 'safetensors'): 
   const bad = (why: string): never => {
     throw new DataError(`loadSafetensors: ${where}: ${why}`);
   };
+  if (!(buf instanceof Uint8Array)) bad(`expected the file's bytes as a Uint8Array, got ${describe(buf)}`);
   if (buf.length < 8) bad(`file is ${buf.length} bytes, too short for the 8-byte header length`);
   const n64 = new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getBigUint64(0, true);
   if (n64 < 2n || n64 > BigInt(MAX_HEADER)) bad(`header length ${n64} is out of range (2..${MAX_HEADER})`);
@@ -117,7 +118,9 @@ export function parseSafetensorsHeader(buf: Uint8Array, where = 'safetensors'): 
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) bad('header is not a JSON object');
   const dataLength = buf.length - 8 - n;
-  const metadata: Record<string, string> = {};
+  // Names come from the file: null-prototype records, so a tensor or key named
+  // '__proto__' (or 'constructor') is just a name, never the record's prototype.
+  const metadata: Record<string, string> = Object.create(null);
   const entries: [string, SafetensorsEntry][] = [];
   for (const [name, e] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
@@ -211,7 +214,7 @@ export function decodeSafetensors(input: Uint8Array | ArrayBuffer, opts: { backe
   const f16 = backend.supportsDType('float16');
   // Decode everything before creating any tensor, so a failure leaves nothing behind.
   const decoded = entries.map(([name, e]) => ({ name, shape: e.shape, ...decodeEntry(buf, dataStart, e, name, f16) }));
-  const tensors: Record<string, Tensor> = {};
+  const tensors: Record<string, Tensor> = Object.create(null);
   for (const d of decoded) {
     const t = (tensors[d.name] = tensor(d.values, d.shape, { dtype: d.dtype, backend }));
     if (d.dtype === 'int32' && d.values.length === 1) rememberHostScalar(t, d.values[0]!);

@@ -1,7 +1,8 @@
 // Parameter trees (models, optimizer state) <-> named tensors, by treeFlatten's dotted names.
 
 import { DataError, fmtShape } from '../core/errors.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { describe } from '../core/shape.js';
+import { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten, treeUnflatten } from '../tensor/tree.js';
 
 /**
@@ -16,11 +17,13 @@ export function loadTree<T extends ParamTree>(like: T, tensors: Record<string, T
   const missing: string[] = [];
   const out = names.map((n, i) => {
     const key = prefix ? `${prefix}.${n}` : n;
-    const t = tensors[key];
-    if (!t) {
+    // own entries only: a plain record's 'constructor' or '__proto__' is not a tensor of the file
+    const t = Object.prototype.hasOwnProperty.call(tensors, key) ? tensors[key] : undefined;
+    if (t === undefined) {
       missing.push(key);
       return null;
     }
+    if (!(t instanceof Tensor)) throw new DataError(`loadTree: '${key}' is ${describe(t)}, not a Tensor`);
     const want = leaves[i]!;
     if (t.shape.length !== want.shape.length || t.shape.some((d, k) => d !== want.shape[k])) {
       throw new DataError(`loadTree: '${key}' has shape ${fmtShape(t.shape)}, the model expects ${fmtShape(want.shape)}`);

@@ -10,6 +10,7 @@
 // state (batch-norm running statistics, see batchnorm.ts): { blocks: [{ mean, var } × 4] }
 
 import { ShapeError, fmtShape } from '../core/errors.js';
+import { expectOptions } from '../core/shape.js';
 import { relu } from '../ops/elementwise.js';
 import type { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -57,6 +58,7 @@ export interface Conv4Model extends Model<Conv4Params> {
 }
 
 export function conv4(opts: Conv4Options): Conv4Model {
+  expectOptions(opts, 'conv4', true);
   const inC = opts.inChannels ?? 1, hidden = opts.hidden ?? 64;
   checkPositiveInt(inC, 'inChannels', 'conv4');
   checkPositiveInt(hidden, 'hidden', 'conv4');
@@ -143,6 +145,6 @@ export function conv4(opts: Conv4Options): Conv4Model {
 
 /** The model's representation before its head, [N, D] (ProtoNets-style embeddings). */
 export function embed(model: Model<any>, params: ParamTree, x: Tensor, opts: ApplyOptions = {}): Tensor {
-  if (typeof model.features !== 'function') throw new ShapeError('embed: this model exposes no features() (conv4 and mlp do)');
+  if (model === null || typeof model !== 'object' || typeof model.features !== 'function') throw new ShapeError('embed: this model exposes no features() (conv4 and mlp do)');
   return model.features(params, x, opts);
 }

@@ -2,6 +2,7 @@
 
 import { DTypeError, ShapeError, fmtShape } from '../core/errors.js';
 import { gather } from '../ops/indexing.js';
+import { checkIndices } from '../ops/util.js';
 import type { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkPositiveInt } from './init.js';
@@ -19,6 +20,7 @@ export const embedding = {
   apply(params: EmbeddingParams, ids: Tensor): Tensor {
     if (ids.dtype !== 'int32') throw new DTypeError(`embedding.apply: ids must be int32, got ${ids.dtype} ${fmtShape(ids.shape)}`);
     if (params.table.rank !== 2) throw new ShapeError(`embedding.apply: table must be [V, D], got ${fmtShape(params.table.shape)}`);
+    checkIndices('embedding.apply', ids, params.table.shape[0]!);
     return gather(params.table, ids, 0);
   },
 };

@@ -1,6 +1,8 @@
 // Parameter-free layers as plain functions: pooling, flattening, activations.
 
 import { ShapeError, fmtShape } from '../core/errors.js';
+import { expectOptions } from '../core/shape.js';
+import { expectTensor } from '../tensor/tensor.js';
 import { elu, gelu, leakyRelu, silu, softplus } from '../ops/activations.js';
 import { relu, sigmoid, tanh } from '../ops/elementwise.js';
 import { avgPool2d, maxPool2d, type Pool2dOptions } from '../ops/pool.js';
@@ -9,11 +11,13 @@ import type { Tensor } from '../tensor/tensor.js';
 
 /** Max pooling (NCHW); kernel 2 (stride = kernel) by default. */
 export function maxPool(x: Tensor, opts: Partial<Pool2dOptions> = {}): Tensor {
+  expectOptions(opts, 'maxPool');
   return maxPool2d(x, { kernelSize: opts.kernelSize ?? 2, ...(opts.stride !== undefined ? { stride: opts.stride } : {}), ...(opts.padding !== undefined ? { padding: opts.padding } : {}) });
 }
 
 /** Average pooling (NCHW); kernel 2 by default. */
 export function avgPool(x: Tensor, opts: Partial<Pool2dOptions> = {}): Tensor {
+  expectOptions(opts, 'avgPool');
   return avgPool2d(x, { kernelSize: opts.kernelSize ?? 2, ...(opts.stride !== undefined ? { stride: opts.stride } : {}), ...(opts.padding !== undefined ? { padding: opts.padding } : {}) });
 }
 
@@ -24,6 +28,7 @@ export function flatten(x: Tensor, startAxis = 1): Tensor {
 
 /** [N, ...] -> [N, prod(...)] */
 export function flattenBatch(x: Tensor): Tensor {
+  expectTensor(x, 'flattenBatch');
   if (x.rank < 1) throw new ShapeError(`flattenBatch: input must have a batch axis, got ${fmtShape(x.shape)}`);
   return reshape(x, [x.shape[0]!, -1]);
 }

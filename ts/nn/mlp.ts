@@ -1,6 +1,7 @@
 // The sinusoid regression network of the MAML paper: 1 -> 40 -> 40 -> 1 with ReLU.
 
 import { ShapeError, fmtShape } from '../core/errors.js';
+import { expectOptions } from '../core/shape.js';
 import { relu } from '../ops/elementwise.js';
 import type { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -18,6 +19,7 @@ export interface MlpOptions {
 
 /** A ReLU MLP; layers.{i}.w [in, out], layers.{i}.b [out]. The last layer is linear. */
 export function mlp(opts: MlpOptions = {}): Model<MlpParams> {
+  expectOptions(opts, 'mlp');
   const sizes = [opts.inputs ?? 1, ...(opts.hidden ?? [40, 40]), opts.outputs ?? 1];
   sizes.forEach((s, i) => checkPositiveInt(s, `layer size ${i}`, 'mlp'));
   const hiddenPass = (params: MlpParams, x: Tensor): Tensor => {
@@ -47,5 +49,6 @@ export function mlp(opts: MlpOptions = {}): Model<MlpParams> {
 
 /** 1 -> 40 -> 40 -> 1, ReLU (MAML's sinusoid network); x [N, 1] -> [N, 1]. */
 export function sinusoidMLP(opts: { hidden?: number[] } = {}): Model<MlpParams> {
+  expectOptions(opts, 'sinusoidMLP');
   return mlp({ inputs: 1, outputs: 1, hidden: opts.hidden ?? [40, 40] });
 }

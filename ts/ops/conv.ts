@@ -5,9 +5,10 @@
 //   dw = conv2dBackwardFilter(x, dy)
 
 import { scope } from '../tensor/scope.js';
-import type { Conv2dGeometry } from '../backend/kernels.js';
+import type { Conv2dGeometry, Storage } from '../backend/kernels.js';
 import { record } from '../tensor/tape.js';
-import { ShapeError, fmtShape } from '../core/errors.js';
+import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { describe, expectOptions } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { contiguous } from './shape-ops.js';
 import { checkFloat, checkSameBackend, checkSameDType, checkTensor, wrap } from './util.js';
@@ -29,7 +30,16 @@ export function spatialPair(v: number | [number, number] | undefined, dflt: numb
 }
 
 /** Validate shapes and options and work out the geometry (output size included). */
+function checkSizePair(op: string, what: string, v: unknown): void {
+  if (!Array.isArray(v) || v.length !== 2 || !v.every((d) => Number.isInteger(d) && d >= 1)) {
+    throw new ShapeError(`${op}: ${what} must be a pair of positive integers [h, w], got ${describe(v)}`);
+  }
+}
+
 export function conv2dGeometry(op: string, xShape: readonly number[], wShape: readonly number[], o: Conv2dOptions): Conv2dGeometry {
+  if (typeof op !== 'string') throw new ValueError(`conv2dGeometry: op must be the name of the calling op, got ${describe(op)}`);
+  if (!Array.isArray(xShape) || !Array.isArray(wShape)) throw new ShapeError(`${op}: shapes must be arrays, got ${describe(xShape)} and ${describe(wShape)}`);
+  expectOptions(o, op, true);
   if (xShape.length !== 4) throw new ShapeError(`${op}: input must be [N, C, H, W], got ${fmtShape(xShape)}`);
   if (wShape.length !== 4) throw new ShapeError(`${op}: weight must be [Cout, Cin/groups, KH, KW], got ${fmtShape(wShape)}`);
   const [strideH, strideW] = spatialPair(o.stride, 1, 'stride', op, 1);
@@ -52,6 +62,14 @@ export function conv2dGeometry(op: string, xShape: readonly number[], wShape: re
   return { n, cIn, h, w, cOut, kh, kw, oh, ow, strideH, strideW, padH, padW, dilationH, dilationW, groups };
 }
 
+/**
+ * Run a convolution kernel, or give zeros when the batch or a channel count is 0: the sum
+ * over an empty set, the same on every backend (kernels never see an empty geometry).
+ */
+function convKernel(like: Tensor, g: Conv2dGeometry, size: number, run: () => Storage): Storage {
+  return g.n === 0 || g.cIn === 0 || g.cOut === 0 ? like.backend.zeros(size, like.dtype) : run();
+}
+
 function optsOf(g: Conv2dGeometry): Conv2dOptions {
   return { stride: [g.strideH, g.strideW], padding: [g.padH, g.padW], dilation: [g.dilationH, g.dilationW], groups: g.groups };
 }
@@ -68,7 +86,7 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
     checkFloat('conv2d', x, w);
     const g = conv2dGeometry('conv2d', x.shape, w.shape, opts);
     const xc = contiguous(x), wc = contiguous(w);
-    const out = wrap(x.backend.conv2d(xc.storage, wc.storage, g), [g.n, g.cOut, g.oh, g.ow], x);
+    const out = wrap(convKernel(x, g, g.n * g.cOut * g.oh * g.ow, () => x.backend.conv2d(xc.storage, wc.storage, g)), [g.n, g.cOut, g.oh, g.ow], x);
     return record(out, 'conv2d', [xc, wc], (dy, _y, [xi, wi]) => [
       xi!.requiresGrad ? conv2dBackwardInput(dy, wi!, [g.h, g.w], optsOf(g)) : null,
       wi!.requiresGrad ? conv2dBackwardFilter(xi!, dy, [g.kh, g.kw], optsOf(g)) : null,
@@ -96,11 +114,13 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, inputSize: readonly [
     checkTensor(w, 'conv2dBackwardInput', 'weight');
     checkSameBackend('conv2dBackwardInput', dy, w);
     checkSameDType('conv2dBackwardInput', dy, w);
+    checkSizePair('conv2dBackwardInput', 'inputSize', inputSize);
+    expectOptions(opts, 'conv2dBackwardInput');
     const groups = opts.groups ?? 1;
     const xShape = [dy.shape[0]!, w.shape[1]! * groups, inputSize[0]!, inputSize[1]!];
     const g = geometryFromOutput('conv2dBackwardInput', dy.shape, xShape, w.shape, opts);
     const dyc = contiguous(dy), wc = contiguous(w);
-    const out = wrap(dy.backend.conv2dBackwardInput(dyc.storage, wc.storage, g), xShape, dy);
+    const out = wrap(convKernel(dy, g, g.n * g.cIn * g.h * g.w, () => dy.backend.conv2dBackwardInput(dyc.storage, wc.storage, g)), xShape, dy);
     return record(out, 'conv2dBackwardInput', [dyc, wc], (gx, _y, [dyi, wi]) => [
       dyi!.requiresGrad ? conv2d(gx, wi!, optsOf(g)) : null,
       wi!.requiresGrad ? conv2dBackwardFilter(gx, dyi!, [g.kh, g.kw], optsOf(g)) : null,
@@ -117,11 +137,13 @@ export function conv2dBackwardFilter(x: Tensor, dy: Tensor, kernelSize: readonly
     checkTensor(dy, 'conv2dBackwardFilter', 'output gradient');
     checkSameBackend('conv2dBackwardFilter', x, dy);
     checkSameDType('conv2dBackwardFilter', x, dy);
+    checkSizePair('conv2dBackwardFilter', 'kernelSize', kernelSize);
+    expectOptions(opts, 'conv2dBackwardFilter');
     const groups = opts.groups ?? 1;
     const wShape = [dy.shape[1]!, x.shape[1]! / groups, kernelSize[0]!, kernelSize[1]!];
     const g = geometryFromOutput('conv2dBackwardFilter', dy.shape, x.shape, wShape, opts);
     const xc = contiguous(x), dyc = contiguous(dy);
-    const out = wrap(x.backend.conv2dBackwardFilter(xc.storage, dyc.storage, g), wShape, x);
+    const out = wrap(convKernel(x, g, g.cOut * (g.cIn / g.groups) * g.kh * g.kw, () => x.backend.conv2dBackwardFilter(xc.storage, dyc.storage, g)), wShape, x);
     return record(out, 'conv2dBackwardFilter', [xc, dyc], (gw, _y, [xi, dyi]) => [
       xi!.requiresGrad ? conv2dBackwardInput(dyi!, gw, [g.h, g.w], optsOf(g)) : null,
       dyi!.requiresGrad ? conv2d(xi!, gw, optsOf(g)) : null,

@@ -10,19 +10,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { arange } from '../tensor/create.js';
 import { cast, equal } from './elementwise.js';
 import { broadcastTo, expandDims, reshape } from './shape-ops.js';
-import { checkSameBackend, checkTensor, wrap } from './util.js';
-
-function checkIndices(op: string, idx: Tensor, limit: number): void {
-  if (idx.dtype !== 'int32') throw new DTypeError(`${op}: indices must be int32, got ${idx.dtype} ${fmtShape(idx.shape)}`);
-  // Validate on the host when the backend can read synchronously (WebGPU cannot; its kernels clamp).
-  if (idx.backend.readSync && idx.size > 0) {
-    const vals = idx.dataSync();
-    for (let i = 0; i < vals.length; i++) {
-      const v = vals[i]!;
-      if (v < 0 || v >= limit) throw new ShapeError(`${op}: index ${v} at flat position ${i} of indices ${fmtShape(idx.shape)} is out of range [0, ${limit})`);
-    }
-  }
-}
+import { checkIndices, checkSameBackend, checkTensor, wrap } from './util.js';
 
 /** out[..., i, ...] = x[..., idx[..., i, ...], ...]; idx has x's rank and x's shape off the axis (or broadcasts to it). */
 export function takeAlongAxis(x: Tensor, idx: Tensor, axis: number): Tensor {
@@ -75,6 +63,7 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
     checkTensor(x, 'gather');
     checkTensor(indices, 'gather', 'indices');
     const a = normAxis(axis, x.rank, 'gather');
+    checkIndices('gather', indices, x.shape[a]!);
     const flat = reshape(indices, [-1]);
     const idxShape = x.shape.map((_, i) => (i === a ? flat.size : 1));
     const picked = takeAlongAxis(x, reshape(flat, idxShape), a);

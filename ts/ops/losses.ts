@@ -9,7 +9,7 @@ import { takeAlongAxis } from './indexing.js';
 import { mean, sum } from './reduce.js';
 import { logSoftmax } from './softmax.js';
 import { expandDims, reshape } from './shape-ops.js';
-import { checkFloat, checkSameBackend, checkTensor } from './util.js';
+import { checkFloat, checkIndices, checkSameBackend, checkTensor } from './util.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -51,6 +51,7 @@ export function crossEntropy(logits: Tensor, labels: Tensor, reduction: Reductio
     if (logits.rank < 1 || labels.rank !== logits.rank - 1 || labels.shape.some((d, i) => d !== logits.shape[i])) {
       throw new ShapeError(`crossEntropy: logits ${fmtShape(logits.shape)} need labels of shape ${fmtShape(logits.shape.slice(0, -1))}, got ${fmtShape(labels.shape)}`);
     }
+    checkIndices('crossEntropy', labels, logits.shape[logits.rank - 1]!);
     const lp = logSoftmax(logits, -1);
     const picked = reshape(takeAlongAxis(lp, expandDims(labels, -1), -1), labels.shape);
     return reduce(neg(picked), reduction);

@@ -6,7 +6,7 @@ import { scope } from '../tensor/scope.js';
 import type { MatView } from '../backend/kernels.js';
 import { record } from '../tensor/tape.js';
 import { ShapeError, fmtShape } from '../core/errors.js';
-import { broadcastShapes, numel } from '../core/shape.js';
+import { broadcastShapes, checkShape, numel } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { add } from './elementwise.js';
 import { sumTo } from './reduce.js';
@@ -36,6 +36,8 @@ function mergedBatchStride(x: Tensor, batchShape: readonly number[]): number | n
 
 /** x as a batch of matrices for a kernel, read in place where its strides allow (else a contiguous copy). */
 export function matView(x: Tensor, batchShape: readonly number[]): MatView {
+  checkTensor(x, 'matView');
+  checkShape(batchShape, 'matView');
   const r = x.rank;
   const rowStride = x.strides[r - 2]!, colStride = x.strides[r - 1]!;
   const innerOk = colStride === 1 || rowStride === 1 || x.shape[r - 1] === 1 || x.shape[r - 2] === 1;
@@ -91,6 +93,10 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
   // temporaries (contiguous copies, scalars, intermediates) are freed on return;
   // whatever the tape saved stays alive through its graph references
   return scope(() => {
+    checkTensor(x, 'linear', 'x');
+    checkTensor(w, 'linear', 'w');
+    if (b !== undefined) checkTensor(b, 'linear', 'b');
+    if (w.rank !== 2) throw new ShapeError(`linear: weight must be [in, out], got ${fmtShape(w.shape)}`);
     const y = x.rank > 2 ? reshape(matmul(reshape(x, [-1, x.shape[x.rank - 1]!]), w), [...x.shape.slice(0, -1), w.shape[1]!]) : matmul(x, w);
     return b ? add(y, b) : y;
   });

@@ -7,6 +7,7 @@ import { scope } from '../tensor/scope.js';
 import { ShapeError, fmtShape } from '../core/errors.js';
 import { record } from '../tensor/tape.js';
 import { full } from '../tensor/create.js';
+import { describe } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { conv2d, spatialPair } from './conv.js';
 import { takeAlongAxis } from './indexing.js';
@@ -22,10 +23,11 @@ export interface Pool2dOptions {
 }
 
 function geometry(op: string, x: Tensor, o: Pool2dOptions) {
+  if (o === null || typeof o !== 'object') throw new ShapeError(`${op}: options must be an object { kernelSize, stride?, padding? }, got ${describe(o)}`);
   if (x.rank !== 4) throw new ShapeError(`${op}: input must be [N, C, H, W], got ${fmtShape(x.shape)}`);
-  const [kh, kw] = spatialPair(o.kernelSize, 1, 'kernelSize', 'pool2d', 1);
-  const [sh, sw] = spatialPair(o.stride ?? o.kernelSize, 1, 'stride', 'pool2d', 1);
-  const [ph, pw] = spatialPair(o.padding, 0, 'padding', 'pool2d', 0);
+  const [kh, kw] = spatialPair(o.kernelSize, 1, 'kernelSize', op, 1);
+  const [sh, sw] = spatialPair(o.stride ?? o.kernelSize, 1, 'stride', op, 1);
+  const [ph, pw] = spatialPair(o.padding, 0, 'padding', op, 0);
   if (ph > kh / 2 || pw > kw / 2) throw new ShapeError(`${op}: padding ${ph}×${pw} must be at most half the kernel ${kh}×${kw}`);
   const [n, c, h, w] = x.shape as [number, number, number, number];
   const oh = Math.floor((h + 2 * ph - kh) / sh) + 1;
@@ -44,7 +46,10 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
     const g = geometry('maxPool2d', x, opts);
     const xc = contiguous(x);
     const pg = poolGeometry(g);
-    const { values, indices } = x.backend.maxPool2d(xc.storage, pg);
+    // an empty batch (or no channels) pools to an empty output on every backend, without a kernel
+    const { values, indices } = g.n * g.c === 0
+      ? { values: x.backend.zeros(0, x.dtype), indices: x.backend.zeros(0, 'int32') }
+      : x.backend.maxPool2d(xc.storage, pg);
     const outShape = [g.n, g.c, g.oh, g.ow];
     const out = wrap(values, outShape, x);
     const idx = wrap(indices, [pg.planes, g.oh * g.ow], x);

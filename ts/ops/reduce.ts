@@ -4,7 +4,7 @@ import { scope } from '../tensor/scope.js';
 import type { ReduceOp } from '../backend/kernels.js';
 import { noGrad, record, stopGradient } from '../tensor/tape.js';
 import { ShapeError, fmtShape } from '../core/errors.js';
-import { normAxes, normAxis, shapesEqual } from '../core/shape.js';
+import { checkShape, normAxes, normAxis, numel, shapesEqual } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { abs, add, div, equal, exp, less, log, mul, square, sub, where } from './elementwise.js';
 import { broadcastTo, reshape } from './shape-ops.js';
@@ -23,6 +23,9 @@ function keptShape(shape: readonly number[], axes: readonly number[]): number[] 
 function reduceRaw(op: ReduceOp, x: Tensor, axes: readonly number[], keepDims: boolean): Tensor {
   const outShape = keepDims ? keptShape(x.shape, axes) : x.shape.filter((_, i) => !axes.includes(i));
   if (axes.length === 0) return x;
+  // Reducing zero elements gives the identity (sum 0, prod 1; max and min refuse earlier),
+  // the same on every backend: kernels never see an empty reduction.
+  if (axes.some((a) => x.shape[a] === 0)) return wrap(x.backend.fill(numel(outShape), op === 'prod' ? 1 : 0, x.dtype), outShape, x);
   return wrap(x.backend.reduce(op, x, axes), outShape, x);
 }
 
@@ -135,6 +138,8 @@ export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
   // temporaries (contiguous copies, scalars, intermediates) are freed on return;
   // whatever the tape saved stays alive through its graph references
   return scope(() => {
+    checkTensor(g, 'sumTo');
+    checkShape(shape, 'sumTo');
     if (shapesEqual(g.shape, shape)) return g;
     const lead = g.rank - shape.length;
     if (lead < 0) throw new ShapeError(`sumTo: cannot sum ${fmtShape(g.shape)} down to the larger rank of ${fmtShape(shape)}`);

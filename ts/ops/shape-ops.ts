@@ -5,7 +5,7 @@
 import { scope } from '../tensor/scope.js';
 import { ShapeError, fmtShape } from '../core/errors.js';
 import { record } from '../tensor/tape.js';
-import { broadcastShapes, contiguousStrides, normAxis, numel, shapesEqual } from '../core/shape.js';
+import { broadcastShapes, checkShape, contiguousStrides, normAxis, numel, shapesEqual } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { broadcastView, checkSameBackend, checkSameDType, checkTensor, makeView, wrap } from './util.js';
 import { sumTo } from './reduce.js';
@@ -108,6 +108,7 @@ export function squeeze(x: Tensor, axes?: readonly number[]): Tensor {
 /** Broadcast to a larger shape (a view with 0 strides); the vjp sums back. */
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   checkTensor(x, 'broadcastTo');
+  checkShape(shape, 'broadcastTo');
   const target = broadcastShapes('broadcastTo', x.shape, shape);
   if (!shapesEqual(target, shape)) throw new ShapeError(`broadcastTo: cannot broadcast ${fmtShape(x.shape)} to ${fmtShape(shape)}`);
   if (shapesEqual(x.shape, shape)) return x;

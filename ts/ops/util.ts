@@ -1,22 +1,16 @@
 // Checks and small helpers shared by every op file.
 
 import type { View } from '../backend/kernels.js';
-import { BackendError, DTypeError, fmtShape } from '../core/errors.js';
+import { BackendError, DTypeError, IndexError, fmtShape } from '../core/errors.js';
 import { isFloat } from '../core/dtype.js';
 import { fromStorage } from '../tensor/create.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, expectTensor } from '../tensor/tensor.js';
 import type { Storage } from '../backend/kernels.js';
 
 export type TensorLike = Tensor | number;
 
 /** The argument must be a live Tensor. */
-export function checkTensor(x: unknown, op: string, what = 'input'): Tensor {
-  if (!(x instanceof Tensor)) {
-    throw new DTypeError(`${op}: ${what} must be a Tensor, got ${x === null ? 'null' : typeof x === 'object' ? (x as object).constructor?.name ?? 'object' : typeof x}`);
-  }
-  x.checkAlive(op);
-  return x;
-}
+export const checkTensor: (x: unknown, op: string, what?: string) => Tensor = expectTensor;
 
 export function checkFloat(op: string, ...xs: Tensor[]): void {
   for (const x of xs) {
@@ -36,6 +30,27 @@ export function checkSameBackend(op: string, ...xs: Tensor[]): void {
 export function checkSameDType(op: string, a: Tensor, b: Tensor): void {
   if (a.dtype !== b.dtype) {
     throw new DTypeError(`${op}: dtypes differ: ${a.dtype} ${fmtShape(a.shape)} vs ${b.dtype} ${fmtShape(b.shape)}; cast one first`);
+  }
+}
+
+/**
+ * int32 indices must lie in [0, limit). Checked on the host where the backend reads
+ * synchronously (js, native); elsewhere (WebGPU) the backend's deferred check flags a bad
+ * index on the device and the next read raises it, naming the op.
+ */
+export function checkIndices(op: string, idx: Tensor, limit: number): void {
+  if (idx.dtype !== 'int32') throw new DTypeError(`${op}: indices must be int32, got ${idx.dtype} ${fmtShape(idx.shape)}`);
+  if (idx.size === 0) return;
+  if (idx.backend.readSync) {
+    const vals = idx.dataSync();
+    for (let i = 0; i < vals.length; i++) {
+      const v = vals[i]!;
+      if (v < 0 || v >= limit) throw new IndexError(`${op}: index ${v} at flat position ${i} of indices ${fmtShape(idx.shape)} is out of range [0, ${limit})`);
+    }
+  } else if (idx.backend.checkIndices) {
+    idx.backend.checkIndices(idx, limit, `${op}: an index of indices ${fmtShape(idx.shape)} is out of range [0, ${limit})`);
+  } else {
+    throw new BackendError(`${op}: backend '${idx.backend.name}' can neither read indices synchronously nor check them on the device`);
   }
 }
 

@@ -4,6 +4,7 @@
 // with the bias corrections m̂ = m/(1−β1^t), v̂ = v/(1−β2^t), t = updates including this one.
 
 import { ShapeError, ValueError } from '../core/errors.js';
+import { expectOptions } from '../core/shape.js';
 import { noGrad } from '../tensor/tape.js';
 import { add, div, mul, sqrt, square, sub } from '../ops/elementwise.js';
 import { zerosLike } from '../tensor/create.js';
@@ -75,10 +76,12 @@ function makeAdam(name: 'adam' | 'adamw', o: AdamOptions, decoupled: boolean): O
 }
 
 export function adam(o: AdamOptions): Optimizer<AdamState> {
+  expectOptions(o, 'adam', true);
   return makeAdam('adam', o, false);
 }
 
 /** weightDecay defaults to 0.01 (PyTorch's AdamW default). */
 export function adamw(o: AdamOptions): Optimizer<AdamState> {
+  expectOptions(o, 'adamw', true);
   return makeAdam('adamw', o, true);
 }

@@ -2,6 +2,7 @@
 //   g = grad + wd·p;  buf = μ·buf + g;  d = nesterov ? g + μ·buf : buf;  p = p - lr·d
 
 import { ShapeError, ValueError } from '../core/errors.js';
+import { expectOptions } from '../core/shape.js';
 import { noGrad } from '../tensor/tape.js';
 import { add, mul, sub } from '../ops/elementwise.js';
 import { zerosLike } from '../tensor/create.js';
@@ -22,6 +23,7 @@ export type SgdState = { step: Tensor; momentum?: ParamTree };
 
 /** state: { step } or, with momentum, { step, momentum: tree like params } */
 export function sgd(o: SgdOptions): Optimizer<SgdState> {
+  expectOptions(o, 'sgd', true);
   const mu = o.momentum ?? 0, wd = o.weightDecay ?? 0;
   if (!(mu >= 0 && mu < 1)) throw new ValueError(`sgd: momentum must be in [0, 1), got ${mu}`);
   if (!(wd >= 0)) throw new ValueError(`sgd: weightDecay must be >= 0, got ${wd}`);

@@ -3,6 +3,8 @@
 // Returned tensors move to the enclosing scope. Tensors a recorded gradient still needs
 // survive until that gradient is computed or its output is disposed (see tensor.ts).
 
+import { ValueError } from '../core/errors.js';
+import { describe } from '../core/shape.js';
 import { Tensor, setCreateHook } from './tensor.js';
 
 const stack: Set<Tensor>[] = [];
@@ -13,6 +15,7 @@ function track(t: Tensor): void {
 }
 
 export function scope<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new ValueError(`scope: expected a function, got ${describe(fn)}`);
   const mine = new Set<Tensor>();
   stack.push(mine);
   setCreateHook(track);
@@ -25,7 +28,7 @@ export function scope<T>(fn: () => T): T {
   }
   if (result instanceof Promise) {
     finish(mine, new Set());
-    throw new TypeError('scope: fn must be synchronous (ops are synchronous; await reads outside the scope)');
+    throw new ValueError('scope: fn must be synchronous (ops are synchronous; await reads outside the scope)');
   }
   finish(mine, collectTensors(result));
   return result;
@@ -44,9 +47,15 @@ function finish(mine: Set<Tensor>, keep: Set<Tensor>): void {
   }
 }
 
-/** Exempt tensors from disposal by any enclosing scope (e.g. parameters created inside one). */
-export function keep<T extends Tensor | readonly Tensor[]>(t: T): T {
-  for (const x of Array.isArray(t) ? t : [t as Tensor]) {
+/**
+ * Exempt tensors from disposal by any enclosing scope (e.g. parameters created inside one).
+ * Takes a tensor or any tree of them (arrays, plain objects, Maps), as scope() returns.
+ */
+export function keep<T>(t: T): T {
+  const found = collectTensors(t);
+  if (found.size === 0 && !(t !== null && typeof t === 'object')) throw new ValueError(`keep: expected a Tensor or a tree of tensors, got ${describe(t)}`);
+  for (const x of found) {
+    x.checkAlive('keep');
     kept.add(x);
     for (const s of stack) s.delete(x);
     x._watch();

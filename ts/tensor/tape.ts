@@ -2,7 +2,8 @@
 // node (op name, inputs, saved tensors, vjp) to its output. That is the whole tape: the
 // graph is the nodes reachable from an output. The backward pass lives in ts/autodiff/backward.ts.
 
-import { Tensor, type Node, type VjpFn } from './tensor.js';
+import { expectFunction } from '../core/shape.js';
+import { Tensor, expectTensor, type Node, type VjpFn } from '../tensor/tensor.js';
 
 let gradEnabled = true;
 
@@ -12,6 +13,7 @@ export function isGradEnabled(): boolean {
 
 /** Run fn without recording: nothing computed inside has a gradient. */
 export function noGrad<T>(fn: () => T): T {
+  expectFunction(fn, 'noGrad');
   const prev = gradEnabled;
   gradEnabled = false;
   try {
@@ -56,6 +58,7 @@ export function record(out: Tensor, op: string, inputs: readonly Tensor[], vjp: 
 
 /** A tensor sharing x's values with no history: gradients stop here. */
 export function detach(x: Tensor): Tensor {
+  expectTensor(x, 'detach');
   const t = new Tensor(x._buf('detach').retain(), x.shape, x.dtype, x.strides, x.offset);
   return t;
 }
@@ -65,7 +68,7 @@ export const stopGradient = detach;
 
 /** Mark a leaf as needing gradients (returns it, for chaining). */
 export function requireGrad(x: Tensor): Tensor {
-  x.checkAlive('requireGrad');
+  expectTensor(x, 'requireGrad');
   x.requiresGrad = true;
   return x;
 }

@@ -7,7 +7,7 @@
 // node (after a backward without retainGraph, or when its output dies) cascades.
 
 import type { Backend, Storage, View } from '../backend/kernels.js';
-import { BackendError, DisposedError, ShapeError, fmtShape } from '../core/errors.js';
+import { BackendError, DTypeError, DisposedError, ShapeError, fmtShape } from '../core/errors.js';
 import type { DType, TypedArray } from '../core/dtype.js';
 import { contiguousStrides, numel } from '../core/shape.js';
 
@@ -103,6 +103,15 @@ export function asEngine<T>(fn: () => T): T {
   }
 }
 
+/** The argument must be a live Tensor (else a DTypeError naming the op and what it got). */
+export function expectTensor(x: unknown, op: string, what = 'input'): Tensor {
+  if (!(x instanceof Tensor)) {
+    throw new DTypeError(`${op}: ${what} must be a Tensor, got ${x === null ? 'null' : typeof x === 'object' ? (x as object).constructor?.name ?? 'object' : typeof x}`);
+  }
+  x.checkAlive(op);
+  return x;
+}
+
 export class Tensor implements View {
   readonly id = nextId++;
   readonly shape: readonly number[];
@@ -110,8 +119,15 @@ export class Tensor implements View {
   readonly offset: number;
   readonly dtype: DType;
   readonly backend: Backend;
-  /** True for leaves the user asked gradients of, and for outputs recorded on the tape. */
-  requiresGrad = false;
+  private grads = false;
+  /** True for leaves the user asked gradients of, and for outputs recorded on the tape. Floating-point dtypes only. */
+  get requiresGrad(): boolean {
+    return this.grads;
+  }
+  set requiresGrad(on: boolean) {
+    if (on && this.dtype === 'int32') throw new DTypeError(`requiresGrad: an int32 tensor ${fmtShape(this.shape)} cannot require gradients (they are only defined for floating-point dtypes)`);
+    this.grads = on;
+  }
   private readonly core: Core;
 
   /** Not for users: make tensors with the creation functions (tensor, zeros, ...). */

@@ -5,7 +5,7 @@
 import { BackendError } from '../../core/errors.js';
 import { KERNEL_SOURCES } from './kernel-sources.js';
 
-export const KERNEL_FILES = ['common', 'elementwise', 'reduce', 'softmax', 'gemm', 'gemm-direct', 'pool', 'indexing', 'philox', 'fill', 'im2col', 'col2im', 'linalg', 'channel'] as const;
+export const KERNEL_FILES = ['common', 'elementwise', 'reduce', 'softmax', 'gemm', 'gemm-direct', 'pool', 'indexing', 'philox', 'fill', 'im2col', 'col2im', 'linalg', 'channel', 'check-indices'] as const;
 export type KernelFile = (typeof KERNEL_FILES)[number];
 
 /** Every kernel file, inlined at build time (kernels/build.mjs): no file access or URL needed. */

@@ -14,6 +14,7 @@ import * as ew from './elementwise.js';
 import { decodeHalf, encodeHalf } from '../../core/half.js';
 import * as conv from './conv.js';
 import * as gemm from './gemm.js';
+import { IndexChecks } from './index-check.js';
 import * as indexing from './indexing.js';
 import * as channel from './channel.js';
 import * as linalg from './linalg.js';
@@ -29,8 +30,10 @@ export class WebGpuBackend implements Backend {
   /** The adapter's description, for benchmarks and error messages. */
   readonly adapterName: string;
   private disposed = false;
+  private readonly indexChecks: IndexChecks;
 
   private constructor(private readonly ctx: Ctx) {
+    this.indexChecks = new IndexChecks(ctx);
     this.adapterName = ctx.gpu.adapterName;
     const device = ctx.device;
     device.lost.then((info) => {
@@ -83,7 +86,10 @@ export class WebGpuBackend implements Backend {
   async read(storage: Storage): Promise<TypedArray> {
     const s = this.ctx.storage(storage);
     const bytes = storageBytes(s.dtype, s.size);
-    const raw = s.size === 0 ? new ArrayBuffer(0) : await this.ctx.queue.read(s.buf, bytes);
+    const reading = s.size === 0 ? Promise.resolve(new ArrayBuffer(0)) : this.ctx.queue.read(s.buf, bytes);
+    // the index-check flag is copied in the same submission as the data (see index-check.ts)
+    const checked = this.indexChecks.take();
+    const [raw] = await Promise.all([reading, checked]);
     this.ctx.takeGpuError();
     if (s.dtype === 'float16') return decodeHalf(new Uint16Array(raw), s.size);
     if (s.dtype === 'int32') return new Int32Array(raw, 0, s.size);
@@ -114,7 +120,8 @@ export class WebGpuBackend implements Backend {
 
   async sync(): Promise<void> {
     this.ctx.check();
-    await this.ctx.queue.idle();
+    const checked = this.indexChecks.take();
+    await Promise.all([this.ctx.queue.idle(), checked]);
     this.ctx.takeGpuError();
   }
 
@@ -127,6 +134,7 @@ export class WebGpuBackend implements Backend {
     } catch {
       // the device is going away anyway
     }
+    this.indexChecks.dispose();
     c.dead = 'webgpu: the backend was disposed (shutdownBackends); initialize it again with initBackend("webgpu")';
     c.queue.dispose();
     c.pool.trim();
@@ -215,6 +223,9 @@ export class WebGpuBackend implements Backend {
   }
   scatterAdd(updates: View, idx: View, axis: number, outShape: readonly number[]): Storage {
     return indexing.scatterAdd(this.ctx, updates, idx, axis, outShape);
+  }
+  checkIndices(idx: View, limit: number, message: string): void {
+    this.indexChecks.check(idx, limit, message);
   }
   random(kind: RandomKind, key: readonly [number, number], counter: number, size: number, dtype: DType): Storage {
     return random(this.ctx, kind, key, counter, size, dtype);
