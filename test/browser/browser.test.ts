@@ -90,7 +90,8 @@ async function runInChromium(js: string, timeoutMs: number): Promise<{ ok: boole
       if (chrome.exitCode === null) chrome.kill('SIGKILL');
     }
     server.close();
-    rmSync(profile, { recursive: true, force: true });
+    // Chromium's helper processes can still be writing the profile for a moment after the browser exits.
+    rmSync(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
   }
 }
 
