@@ -74,7 +74,7 @@ async function runInChromium(js: string, timeoutMs: number): Promise<{ ok: boole
           '--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-features=Vulkan',
           '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
           '--disable-default-apps', '--disable-extensions', `--user-data-dir=${profile}`, `http://127.0.0.1:${port}/`,
-        ], { stdio: ['ignore', 'ignore', 'pipe'] });
+        ], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
         chrome.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-20_000)));
         chrome.on('error', (e) => {
           clearTimeout(timer);
@@ -83,12 +83,21 @@ async function runInChromium(js: string, timeoutMs: number): Promise<{ ok: boole
       });
     });
   } finally {
+    // Chromium runs as a process group (the Debian launcher, the browser, its GPU and renderer
+    // helpers): end the whole group, or the helpers keep writing into the profile.
+    const group = (sig: NodeJS.Signals) => {
+      try {
+        if (chrome?.pid) process.kill(-chrome.pid, sig);
+      } catch {
+        // the group is already gone
+      }
+    };
     if (chrome && chrome.exitCode === null) {
       const exited = new Promise((r) => chrome!.once('exit', r));
-      chrome.kill('SIGTERM');
+      group('SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (chrome.exitCode === null) chrome.kill('SIGKILL');
     }
+    group('SIGKILL');
     server.close();
     // Chromium's helper processes can still be writing the profile for a moment after the browser exits.
     rmSync(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
