@@ -72,6 +72,8 @@ interface LoopOptions {
   series: string;
   /** the run folder the history is appended to */
   out: string;
+  /** the run's history so far, kept in memory for the curves (history.jsonl is only appended to) */
+  history: HistoryEvent[];
   save: ((iteration: number, trees: LoopState) => Promise<void>) | null;
   interrupt: Interrupt;
   lastVal: number | undefined;
@@ -111,6 +113,7 @@ async function loop(b: Built, src: TaskSource, start: LoopState & { iteration: n
         payload['val'] = v.mean.toFixed(3);
       }
       appendHistory(o.out, events);
+      o.history.push(...events);
       bar.update(done, payload);
       // Let the bar's redraw timer (and a Ctrl-C handler) run: on synchronous backends every await above resolves at once.
       await new Promise((resolve) => setImmediate(resolve));
@@ -202,10 +205,10 @@ export async function train(cfgIn: RunConfig, resume: boolean, given: Readonly<R
   const interrupt = onInterrupt();
   const t0 = Date.now();
   const write = (iteration: number, trees: LoopState, result?: Record<string, unknown>) =>
-    saveRun(out, { format: RUN_FORMAT, version: RUN_VERSION, config: cfg, ...(baseCfg ? { baseline: baseCfg } : {}), iteration, ...(result ? { result } : {}) }, { meta: trees.meta, opt: trees.optState }, curves(cfg, baseEntry?.name, readHistory(out, Infinity), src.kind));
+    saveRun(out, { format: RUN_FORMAT, version: RUN_VERSION, config: cfg, ...(baseCfg ? { baseline: baseCfg } : {}), iteration, ...(result ? { result } : {}) }, { meta: trees.meta, opt: trees.optState }, curves(cfg, baseEntry?.name, events, src.kind));
   const lastVal = [...events].reverse().find((e) => e.kind === 'val');
   try {
-    const done = await loop(run, src, start, { label: cfg.algo, series: MAIN, out, save: write, interrupt, lastVal: lastVal?.kind === 'val' ? lastVal.mean : undefined });
+    const done = await loop(run, src, start, { label: cfg.algo, series: MAIN, out, history: events, save: write, interrupt, lastVal: lastVal?.kind === 'val' ? lastVal.mean : undefined });
     const secs = (Date.now() - t0) / 1000;
 
     const evalTasks = cfg['evalTasks'] as number;
@@ -216,7 +219,7 @@ export async function train(cfgIn: RunConfig, resume: boolean, given: Readonly<R
     if (baseEntry && baseCfg) {
       // The comparison the task's papers make (MAML: pretrain one model on all tasks jointly, fine-tune with the same inner steps).
       const base = build(baseEntry, baseCfg, src);
-      const b = await loop(base, src, { ...fresh(base), iteration: 0 }, { label: baseEntry.name, series: BASELINE, out, save: null, interrupt, lastVal: undefined });
+      const b = await loop(base, src, { ...fresh(base), iteration: 0 }, { label: baseEntry.name, series: BASELINE, out, history: events, save: null, interrupt, lastVal: undefined });
       await saveSafetensors(join(out, 'baseline.safetensors'), b.meta);
       const bt = await evaluate(base.learner, b.meta, src.test, { tasks: evalTasks, rng: TEST_SEED });
       result['baseline'] = { mean: bt.mean, ci95: bt.ci95 };
