@@ -11,7 +11,8 @@
 import { linear } from '../ops/matmul.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten } from '../tensor/tree.js';
-import { INNER_LOOP_OPTIONS, batchLoss, checkBatch, describeInnerLoop, detachTree, innerLoop, scoreAdapted } from './inner.js';
+import { INNER_LOOP_OPTIONS, batchLoss, describeInnerLoop, detachTree, innerLoop, scoreAdapted } from './inner.js';
+import { checkTask } from './task-checks.js';
 import { MetaError } from '../core/errors.js';
 import { maml, resolveMaml, type MamlOptions } from './maml.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
@@ -61,8 +62,7 @@ export function anil(model: FeatureModel, opts: AnilOptions = {}): GradientMetaL
       if (!fastPath(meta)) return generic.metaGrad(meta, tasks);
       return meanOverTasks(name, meta, tasks, (task) =>
         tapeTaskGrad(meta, (m) => {
-          checkBatch(name, task.support, 'task.support');
-          checkBatch(name, task.query, 'task.query');
+          checkTask(name, task);
           const h = adaptHead(m, feats(m, task.support), innerSteps, !opts.firstOrder);
           return batchLoss(headModel, h, feats(m, task.query), { loss: opts.loss });
         }),

@@ -7,16 +7,17 @@
 // and enters as a constant: the outer gradient then passes through the update
 // θ' = θ − α·g with identity Jacobian, which is exactly first-order MAML.
 
-import { MetaError, ShapeError, fmtShape } from '../core/errors.js';
+import { MetaError, fmtShape } from '../core/errors.js';
 import { gradients } from '../autodiff/backward.js';
 import { detach, noGrad, requireGrad } from '../tensor/tape.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten, treeUnflatten } from '../tensor/tree.js';
 import { cast, equal, mul, sub } from '../ops/elementwise.js';
 import { mean } from '../ops/reduce.js';
 import { argmax } from '../ops/reduce.js';
 import { crossEntropy, mse } from '../ops/losses.js';
 import type { OptionSpec, ResolvedOptions } from '../core/options.js';
+import { checkBatch } from './task-checks.js';
 import type { GradientMetaLearner, LossFn, MetaBatch, MetaModel, MetaTask, ScoreOptions, TaskScore } from './types.js';
 
 /** Cross-entropy for int32 labels, MSE for float targets. */
@@ -62,13 +63,6 @@ export interface InnerLoopOptions {
 
 export function checkSteps(who: string, steps: number, min = 1): void {
   if (!Number.isInteger(steps) || steps < min) throw new MetaError(`${who}: inner steps must be an integer >= ${min}, got ${steps}`);
-}
-
-export function checkBatch(who: string, b: MetaBatch, what: string): void {
-  if (!b || !(b.x instanceof Tensor) || !(b.y instanceof Tensor)) throw new MetaError(`${who}: ${what} must be a batch { x: Tensor, y: Tensor }`);
-  if (b.x.shape[0] !== b.y.shape[0]) {
-    throw new ShapeError(`${who}: ${what} has ${b.x.shape[0]} inputs (${fmtShape(b.x.shape)}) but ${b.y.shape[0]} targets (${fmtShape(b.y.shape)})`);
-  }
 }
 
 /**

@@ -9,7 +9,8 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { ParamTree } from '../tensor/tree.js';
 import { add, mul } from '../ops/elementwise.js';
 import { checkpointedTaskGrad } from './checkpoint.js';
-import { INNER_LOOP_OPTIONS, batchLoss, checkBatch, checkSteps, describeInnerLoop, detachTree, innerLoop, scoreAdapted, type InnerLr } from './inner.js';
+import { INNER_LOOP_OPTIONS, batchLoss, checkSteps, describeInnerLoop, detachTree, innerLoop, scoreAdapted, type InnerLr } from './inner.js';
+import { checkTask } from './task-checks.js';
 import { MetaError } from '../core/errors.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
 import type { LearnerEntry } from './registry.js';
@@ -49,8 +50,7 @@ export function resolveMaml(who: string, o: MamlOptions) {
 
 /** The post-adaptation query loss of one task, as a function of the (traced) initial parameters. */
 export function mamlTaskLoss(model: MetaModel, params: ParamTree, task: MetaTask, o: MamlOptions & { innerSteps: number; innerLr: InnerLr }): { loss: Tensor; accuracy?: Tensor } {
-  checkBatch('maml', task.support, 'task.support');
-  checkBatch('maml', task.query, 'task.query');
+  checkTask('maml', task);
   const fast = innerLoop(model, params, task.support, {
     steps: o.innerSteps, lr: o.innerLr, createGraph: !o.firstOrder, adapt: o.adapt, loss: o.loss, training: o.training,
   });

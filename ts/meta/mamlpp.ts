@@ -9,7 +9,8 @@
 import { full } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten, treeMap } from '../tensor/tree.js';
-import { INNER_LOOP_OPTIONS, batchLoss, checkBatch, checkSteps, describeInnerLoop, detachTree, innerLoop, scoreAdapted } from './inner.js';
+import { INNER_LOOP_OPTIONS, batchLoss, checkSteps, describeInnerLoop, detachTree, innerLoop, scoreAdapted } from './inner.js';
+import { checkTask } from './task-checks.js';
 import { MetaError } from '../core/errors.js';
 import { weightedSum } from './maml.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
@@ -75,8 +76,7 @@ export function mamlPlusPlus(model: MetaModel, opts: MamlPlusPlusOptions = {}): 
       const weights = multiStepWeights(steps, iteration, anneal);
       const out = meanOverTasks('mamlPlusPlus', meta, tasks, (task) =>
         tapeTaskGrad(meta, (m) => {
-          checkBatch('mamlPlusPlus', task.support, 'task.support');
-          checkBatch('mamlPlusPlus', task.query, 'task.query');
+          checkTask('mamlPlusPlus', task);
           if (!(opts.multiStepLoss ?? true)) return batchLoss(model, run(m, task.support, !firstOrder), task.query, { loss: opts.loss, step: steps, training: opts.training });
           // The query loss after every step; the model sees the step index for per-step batch norm.
           const losses: Tensor[] = [];

@@ -5,7 +5,8 @@
 import { fullLike } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten, treeMap } from '../tensor/tree.js';
-import { INNER_LOOP_OPTIONS, checkBatch, checkSteps, describeInnerLoop, detachTree, innerLoop, batchLoss, scoreAdapted } from './inner.js';
+import { INNER_LOOP_OPTIONS, checkSteps, describeInnerLoop, detachTree, innerLoop, batchLoss, scoreAdapted } from './inner.js';
+import { checkBatch } from './task-checks.js';
 import { MetaError } from '../core/errors.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
 import type { LearnerEntry } from './registry.js';

@@ -5,7 +5,8 @@
 import { detach } from '../tensor/tape.js';
 import type { ParamTree } from '../tensor/tree.js';
 import { concat } from '../ops/shape-ops.js';
-import { INNER_LOOP_OPTIONS, batchLoss, checkBatch, describeInnerLoop, detachTree, innerLoop, scoreAdapted } from './inner.js';
+import { INNER_LOOP_OPTIONS, batchLoss, describeInnerLoop, detachTree, innerLoop, scoreAdapted } from './inner.js';
+import { checkTask } from './task-checks.js';
 import { resolveMaml, type MamlOptions } from './maml.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
 import type { LearnerEntry } from './registry.js';
@@ -19,8 +20,7 @@ export function pretrained(model: MetaModel, opts: Pick<MamlOptions, 'innerSteps
     modelParams: (meta) => meta,
     metaGrad: (meta, tasks) =>
       meanOverTasks('pretrained', meta, tasks, (task) => {
-        checkBatch('pretrained', task.support, 'task.support');
-        checkBatch('pretrained', task.query, 'task.query');
+        checkTask('pretrained', task);
         const all = { x: concat([task.support.x, task.query.x]), y: concat([task.support.y, task.query.y]) };
         const r = tapeTaskGrad(meta, (p) => batchLoss(model, p, all, opts));
         // report the loss after fine-tuning on the support set, comparable with MAML's

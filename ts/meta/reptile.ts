@@ -11,7 +11,8 @@ import { scope } from '../tensor/scope.js';
 import { type ParamTree, treeFlatten, treeUnflatten } from '../tensor/tree.js';
 import { add, mul, sub } from '../ops/elementwise.js';
 import { concat } from '../ops/shape-ops.js';
-import { INNER_LOOP_OPTIONS, batchLoss, checkBatch, checkSteps, describeInnerLoop, detachTree, innerLoop, scoreAdapted } from './inner.js';
+import { INNER_LOOP_OPTIONS, batchLoss, checkSteps, describeInnerLoop, detachTree, innerLoop, scoreAdapted } from './inner.js';
+import { checkTask } from './task-checks.js';
 import { MetaError } from '../core/errors.js';
 import { meanOverTasks } from './metabatch.js';
 import { sgd } from '../optim/sgd.js';
@@ -38,8 +39,7 @@ function resolve(o: ReptileOptions) {
 }
 
 function trainBatch(task: MetaTask, useQuery: boolean): MetaBatch {
-  checkBatch('reptile', task.support, 'task.support');
-  checkBatch('reptile', task.query, 'task.query');
+  checkTask('reptile', task);
   return useQuery ? { x: concat([task.support.x, task.query.x]), y: concat([task.support.y, task.query.y]) } : task.support;
 }
 
