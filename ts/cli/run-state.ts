@@ -6,9 +6,10 @@
 // and are dropped on resume, so a resumed run continues exactly where the checkpoint was.
 
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { CliError, DataError } from '../core/errors.js';
+import { writeFileAtomicSync } from '../io/atomic-file.js';
 import { loadSafetensors, loadTree, parseSafetensorsHeader, saveSafetensors } from '../io/index.js';
 import { disposeAll } from '../tensor/scope.js';
 import type { ParamTree } from '../tensor/tree.js';
@@ -48,11 +49,7 @@ export function configHash(config: unknown): string {
   return createHash('sha256').update(JSON.stringify(canon(config))).digest('hex').slice(0, 32);
 }
 
-function writeAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
-}
+const writeAtomic = (path: string, data: string | Uint8Array) => writeFileAtomicSync('metagrad train', path, data);
 
 /**
  * mkdir -p one level at a time: Node's recursive mkdir never returns for some paths

@@ -7,7 +7,8 @@
 // read-only, in ~/.cache/metagrad/mini-imagenet; later loads read the cache.
 
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import { join } from 'node:path';
 import { DataError, ShapeError } from '../core/errors.js';
 import { decodeCacheFile, encodeCacheFile } from './cache-file.js';
@@ -113,13 +114,6 @@ export async function loadMiniImageNet(opts: LoadMiniImageNetOptions): Promise<I
   }
   const store = decodeAll(byClass, s);
   await mkdir(cacheDir, { recursive: true });
-  const tmp = `${cachePath}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    await writeFile(tmp, encodeCacheFile(MAGIC, { stamp, imageSize: s, classes: store.classes }, store.pixels));
-    await rename(tmp, cachePath);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw new DataError(`loadMiniImageNet: cannot write the cache ${cachePath}: ${(e as Error).message} (pass cacheDir to put it elsewhere)`);
-  }
+  await writeFileAtomic('loadMiniImageNet: the cache', cachePath, encodeCacheFile(MAGIC, { stamp, imageSize: s, classes: store.classes }, store.pixels), 'pass cacheDir to put it elsewhere');
   return done(store, false);
 }

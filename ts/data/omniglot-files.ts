@@ -5,7 +5,8 @@
 // read only the cache.
 
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import { join } from 'node:path';
 import { DataError } from '../core/errors.js';
 import { OMNIGLOT_SETS, Omniglot, buildOmniglotStore, checkImageSize, decodeOmniglotCache, encodeOmniglotCache, unzipPngs, type OmniglotSource } from './omniglot.js';
@@ -97,15 +98,7 @@ export async function loadOmniglot(opts: LoadOmniglotOptions = {}): Promise<Omni
   }
   const store = buildOmniglotStore(await readSources(sources), s);
   await mkdir(cacheDir, { recursive: true });
-  // atomic: a reader never sees a half-written cache
-  const tmp = `${cachePath}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    await writeFile(tmp, encodeOmniglotCache(store, key));
-    await rename(tmp, cachePath);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw new DataError(`loadOmniglot: cannot write the cache ${cachePath}: ${(e as Error).message} (pass cacheDir to put it elsewhere)`);
-  }
+  await writeFileAtomic('loadOmniglot: the cache', cachePath, encodeOmniglotCache(store, key), 'pass cacheDir to put it elsewhere');
   return new Omniglot(store, root, cachePath, false, Date.now() - t0) as OmniglotOnDisk;
 }
 
