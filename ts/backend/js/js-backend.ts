@@ -67,6 +67,48 @@ const intBinary: Partial<Record<BinaryOp, (a: number, b: number) => number>> = {
   div: (a, b) => (b === 0 ? 0 : Math.trunc(a / b)),
 };
 
+/**
+ * The one walk over a convolution's windows that conv2d and its two backward kernels share.
+ * For every product of the forward convolution, with flat indices y (output), x (input) and
+ * w (weight) — outputs in NCHW order, each output's products in (ci, ky, kx) order, taps in the
+ * padding left out — it adds into `acc`:
+ *   'output': acc[y] += a[x] · b[w]   (a = x, b = w: the convolution)
+ *   'input':  acc[x] += a[y] · b[w]   (a = dy, b = w: the gradient of the input)
+ *   'filter': acc[w] += a[y] · b[x]   (a = dy, b = x: the gradient of the filter)
+ * The two gradients skip the outputs whose dy is 0.
+ */
+function convAccumulate(g: Conv2dGeometry, into: 'output' | 'input' | 'filter', a: TypedArray, b: TypedArray, acc: Float64Array): void {
+  const cig = g.cIn / g.groups, cog = g.cOut / g.groups;
+  for (let n = 0; n < g.n; n++)
+    for (let co = 0; co < g.cOut; co++) {
+      const grp = Math.floor(co / cog);
+      for (let oy = 0; oy < g.oh; oy++)
+        for (let ox = 0; ox < g.ow; ox++) {
+          const y = ((n * g.cOut + co) * g.oh + oy) * g.ow + ox;
+          const dy = into === 'output' ? 0 : a[y]!;
+          if (into !== 'output' && dy === 0) continue;
+          let sum = 0;
+          for (let ci = 0; ci < cig; ci++) {
+            const xc = ((n * g.cIn + grp * cig + ci) * g.h) * g.w;
+            const wc = ((co * cig + ci) * g.kh) * g.kw;
+            for (let ky = 0; ky < g.kh; ky++) {
+              const iy = oy * g.strideH - g.padH + ky * g.dilationH;
+              if (iy < 0 || iy >= g.h) continue;
+              for (let kx = 0; kx < g.kw; kx++) {
+                const ix = ox * g.strideW - g.padW + kx * g.dilationW;
+                if (ix < 0 || ix >= g.w) continue;
+                const x = xc + iy * g.w + ix, w = wc + ky * g.kw + kx;
+                if (into === 'output') sum += a[x]! * b[w]!;
+                else if (into === 'input') acc[x] += dy * b[w]!;
+                else acc[w] += dy * b[x]!;
+              }
+            }
+          }
+          if (into === 'output') acc[y] = sum;
+        }
+    }
+}
+
 export class JsBackend implements Backend {
   readonly name: string = 'js';
   readonly hostMemory = true;
@@ -307,89 +349,22 @@ export class JsBackend implements Backend {
 
   conv2d(xs: Storage, ws: Storage, g: Conv2dGeometry): Storage {
     const X = this.arr(xs), W = this.arr(ws);
-    const out = this.alloc(g.n * g.cOut * g.oh * g.ow, xs.dtype);
-    const Y = out.data;
-    const cig = g.cIn / g.groups, cog = g.cOut / g.groups;
-    for (let n = 0; n < g.n; n++)
-      for (let co = 0; co < g.cOut; co++) {
-        const grp = Math.floor(co / cog);
-        for (let oy = 0; oy < g.oh; oy++)
-          for (let ox = 0; ox < g.ow; ox++) {
-            let acc = 0;
-            for (let ci = 0; ci < cig; ci++) {
-              const xc = ((n * g.cIn + grp * cig + ci) * g.h) * g.w;
-              const wc = ((co * cig + ci) * g.kh) * g.kw;
-              for (let ky = 0; ky < g.kh; ky++) {
-                const iy = oy * g.strideH - g.padH + ky * g.dilationH;
-                if (iy < 0 || iy >= g.h) continue;
-                for (let kx = 0; kx < g.kw; kx++) {
-                  const ix = ox * g.strideW - g.padW + kx * g.dilationW;
-                  if (ix < 0 || ix >= g.w) continue;
-                  acc += X[xc + iy * g.w + ix]! * W[wc + ky * g.kw + kx]!;
-                }
-              }
-            }
-            Y[((n * g.cOut + co) * g.oh + oy) * g.ow + ox] = acc;
-          }
-      }
-    return out;
+    const acc = new Float64Array(g.n * g.cOut * g.oh * g.ow);
+    convAccumulate(g, 'output', X, W, acc);
+    return this.upload(acc, xs.dtype);
   }
 
   conv2dBackwardInput(dys: Storage, ws: Storage, g: Conv2dGeometry): Storage {
     const DY = this.arr(dys), W = this.arr(ws);
     const acc = new Float64Array(g.n * g.cIn * g.h * g.w);
-    const cig = g.cIn / g.groups, cog = g.cOut / g.groups;
-    for (let n = 0; n < g.n; n++)
-      for (let co = 0; co < g.cOut; co++) {
-        const grp = Math.floor(co / cog);
-        for (let oy = 0; oy < g.oh; oy++)
-          for (let ox = 0; ox < g.ow; ox++) {
-            const dy = DY[((n * g.cOut + co) * g.oh + oy) * g.ow + ox]!;
-            if (dy === 0) continue;
-            for (let ci = 0; ci < cig; ci++) {
-              const xc = ((n * g.cIn + grp * cig + ci) * g.h) * g.w;
-              const wc = ((co * cig + ci) * g.kh) * g.kw;
-              for (let ky = 0; ky < g.kh; ky++) {
-                const iy = oy * g.strideH - g.padH + ky * g.dilationH;
-                if (iy < 0 || iy >= g.h) continue;
-                for (let kx = 0; kx < g.kw; kx++) {
-                  const ix = ox * g.strideW - g.padW + kx * g.dilationW;
-                  if (ix < 0 || ix >= g.w) continue;
-                  acc[xc + iy * g.w + ix] += dy * W[wc + ky * g.kw + kx]!;
-                }
-              }
-            }
-          }
-      }
+    convAccumulate(g, 'input', DY, W, acc);
     return this.upload(acc, dys.dtype);
   }
 
   conv2dBackwardFilter(xs: Storage, dys: Storage, g: Conv2dGeometry): Storage {
     const X = this.arr(xs), DY = this.arr(dys);
-    const cig = g.cIn / g.groups, cog = g.cOut / g.groups;
-    const acc = new Float64Array(g.cOut * cig * g.kh * g.kw);
-    for (let n = 0; n < g.n; n++)
-      for (let co = 0; co < g.cOut; co++) {
-        const grp = Math.floor(co / cog);
-        for (let oy = 0; oy < g.oh; oy++)
-          for (let ox = 0; ox < g.ow; ox++) {
-            const dy = DY[((n * g.cOut + co) * g.oh + oy) * g.ow + ox]!;
-            if (dy === 0) continue;
-            for (let ci = 0; ci < cig; ci++) {
-              const xc = ((n * g.cIn + grp * cig + ci) * g.h) * g.w;
-              const wc = ((co * cig + ci) * g.kh) * g.kw;
-              for (let ky = 0; ky < g.kh; ky++) {
-                const iy = oy * g.strideH - g.padH + ky * g.dilationH;
-                if (iy < 0 || iy >= g.h) continue;
-                for (let kx = 0; kx < g.kw; kx++) {
-                  const ix = ox * g.strideW - g.padW + kx * g.dilationW;
-                  if (ix < 0 || ix >= g.w) continue;
-                  acc[wc + ky * g.kw + kx] += dy * X[xc + iy * g.w + ix]!;
-                }
-              }
-            }
-          }
-      }
+    const acc = new Float64Array(g.cOut * (g.cIn / g.groups) * g.kh * g.kw);
+    convAccumulate(g, 'filter', DY, X, acc);
     return this.upload(acc, xs.dtype);
   }
 
