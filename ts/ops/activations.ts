@@ -1,15 +1,12 @@
 // Activations composed from elementwise ops (their vjps come for free).
 
-import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { abs, add, exp, expm1, greater, log1p, maximum, mul, neg, relu, where, sigmoid, tanh } from './elementwise.js';
-import { checkFloat, checkTensor } from './util.js';
+import { checkFloat, checkTensor, opScope } from './util.js';
 
 /** x for x > 0, alpha·x otherwise. */
 export function leakyRelu(x: Tensor, alpha = 0.01): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(x, 'leakyRelu');
     checkFloat('leakyRelu', x);
     return where(greater(x, 0), x, mul(x, alpha));
@@ -18,9 +15,7 @@ export function leakyRelu(x: Tensor, alpha = 0.01): Tensor {
 
 /** x for x > 0, alpha·(exp(x) - 1) otherwise. */
 export function elu(x: Tensor, alpha = 1): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(x, 'elu');
     checkFloat('elu', x);
     return where(greater(x, 0), x, mul(expm1(x), alpha));
@@ -29,9 +24,7 @@ export function elu(x: Tensor, alpha = 1): Tensor {
 
 /** log(1 + exp(x)), computed without overflow as max(x, 0) + log1p(exp(-|x|)). */
 export function softplus(x: Tensor): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(x, 'softplus');
     checkFloat('softplus', x);
     return add(maximum(x, 0), log1p(exp(neg(abs(x)))));
@@ -40,9 +33,7 @@ export function softplus(x: Tensor): Tensor {
 
 /** GELU, tanh approximation (as in BERT and GPT-2). */
 export function gelu(x: Tensor): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(x, 'gelu');
     checkFloat('gelu', x);
     const inner = mul(add(x, mul(mul(mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
@@ -52,9 +43,7 @@ export function gelu(x: Tensor): Tensor {
 
 /** x · sigmoid(x). */
 export function silu(x: Tensor): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(x, 'silu');
     return mul(x, sigmoid(x));
   });

@@ -9,12 +9,11 @@
 
 import { ShapeError, fmtShape } from '../core/errors.js';
 import { record } from '../tensor/tape.js';
-import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { channelAffine, channelDims, channelDot, channelSum, checkChannelVector } from './channel.js';
 import { add, mul, neg, reciprocal, sqrt, sub } from './elementwise.js';
 import { contiguous } from './shape-ops.js';
-import { checkFloat, checkTensor, wrap } from './util.js';
+import { checkFloat, checkTensor, wrap, opScope } from './util.js';
 
 export interface BatchNormResult {
   /** the normalized, scaled and shifted input, x's shape */
@@ -30,7 +29,7 @@ export interface BatchNormResult {
  * (x [N, C, ...], statistics over every axis but 1; gamma, beta [C]).
  */
 export function batchNormTrain(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): BatchNormResult {
-  return scope(() => {
+  return opScope(() => {
     checkTensor(x, 'batchNorm');
     checkFloat('batchNorm', x);
     const d = channelDims(x, 'batchNorm');
@@ -64,7 +63,7 @@ export function batchNormTrain(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-
  * channel over every axis but 1 (g, x̂ [N, C, ...]; w [C], rstd·γ for batch norm).
  */
 export function batchNormBackward(g: Tensor, xhat: Tensor, w: Tensor): Tensor {
-  return scope(() => {
+  return opScope(() => {
     checkTensor(g, 'batchNormBackward', 'gradient');
     checkTensor(xhat, 'batchNormBackward', 'xhat');
     checkFloat('batchNormBackward', g, xhat);
@@ -94,7 +93,7 @@ export function batchNormBackward(g: Tensor, xhat: Tensor, w: Tensor): Tensor {
 
 /** Batch norm with given (running) statistics: y = (x - mean)·(variance + eps)^-½·gamma + beta, one kernel over x. */
 export function batchNormInference(x: Tensor, mean: Tensor, variance: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
-  return scope(() => {
+  return opScope(() => {
     checkTensor(x, 'batchNorm');
     checkFloat('batchNorm', x);
     const d = channelDims(x, 'batchNorm');

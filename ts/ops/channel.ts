@@ -5,11 +5,10 @@
 import { ShapeError, fmtShape } from '../core/errors.js';
 import { record } from '../tensor/tape.js';
 import type { ChannelDims } from '../backend/kernels.js';
-import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { sum } from './reduce.js';
 import { contiguous } from './shape-ops.js';
-import { checkFloat, checkSameBackend, checkSameDType, checkTensor, wrap } from './util.js';
+import { checkFloat, checkSameBackend, checkSameDType, checkTensor, wrap, opScope } from './util.js';
 
 /** [n, c, s] of an [N, C, ...] tensor, checked. */
 export function channelDims(x: Tensor, op: string): ChannelDims {
@@ -37,8 +36,7 @@ export function channelSum(x: Tensor): Tensor {
 
 /** y = x·scale[c] + shift[c] for x [N, C, ...]; shift may be omitted (0). */
 export function channelAffine(x: Tensor, scale: Tensor, shift?: Tensor): Tensor {
-  // temporaries (contiguous copies) are freed on return; whatever the tape saved stays alive
-  return scope(() => {
+  return opScope(() => {
     checkTensor(x, 'channelAffine');
     checkFloat('channelAffine', x);
     const d = channelDims(x, 'channelAffine');
@@ -57,7 +55,7 @@ export function channelAffine(x: Tensor, scale: Tensor, shift?: Tensor): Tensor 
 
 /** out[c] = Σ over every axis but 1 of a·b, for a and b [N, C, ...] of one shape; [C]. */
 export function channelDot(a: Tensor, b: Tensor): Tensor {
-  return scope(() => {
+  return opScope(() => {
     checkTensor(a, 'channelDot', 'first input');
     checkTensor(b, 'channelDot', 'second input');
     checkSameBackend('channelDot', a, b);

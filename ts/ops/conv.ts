@@ -4,14 +4,13 @@
 //   dx = conv2dBackwardInput(dy, w)      (the transposed convolution)
 //   dw = conv2dBackwardFilter(x, dy)
 
-import { scope } from '../tensor/scope.js';
 import type { Conv2dGeometry, Storage } from '../backend/kernels.js';
 import { record } from '../tensor/tape.js';
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { describe, expectOptions } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { contiguous } from './shape-ops.js';
-import { checkFloat, checkSameBackend, checkSameDType, checkTensor, wrap } from './util.js';
+import { checkFloat, checkSameBackend, checkSameDType, checkTensor, wrap, opScope } from './util.js';
 
 export interface Conv2dOptions {
   stride?: number | [number, number];
@@ -76,9 +75,7 @@ function optsOf(g: Conv2dGeometry): Conv2dOptions {
 
 /** 2-D convolution (cross-correlation, as in PyTorch): x [N, Cin, H, W], w [Cout, Cin/groups, KH, KW]. */
 export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(x, 'conv2d', 'input');
     checkTensor(w, 'conv2d', 'weight');
     checkSameBackend('conv2d', x, w);
@@ -107,9 +104,7 @@ function geometryFromOutput(op: string, dyShape: readonly number[], xShape: read
  * dy [N, Cout, OH, OW], w [Cout, Cin/groups, KH, KW] -> [N, Cin, H, W] with H, W = inputSize.
  */
 export function conv2dBackwardInput(dy: Tensor, w: Tensor, inputSize: readonly [number, number] | readonly number[], opts: Conv2dOptions = {}): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(dy, 'conv2dBackwardInput', 'output gradient');
     checkTensor(w, 'conv2dBackwardInput', 'weight');
     checkSameBackend('conv2dBackwardInput', dy, w);
@@ -130,9 +125,7 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, inputSize: readonly [
 
 /** The gradient of conv2d with respect to its filter: x [N, Cin, H, W], dy [N, Cout, OH, OW] -> [Cout, Cin/groups, KH, KW]. */
 export function conv2dBackwardFilter(x: Tensor, dy: Tensor, kernelSize: readonly [number, number] | readonly number[], opts: Conv2dOptions = {}): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(x, 'conv2dBackwardFilter', 'input');
     checkTensor(dy, 'conv2dBackwardFilter', 'output gradient');
     checkSameBackend('conv2dBackwardFilter', x, dy);

@@ -1,6 +1,5 @@
 // Similarities and distances used by metric-based meta-learners.
 
-import { scope } from '../tensor/scope.js';
 import { ShapeError, fmtShape } from '../core/errors.js';
 import { broadcastShapes, normAxis } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -8,7 +7,7 @@ import { add, div, maximum, mul, sqrt, square, sub } from './elementwise.js';
 import { matmul } from './matmul.js';
 import { sum } from './reduce.js';
 import { broadcastTo, transpose } from './shape-ops.js';
-import { checkFloat, checkTensor } from './util.js';
+import { checkFloat, checkTensor, opScope } from './util.js';
 
 /**
  * Cosine similarity along an axis, as PyTorch computes it: a and b are broadcast together
@@ -18,9 +17,7 @@ import { checkFloat, checkTensor } from './util.js';
  * instead of the 0/0 of sqrt's derivative at 0.
  */
 export function cosineSimilarity(a: Tensor, b: Tensor, axis = -1, eps = 1e-8): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(a, 'cosineSimilarity', 'a');
     checkTensor(b, 'cosineSimilarity', 'b');
     checkFloat('cosineSimilarity', a, b);
@@ -37,9 +34,7 @@ export function cosineSimilarity(a: Tensor, b: Tensor, axis = -1, eps = 1e-8): T
 
 /** Squared Euclidean distances between rows: x [N, D], y [M, D] -> [N, M], as |x|² + |y|² - 2 x·yᵀ (one matmul). */
 export function pairwiseSquaredDistances(x: Tensor, y: Tensor): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(x, 'pairwiseSquaredDistances', 'x');
     checkTensor(y, 'pairwiseSquaredDistances', 'y');
     checkFloat('pairwiseSquaredDistances', x, y);

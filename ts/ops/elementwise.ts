@@ -1,7 +1,6 @@
 // Elementwise ops. Each is its kernel call plus a vjp written in these same ops, so
 // the derivative of a derivative is just more elementwise work on the tape.
 
-import { scope } from '../tensor/scope.js';
 import type { BinaryOp, UnaryOp } from '../backend/kernels.js';
 import { noGrad, record } from '../tensor/tape.js';
 import { DTypeError, fmtShape, ValueError } from '../core/errors.js';
@@ -9,7 +8,7 @@ import { type DType, checkDType, isFloat } from '../core/dtype.js';
 import { broadcastShapes } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { sumTo } from './reduce.js';
-import { type TensorLike, broadcastView, checkFloat, checkSameBackend, checkSameDType, checkTensor, toTensor, wrap } from './util.js';
+import { type TensorLike, broadcastView, checkFloat, checkSameBackend, checkSameDType, checkTensor, toTensor, wrap, opScope } from './util.js';
 
 type UnaryVjp = (g: Tensor, y: Tensor, x: Tensor) => Tensor | null;
 
@@ -47,9 +46,7 @@ export const round = (x: Tensor): Tensor => unary('round', x, null);
 type BinaryVjp = (g: Tensor, out: Tensor, a: Tensor, b: Tensor) => [Tensor | null, Tensor | null];
 
 function binary(op: BinaryOp, aIn: TensorLike, bIn: TensorLike, vjp: BinaryVjp | null, opts: { float?: boolean; outDType?: DType } = {}): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     const like = typeof aIn === 'number' ? checkTensor(bIn, op, 'second input') : checkTensor(aIn, op, 'first input');
     const a = toTensor(aIn, like, op);
     const b = toTensor(bIn, like, op);
@@ -121,9 +118,7 @@ const le = lessEqual;
 
 /** cond != 0 ? a : b, broadcasting all three. */
 export function where(cond: Tensor, aIn: TensorLike, bIn: TensorLike): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(cond, 'where', 'condition');
     const like = typeof aIn === 'number' ? (typeof bIn === 'number' ? null : checkTensor(bIn, 'where', 'b')) : checkTensor(aIn, 'where', 'a');
     if (!like) throw new DTypeError('where: at least one of a and b must be a Tensor');
@@ -143,9 +138,7 @@ export function where(cond: Tensor, aIn: TensorLike, bIn: TensorLike): Tensor {
 
 /** Limit values to [lo, hi]; the gradient passes where x is inside. */
 export function clamp(x: Tensor, lo: number, hi: number): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(x, 'clamp');
     if (!(lo <= hi)) throw new ValueError(`clamp: lo (${lo}) must be <= hi (${hi}) for ${fmtShape(x.shape)}`);
     return minimum(maximum(x, lo), hi);

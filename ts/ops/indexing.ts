@@ -1,7 +1,6 @@
 // Indexing: takeAlongAxis and its transpose scatterAdd (each the other's vjp), the
 // index-select gather built on them, and oneHot.
 
-import { scope } from '../tensor/scope.js';
 import { record } from '../tensor/tape.js';
 import { DTypeError, ShapeError, fmtShape } from '../core/errors.js';
 import { type DType } from '../core/dtype.js';
@@ -10,13 +9,11 @@ import type { Tensor } from '../tensor/tensor.js';
 import { arange } from '../tensor/create.js';
 import { cast, equal } from './elementwise.js';
 import { broadcastTo, expandDims, reshape } from './shape-ops.js';
-import { checkIndices, checkSameBackend, checkTensor, wrap } from './util.js';
+import { checkIndices, checkSameBackend, checkTensor, wrap, opScope } from './util.js';
 
 /** out[..., i, ...] = x[..., idx[..., i, ...], ...]; idx has x's rank and x's shape off the axis (or broadcasts to it). */
 export function takeAlongAxis(x: Tensor, idx: Tensor, axis: number): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(x, 'takeAlongAxis');
     checkTensor(idx, 'takeAlongAxis', 'indices');
     checkSameBackend('takeAlongAxis', x, idx);
@@ -38,9 +35,7 @@ export function takeAlongAxis(x: Tensor, idx: Tensor, axis: number): Tensor {
 
 /** The transpose of takeAlongAxis: zeros(outShape) with updates added at idx along axis. */
 export function scatterAdd(updates: Tensor, idx: Tensor, axis: number, outShape: readonly number[]): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(updates, 'scatterAdd', 'updates');
     checkTensor(idx, 'scatterAdd', 'indices');
     checkSameBackend('scatterAdd', updates, idx);
@@ -57,9 +52,7 @@ export function scatterAdd(updates: Tensor, idx: Tensor, axis: number, outShape:
 
 /** Index select: out = x with dim `axis` replaced by indices' dims (embedding lookup is gather(table, ids, 0)). */
 export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(x, 'gather');
     checkTensor(indices, 'gather', 'indices');
     const a = normAxis(axis, x.rank, 'gather');
@@ -73,9 +66,7 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
 
 /** One-hot encoding of int32 labels: [...] -> [..., depth] in a float dtype. */
 export function oneHot(labels: Tensor, depth: number, dtype: DType = 'float32'): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(labels, 'oneHot', 'labels');
     if (labels.dtype !== 'int32') throw new DTypeError(`oneHot: labels must be int32, got ${labels.dtype} ${fmtShape(labels.shape)}`);
     if (!Number.isInteger(depth) || depth < 1) throw new ShapeError(`oneHot: depth must be a positive integer, got ${depth}`);

@@ -7,7 +7,6 @@
 // cholesky and solve read the symmetric part (A + Aᵀ)/2 of A: for a symmetric A that is A,
 // and it makes both true functions of every entry, with the symmetric gradients PyTorch gives.
 
-import { scope } from '../tensor/scope.js';
 import { record } from '../tensor/tape.js';
 import { LinAlgError, ShapeError, fmtShape } from '../core/errors.js';
 import { broadcastShapes, numel } from '../core/shape.js';
@@ -17,7 +16,7 @@ import { add, mul, neg } from './elementwise.js';
 import { matmul, matView } from './matmul.js';
 import { sumTo } from './reduce.js';
 import { contiguous, expandDims, squeeze, transpose } from './shape-ops.js';
-import { checkFloat, checkSameBackend, checkSameDType, checkTensor, wrap } from './util.js';
+import { checkFloat, checkSameBackend, checkSameDType, checkTensor, wrap, opScope } from './util.js';
 
 function checkSquare(op: string, a: Tensor, what: string): number {
   if (a.rank < 2 || a.shape[a.rank - 1] !== a.shape[a.rank - 2]) {
@@ -80,7 +79,7 @@ function factor(op: string, s: Tensor, batchShape: readonly number[], n: number)
  * Throws LinAlgError when a matrix is not positive-definite (on WebGPU its factor is NaN).
  */
 export function cholesky(a: Tensor): Tensor {
-  return scope(() => {
+  return opScope(() => {
     checkTensor(a, 'cholesky');
     checkFloat('cholesky', a);
     const n = checkSquare('cholesky', a, 'A');
@@ -103,7 +102,7 @@ export interface TriangularSolveOptions {
 
 /** X = T⁻¹ B for triangular T [..., n, n] and B [..., n, m] (or [n]); only T's lower (or upper) triangle is read. */
 export function triangularSolve(t: Tensor, b: Tensor, opts: TriangularSolveOptions = {}): Tensor {
-  return scope(() => {
+  return opScope(() => {
     const n = checkSystem('triangularSolve', t, b, 'T');
     const lower = opts.lower ?? true;
     if (b.rank === 1) return squeeze(triangularSolve(t, expandDims(b, 1), opts), [-1]);
@@ -129,7 +128,7 @@ export function triangularSolve(t: Tensor, b: Tensor, opts: TriangularSolveOptio
  * positive-definite (on WebGPU the result is NaN instead).
  */
 export function solve(a: Tensor, b: Tensor): Tensor {
-  return scope(() => {
+  return opScope(() => {
     const n = checkSystem('solve', a, b, 'A');
     if (b.rank === 1) return squeeze(solve(a, expandDims(b, 1)), [-1]);
     const shape = rhsShape('solve', a, b, n);

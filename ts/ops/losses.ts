@@ -1,6 +1,5 @@
 // Losses. crossEntropy takes logits and int32 labels (the numerically stable form).
 
-import { scope } from '../tensor/scope.js';
 import { DTypeError, ShapeError, fmtShape } from '../core/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { softplus } from './activations.js';
@@ -9,7 +8,7 @@ import { takeAlongAxis } from './indexing.js';
 import { mean, sum } from './reduce.js';
 import { logSoftmax } from './softmax.js';
 import { expandDims, reshape } from './shape-ops.js';
-import { checkFloat, checkIndices, checkSameBackend, checkTensor } from './util.js';
+import { checkFloat, checkIndices, checkSameBackend, checkTensor, opScope } from './util.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -25,9 +24,7 @@ function sameShape(op: string, a: Tensor, b: Tensor): void {
 
 /** Mean squared error. */
 export function mse(pred: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(pred, 'mse', 'prediction');
     checkTensor(target, 'mse', 'target');
     checkFloat('mse', pred, target);
@@ -38,9 +35,7 @@ export function mse(pred: Tensor, target: Tensor, reduction: Reduction = 'mean')
 
 /** Softmax cross-entropy of logits [N, C] (or [..., C]) against int32 labels [N] (or [...]). */
 export function crossEntropy(logits: Tensor, labels: Tensor, reduction: Reduction = 'mean'): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(logits, 'crossEntropy', 'logits');
     checkTensor(labels, 'crossEntropy', 'labels');
     checkSameBackend('crossEntropy', logits, labels);
@@ -60,9 +55,7 @@ export function crossEntropy(logits: Tensor, labels: Tensor, reduction: Reductio
 
 /** Cross-entropy against a probability distribution per row (same shape as logits). */
 export function softCrossEntropy(logits: Tensor, targets: Tensor, reduction: Reduction = 'mean'): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(logits, 'softCrossEntropy', 'logits');
     checkTensor(targets, 'softCrossEntropy', 'targets');
     checkFloat('softCrossEntropy', logits, targets);
@@ -73,9 +66,7 @@ export function softCrossEntropy(logits: Tensor, targets: Tensor, reduction: Red
 
 /** Binary cross-entropy from logits against targets in [0, 1]: softplus(x) - x·t, stable for any x. */
 export function binaryCrossEntropy(logits: Tensor, targets: Tensor, reduction: Reduction = 'mean'): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(logits, 'binaryCrossEntropy', 'logits');
     checkTensor(targets, 'binaryCrossEntropy', 'targets');
     checkFloat('binaryCrossEntropy', logits, targets);

@@ -2,7 +2,6 @@
 // in place (the kernel takes row and column strides), and the vjp is two more matmuls
 // (DESIGN.md rule 3), never a broadcast-multiply-reduce.
 
-import { scope } from '../tensor/scope.js';
 import type { MatView } from '../backend/kernels.js';
 import { record } from '../tensor/tape.js';
 import { ShapeError, fmtShape } from '../core/errors.js';
@@ -11,7 +10,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { add } from './elementwise.js';
 import { sumTo } from './reduce.js';
 import { broadcastTo, contiguous, expandDims, reshape, squeeze, transpose } from './shape-ops.js';
-import { checkFloat, checkSameBackend, checkSameDType, checkTensor, wrap } from './util.js';
+import { checkFloat, checkSameBackend, checkSameDType, checkTensor, wrap, opScope } from './util.js';
 
 /** One stride for all batch dims, if the (broadcast) view allows it; else null. */
 function mergedBatchStride(x: Tensor, batchShape: readonly number[]): number | null {
@@ -57,9 +56,7 @@ export function matView(x: Tensor, batchShape: readonly number[]): MatView {
 
 /** a @ b: [..., m, k] @ [..., k, n] -> [..., m, n]; 1-D operands are vectors, as in numpy. */
 export function matmul(aIn: Tensor, bIn: Tensor): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(aIn, 'matmul', 'a');
     checkTensor(bIn, 'matmul', 'b');
     checkSameBackend('matmul', aIn, bIn);
@@ -90,9 +87,7 @@ export function matmul(aIn: Tensor, bIn: Tensor): Tensor {
 
 /** x @ w (+ b): the affine map of a linear layer, x [..., in], w [in, out], b [out]. */
 export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(x, 'linear', 'x');
     checkTensor(w, 'linear', 'w');
     if (b !== undefined) checkTensor(b, 'linear', 'b');

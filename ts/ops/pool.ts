@@ -3,7 +3,6 @@
 // vjp is that gather again; avgPool2d is a depthwise convolution with a constant
 // kernel (so it inherits conv2d's transposes). Both nest to any order.
 
-import { scope } from '../tensor/scope.js';
 import { ShapeError, fmtShape } from '../core/errors.js';
 import { record } from '../tensor/tape.js';
 import { full } from '../tensor/create.js';
@@ -12,7 +11,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { conv2d, spatialPair } from './conv.js';
 import { takeAlongAxis } from './indexing.js';
 import { contiguous, reshape } from './shape-ops.js';
-import { checkFloat, checkTensor, wrap } from './util.js';
+import { checkFloat, checkTensor, wrap, opScope } from './util.js';
 import type { Pool2dGeometry } from '../backend/kernels.js';
 
 export interface Pool2dOptions {
@@ -38,9 +37,7 @@ function geometry(op: string, x: Tensor, o: Pool2dOptions) {
 
 /** Max over windows (NCHW). Padding never wins. */
 export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(x, 'maxPool2d');
     checkFloat('maxPool2d', x);
     const g = geometry('maxPool2d', x, opts);
@@ -70,7 +67,7 @@ function poolGeometry(g: ReturnType<typeof geometry>): Pool2dGeometry {
  * Linear in dy; its vjp is the gather at the same indices.
  */
 function maxPool2dBackward(dy: Tensor, indices: Tensor, xShape: readonly number[], pg: Pool2dGeometry): Tensor {
-  return scope(() => {
+  return opScope(() => {
     const dyc = contiguous(dy);
     const out = wrap(dy.backend.maxPool2dBackward(dyc.storage, indices.storage, pg), xShape, dy);
     return record(out, 'maxPool2dBackward', [dyc], (h) => [
@@ -81,9 +78,7 @@ function maxPool2dBackward(dy: Tensor, indices: Tensor, xShape: readonly number[
 
 /** Mean over windows (NCHW), counting padded positions as zeros (PyTorch's default). */
 export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(x, 'avgPool2d');
     checkFloat('avgPool2d', x);
     const g = geometry('avgPool2d', x, opts);

@@ -1,6 +1,5 @@
 // Reductions over axes, and sumTo: the single place where broadcasting is undone.
 
-import { scope } from '../tensor/scope.js';
 import type { ReduceOp } from '../backend/kernels.js';
 import { noGrad, record, stopGradient } from '../tensor/tape.js';
 import { ShapeError, fmtShape } from '../core/errors.js';
@@ -8,7 +7,7 @@ import { checkShape, normAxes, normAxis, numel, shapesEqual } from '../core/shap
 import type { Tensor } from '../tensor/tensor.js';
 import { abs, add, div, equal, exp, less, log, mul, square, sub, where } from './elementwise.js';
 import { broadcastTo, reshape } from './shape-ops.js';
-import { checkFloat, checkTensor, wrap } from './util.js';
+import { checkFloat, checkTensor, wrap, opScope } from './util.js';
 
 export interface ReduceOptions {
   keepDims?: boolean;
@@ -41,9 +40,7 @@ export function sum(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
 
 /** Mean over axes (all by default). */
 export function mean(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(x, 'mean');
     checkFloat('mean', x);
     const ax = normAxes(axes, x.rank, 'mean');
@@ -80,9 +77,7 @@ export const min = (x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor =>
  * reduced) is an error, where PyTorch would return inf or NaN.
  */
 export function variance(x: Tensor, axes?: Axes, opts: ReduceOptions & { correction?: number } = {}): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(x, 'variance');
     checkFloat('variance', x);
     const ax = normAxes(axes, x.rank, 'variance');
@@ -99,9 +94,7 @@ export function variance(x: Tensor, axes?: Axes, opts: ReduceOptions & { correct
 
 /** log(sum(exp(x))) computed stably (shifted by the detached max). */
 export function logsumexp(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(x, 'logsumexp');
     checkFloat('logsumexp', x);
     const ax = normAxes(axes, x.rank, 'logsumexp');
@@ -135,9 +128,7 @@ export function argmin(x: Tensor, axis = -1): Tensor {
  * Every binary op's vjp goes through here.
  */
 export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(g, 'sumTo');
     checkShape(shape, 'sumTo');
     if (shapesEqual(g.shape, shape)) return g;

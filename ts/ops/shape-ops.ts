@@ -2,12 +2,11 @@
 // the layout allows) and copies (contiguous, concat, pad). Their vjps are the same
 // family in reverse: reshape back, inverse permutation, sum back, pad, slice.
 
-import { scope } from '../tensor/scope.js';
 import { ShapeError, fmtShape } from '../core/errors.js';
 import { record } from '../tensor/tape.js';
 import { broadcastShapes, checkShape, contiguousStrides, normAxis, numel, shapesEqual } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { broadcastView, checkSameBackend, checkSameDType, checkTensor, makeView, wrap } from './util.js';
+import { broadcastView, checkSameBackend, checkSameDType, checkTensor, makeView, wrap, opScope } from './util.js';
 import { sumTo } from './reduce.js';
 
 /** A contiguous copy of x (x itself when already contiguous). */
@@ -21,9 +20,7 @@ export function contiguous(x: Tensor): Tensor {
 
 /** Same values, new shape; one dim may be -1. A view when x is contiguous. */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(x, 'reshape');
     const target = resolveShape(shape, x.size, x.shape);
     if (shapesEqual(target, x.shape)) return x;
@@ -50,9 +47,7 @@ function resolveShape(shape: readonly number[], size: number, from: readonly num
 
 /** All dims into one (or dims from `startAxis` on). */
 export function flatten(x: Tensor, startAxis = 0): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(x, 'flatten');
     const a = x.rank === 0 ? 0 : normAxis(startAxis, x.rank, 'flatten');
     return reshape(x, [...x.shape.slice(0, a), -1]);
@@ -204,9 +199,7 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
 
 /** Join tensors of one shape along a new axis. */
 export function stack(xs: readonly Tensor[], axis = 0): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     if (!Array.isArray(xs) || xs.length === 0) throw new ShapeError('stack: expected a non-empty array of tensors');
     xs.forEach((x, i) => checkTensor(x, 'stack', `tensor ${i}`));
     for (const x of xs) {

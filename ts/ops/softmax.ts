@@ -1,18 +1,15 @@
 // softmax and logSoftmax: one fused kernel forward, vjps in ops (so they nest).
 
-import { scope } from '../tensor/scope.js';
 import { record } from '../tensor/tape.js';
 import { normAxis } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { exp, mul, sub } from './elementwise.js';
 import { sum } from './reduce.js';
 import { contiguous, reshape, transpose } from './shape-ops.js';
-import { checkFloat, checkTensor, wrap } from './util.js';
+import { checkFloat, checkTensor, wrap, opScope } from './util.js';
 
 function fused(op: 'softmax' | 'logSoftmax', x: Tensor, axis: number): Tensor {
-  // temporaries (contiguous copies, scalars, intermediates) are freed on return;
-  // whatever the tape saved stays alive through its graph references
-  return scope(() => {
+  return opScope(() => {
     checkTensor(x, op);
     checkFloat(op, x);
     const a = normAxis(axis, Math.max(x.rank, 1), op);

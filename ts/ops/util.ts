@@ -5,7 +5,16 @@ import { BackendError, DTypeError, IndexError, fmtShape } from '../core/errors.j
 import { isFloat } from '../core/dtype.js';
 import { fromStorage } from '../tensor/create.js';
 import { Tensor, expectTensor } from '../tensor/tensor.js';
+import { scope } from '../tensor/scope.js';
 import type { Storage } from '../backend/kernels.js';
+
+/**
+ * An op's body runs in opScope: the temporaries it makes (contiguous copies, scalars,
+ * intermediate results) are freed when it returns, and only its result stays alive — with
+ * whatever the tape saved for the vjp, which the result's graph node references. It is
+ * `scope` (ts/tensor/scope.ts) under the name that says why every op uses it.
+ */
+export const opScope: <T>(fn: () => T) => T = scope;
 
 export type TensorLike = Tensor | number;
 
