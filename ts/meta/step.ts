@@ -8,13 +8,11 @@ import { type ParamTree, treeFlatten } from '../tensor/tree.js';
 import { noGrad } from '../tensor/tape.js';
 import { ValueError } from '../core/errors.js';
 import { clipByGlobalNorm } from '../optim/clip.js';
+import type { Optimizer } from '../optim/optimizer.js';
 import type { MetaLearner, MetaTask } from './types.js';
 
-/** The outer optimizer: the shape of ts/optim's Optimizer (state is a parameter tree). */
-export interface OuterOptimizer<S extends ParamTree = ParamTree> {
-  init(params: ParamTree): S;
-  update<P extends ParamTree>(params: P, grads: P, state: ParamTree): { params: P; state: S };
-}
+/** @deprecated the outer optimizer is an ordinary Optimizer (ts/optim); this alias stays for code that named it. */
+export type OuterOptimizer<S extends ParamTree = ParamTree> = Optimizer<S>;
 
 /** O: the optimizer state's type (AdamState for adam, ...). */
 export interface MetaStepResult<S extends ParamTree, O extends ParamTree = ParamTree> {
@@ -26,7 +24,7 @@ export interface MetaStepResult<S extends ParamTree, O extends ParamTree = Param
 }
 
 export function metaStep<S extends ParamTree, O extends ParamTree = ParamTree>(
-  learner: MetaLearner<S>, meta: S, optimizer: OuterOptimizer<O>, optState: ParamTree, tasks: readonly MetaTask[], opts: { clipNorm?: number } = {},
+  learner: MetaLearner<S>, meta: S, optimizer: Optimizer<O>, optState: ParamTree, tasks: readonly MetaTask[], opts: { clipNorm?: number } = {},
 ): MetaStepResult<S, O> {
   if (opts.clipNorm !== undefined && !(opts.clipNorm > 0)) throw new ValueError(`metaStep: clipNorm must be positive, got ${opts.clipNorm}`);
   const out = scope(() => {
