@@ -122,7 +122,8 @@ test('optim: rmsprop, centered, momentum, weight decay', (t) => {
   const w1 = wd.update({ w: mg.tensor([1]) }, { w: mg.tensor([0]) }, wd.init({ w: mg.tensor([1]) }));
   t.ok(close(vals(w1.params.w), [1 - 0.1], 1e-5), 'L2 weight decay enters the gradient');
 
-  t.throws(() => rmsprop({ lr: 0.01, alpha: 1 }), mg.ShapeError, 'alpha = 1 is a ShapeError');
+  t.throws(() => rmsprop({ lr: 0.01, alpha: 1 }), mg.ValueError, 'alpha = 1 is a ValueError');
+  t.throws(() => rmsprop(undefined as never), (e: unknown) => e instanceof mg.ValueError && /^rmsprop: options must be an object/.test((e as Error).message), 'rmsprop() without options');
   t.throws(() => m.update(p, g, o.init(p)), /no 'momentum' tree/, 'state from another configuration is rejected');
   t.throws(() => o.update(p, { v: mg.tensor([1, 2]) } as never, o.init(p)), mg.ShapeError, 'mismatched trees are a ShapeError');
   t.end();

@@ -8,6 +8,7 @@
 // taken with respect to explicitly named tensors, so nested levels cannot confuse their
 // perturbations (tested by the classic d/dx [x · d/dy (x·y)] example).
 
+import { array, checkArgs, either, fn, instance, int } from '../core/args.js';
 import { GradError, fmtShape } from '../core/errors.js';
 import { tensor, zerosLike } from '../tensor/create.js';
 import { scope } from '../tensor/scope.js';
@@ -46,10 +47,23 @@ function enter<T>(fn: () => T): T {
   }
 }
 
+const tensorArg = instance(Tensor, 'a Tensor');
+const argnumsArg = either('an integer >= 0 or an array of them', int(0), array(int(0)));
+
 function scalarOutput(y: unknown, who: string): Tensor {
   if (!(y instanceof Tensor)) throw new GradError(`${who}: f must return a Tensor, got ${typeof y}`);
   if (y.size !== 1) throw new GradError(`${who}: f must return a scalar, got shape ${fmtShape(y.shape)}; use vjp for non-scalar outputs`);
   return y;
+}
+
+/** The leaves of a differentiated argument: a Tensor or a tree of them (else a DTypeError naming who and the argument). */
+function flattenArg(who: string, a: unknown, i: number): { names: string[]; leaves: Tensor[] } {
+  try {
+    return treeFlatten(a as Tensor);
+  } catch (e) {
+    if (e instanceof Error) e.message = `${who}: argument ${i} must be a Tensor or a tree of tensors; ${e.message}`;
+    throw e;
+  }
 }
 
 /**
@@ -61,16 +75,22 @@ export function valueAndGrad<A extends readonly any[]>(f: (...args: A) => Tensor
 export function valueAndGrad<A extends readonly any[], const N extends number>(f: (...args: A) => Tensor, argnums: N): (...args: A) => [Tensor, A[N]];
 export function valueAndGrad<A extends readonly any[], const N extends readonly number[]>(f: (...args: A) => Tensor, argnums: N): (...args: A) => [Tensor, GradsAt<A, N>];
 export function valueAndGrad<A extends readonly any[]>(f: (...args: A) => Tensor, argnums: number | readonly number[] = 0): (...args: A) => [Tensor, unknown] {
+  return valueAndGradOf('valueAndGrad', f, argnums);
+}
+
+/** valueAndGrad for `who` (grad, valueAndGrad, hvp, hessian): errors name the function the user called. */
+function valueAndGradOf<A extends readonly any[]>(who: string, f: (...args: A) => Tensor, argnums: number | readonly number[]): (...args: A) => [Tensor, unknown] {
+  checkArgs(who, [f, argnums], { f: fn, argnums: argnumsArg });
   return (...args: A): [Tensor, unknown] => {
     const nums = typeof argnums === 'number' ? [argnums] : argnums;
-    for (const n of nums) if (n < 0 || n >= args.length) throw new GradError(`grad: argnum ${n} is out of range for ${args.length} arguments`);
+    for (const n of nums) if (n < 0 || n >= args.length) throw new GradError(`${who}: argnum ${n} is out of range for ${args.length} arguments`);
     // only the differentiated arguments must be trees of tensors; others pass through untouched
-    const flats = args.map((a, i) => (nums.includes(i) ? treeFlatten(a) : { names: [], leaves: [] }));
+    const flats = args.map((a, i) => (nums.includes(i) ? flattenArg(who, a, i) : { names: [], leaves: [] }));
     const isNested = nested(nums.flatMap((n) => flats[n]!.leaves));
     return scope(() =>
       enter(() => {
         const traced = args.map((a, i) => (nums.includes(i) ? treeUnflatten(a, flats[i]!.leaves.map(traceInput)) : a)) as unknown as A;
-        const y = scalarOutput(f(...traced), 'grad');
+        const y = scalarOutput(f(...traced), who);
         const wrt = nums.flatMap((n) => treeFlatten(traced[n]!).leaves);
         const gs = gradients(y, wrt, { createGraph: isNested });
         let at = 0;
@@ -96,7 +116,11 @@ export function grad<A extends readonly any[]>(f: (...args: A) => Tensor): (...a
 export function grad<A extends readonly any[], const N extends number>(f: (...args: A) => Tensor, argnums: N): (...args: A) => A[N];
 export function grad<A extends readonly any[], const N extends readonly number[]>(f: (...args: A) => Tensor, argnums: N): (...args: A) => GradsAt<A, N>;
 export function grad<A extends readonly any[]>(f: (...args: A) => Tensor, argnums: number | readonly number[] = 0): (...args: A) => unknown {
-  const vg = valueAndGrad(f, argnums as readonly number[]);
+  return gradOf('grad', f, argnums);
+}
+
+function gradOf<A extends readonly any[]>(who: string, f: (...args: A) => Tensor, argnums: number | readonly number[]): (...args: A) => unknown {
+  const vg = valueAndGradOf(who, f, argnums);
   return (...args: A): unknown => {
     const [value, g] = vg(...args);
     value.dispose();
@@ -109,6 +133,7 @@ export function grad<A extends readonly any[]>(f: (...args: A) => Tensor, argnum
  * primals (arrays of tensors, one per primal, trees kept). The graph is kept until out is disposed.
  */
 export function vjp<A extends readonly Tensor[]>(f: (...args: A) => Tensor, ...primals: A): [Tensor, (cotangent: Tensor) => Tensor[]] {
+  checkArgs('vjp', [f, primals], { f: fn, primals: array(tensorArg, 'Tensors') });
   const isNested = nested(primals);
   const traced = primals.map(traceInput) as unknown as A;
   const out = enter(() => f(...traced));
@@ -128,6 +153,7 @@ export function vjp<A extends readonly Tensor[]>(f: (...args: A) => Tensor, ...p
  * tangents gives J·tangents.
  */
 export function jvp<A extends readonly Tensor[]>(f: (...args: A) => Tensor, primals: A, tangents: readonly Tensor[]): [Tensor, Tensor] {
+  checkArgs('jvp', [f, primals, tangents], { f: fn, primals: array(tensorArg, 'an array of tensors'), tangents: array(tensorArg, 'an array of tensors') });
   if (tangents.length !== primals.length) throw new GradError(`jvp: ${tangents.length} tangents for ${primals.length} primals`);
   primals.forEach((p, i) => {
     const t = tangents[i]!;
@@ -140,6 +166,7 @@ export function jvp<A extends readonly Tensor[]>(f: (...args: A) => Tensor, prim
     enter(() => {
       const traced = primals.map(traceInput) as unknown as A;
       const out = f(...traced);
+      if (!(out instanceof Tensor)) throw new GradError(`jvp: f must return a Tensor, got ${typeof out}`);
       const u = withGradEnabled(false, () => zerosLike(out));
       u.requiresGrad = true;
       const g = gradients(out, traced, { gradOutputs: u, createGraph: true });
@@ -151,14 +178,20 @@ export function jvp<A extends readonly Tensor[]>(f: (...args: A) => Tensor, prim
 
 /** Hessian-vector product of a scalar function: ∇²f(x) · v, by reverse-over-reverse. */
 export function hvp(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): Tensor {
+  checkArgs('hvp', [f, x, v], { f: fn, x: tensorArg, v: tensorArg });
+  return hvpOf('hvp', f, x, v);
+}
+
+function hvpOf(who: string, f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): Tensor {
   if (v.rank !== x.rank || v.shape.some((d, i) => d !== x.shape[i])) {
-    throw new GradError(`hvp: v has shape ${fmtShape(v.shape)} but x has shape ${fmtShape(x.shape)}`);
+    throw new GradError(`${who}: v has shape ${fmtShape(v.shape)} but x has shape ${fmtShape(x.shape)}`);
   }
-  return grad((xx: Tensor) => sum(mul(grad(f)(xx) as Tensor, v)))(x) as Tensor;
+  return gradOf(who, (xx: Tensor) => sum(mul(gradOf(who, f, 0)(xx) as Tensor, v)), 0)(x) as Tensor;
 }
 
 /** The full Hessian of a scalar function of a (small) tensor: shape [...x.shape, ...x.shape]. */
 export function hessian(f: (x: Tensor) => Tensor, x: Tensor): Tensor {
+  checkArgs('hessian', [f, x], { f: fn, x: tensorArg });
   return scope(() => {
     const n = x.size;
     const rows: Tensor[] = [];
@@ -167,7 +200,7 @@ export function hessian(f: (x: Tensor) => Tensor, x: Tensor): Tensor {
       eData.fill(0);
       eData[i] = 1;
       const e = tensor(eData, x.shape, { dtype: x.dtype, backend: x.backend });
-      rows.push(reshape(hvp(f, x, e), [-1]));
+      rows.push(reshape(hvpOf('hessian', f, x, e), [-1]));
     }
     return reshape(stack(rows), [...x.shape, ...x.shape]);
   });

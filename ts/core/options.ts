@@ -3,6 +3,7 @@
 // --help, resolves them into the configuration that config.json records, and checks every
 // value here, so a bad value fails the same way from code and from the command line.
 
+import { checkArgs, fn, object, oneOf, optional, str } from './args.js';
 import { ValueError } from './errors.js';
 
 export type OptionValue = number | boolean | string;
@@ -31,8 +32,11 @@ export interface OptionSpec {
 
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
 
+const specArg = object({ kind: oneOf(['int', 'num', 'bool', 'str']) }, "an option spec { kind, default, help }");
+
 /** `value` checked against its spec; `label` names it in the error (an option key, or a CLI flag). */
 export function checkOption(label: string, spec: OptionSpec, value: unknown): OptionValue {
+  checkArgs('checkOption', [label, spec], { label: str, spec: specArg });
   switch (spec.kind) {
     case 'bool':
       if (typeof value !== 'boolean') throw new ValueError(`${label} must be true or false; got ${describe(value)}`);
@@ -55,6 +59,7 @@ export function checkOption(label: string, spec: OptionSpec, value: unknown): Op
 
 /** The default of one option for the task, given the options resolved so far. */
 export function defaultOf(spec: OptionSpec, resolved: ResolvedOptions): OptionValue | undefined {
+  checkArgs('defaultOf', [spec, resolved], { spec: specArg, resolved: object({ task: str }, 'the options resolved so far { task, ... }') });
   const d = spec.default;
   if (typeof d === 'function') return d(resolved);
   if (d !== null && typeof d === 'object') return resolved.task in d ? d[resolved.task] : d['default'];
@@ -69,6 +74,8 @@ export function defaultOf(spec: OptionSpec, resolved: ResolvedOptions): OptionVa
  * Given keys not in `specs` are refused with ValueError naming the valid ones.
  */
 export function resolveOptions(who: string, specs: OptionSpecs, given: Readonly<Record<string, unknown>>, base: ResolvedOptions, label: (key: string) => string = (k) => k): ResolvedOptions {
+  checkArgs('resolveOptions', [who, specs, given, base, label], { who: str, specs: object(), given: object(), base: object({ task: str }, 'an object { task, ... }'), label: optional(fn) });
+  for (const [key, spec] of Object.entries(specs)) specArg(spec, 'resolveOptions', `specs.${key}`);
   for (const key of Object.keys(given)) {
     if (!(key in specs) && given[key] !== undefined) throw new ValueError(`${who}: unknown option '${label(key)}'; valid: ${Object.keys(specs).map(label).join(', ')}`);
   }
@@ -90,6 +97,7 @@ function checked(label: string, spec: OptionSpec, v: OptionValue | undefined): O
 
 /** "(default 5)", "(default 1 sinusoid, 5 otherwise)", or '' for function defaults (their help says them). */
 export function defaultHelp(spec: OptionSpec): string {
+  checkArgs('defaultHelp', [spec], { spec: specArg });
   const d = spec.default;
   if (d === undefined || typeof d === 'function') return '';
   if (d !== null && typeof d === 'object') {
@@ -102,6 +110,7 @@ export function defaultHelp(spec: OptionSpec): string {
 
 /** camelCase key -> --kebab-case flag ('metaBatch' -> '--meta-batch'). */
 export function flagOf(key: string): string {
+  checkArgs('flagOf', [key], { key: str });
   return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 

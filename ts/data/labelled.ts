@@ -3,6 +3,7 @@
 // + TaskDataset in metagrad's idiom: `new EpisodeSampler(datasetClasses(data), { ways, shots,
 // queries })`, where labels are remapped per episode unless `labels: 'original'`.
 
+import { checkArgs, fn, int, numbers, object, options } from '../core/args.js';
 import { ShapeError } from '../core/errors.js';
 import type { ClassSource } from './episodes.js';
 
@@ -123,6 +124,9 @@ export class DatasetClasses implements ClassSource {
 
 /** The classes of `data` (all labels, or only those listed). */
 export function datasetClasses(data: LabelledDataset, opts: { labels?: readonly number[] } = {}): DatasetClasses {
+  checkArgs('datasetClasses', [data, opts], {
+    data: object({ size: int(0), label: fn, writeExample: fn }, 'a labelled dataset { size, exampleShape, label(), writeExample() }'), opts: options({ labels: numbers }),
+  });
   return new DatasetClasses(data, opts);
 }
 
@@ -131,6 +135,7 @@ export function datasetClasses(data: LabelledDataset, opts: { labels?: readonly 
  * the original label of each new one.
  */
 export function remapLabels(labels: ArrayLike<number>): { labels: Int32Array; classes: number[] } {
+  checkArgs('remapLabels', [labels], { labels: numbers });
   const index = new Map<number, number>();
   const out = new Int32Array(labels.length);
   for (let i = 0; i < labels.length; i++) {

@@ -6,6 +6,8 @@
 // the published files list each with its four rotations, rot000 rot090 rot180 rot270, which
 // expandVinyalsSplit() restores.
 
+import { checkArgs, oneOf } from '../core/args.js';
+
 export type VinyalsSplit = 'train' | 'val' | 'trainval' | 'test';
 
 const SPLITS: Record<'train' | 'val' | 'test', string> = {
@@ -16,6 +18,7 @@ const SPLITS: Record<'train' | 'val' | 'test', string> = {
 
 /** The split's lines exactly as published: 'Alphabet/characterNN/rotDDD', in order. */
 export function expandVinyalsSplit(split: VinyalsSplit): string[] {
+  checkArgs('expandVinyalsSplit', [split], { split: oneOf(['train', 'val', 'trainval', 'test']) });
   if (split === 'trainval') return [...expandVinyalsSplit('train'), ...expandVinyalsSplit('val')];
   const out: string[] = [];
   for (const group of SPLITS[split].split(';')) {

@@ -8,6 +8,7 @@
 // MAML and ProtoNets invert likewise), floats in [0, 1], not normalized further.
 
 import { unzipSync } from 'fflate';
+import { array, bytes, checkArgs, either, instance, int, iterable, object, options, str, type Check } from '../core/args.js';
 import { DataError, ShapeError } from '../core/errors.js';
 import { decodeCacheFile, encodeCacheFile } from './cache-file.js';
 import { areaWeights, resizeArea } from './image.js';
@@ -70,7 +71,12 @@ function decodeResize(bytes: Uint8Array, s: number, weightsBySize: Map<number, R
 }
 
 /** Decode and resize every image of the sources into one store (sets in OMNIGLOT_SETS order win duplicates). */
+const sourceArg: Check = object({ set: str, where: str, files: iterable('an iterable of { path, bytes() }') }, 'an Omniglot source { set, where, files }');
+const storeArg: Check = object({ imageSize: int(1), pixels: bytes, characters: array() }, 'an Omniglot store { imageSize, pixels, characters }');
+const zipBytes: Check = either('zip bytes (a Uint8Array or an ArrayBuffer)', bytes, instance(ArrayBuffer, 'an ArrayBuffer'));
+
 export function buildOmniglotStore(sources: readonly OmniglotSource[], s: number): OmniglotStore {
+  checkArgs('buildOmniglotStore', [sources, s], { sources: array(sourceArg, 'an array of Omniglot sources'), imageSize: int() });
   checkImageSize(s);
   const byKey = new Map<string, Pending>();
   const order: Pending[] = [];
@@ -133,6 +139,8 @@ export function unzipPngs(bytes: Uint8Array | ArrayBuffer, where: string): { pat
  * of the four. No cache is written; `encodeOmniglotCache` gives the bytes to store yourself.
  */
 export function omniglotFromZips(zips: Readonly<Record<string, Uint8Array | ArrayBuffer>>, opts: { imageSize?: number } = {}): Omniglot {
+  checkArgs('omniglotFromZips', [zips, opts], { zips: object({}, "an object { 'images_background.zip': bytes, ... }"), opts: options({ imageSize: int() }) });
+  for (const [name, b] of Object.entries(zips)) zipBytes(b, 'omniglotFromZips', `zips['${name}']`);
   const t0 = Date.now();
   const known = OMNIGLOT_SETS.map((s) => `${s.dir}.zip`);
   for (const name of Object.keys(zips)) {
@@ -146,11 +154,13 @@ export function omniglotFromZips(zips: Readonly<Record<string, Uint8Array | Arra
 // Cache file (cache-file.ts): header { version, key, imageSize, characters }, then the pixels.
 /** The bytes of a cache file for `store`; `key` identifies the sources it was built from. */
 export function encodeOmniglotCache(store: OmniglotStore, key: string): Uint8Array {
+  checkArgs('encodeOmniglotCache', [store, key], { store: storeArg, key: str });
   return encodeCacheFile(MAGIC, { version: FORMAT_VERSION, key, imageSize: store.imageSize, characters: store.characters }, store.pixels);
 }
 
 /** The cached store, or null if the file is missing, stale or damaged (then it is rebuilt). */
 export function decodeOmniglotCache(buf: Uint8Array, key: string, s: number): OmniglotStore | null {
+  checkArgs('decodeOmniglotCache', [buf, key, s], { buf: bytes, key: str, imageSize: int() });
   const file = decodeCacheFile(MAGIC, buf);
   if (!file) return null;
   const h = file.header as { version: number; key: string; imageSize: number; characters: OmniglotCharacter[] };

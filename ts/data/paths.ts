@@ -6,11 +6,13 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { checkArgs, optional, str } from '../core/args.js';
 import { DataError } from '../core/errors.js';
 import { envVar } from '../core/env.js';
 
 /** The per-user folder for data set `name` (and for caches of it): ~/.cache/metagrad/<name>. */
 export function userDataDir(name: string): string {
+  checkArgs('userDataDir', [name], { name: str });
   const base = envVar('XDG_CACHE_HOME') || join(homedir(), '.cache');
   return resolve(base, 'metagrad', name);
 }
@@ -23,6 +25,7 @@ export interface DataCandidate {
 
 /** The folders to try for data set `name`, in order; only `explicit` when one is given. */
 export function dataCandidates(name: string, explicit?: string): DataCandidate[] {
+  checkArgs('dataCandidates', [name, explicit], { name: str, explicit: optional(str) });
   if (explicit !== undefined) return [{ dir: resolve(explicit), from: 'the path given' }];
   const out: DataCandidate[] = [];
   const own = `METAGRAD_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;

@@ -2,7 +2,7 @@
 // and shift per channel, and a dot product per channel. Each is one fused kernel, and each
 // one's vjp is the other (plus a sum), so they nest to any order. Batch norm is built on them.
 
-import { ShapeError, fmtShape } from '../core/errors.js';
+import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { record } from '../tensor/tape.js';
 import type { ChannelDims } from '../backend/kernels.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -12,12 +12,15 @@ import { checkFloat, checkSameBackend, checkSameDType, checkTensor, wrap, opScop
 
 /** [n, c, s] of an [N, C, ...] tensor, checked. */
 export function channelDims(x: Tensor, op: string): ChannelDims {
+  if (typeof op !== 'string') throw new ValueError(`channelDims: op must be a string (the op to name in errors), got ${typeof op}`);
+  checkTensor(x, op);
   if (x.rank < 2) throw new ShapeError(`${op}: input ${fmtShape(x.shape)} must be [N, C, ...] (channels on axis 1)`);
   return { n: x.shape[0]!, c: x.shape[1]!, s: x.shape.slice(2).reduce((p, d) => p * d, 1) };
 }
 
 /** The axes a per-channel reduction sums over: all but axis 1. */
 export function channelAxes(x: Tensor): number[] {
+  checkTensor(x, 'channelAxes');
   return x.shape.map((_, i) => i).filter((i) => i !== 1);
 }
 
@@ -31,6 +34,7 @@ export function checkChannelVector(op: string, what: string, v: Tensor, x: Tenso
 
 /** The per-channel sum over every axis but 1, [C]. */
 export function channelSum(x: Tensor): Tensor {
+  checkTensor(x, 'channelSum');
   return sum(x, channelAxes(x));
 }
 

@@ -4,7 +4,7 @@
 
 import { ShapeError, fmtShape } from '../core/errors.js';
 import { record } from '../tensor/tape.js';
-import { broadcastShapes, checkShape, contiguousStrides, normAxis, numel, shapesEqual } from '../core/shape.js';
+import { broadcastShapes, checkShape, contiguousStrides, describe, normAxis, numel, shapesEqual } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { broadcastView, checkSameBackend, checkSameDType, checkTensor, makeView, wrap, opScope } from './util.js';
 import { sumTo } from './reduce.js';
@@ -19,9 +19,15 @@ export function contiguous(x: Tensor): Tensor {
 }
 
 /** Same values, new shape; one dim may be -1. A view when x is contiguous. */
+/** A list of integers (axes, a permutation, begins and sizes), else a ShapeError naming op and what. */
+function expectInts(v: unknown, op: string, what: string): void {
+  if (!Array.isArray(v) || !v.every((a) => Number.isInteger(a))) throw new ShapeError(`${op}: ${what} must be an array of integers, got ${describe(v)}`);
+}
+
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   return opScope(() => {
     checkTensor(x, 'reshape');
+    expectInts(shape, 'reshape', 'shape');
     const target = resolveShape(shape, x.size, x.shape);
     if (shapesEqual(target, x.shape)) return x;
     const src = contiguous(x);
@@ -57,6 +63,7 @@ export function flatten(x: Tensor, startAxis = 0): Tensor {
 /** Reorder dims (a view). */
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
   checkTensor(x, 'permute');
+  expectInts(perm, 'permute', 'perm');
   if (perm.length !== x.rank || new Set(perm.map((p) => normAxis(p, x.rank, 'permute'))).size !== x.rank) {
     throw new ShapeError(`permute: ${JSON.stringify(perm)} is not a permutation of the ${x.rank} dims of ${fmtShape(x.shape)}`);
   }
@@ -91,6 +98,7 @@ export function expandDims(x: Tensor, axis: number): Tensor {
 /** Remove dims of size 1 (all of them, or the given ones, which must be 1). */
 export function squeeze(x: Tensor, axes?: readonly number[]): Tensor {
   checkTensor(x, 'squeeze');
+  if (axes !== undefined) expectInts(axes, 'squeeze', 'axes');
   const drop = axes === undefined ? x.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : axes.map((a) => normAxis(a, x.rank, 'squeeze'));
   for (const a of drop) if (x.shape[a] !== 1) throw new ShapeError(`squeeze: dim ${a} of ${fmtShape(x.shape)} is ${x.shape[a]}, not 1`);
   if (drop.length === 0) return x;
@@ -123,6 +131,8 @@ export interface SliceSpec {
  */
 export function slice(x: Tensor, begin: readonly number[], size?: readonly number[]): Tensor {
   checkTensor(x, 'slice');
+  expectInts(begin, 'slice', 'begin');
+  if (size !== undefined) expectInts(size, 'slice', 'size');
   if (begin.length > x.rank || (size && size.length !== begin.length)) {
     throw new ShapeError(`slice: begin ${JSON.stringify(begin)} / size ${JSON.stringify(size)} do not fit ${fmtShape(x.shape)}`);
   }
@@ -150,6 +160,8 @@ export function slice(x: Tensor, begin: readonly number[], size?: readonly numbe
 /** Zero (or constant) padding: padding[i] = [before, after] for dim i. */
 export function pad(x: Tensor, padding: readonly (readonly [number, number])[], value = 0): Tensor {
   checkTensor(x, 'pad');
+  if (!Array.isArray(padding) || !padding.every((p) => Array.isArray(p))) throw new ShapeError(`pad: padding must be an array of [before, after] pairs, got ${describe(padding)}`);
+  if (typeof value !== 'number') throw new ShapeError(`pad: value must be a number, got ${describe(value)}`);
   if (padding.length !== x.rank || padding.some((p) => p.length !== 2 || p.some((v) => !Number.isInteger(v) || v < 0))) {
     throw new ShapeError(`pad: padding ${JSON.stringify(padding)} must give [before, after] non-negative integers for each of the ${x.rank} dims of ${fmtShape(x.shape)}`);
   }
@@ -213,6 +225,7 @@ export function stack(xs: readonly Tensor[], axis = 0): Tensor {
 /** Split into pieces of the given sizes along an axis (views). */
 export function split(x: Tensor, sizes: readonly number[], axis = 0): Tensor[] {
   checkTensor(x, 'split');
+  expectInts(sizes, 'split', 'sizes');
   const a = normAxis(axis, x.rank, 'split');
   if (sizes.reduce((s, v) => s + v, 0) !== x.shape[a]) {
     throw new ShapeError(`split: sizes ${JSON.stringify(sizes)} do not add up to dim ${a} (${x.shape[a]}) of ${fmtShape(x.shape)}`);

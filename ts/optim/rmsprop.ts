@@ -2,7 +2,8 @@
 //   g = grad + wd·p;  v = α·v + (1−α)·g²;  (centered: a = α·a + (1−α)·g, v̄ = v − a²)
 //   d = g / (sqrt(v̄) + eps);  with momentum: buf = μ·buf + d, d = buf;  p ← p − lr·d
 
-import { ShapeError } from '../core/errors.js';
+import { ShapeError, ValueError } from '../core/errors.js';
+import { expectOptions } from '../core/shape.js';
 import { noGrad } from '../tensor/tape.js';
 import { add, div, mul, sqrt, square, sub } from '../ops/elementwise.js';
 import { zerosLike } from '../tensor/create.js';
@@ -26,11 +27,12 @@ type RmspropState = { step: Tensor; v: ParamTree; mean?: ParamTree; momentum?: P
 
 /** state: { step, v } plus `mean` (centered) and `momentum` (momentum > 0), trees like params */
 export function rmsprop(o: RmspropOptions): Optimizer {
+  expectOptions(o, 'rmsprop', true);
   const alpha = o.alpha ?? 0.99, eps = o.eps ?? 1e-8, mu = o.momentum ?? 0, wd = o.weightDecay ?? 0, centered = o.centered ?? false;
-  if (!(alpha >= 0 && alpha < 1)) throw new ShapeError(`rmsprop: alpha must be in [0, 1), got ${alpha}`);
-  if (!(eps > 0)) throw new ShapeError(`rmsprop: eps must be > 0, got ${eps}`);
-  if (!(mu >= 0 && mu < 1)) throw new ShapeError(`rmsprop: momentum must be in [0, 1), got ${mu}`);
-  if (!(wd >= 0)) throw new ShapeError(`rmsprop: weightDecay must be >= 0, got ${wd}`);
+  if (!(alpha >= 0 && alpha < 1)) throw new ValueError(`rmsprop: alpha must be in [0, 1), got ${alpha}`);
+  if (!(eps > 0)) throw new ValueError(`rmsprop: eps must be > 0, got ${eps}`);
+  if (!(mu >= 0 && mu < 1)) throw new ValueError(`rmsprop: momentum must be in [0, 1), got ${mu}`);
+  if (!(wd >= 0)) throw new ValueError(`rmsprop: weightDecay must be >= 0, got ${wd}`);
   lrAt(o.lr, 0, 'rmsprop');
   const slots: ('v' | 'mean' | 'momentum')[] = ['v', ...(centered ? ['mean' as const] : []), ...(mu > 0 ? ['momentum' as const] : [])];
   return {

@@ -17,6 +17,9 @@ export type NestedArray = number | boolean | readonly NestedArray[];
 
 export function resolveBackend(b: BackendName | Backend | undefined): Backend {
   if (b === undefined || typeof b === 'string') return getBackend(b);
+  if (b === null || typeof b !== 'object' || typeof (b as Partial<Backend>).supportsDType !== 'function') {
+    throw new BackendError(`backend must be a backend name ('js', 'native', 'webgpu') or a Backend object, got ${describe(b)}`);
+  }
   return b;
 }
 
