@@ -63,11 +63,21 @@ test('package: npm pack, the tarball, and a strict consumer project running the 
     const snippets = docSnippets(root);
     mkdirSync(join(consumer, 'src'));
     for (const s of snippets) writeFileSync(join(consumer, 'src', `${s.name}.ts`), s.code);
+    // The engine's internals are not in the public types: each line below must be a type error
+    // (an unused @ts-expect-error is one, so the file fails the moment an internal leaks).
+    const HIDDEN = ['x.storage', 'mg.fromStorage', 'mg.resolveBackend', 'mg.checkCreateOptions', 'x.checkAlive', 'x.node', 'x._buf', 'x._setNode', 'x._watch', 'x._ref', 'x._unref'];
+    writeFileSync(join(consumer, 'src', 'hidden-internals.ts'), [
+      "import * as mg from 'metagrad';", 'const x = mg.tensor([1, 2]);',
+      ...HIDDEN.map((h) => `// @ts-expect-error internal\nvoid ${h};`),
+      'void [x.shape, x.strides, x.offset, x.dtype, x.backend.name, x.isLeaf, x.isDisposed];', '',
+    ].join('\n'));
     const tsc = run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], consumer);
     const failing = snippets.filter((s) => tsc.out.includes(`src/${s.name}.ts`));
     t.equal(tsc.status, 0, `${snippets.length} docs snippets compile under strict against the installed package (skipLibCheck off)`);
     for (const s of failing) t.fail(`${s.where} does not compile: ${tsc.out.split('\n').filter((l) => l.includes(`src/${s.name}.ts`)).join(' | ').slice(0, 600)}`);
-    if (tsc.status !== 0 && failing.length === 0) t.comment(tsc.out.slice(0, 3000));
+    const leaked = tsc.out.split('\n').filter((l) => l.includes('src/hidden-internals.ts'));
+    t.deepEqual(leaked, [], `the public types hide the Tensor and creation internals (${HIDDEN.join(', ')})`);
+    if (tsc.status !== 0 && failing.length === 0 && leaked.length === 0) t.comment(tsc.out.slice(0, 3000));
 
     // Run each, from its own folder (snippets may write files), on a tiny mini-ImageNet for its loader.
     const mini = join(work, 'mini-imagenet');

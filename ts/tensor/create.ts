@@ -15,6 +15,7 @@ export interface CreateOptions {
 
 export type NestedArray = number | boolean | readonly NestedArray[];
 
+/** @internal a backend by name, or the current one. */
 export function resolveBackend(b: BackendName | Backend | undefined): Backend {
   if (b === undefined || typeof b === 'string') return getBackend(b);
   if (b === null || typeof b !== 'object' || typeof (b as Partial<Backend>).supportsDType !== 'function') {
@@ -23,7 +24,7 @@ export function resolveBackend(b: BackendName | Backend | undefined): Backend {
   return b;
 }
 
-/** Wrap a fresh storage as a contiguous tensor (internal to ops and backends). */
+/** @internal wrap a fresh storage as a contiguous tensor (ops and backends). */
 export function fromStorage(storage: Storage, shape: readonly number[], backend: Backend): Tensor {
   if (storage === null || typeof storage !== 'object' || backend === null || typeof backend !== 'object' || !Array.isArray(shape)) {
     throw new ValueError(`fromStorage: expected (a backend Storage, a shape array, its Backend), got ${describe(storage)}, ${describe(shape)} and ${describe(backend)}`);
@@ -33,7 +34,7 @@ export function fromStorage(storage: Storage, shape: readonly number[], backend:
 
 const OPTION_KEYS = ['dtype', 'backend', 'requiresGrad'];
 
-/** Options must be a plain object of known keys: a misplaced or misspelt option is an error, never ignored. */
+/** @internal options must be a plain object of known keys: a misplaced or misspelt option is an error, never ignored. */
 export function checkCreateOptions(opts: unknown, op: string): CreateOptions {
   if (opts === undefined) return {};
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts) || ArrayBuffer.isView(opts)) {

@@ -6,7 +6,7 @@
 // Storages are shared by views and reference counted. Nodes hold their inputs; releasing a
 // node (after a backward without retainGraph, or when its output dies) cascades.
 
-import type { Backend, Storage, View } from '../backend/kernels.js';
+import type { Backend, Storage } from '../backend/kernels.js';
 import { BackendError, DTypeError, DisposedError, ShapeError, fmtShape } from '../core/errors.js';
 import type { DType, TypedArray } from '../core/dtype.js';
 import { contiguousStrides, numel } from '../core/shape.js';
@@ -112,7 +112,11 @@ export function expectTensor(x: unknown, op: string, what = 'input'): Tensor {
   return x;
 }
 
-export class Tensor implements View {
+// Tensor is a View (shape, strides, offset, storage) for the kernels, but it does not say
+// `implements View`: `storage` is internal, stripped from the published .d.ts, and a declared
+// `implements` would not compile there without it. Every kernel call that passes a tensor as a
+// View checks the shape of it here, in the source.
+export class Tensor {
   readonly id = nextId++;
   readonly shape: readonly number[];
   readonly strides: readonly number[];
@@ -152,7 +156,7 @@ export class Tensor implements View {
   get size(): number {
     return numel(this.shape);
   }
-  /** The storage, checked: using a disposed tensor is an error naming the op. */
+  /** @internal the storage, checked: using a disposed tensor is an error naming the op. */
   get storage(): Storage {
     return this.checkAlive('storage').buf.storage;
   }
