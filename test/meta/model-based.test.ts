@@ -112,7 +112,7 @@ async function trainAndScore(learner: mg.ScoredLearner<any>, params: ParamTree, 
   const t0 = Date.now();
   for (let i = 0; i < o.iters; i++) {
     const tasks = Array.from({ length: o.batch }, () => train.episode(rng));
-    const r = mg.metaStep(learner as unknown as mg.MetaLearner<ParamTree>, meta, opt, state, tasks);
+    const r = mg.metaStep(learner, meta, opt, state, tasks);
     mg.disposeAll(tasks);
     meta = r.meta;
     state = r.optState;

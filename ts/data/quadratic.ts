@@ -7,9 +7,13 @@
 
 import type { Backend } from '../backend/kernels.js';
 import type { BackendName } from '../backend/registry.js';
-import { ShapeError } from '../core/errors.js';
+import { ShapeError, fmtShape } from '../core/errors.js';
+import { matmul } from '../ops/matmul.js';
 import { tensor } from '../tensor/create.js';
 import type { Rng } from '../ops/rng.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { InitOptions, Model } from '../nn/model.js';
+import type { TaskEntry } from './registry.js';
 import type { Task } from './task.js';
 
 export interface QuadraticOptions {
@@ -41,3 +45,52 @@ export class QuadraticTasks {
     return { support: batch, query: batch };
   }
 }
+
+export type QuadraticParams = { theta: Tensor };
+
+/** The optimizee of the quadratics: θ [count, d, 1] ~ N(0, initStd²) (the paper's code: 0.01), apply(θ, W) = Wθ. */
+export function quadraticModel(opts: { dims?: number; count?: number; initStd?: number } = {}): Model<QuadraticParams> {
+  const d = opts.dims ?? 10, n = opts.count ?? 1, std = opts.initStd ?? 0.01;
+  if (!Number.isInteger(d) || d < 1 || !Number.isInteger(n) || n < 1) throw new ShapeError(`quadraticModel: dims and count must be positive integers, got ${d}, ${n}`);
+  return {
+    init: (rng: Rng, o: InitOptions = {}) => ({ theta: rng.normal([n, d, 1], 0, std, { dtype: o.dtype ?? 'float32', backend: o.backend }) }),
+    apply(p: QuadraticParams, w: Tensor): Tensor {
+      if (w.rank !== 3 || w.shape[0] !== n || w.shape[1] !== d || w.shape[2] !== d) throw new ShapeError(`quadraticModel.apply: W ${fmtShape(w.shape)} must be [${n}, ${d}, ${d}]`);
+      return matmul(w, p.theta);
+    },
+  };
+}
+
+/**
+ * The task source of learned optimizers (`metagrad train lstm-optimizer --task quadratic`): every
+ * task is `functions` fresh random quadratics; validation and meta-test draw fresh ones too
+ * (held-out functions of the same family, from their own seeds). The backbone is the optimizee θ.
+ */
+export const quadraticTask: TaskEntry = {
+  name: 'quadratic',
+  kind: 'regression',
+  summary: 'random quadratics f(θ) = ‖Wθ − y‖², W and y ~ N(0, 1), for learned optimizers (Andrychowicz et al. 2016)',
+  options: {
+    dims: { kind: 'int', default: 10, min: 1, help: 'dimension of θ (the paper: 10)' },
+    functions: { kind: 'int', default: 32, min: 1, help: 'independent quadratics per task, optimized together (their mean is the loss)' },
+  },
+  async load(o) {
+    const dims = o['dims'] as number, count = o['functions'] as number;
+    const tasks = new QuadraticTasks({ dims, count });
+    const steps = (o['testSteps'] ?? o['steps']) as number | undefined;
+    const metric = steps === undefined ? 'final loss' : `loss after ${steps} steps`;
+    const draw = (rng: Rng) => tasks.sample(rng);
+    return {
+      name: 'quadratic',
+      kind: 'regression',
+      inputShape: [dims, dims],
+      backbone: () => quadraticModel({ dims, count }),
+      describe: `random ${dims}-dim quadratics, ${count} per task`,
+      metric,
+      resultLabel: `held-out quadratics ${metric}`,
+      train: draw,
+      val: draw,
+      test: draw,
+    };
+  },
+};

@@ -26,6 +26,8 @@ export interface TaskInfo {
   kind: 'classification' | 'regression';
   /** classes per episode (classification) */
   ways?: number;
+  /** tasks are label sequences: support = query = one episode in presentation order (omniglot-sequences) */
+  sequences?: boolean;
   /** the shape of one input, e.g. [1, 28, 28] or [1] */
   inputShape: readonly number[];
   /** the network the source's papers use for it (Conv-4, the sinusoid MLP) */

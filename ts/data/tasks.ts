@@ -3,6 +3,10 @@
 import { registerTask } from './registry.js';
 import { sinusoidTask } from './sinusoid.js';
 import { omniglotTask } from './omniglot-files.js';
+import { quadraticTask } from './quadratic.js';
+import { omniglotSequencesTask } from './label-sequences.js';
 
 registerTask(sinusoidTask);
 registerTask(omniglotTask);
+registerTask(quadraticTask);
+registerTask(omniglotSequencesTask);

@@ -17,8 +17,9 @@ import { linear } from '../nn/linear.js';
 import type { Model } from '../nn/model.js';
 import { classMeans } from './metric.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
-import { checkWays, scoreLogits, type ScoredLearner, embeddingSize } from './scored.js';
-import type { MetaTask } from './types.js';
+import { checkWays, scoreLogits, embeddingSize } from './scored.js';
+import type { LearnerEntry } from './registry.js';
+import type { MetaLearner, MetaTask } from './types.js';
 
 export type HypernetParams = { embed: ParamTree; hyper: { l1: { w: Tensor; b: Tensor }; l2: { w: Tensor; b: Tensor } } };
 
@@ -31,7 +32,7 @@ export interface HypernetOptions {
   seed?: number;
 }
 
-export function hypernet(model: Model<any>, o: HypernetOptions): ScoredLearner<HypernetParams> {
+export function hypernet(model: Model<any>, o: HypernetOptions): MetaLearner<HypernetParams> {
   const name = 'hypernet';
   if (!Number.isInteger(o.ways) || o.ways < 2) throw new MetaError(`${name}: ways must be an integer >= 2, got ${o.ways}`);
   if (typeof model.features !== 'function') throw new MetaError(`${name}: the embedding model must expose features() (conv4 and mlp do)`);
@@ -67,3 +68,14 @@ export function hypernet(model: Model<any>, o: HypernetOptions): ScoredLearner<H
 function linearHead(z: Tensor, w: Tensor, b: Tensor): Tensor {
   return linear.apply({ w: transpose(w), b: reshape(b, [-1]) }, z);
 }
+
+export const hypernetEntry: LearnerEntry = {
+  name: 'hypernet',
+  family: 'model-based',
+  summary: "task-conditioned hypernetwork: class-mean embeddings → the classifier head's rows (after Ha et al. 2016)",
+  tasks: ['omniglot'],
+  options: { hyperHidden: { kind: 'int', default: 256, min: 1, help: 'hidden units of the hypernetwork g' } },
+  build: (model, { options: o, task }) => hypernet(model, { ways: task.ways ?? (o['ways'] as number), hidden: o['hyperHidden'] as number, seed: o['seed'] as number }),
+  checkpoint: 'meta: Conv-4 embedding and the hypernetwork g; opt: Adam moments and step',
+  describe: (o) => `hypernetwork ${String(o['hyperHidden'])} hidden units`,
+};

@@ -19,9 +19,10 @@
 import { gradients } from '../autodiff/backward.js';
 import { detach, noGrad, requireGrad } from '../tensor/tape.js';
 import { ShapeError, MetaError } from '../core/errors.js';
-import { abs, add, div, greaterEqual, log, maximum, mul, sign, where } from '../ops/elementwise.js';
+import { abs, add, cast, div, equal, greaterEqual, log, maximum, mul, sign, where } from '../ops/elementwise.js';
 import { linear as linearOp } from '../ops/matmul.js';
 import { concat, reshape, split } from '../ops/shape-ops.js';
+import { argmax, mean } from '../ops/reduce.js';
 import { scope } from '../tensor/scope.js';
 import { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -33,7 +34,8 @@ import type { InitOptions } from '../nn/model.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { makeStep, readStep, checkSameTree } from '../optim/optimizer.js';
 import { traceTree } from './inner.js';
-import type { Optimizee } from './optimizees.js';
+import { mlpOptimizee, quadraticOptimizee, type Optimizee } from './optimizees.js';
+import type { BuildContext, LearnerEntry } from './registry.js';
 import type { MetaGradResult, MetaTask } from './types.js';
 
 export type LstmOptimizerParams = { lstm: LstmParams[]; out: { w: Tensor; b: Tensor } };
@@ -209,7 +211,8 @@ export interface LstmOptimizerLearner {
   readonly name: string;
   init(params?: ParamTree): LstmOptimizerParams;
   metaGrad(meta: LstmOptimizerParams, tasks: readonly MetaTask[]): MetaGradResult<LstmOptimizerParams>;
-  scoreTask(meta: LstmOptimizerParams, task: MetaTask): { loss: Tensor };
+  /** the optimizee's query loss after testSteps from the test start; for int32 labels also its query accuracy */
+  scoreTask(meta: LstmOptimizerParams, task: MetaTask): { loss: Tensor; accuracy?: Tensor };
   /** The meta-gradient of one trajectory truncation by truncation, each truncation's gradient handed to `onSegment` (the paper's schedule: one φ update per truncation). */
   trajectory(meta: () => LstmOptimizerParams, task: MetaTask, onSegment: (r: MetaGradResult<LstmOptimizerParams>) => void, rng?: Rng): void;
   /** the optimizee start θ₀ for meta-test (the same for every scored task) */
@@ -291,8 +294,11 @@ export function lstmOptimizer(optimizee: Optimizee, opts: LstmOptimizerOptions =
     scoreTask(meta, task) {
       return scope(() => {
         const opt = lstmOptimizerAsOptimizer(meta, cfg);
-        const losses = runOptimizer(opt, optimizee, testStart(), task, testSteps);
-        return { loss: losses[losses.length - 1]! };
+        const { curve, params } = optimize(opt, optimizee, testStart(), task, testSteps);
+        const loss = curve[curve.length - 1]!;
+        if (task.query.y.dtype !== 'int32') return { loss };
+        const accuracy = noGrad(() => mean(cast(equal(argmax(optimizee.model.apply(params, task.query.x), -1), task.query.y), 'float32')));
+        return { loss, accuracy };
       });
     },
   };
@@ -303,6 +309,11 @@ export function lstmOptimizer(optimizee: Optimizee, opts: LstmOptimizerOptions =
  * after each step on the query batch (0-d tensors; the first is the loss at θ₀). No graph kept.
  */
 export function runOptimizer(opt: Optimizer, optimizee: Optimizee, theta0: ParamTree, task: MetaTask, steps: number): Tensor[] {
+  return optimize(opt, optimizee, theta0, task, steps).curve;
+}
+
+/** runOptimizer's loop, also returning the final parameters. */
+function optimize(opt: Optimizer, optimizee: Optimizee, theta0: ParamTree, task: MetaTask, steps: number): { curve: Tensor[]; params: ParamTree } {
   const f = (p: ParamTree, b: MetaTask['support']) => optimizee.loss(optimizee.model.apply(p, b.x), b.y);
   let params = theta0;
   let state = opt.init(params);
@@ -320,7 +331,7 @@ export function runOptimizer(opt: Optimizer, optimizee: Optimizee, theta0: Param
     state = next.state;
     curve.push(next.loss);
   }
-  return curve;
+  return { curve, params };
 }
 
 /**
@@ -351,3 +362,32 @@ export function trainLstmOptimizer(
   }
   return { phi, state: outerState };
 }
+
+/** The optimizee of a training run: the task's quadratics, or an MLP (20 sigmoid units) trained on an episode's support set. */
+function entryOptimizee(ctx: BuildContext): Optimizee {
+  const t = ctx.task;
+  if (t.kind === 'regression') return quadraticOptimizee({ dims: ctx.options['dims'] as number, count: ctx.options['functions'] as number });
+  return mlpOptimizee({ inputs: t.inputShape.reduce((a, b) => a * b, 1), classes: t.ways ?? (ctx.options['ways'] as number) });
+}
+
+export const lstmOptimizerEntry: LearnerEntry = {
+  name: 'lstm-optimizer',
+  family: 'learned-optimizer',
+  summary: 'coordinatewise LSTM optimizer meta-trained through unrolled optimization (Andrychowicz et al. 2016)',
+  tasks: ['quadratic', 'omniglot'],
+  options: {
+    steps: { kind: 'int', default: 100, min: 1, help: 'optimizee steps per meta-training trajectory' },
+    truncation: { kind: 'int', default: 20, min: 1, help: 'truncated backpropagation every N steps' },
+    testSteps: { kind: 'int', default: (o) => o['steps'], min: 1, help: 'optimizee steps at meta-test (default: --steps)' },
+    secondOrder: { kind: 'bool', default: false, help: "exact meta-gradient through the optimizee's gradients (the paper: constants)" },
+  },
+  // one trajectory (of --functions quadratics) per meta-update; the paper's bench lr
+  overrides: { metaBatch: 1, metaLr: 0.003 },
+  model: (ctx) => entryOptimizee(ctx).model,
+  build: (_model, ctx) => {
+    const o = ctx.options;
+    return lstmOptimizer(entryOptimizee(ctx), { steps: o['steps'] as number, truncation: o['truncation'] as number, testSteps: o['testSteps'] as number, secondOrder: o['secondOrder'] as boolean, seed: o['seed'] as number });
+  },
+  checkpoint: 'meta: φ, the 2-layer LSTM (20 units) and its output layer; opt: Adam moments and step',
+  describe: (o) => `${String(o['steps'])} optimizee steps truncated every ${String(o['truncation'])}${o['secondOrder'] ? ', second order' : ''}, one meta-update per trajectory`,
+};

@@ -26,10 +26,11 @@ import { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { lstmCell, type LstmParams } from '../nn/lstm.js';
 import { linear } from '../nn/linear.js';
-import type { InitOptions } from '../nn/model.js';
+import type { InitOptions, Model } from '../nn/model.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
-import type { ScoredLearner } from './scored.js';
-import type { MetaTask } from './types.js';
+import type { LearnerEntry, BuildContext } from './registry.js';
+import type { MetaLearner, MetaTask } from './types.js';
+import type { ParamTree } from '../tensor/tree.js';
 
 export interface MannOptions {
   /** features per step (flattened image: 400 for the paper's 20×20) */
@@ -156,22 +157,27 @@ export async function accuracyByInstance(correct: Tensor, instance: Int32Array, 
 }
 
 /**
- * MANN as a MetaLearner over N-way K-shot tasks: the support examples in a random order, then
- * the query examples in a random order, form one sequence (labels one step late); the loss is
- * the cross-entropy at every step (as in training on whole episodes), the accuracy is the
- * query steps'. Meta-parameters are the MANN's own (init ignores the backbone it is given).
+ * MANN as a MetaLearner. On N-way K-shot tasks the support examples in a random order, then the
+ * query examples in a random order, form one sequence (labels one step late); the loss is the
+ * cross-entropy at every step (as in training on whole episodes), the accuracy is the query
+ * steps'. With `sequences` (label-sequence tasks: support = query = one episode in presentation
+ * order, e.g. the omniglot-sequences source) the support is the sequence as given and loss and
+ * accuracy are over every step. Meta-parameters are the MANN's own: init keeps MannParams it is
+ * given (from mannModel), and makes fresh ones from its seed for any other tree.
  */
-export function mannLearner(o: MannOptions & { seed?: number }): ScoredLearner<MannParams> & { readonly net: Mann } {
+export function mannLearner(o: MannOptions & { seed?: number; sequences?: boolean }): MetaLearner<MannParams> & { readonly net: Mann } {
   const name = 'mann';
   const net = mann(o);
   const rng = new Rng(o.seed ?? 0);
   const D = net.options.inputSize;
+  const check = (what: string, b: MetaTask['support']) => {
+    if (b.x.size / Math.max(1, b.x.shape[0]!) !== D) throw new ShapeError(`${name}: ${what} x ${fmtShape(b.x.shape)} has ${b.x.size / Math.max(1, b.x.shape[0]!)} features per example, the MANN reads ${D}`);
+    if (b.y.dtype !== 'int32' || b.y.rank !== 1) throw new ShapeError(`${name}: ${what} labels must be int32 [N], got ${fmtShape(b.y.shape)} ${b.y.dtype}`);
+  };
   const sequence = (task: MetaTask, r: Rng) => {
     const ns = task.support.y.shape[0]!, nq = task.query.y.shape[0]!;
-    for (const [what, b] of [['support', task.support], ['query', task.query]] as const) {
-      if (b.x.size / Math.max(1, b.x.shape[0]!) !== D) throw new ShapeError(`${name}: ${what} x ${fmtShape(b.x.shape)} has ${b.x.size / Math.max(1, b.x.shape[0]!)} features per example, the MANN reads ${D}`);
-      if (b.y.dtype !== 'int32' || b.y.rank !== 1) throw new ShapeError(`${name}: ${what} labels must be int32 [N], got ${fmtShape(b.y.shape)} ${b.y.dtype}`);
-    }
+    check('support', task.support);
+    check('query', task.query);
     const order = [...r.shuffle(Array.from({ length: ns }, (_, i) => i)), ...r.shuffle(Array.from({ length: nq }, (_, i) => ns + i))];
     const idx = tensor(Int32Array.from(order), [ns + nq], { dtype: 'int32', backend: task.support.x.backend });
     const x = gather(concat([reshape(task.support.x, [ns, D]), reshape(task.query.x, [nq, D])], 0), idx, 0);
@@ -179,15 +185,62 @@ export function mannLearner(o: MannOptions & { seed?: number }): ScoredLearner<M
     return { x: reshape(x, [1, ns + nq, D]), y: reshape(y, [1, ns + nq]), ns, nq };
   };
   const score = (meta: MannParams, task: MetaTask, r: Rng) => {
+    if (o.sequences) {
+      check('sequence', task.support);
+      const T = task.support.y.shape[0]!;
+      const { loss, correct } = net.loss(meta, reshape(task.support.x, [1, T, D]), reshape(task.support.y, [1, T]));
+      return { loss, accuracy: noGrad(() => mean(correct)) };
+    }
     const s = sequence(task, r);
     const { loss, correct } = net.loss(meta, s.x, s.y);
     return { loss, accuracy: noGrad(() => mean(slice(correct, [0, s.ns], [1, s.nq]))) };
   };
+  const isMann = (p: ParamTree): p is MannParams => typeof p === 'object' && p !== null && 'controller' in p && 'key' in p && 'gate' in p && 'out' in p;
   return {
     name,
     net,
-    init: () => net.init(rng.split()),
+    init: (params) => (isMann(params) ? params : net.init(rng.split())),
     metaGrad: (meta, tasks) => meanOverTasks(name, meta, tasks, (task) => tapeTaskGrad(meta, (m) => score(m, task, rng))),
     scoreTask: (meta, task) => noGrad(() => score(meta, task, new Rng([o.seed ?? 0, 1]))),
   };
 }
+
+/** The MANN as a Model, so a training run initializes it from its seed (apply needs the labels too: use the learner). */
+export function mannModel(o: MannOptions): Model<MannParams> {
+  const net = mann(o);
+  return {
+    init: (rng, io) => net.init(rng, io),
+    apply: () => {
+      throw new MetaError('mann: the MANN reads (x, y) sequences, not a batch of inputs; use mann(...).apply(params, x, y) or mannLearner');
+    },
+  };
+}
+
+const mannOptionsOf = (ctx: BuildContext): MannOptions => {
+  const o = ctx.options;
+  return {
+    inputSize: ctx.task.inputShape.reduce((a, b) => a * b, 1),
+    classes: ctx.task.ways ?? (o['ways'] as number),
+    controller: o['controller'] as number, slots: o['slots'] as number, width: o['width'] as number, reads: o['reads'] as number, gamma: o['gamma'] as number,
+  };
+};
+
+export const mannEntry: LearnerEntry = {
+  name: 'mann',
+  family: 'model-based',
+  summary: 'memory-augmented neural network: LSTM controller, cosine reads, LRUA writes (Santoro et al. 2016)',
+  tasks: ['omniglot-sequences', 'omniglot'],
+  options: {
+    controller: { kind: 'int', default: 200, min: 1, help: 'LSTM controller units' },
+    slots: { kind: 'int', default: 128, min: 1, help: 'memory slots' },
+    width: { kind: 'int', default: 40, min: 1, help: 'memory slot width' },
+    reads: { kind: 'int', default: 4, min: 1, help: 'read heads (also the n of the n least used slots written)' },
+    gamma: { kind: 'num', default: 0.95, min: 0, max: 1, help: 'usage decay' },
+  },
+  // the paper: 20×20 images, meta-batches of 16 episodes
+  overrides: { imageSize: 20, metaBatch: 16 },
+  model: (ctx) => mannModel(mannOptionsOf(ctx)),
+  build: (_model, ctx) => mannLearner({ ...mannOptionsOf(ctx), seed: ctx.options['seed'] as number, sequences: ctx.task.sequences === true }),
+  checkpoint: 'meta: controller LSTM, key, gate and output layers; opt: Adam moments and step',
+  describe: (o) => `controller ${String(o['controller'])}, memory ${String(o['slots'])}×${String(o['width'])}, ${String(o['reads'])} read head(s), γ=${String(o['gamma'])}`,
+};

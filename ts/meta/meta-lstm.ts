@@ -28,8 +28,9 @@ import type { Model } from '../nn/model.js';
 import { batchLoss } from './inner.js';
 import { preprocessGradient } from './lstm-optimizer.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
-import { scoreLogits, type ScoredLearner } from './scored.js';
-import type { MetaTask } from './types.js';
+import { scoreLogits } from './scored.js';
+import type { LearnerEntry } from './registry.js';
+import type { MetaLearner, MetaTask } from './types.js';
 
 type Gate = { w: Tensor; b: Tensor };
 export type MetaLstmParams = { theta0: ParamTree; lstm: LstmParams; input: Gate; forget: Gate };
@@ -53,7 +54,7 @@ export interface MetaLstmHooks {
   onStep?: (t: number, g: { grad: Tensor; loss: Tensor }) => void;
 }
 
-export interface MetaLstmLearner extends ScoredLearner<MetaLstmParams> {
+export interface MetaLstmLearner extends MetaLearner<MetaLstmParams> {
   /** the adapted learner parameters c_T (on the tape when meta is traced) */
   adapt(meta: MetaLstmParams, task: MetaTask, hooks?: MetaLstmHooks): ParamTree;
   /** the query loss and accuracy of adapted parameters */
@@ -127,3 +128,14 @@ export function metaLearnerLstm(model: Model<any>, o: MetaLstmOptions): MetaLstm
     return treeUnflatten(fast, treeFlatten(fast).leaves.map(detach));
   }
 }
+
+export const metaLearnerLstmEntry: LearnerEntry = {
+  name: 'meta-lstm',
+  family: 'learned-optimizer',
+  summary: "meta-learner LSTM: the learner's parameters are an LSTM's cell state, learned gates update them (Ravi & Larochelle 2017)",
+  tasks: ['omniglot'],
+  options: { steps: { kind: 'int', default: 5, min: 1, help: 'learner updates per episode on the support set (the paper: 5 to 12)' } },
+  build: (model, { options: o, task }) => metaLearnerLstm(model, { ways: task.ways ?? (o['ways'] as number), steps: o['steps'] as number, seed: o['seed'] as number }),
+  checkpoint: "meta: the learner's initialization c₀ (Conv-4), the LSTM and its input and forget gates; opt: Adam moments and step",
+  describe: (o) => `${String(o['steps'])} learner update(s)`,
+};

@@ -28,8 +28,9 @@ import { linear } from '../nn/linear.js';
 import type { Model } from '../nn/model.js';
 import { preprocessGradient } from './lstm-optimizer.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
-import { checkWays, scoreLogits, type ScoredLearner, embeddingSize } from './scored.js';
-import type { MetaTask } from './types.js';
+import { checkWays, scoreLogits, embeddingSize } from './scored.js';
+import type { LearnerEntry } from './registry.js';
+import type { MetaLearner, MetaTask } from './types.js';
 
 type Lin = { w: Tensor; b: Tensor };
 export type MetaNetParams = { embed: ParamTree; head: Lin; meta: { l1: Lin; l2: Lin } };
@@ -47,7 +48,7 @@ export interface MetaNetOptions {
 
 const unit = (v: Tensor) => div(v, add(sqrt(sum(square(v), [-1], { keepDims: true })), 1e-8));
 
-export function metaNetworks(model: Model<any>, o: MetaNetOptions): ScoredLearner<MetaNetParams> {
+export function metaNetworks(model: Model<any>, o: MetaNetOptions): MetaLearner<MetaNetParams> {
   const name = 'metanet';
   if (!Number.isInteger(o.ways) || o.ways < 2) throw new MetaError(`${name}: ways must be an integer >= 2, got ${o.ways}`);
   if (typeof model.features !== 'function') throw new MetaError(`${name}: the embedding model must expose features() (conv4 and mlp do)`);
@@ -85,3 +86,14 @@ export function metaNetworks(model: Model<any>, o: MetaNetOptions): ScoredLearne
     scoreTask: (meta, task, opts) => noGrad(() => scoreLogits(name, forward(meta, task), task.query.y, opts?.loss)),
   };
 }
+
+export const metaNetworksEntry: LearnerEntry = {
+  name: 'metanet',
+  family: 'model-based',
+  summary: 'Meta Networks: fast weights generated from support-set loss gradients, slow + fast layers (Munkhdalai & Yu 2017)',
+  tasks: ['omniglot'],
+  options: { metaHidden: { kind: 'int', default: 20, min: 1, help: 'hidden units of the coordinatewise meta learner that writes the fast weights' } },
+  build: (model, { options: o, task }) => metaNetworks(model, { ways: task.ways ?? (o['ways'] as number), hidden: o['metaHidden'] as number, seed: o['seed'] as number }),
+  checkpoint: 'meta: Conv-4 embedding (slow), output layer (slow), meta learners; opt: Adam moments and step',
+  describe: (o) => `meta learner ${String(o['metaHidden'])} hidden units`,
+};

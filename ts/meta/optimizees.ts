@@ -8,7 +8,6 @@
 
 import { ShapeError, fmtShape } from '../core/errors.js';
 import { mul, sigmoid, square, sub } from '../ops/elementwise.js';
-import { matmul } from '../ops/matmul.js';
 import { sum } from '../ops/reduce.js';
 import { reshape } from '../ops/shape-ops.js';
 import type { Rng } from '../ops/rng.js';
@@ -17,6 +16,7 @@ import type { ParamTree } from '../tensor/tree.js';
 import { linear } from '../nn/linear.js';
 import type { InitOptions, Model } from '../nn/model.js';
 import { defaultLoss } from './inner.js';
+import { quadraticModel, type QuadraticParams } from '../data/quadratic.js';
 import type { LossFn } from './types.js';
 
 export interface Optimizee<P extends ParamTree = any> {
@@ -24,19 +24,12 @@ export interface Optimizee<P extends ParamTree = any> {
   loss: LossFn;
 }
 
-export type QuadraticParams = { theta: Tensor };
+export type { QuadraticParams } from '../data/quadratic.js';
 
 /** θ [count, d, 1]; apply(θ, W [count, d, d]) = Wθ; loss = mean over the functions of ‖Wθ − y‖². */
 export function quadraticOptimizee(opts: { dims?: number; count?: number; initStd?: number } = {}): Optimizee<QuadraticParams> {
-  const d = opts.dims ?? 10, n = opts.count ?? 1, std = opts.initStd ?? 0.01;
-  if (!Number.isInteger(d) || d < 1 || !Number.isInteger(n) || n < 1) throw new ShapeError(`quadraticOptimizee: dims and count must be positive integers, got ${d}, ${n}`);
-  const model: Model<QuadraticParams> = {
-    init: (rng: Rng, o: InitOptions = {}) => ({ theta: rng.normal([n, d, 1], 0, std, { dtype: o.dtype ?? 'float32', backend: o.backend }) }),
-    apply(p: QuadraticParams, w: Tensor): Tensor {
-      if (w.rank !== 3 || w.shape[0] !== n || w.shape[1] !== d || w.shape[2] !== d) throw new ShapeError(`quadraticOptimizee.apply: W ${fmtShape(w.shape)} must be [${n}, ${d}, ${d}]`);
-      return matmul(w, p.theta);
-    },
-  };
+  const n = opts.count ?? 1;
+  const model = quadraticModel(opts);
   const loss: LossFn = (pred, y) => {
     if (y.shape.length !== pred.shape.length || y.shape.some((s, i) => s !== pred.shape[i])) throw new ShapeError(`quadraticOptimizee.loss: y ${fmtShape(y.shape)} must match Wθ ${fmtShape(pred.shape)}`);
     return mul(sum(square(sub(pred, y))), 1 / n);

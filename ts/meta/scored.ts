@@ -1,5 +1,5 @@
-// What the model-based and learned-optimizer learners share: the MetaLearner shape of the
-// contract (init, metaGrad, scoreTask) and the loss/accuracy of query logits.
+// What the model-based and learned-optimizer learners share: they are MetaLearners (the one
+// contract of types.ts: init, metaGrad, scoreTask), and score query logits the same way.
 
 import { noGrad } from '../tensor/tape.js';
 import { ShapeError, fmtShape, MetaError } from '../core/errors.js';
@@ -8,14 +8,10 @@ import { crossEntropy } from '../ops/losses.js';
 import { argmax, mean } from '../ops/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ParamTree } from '../tensor/tree.js';
-import type { LossFn, MetaGradResult, MetaTask } from './types.js';
+import type { LossFn, MetaLearner, MetaTask } from './types.js';
 
-export interface ScoredLearner<S extends ParamTree = ParamTree> {
-  readonly name: string;
-  init(params: ParamTree): S;
-  metaGrad(meta: S, tasks: readonly MetaTask[]): MetaGradResult<S>;
-  scoreTask(meta: S, task: MetaTask, opts?: { loss?: LossFn }): { loss: Tensor; accuracy?: Tensor };
-}
+/** The model-based learners are plain MetaLearners (the old name, kept as an alias). */
+export type ScoredLearner<S extends ParamTree = ParamTree> = MetaLearner<S>;
 
 /** Cross-entropy of logits [Q, C] against int32 labels [Q], and the accuracy (no graph). */
 export function scoreLogits(who: string, logits: Tensor, y: Tensor, loss?: LossFn): { loss: Tensor; accuracy: Tensor } {

@@ -12,7 +12,7 @@
 // Every query of an episode is its own sequence (support + that query), batched together.
 
 import { noGrad } from '../tensor/tape.js';
-import { ShapeError, MetaError } from '../core/errors.js';
+import { ShapeError, MetaError, ValueError } from '../core/errors.js';
 import { add, div, mul, sigmoid, tanh } from '../ops/elementwise.js';
 import { oneHot } from '../ops/indexing.js';
 import { matmul } from '../ops/matmul.js';
@@ -25,8 +25,9 @@ import type { ParamTree } from '../tensor/tree.js';
 import { linear } from '../nn/linear.js';
 import type { Model } from '../nn/model.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
-import { checkWays, scoreLogits, type ScoredLearner, embeddingSize } from './scored.js';
-import type { MetaTask } from './types.js';
+import { checkWays, scoreLogits, embeddingSize } from './scored.js';
+import type { LearnerEntry } from './registry.js';
+import type { MetaLearner, MetaTask } from './types.js';
 
 type Lin = { w: Tensor; b: Tensor };
 export type SnailParams = { embed: ParamTree; blocks: SnailNet[]; out: Lin };
@@ -73,7 +74,7 @@ function causalMask(T: number, like: Tensor): Tensor {
   return tensor(m, [T, T], { dtype: like.dtype, backend: like.backend });
 }
 
-export function snail(model: Model<any>, o: SnailOptions): ScoredLearner<SnailParams> {
+export function snail(model: Model<any>, o: SnailOptions): MetaLearner<SnailParams> {
   const name = 'snail';
   if (!Number.isInteger(o.ways) || o.ways < 2) throw new MetaError(`${name}: ways must be an integer >= 2, got ${o.ways}`);
   if (!Number.isInteger(o.shots) || o.shots < 1) throw new MetaError(`${name}: shots must be a positive integer, got ${o.shots}`);
@@ -134,3 +135,28 @@ export function snail(model: Model<any>, o: SnailOptions): ScoredLearner<SnailPa
     scoreTask: (meta, task, opts) => noGrad(() => scoreLogits(name, forward(meta, task), task.query.y, opts?.loss)),
   };
 }
+
+/** '64:32,256:128,512:256' → [[64, 32], [256, 128], [512, 256]] (the attention blocks' key and value sizes). */
+export function parseAttention(spec: string): [number, number][] {
+  const blocks = spec.split(',').map((b) => b.split(':').map((v) => Number(v)));
+  if (blocks.length !== 3 || blocks.some((b) => b.length !== 2 || b.some((v) => !Number.isInteger(v) || v < 1))) {
+    throw new ValueError(`snail: --attention must give 3 blocks of key:value sizes, e.g. 64:32,256:128,512:256; got '${spec}'`);
+  }
+  return blocks as [number, number][];
+}
+
+export const snailEntry: LearnerEntry = {
+  name: 'snail',
+  family: 'model-based',
+  summary: 'SNAIL: temporal convolutions and causal attention over the episode as a sequence (Mishra et al. 2018)',
+  tasks: ['omniglot'],
+  options: {
+    attention: { kind: 'str', default: '64:32,256:128,512:256', help: 'key:value sizes of the three attention blocks' },
+    filters: { kind: 'int', default: 128, min: 1, help: 'filters of every dense block of the TC blocks' },
+  },
+  // every query is its own sequence: one query per class per episode
+  overrides: { queries: 1 },
+  build: (model, { options: o, task }) => snail(model, { ways: task.ways ?? (o['ways'] as number), shots: o['shots'] as number, attention: parseAttention(o['attention'] as string), filters: o['filters'] as number, seed: o['seed'] as number }),
+  checkpoint: 'meta: Conv-4 embedding, attention and TC blocks, output layer; opt: Adam moments and step',
+  describe: (o) => `attention ${String(o['attention'])}, ${String(o['filters'])} filters`,
+};
