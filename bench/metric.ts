@@ -62,7 +62,7 @@ for (const l of learners) {
       probe?.reset();
       const before = r.b.memory().liveBytes;
       const t0 = performance.now();
-      const s = mg.metaStep(r.learner as unknown as mg.MetaLearner<ParamTree>, r.meta, r.opt, r.state, [task]);
+      const s = mg.metaStep(r.learner, r.meta, r.opt, r.state, [task]);
       await s.loss.item();
       await r.b.sync();
       const dt = (performance.now() - t0) / 1000;

@@ -45,7 +45,7 @@ const curve: { episode: number; seconds: number; loss: number; accuracy: number 
 let episodes = 0, lossSum = 0, accSum = 0;
 while (episodes < maxEpisodes && Date.now() < deadline) {
   const task = train.episode(rng, { backend });
-  const r = mg.metaStep(learner as unknown as mg.MetaLearner<typeof meta>, meta, opt, state, [task]);
+  const r = mg.metaStep(learner, meta, opt, state, [task]);
   lossSum += await r.loss.item();
   accSum += await r.accuracy!.item();
   mg.disposeAll([task, r.loss, r.accuracy]);

@@ -38,7 +38,7 @@ async function learns(t: test.Test, name: string, build: (hidden: number) => { l
   const t0 = Date.now();
   for (let i = 0; i < b.episodes; i++) {
     const task = train.episode(rng);
-    const r = mg.metaStep(learner as unknown as mg.MetaLearner<any>, meta, opt, state, [task]);
+    const r = mg.metaStep(learner, meta, opt, state, [task]);
     mg.disposeAll([task, r.loss, r.accuracy]);
     meta = r.meta;
     state = r.optState;

@@ -187,7 +187,7 @@ export async function train(cfgIn: RunConfig, resume: boolean, given: Readonly<R
   }
   const entry = learnerEntry(cfg.algo);
   const src = await taskEntry(cfg.task).load(cfg);
-  const run = build(entry, cfg, src);
+  const run = asCli(() => build(entry, cfg, src));
   let start = { ...fresh(run), iteration: 0 };
   let events: HistoryEvent[] = [];
   if (saved) {
@@ -265,11 +265,14 @@ export async function evalRun(dir: string, opts: { tasks?: number; split?: strin
   const entry = asCli(() => learnerEntry(saved.config.algo));
   const own = { ...entry.options, ...taskEntry(saved.config.task).options };
   for (const key of Object.keys(opts.overrides)) {
+    if (own[key]?.structural && JSON.stringify(opts.overrides[key]) !== JSON.stringify(saved.config[key])) {
+      throw new CliError(`${opts.flags[key]} cannot be changed at eval: it shapes the network ${dir} trained (saved ${JSON.stringify(saved.config[key])}, given ${JSON.stringify(opts.overrides[key])})`);
+    }
     if (!(key in own)) throw new CliError(`${opts.flags[key]} cannot be changed at eval: ${dir} is a ${entry.name} run on ${saved.config.task}, whose own flags are ${Object.entries(own).map(([k]) => opts.flags[k] ?? k).join(', ') || 'none'}`);
   }
   const cfg: RunConfig = { ...configFor(entry, saved.config, opts.overrides), out: dir };
   const src = await taskEntry(cfg.task).load(cfg);
-  const run = build(entry, cfg, src);
+  const run = asCli(() => build(entry, cfg, src));
   const like = fresh(run);
   const meta = (await loadRunTrees(dir, { meta: like.meta, opt: like.optState })).meta;
   const split = opts.split ?? 'test';

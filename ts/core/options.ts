@@ -28,6 +28,8 @@ export interface OptionSpec {
   above?: number;
   choices?: readonly string[];
   help: string;
+  /** part of what was trained (the network's shape or structure): eval may not change it */
+  structural?: boolean;
 }
 
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>;

@@ -120,6 +120,7 @@ export const omniglotTask: TaskEntry = {
   summary: 'Omniglot N-way K-shot episodes, Vinyals et al. split with rotations, Conv-4 backbone',
   options: {
     data: { kind: 'str', default: undefined, help: 'Omniglot folder (default: METAGRAD_OMNIGLOT, then ../shared/data/omniglot)' },
+    downsample: { kind: 'str', default: 'maxpool', choices: ['maxpool', 'stride'], structural: true, help: "Conv-4's downsampling: 2×2 max-pooling (ProtoNets, Matching, Relation, Siamese) or stride-2 convolutions and a final spatial mean (the MAML reference code's Omniglot network)" },
   },
   async load(o) {
     const ways = o['ways'] as number, shots = o['shots'] as number, queries = o['queries'] as number;
@@ -128,7 +129,10 @@ export const omniglotTask: TaskEntry = {
       throw new DataError(`omniglot: ${e.message} (pass --data PATH to the Omniglot folder)`);
     });
     const opts = { ways, shots, queries };
-    const train = new EpisodeSampler(data.characters('vinyals-train'), opts);
+    // training episodes may have more ways and their own query count (ProtoNets: 60-way, 5 queries)
+    const trainWays = (o['trainWays'] as number | undefined) ?? ways, trainQueries = (o['trainQueries'] as number | undefined) ?? queries;
+    const downsample = (o['downsample'] as 'maxpool' | 'stride' | undefined) ?? 'maxpool';
+    const train = new EpisodeSampler(data.characters('vinyals-train'), { ways: trainWays, shots, queries: trainQueries });
     const val = new EpisodeSampler(data.characters('vinyals-val'), opts);
     const test = new EpisodeSampler(data.characters('vinyals-test'), opts);
     return {
@@ -136,8 +140,8 @@ export const omniglotTask: TaskEntry = {
       kind: 'classification',
       ways,
       inputShape: [1, imageSize, imageSize],
-      backbone: (b = {}) => conv4({ imageSize, outputs: b.outputs ?? ways, hidden, batchNorm: b.batchNorm ?? 'transductive', maxSteps: b.maxSteps }),
-      describe: `Omniglot ${ways}-way ${shots}-shot (Vinyals split: ${train.classes.size} train / ${val.classes.size} val / ${test.classes.size} test classes with rotations), Conv-4 ×${hidden}`,
+      backbone: (b = {}) => conv4({ imageSize, outputs: b.outputs ?? Math.max(ways, trainWays), hidden, batchNorm: b.batchNorm ?? 'transductive', maxSteps: b.maxSteps, downsample, pooledBlocks: b.pooledBlocks }),
+      describe: `Omniglot ${ways}-way ${shots}-shot${trainWays !== ways || trainQueries !== queries ? ` (training episodes ${trainWays}-way, ${trainQueries} queries per class)` : ''} (Vinyals split: ${train.classes.size} train / ${val.classes.size} val / ${test.classes.size} test classes with rotations), Conv-4 ×${hidden}${downsample === 'stride' ? ' stride-2' : ''}`,
       metric: 'accuracy',
       resultLabel: `${ways}-way ${shots}-shot Omniglot test accuracy`,
       train: (rng) => train.episode(rng),

@@ -18,6 +18,8 @@ export interface BackboneOptions {
   maxSteps?: number;
   /** outputs of the head (default: the task's ways, or 1 for regression) */
   outputs?: number;
+  /** Conv-4: blocks (from the first) that halve the resolution (default 4; Relation Networks: 2) */
+  pooledBlocks?: number;
 }
 
 /** What a learner's build sees of the task source. */

@@ -110,7 +110,7 @@ export const sinusoidTask: TaskEntry = {
       metric,
       resultLabel: `sinusoid K=${shots} ${metric}`,
       baseline: o['baseline'] ? 'pretrained' : undefined,
-      train: draw(queries),
+      train: draw((o['trainQueries'] as number | undefined) ?? queries),
       // meta-test as in the MAML paper: more query points for a steadier MSE
       val: draw(100),
       test: draw(100),

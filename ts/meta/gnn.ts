@@ -21,8 +21,9 @@ import { eye, full } from '../tensor/create.js';
 import { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten } from '../tensor/tree.js';
-import { MetaError } from '../core/errors.js';
-import { accuracyOf, embedEpisode, metricLearner, oneHotLike, type EmbeddingModel, type MetricLearner } from './metric.js';
+import { MetaError, ValueError } from '../core/errors.js';
+import { accuracyOf, asEmbedding, decayedAdam, describeDecay, embedEpisode, lrDecayOptions, metricLearner, oneHotLike, type EmbeddingModel, type MetricLearner } from './metric.js';
+import type { LearnerEntry } from './registry.js';
 import { featuresOf } from './protonet.js';
 
 export interface GnnOptions {
@@ -98,3 +99,24 @@ export function gnn(model: EmbeddingModel, opts: GnnOptions): MetricLearner<GnnP
     return { loss: crossEntropy(logits, task.query.y), accuracy: accuracyOf(logits, task.query.y) };
   });
 }
+
+export const gnnEntry: LearnerEntry = {
+  name: 'gnn',
+  family: 'metric-based',
+  summary: 'few-shot graph neural network: learned adjacency over support and query nodes (Garcia & Bruna 2018)',
+  tasks: ['omniglot'],
+  options: {
+    gnnHidden: { structural: true, kind: 'int', default: 96, min: 2, help: "nf — the adjacency MLP has 2nf, 2nf, nf, nf units and each graph layer adds nf/2 features (the authors' 96)" },
+    gnnLayers: { structural: true, kind: 'int', default: 2, min: 0, help: 'graph-convolution layers before the last one' },
+    ...lrDecayOptions(0),
+  },
+  overrides: { metaBatch: 1, iterations: 5000 },
+  build: (model, { options: o }) => {
+    // the node labels are N wide, so a graph network is built for one number of ways
+    if (o['trainWays'] !== o['ways']) throw new ValueError(`gnn: the graph is built for one number of ways (its label width); --train-ways ${String(o['trainWays'])} must equal --ways ${String(o['ways'])}`);
+    return gnn(asEmbedding('gnn', model), { ways: o['ways'] as number, hidden: o['gnnHidden'] as number, layers: o['gnnLayers'] as number, seed: o['seed'] as number });
+  },
+  outerOptimizer: decayedAdam,
+  checkpoint: 'meta: the embedding (Conv-4 body) and the graph layers; opt: Adam moments and step',
+  describe: (o) => `nf ${String(o['gnnHidden'])}, ${String(o['gnnLayers'])}+1 graph layers, ${describeDecay(o)}`,
+};

@@ -20,7 +20,8 @@ import { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten } from '../tensor/tree.js';
 import { MetaError } from '../core/errors.js';
-import { accuracyOf, embedEpisode, metricLearner, oneHotLike, pairwiseCosine, type EmbeddingModel, type MetricLearner } from './metric.js';
+import { accuracyOf, asEmbedding, decayedAdam, describeDecay, embedEpisode, lrDecayOptions, metricLearner, oneHotLike, pairwiseCosine, type EmbeddingModel, type MetricLearner } from './metric.js';
+import type { LearnerEntry } from './registry.js';
 import { featuresOf } from './protonet.js';
 
 export interface MatchingOptions {
@@ -89,3 +90,20 @@ export function matching(model: EmbeddingModel, opts: MatchingOptions = {}): Met
   });
 }
 
+
+export const matchingEntry: LearnerEntry = {
+  name: 'matching',
+  family: 'metric-based',
+  summary: 'Matching networks: attention over cosine similarities to the support set, optional full-context embeddings (Vinyals et al. 2016)',
+  tasks: ['omniglot'],
+  options: {
+    fce: { structural: true, kind: 'bool', default: false, help: "full-context embeddings (appendix A: bidirectional LSTM g over the support, attention LSTM f over the query); off in the paper's Omniglot runs" },
+    readSteps: { kind: 'int', default: 5, min: 1, help: 'with --fce: read steps K of the attention LSTM' },
+    ...lrDecayOptions(0),
+  },
+  overrides: { metaBatch: 1, iterations: 5000 },
+  build: (model, { options: o }) => matching(asEmbedding('matching', model), { fce: o['fce'] as boolean, readSteps: o['readSteps'] as number, seed: o['seed'] as number }),
+  outerOptimizer: decayedAdam,
+  checkpoint: 'meta: the embedding (Conv-4 body), with --fce the three LSTMs; opt: Adam moments and step',
+  describe: (o) => `${o['fce'] ? `full-context embeddings, K=${String(o['readSteps'])} reads` : 'no full-context embeddings'}, ${describeDecay(o)}`,
+};

@@ -12,8 +12,14 @@ import { matmul } from '../ops/matmul.js';
 import { concat, split, transpose } from '../ops/shape-ops.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ParamTree } from '../tensor/tree.js';
+import type { OptionSpec, ResolvedOptions } from '../core/options.js';
+import type { Model } from '../nn/model.js';
+import { adam } from '../optim/adam.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { schedules } from '../optim/schedules.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
-import type { MetaApplyOptions, MetaGradResult, MetaModel, MetaTask } from './types.js';
+import type { BuildContext } from './registry.js';
+import type { MetaApplyOptions, MetaLearner, MetaModel, MetaTask, ScoreOptions } from './types.js';
 
 /** A backbone that exposes its embedding (conv4 and mlp do). */
 export interface EmbeddingModel extends MetaModel {
@@ -29,12 +35,14 @@ export interface EpisodeResult {
 /** An episode's loss as a function of the meta-parameters, the task and its number of ways. */
 export type EpisodeLoss<S extends ParamTree> = (meta: S, task: MetaTask, ways: number) => EpisodeResult;
 
-/** The learner interface every family shares (ts/meta/types.ts's MetaLearner less adaptation). */
-export interface MetricLearner<S extends ParamTree = ParamTree> {
-  readonly name: string;
-  init(params: ParamTree): S;
-  metaGrad(meta: S, tasks: readonly MetaTask[]): MetaGradResult<S>;
-  scoreTask(meta: S, task: MetaTask): { loss: Tensor; accuracy: Tensor };
+/**
+ * A metric learner is a MetaLearner (metaStep and evaluate take it as they take MAML): its
+ * scoreTask always gives an accuracy, and it exposes its episode loss. It scores a task with
+ * its own episode loss and transductive batch norm, so ScoreOptions' `loss` and
+ * `training: false` are refused rather than ignored.
+ */
+export interface MetricLearner<S extends ParamTree = ParamTree> extends MetaLearner<S> {
+  scoreTask(meta: S, task: MetaTask, opts?: ScoreOptions): { loss: Tensor; accuracy: Tensor };
   /** One episode's loss and accuracy, recorded on the tape (gradcheck it, or build on it). */
   episodeLoss(meta: S, task: MetaTask): EpisodeResult;
 }
@@ -66,7 +74,9 @@ export function metricLearner<S extends ParamTree>(name: string, init: (params: 
         const ways = check(task);
         return tapeTaskGrad(meta, (traced) => episode(traced, task, ways));
       }),
-    scoreTask: (meta, task) => {
+    scoreTask: (meta, task, opts = {}) => {
+      if (opts.loss !== undefined) throw new MetaError(`${name}: scoreTask scores with the learner's own episode loss; a loss option does not apply to a metric learner`);
+      if (opts.training === false) throw new MetaError(`${name}: scoreTask normalizes each episode with its own batch statistics (transductive); training: false does not apply to a metric learner`);
       const ways = check(task);
       return noGrad(() => episode(meta, task, ways));
     },
@@ -115,3 +125,33 @@ export function accuracyOf(scores: Tensor, y: Tensor): Tensor {
   return noGrad(() => mean(cast(equal(argmax(scores, -1), y), scores.dtype)));
 }
 
+
+// What the metric learners' registry entries share: the outer step decay of their papers
+// (ProtoNets: Adam 1e-3 halved every 2000 episodes; Relation Networks: every 100,000) and the
+// check that the task's backbone exposes what the learner reads.
+
+/** The entry options of the outer learning-rate step decay, with the learner's default period (0: constant). */
+export function lrDecayOptions(every: number): Record<string, OptionSpec> {
+  return {
+    lrDecayEvery: { kind: 'int', default: every, min: 0, help: 'multiply the outer learning rate by --lr-decay every N meta-updates, 0 for a constant rate (ProtoNets halve it every 2000 episodes, Relation Networks every 100,000)' },
+    lrDecay: { kind: 'num', default: 0.5, above: 0, max: 1, help: 'the factor of the outer learning-rate step decay' },
+  };
+}
+
+/** Adam with lr = metaLr · lrDecay^⌊update / lrDecayEvery⌋ (the schedule reads Adam's saved step, so a resumed run continues it). */
+export function decayedAdam({ options: o }: BuildContext): Optimizer {
+  const lr = o['metaLr'] as number, every = o['lrDecayEvery'] as number;
+  return adam({ lr: every > 0 ? schedules.step(lr, every, o['lrDecay'] as number) : lr });
+}
+
+/** The decay in words for the run's first line, e.g. 'lr ×0.5 every 2000 meta-updates'. */
+export function describeDecay(o: ResolvedOptions): string {
+  const every = o['lrDecayEvery'] as number;
+  return every > 0 ? `lr ×${String(o['lrDecay'])} every ${every} meta-updates` : 'constant lr';
+}
+
+/** The task's backbone as an embedding model (a MetaError when it has no features()). */
+export function asEmbedding(who: string, model: Model): EmbeddingModel {
+  if (typeof model.features !== 'function') throw new MetaError(`${who}: the backbone must expose features() (conv4 and mlp do)`);
+  return model as unknown as EmbeddingModel;
+}

@@ -15,7 +15,8 @@ import { eye, scalar } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten } from '../tensor/tree.js';
 import { MetaError } from '../core/errors.js';
-import { accuracyOf, embedEpisode, metricLearner, oneHotLike, type EmbeddingModel, type MetricLearner } from './metric.js';
+import { accuracyOf, asEmbedding, decayedAdam, describeDecay, embedEpisode, lrDecayOptions, metricLearner, oneHotLike, type EmbeddingModel, type MetricLearner } from './metric.js';
+import type { LearnerEntry } from './registry.js';
 import { featuresOf } from './protonet.js';
 
 export interface R2d2Options {
@@ -53,3 +54,21 @@ export function r2d2(model: EmbeddingModel, opts: R2d2Options = {}): MetricLearn
     return { loss: crossEntropy(logits, task.query.y), accuracy: accuracyOf(logits, task.query.y) };
   });
 }
+
+export const r2d2Entry: LearnerEntry = {
+  name: 'r2d2',
+  family: 'metric-based',
+  summary: 'R2D2: closed-form ridge regression head on support embeddings, learned λ, scale and bias (Bertinetto et al. 2019)',
+  tasks: ['omniglot'],
+  options: {
+    ridgeLambda: { kind: 'num', default: 1, above: 0, help: 'initial ridge penalty λ (learned, as log λ)' },
+    logitScale: { kind: 'num', default: 1, help: 'initial logit scale α (learned)' },
+    logitBias: { kind: 'num', default: 0, help: 'initial logit bias β (learned)' },
+    ...lrDecayOptions(0),
+  },
+  overrides: { metaBatch: 1, iterations: 5000 },
+  build: (model, { options: o }) => r2d2(asEmbedding('r2d2', model), { lambda: o['ridgeLambda'] as number, scale: o['logitScale'] as number, bias: o['logitBias'] as number }),
+  outerOptimizer: decayedAdam,
+  checkpoint: 'meta: the embedding (Conv-4 body), log λ, α and β; opt: Adam moments and step',
+  describe: (o) => `λ₀ ${String(o['ridgeLambda'])}, α₀ ${String(o['logitScale'])}, β₀ ${String(o['logitBias'])}, ${describeDecay(o)}`,
+};

@@ -51,6 +51,8 @@ export const COMMON_OPTIONS: OptionSpecs = {
   ways: { kind: 'int', default: 5, min: 2, help: 'classes per episode (classification tasks)' },
   shots: { kind: 'int', default: { sinusoid: 10, default: 1 }, min: 1, help: 'support examples per class, or support points (regression)' },
   queries: { kind: 'int', default: { sinusoid: 10, default: 15 }, min: 1, help: 'query examples per class, or query points (regression)' },
+  trainWays: { kind: 'int', default: (o) => o['ways'], min: 2, help: 'classes per training episode (default --ways; ProtoNets trains 60-way and tests 5- or 20-way). A classifier head gets max(ways, train-ways) outputs' },
+  trainQueries: { kind: 'int', default: (o) => o['queries'], min: 1, help: 'query examples per class (or points) in training episodes (default --queries)' },
   metaBatch: { kind: 'int', default: { sinusoid: 10, default: 32 }, min: 1, help: 'tasks per meta-update' },
   iterations: { kind: 'int', default: { sinusoid: 2000, default: 300 }, min: 1, help: 'meta-updates' },
   metaLr: { kind: 'num', default: 0.001, above: 0, help: 'outer learning rate' },

@@ -16,7 +16,9 @@ import { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten } from '../tensor/tree.js';
 import { MetaError } from '../core/errors.js';
-import { accuracyOf, classSums, metricLearner, oneHotLike, type MetricLearner } from './metric.js';
+import { accuracyOf, classSums, decayedAdam, describeDecay, lrDecayOptions, metricLearner, oneHotLike, type MetricLearner } from './metric.js';
+import type { LearnerEntry } from './registry.js';
+import type { Model } from '../nn/model.js';
 import { featuresOf } from './protonet.js';
 import type { MetaApplyOptions, MetaModel } from './types.js';
 
@@ -82,3 +84,25 @@ export function relationNet(model: FeatureMapModel, opts: RelationOptions = {}):
     return { loss: mse(scores, oneHotLike(task.query.y, ways, scores)), accuracy: accuracyOf(scores, task.query.y) };
   });
 }
+
+export const relationEntry: LearnerEntry = {
+  name: 'relation',
+  family: 'metric-based',
+  summary: 'Relation networks: a learned relation module scores (class, query) feature-map pairs, MSE to one-hot (Sung et al. 2018)',
+  tasks: ['omniglot'],
+  options: {
+    relationHidden: { structural: true, kind: 'int', default: 8, min: 1, help: "units of the relation module's hidden fully connected layer (the paper's 8)" },
+    ...lrDecayOptions(100000),
+  },
+  overrides: { metaBatch: 1, iterations: 5000 },
+  // the embedding keeps 7×7 maps: pooling in the first two Conv-4 blocks only, as the paper
+  model: ({ task }) => task.backbone({ pooledBlocks: 2 }),
+  build: (model, { options: o }) => {
+    const m = model as Model & Partial<FeatureMapModel>;
+    if (typeof m.featureMaps !== 'function' || typeof m.mapSize !== 'number') throw new MetaError("relation: the backbone must expose featureMaps() and mapSize (conv4 does)");
+    return relationNet(m as FeatureMapModel, { hidden: o['relationHidden'] as number, seed: o['seed'] as number });
+  },
+  outerOptimizer: decayedAdam,
+  checkpoint: 'meta: the embedding (Conv-4 body, 2 pooled blocks) and the relation module; opt: Adam moments and step',
+  describe: (o) => `relation module FC ${String(o['relationHidden'])}, ${describeDecay(o)}`,
+};

@@ -20,7 +20,8 @@ import { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten } from '../tensor/tree.js';
 import { MetaError } from '../core/errors.js';
-import { accuracyOf, embedEpisode, metricLearner, oneHotLike, type EmbeddingModel, type MetricLearner } from './metric.js';
+import { accuracyOf, asEmbedding, decayedAdam, describeDecay, embedEpisode, lrDecayOptions, metricLearner, oneHotLike, type EmbeddingModel, type MetricLearner } from './metric.js';
+import type { LearnerEntry } from './registry.js';
 import { featuresOf } from './protonet.js';
 
 export interface SiameseOptions {
@@ -62,3 +63,19 @@ export function siamese(model: EmbeddingModel, opts: SiameseOptions = {}): Metri
     return { loss, accuracy: accuracyOf(reshape(classScores, [-1, ways]), task.query.y) };
   });
 }
+
+export const siameseEntry: LearnerEntry = {
+  name: 'siamese',
+  family: 'metric-based',
+  summary: 'Siamese networks: weighted L1 between twin embeddings, same/different pairs, one-shot nearest match (Koch et al. 2015)',
+  tasks: ['omniglot'],
+  options: {
+    siameseHidden: { structural: true, kind: 'int', default: undefined, min: 1, help: "units of the sigmoid embedding layer on the Conv-4 body (default: the body's feature size)" },
+    ...lrDecayOptions(0),
+  },
+  overrides: { metaBatch: 1, iterations: 5000 },
+  build: (model, { options: o }) => siamese(asEmbedding('siamese', model), { hidden: o['siameseHidden'] as number | undefined, seed: o['seed'] as number }),
+  outerOptimizer: decayedAdam,
+  checkpoint: 'meta: the embedding (Conv-4 body), the sigmoid layer, α and β; opt: Adam moments and step',
+  describe: (o) => `pairs within training episodes, ${o['siameseHidden'] === undefined ? 'sigmoid layer as wide as the features' : `sigmoid layer ${String(o['siameseHidden'])}`}, ${describeDecay(o)}`,
+};
