@@ -3,10 +3,15 @@
 // JS Error. Nothing here aborts: bad arguments, bad shapes and bad_alloc all throw.
 #include <napi.h>
 
+#include "channel.h"
 #include "common.h"
+#include "conv.h"
 #include "elementwise.h"
+#include "gather.h"
 #include "gemm.h"
 #include "linalg.h"
+#include "philox.h"
+#include "pool.h"
 #include "reduce.h"
 #include "simd.h"
 #include "threadpool.h"
@@ -238,6 +243,26 @@ KERNEL(Random, 5, {
               info[3].As<Napi::Number>().DoubleValue(), to_buf(info[4], "out"));
 })
 
+// The op and random-kind names in op-code order, from the X-macros in elementwise.h,
+// reduce.h and philox.h: the TS loader compares them with the lists in ts/backend/kernels.ts.
+Napi::Value OpNames(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto list = [&](std::initializer_list<const char*> names) {
+    Napi::Array a = Napi::Array::New(env, names.size());
+    uint32_t i = 0;
+    for (const char* n : names) a.Set(i++, n);
+    return a;
+  };
+#define MG_NAME_ENTRY(E, NAME) NAME,
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("unary", list({MG_UNARY_OPS(MG_NAME_ENTRY)}));
+  o.Set("binary", list({MG_BINARY_OPS(MG_NAME_ENTRY)}));
+  o.Set("reduce", list({MG_REDUCE_OPS(MG_NAME_ENTRY)}));
+  o.Set("random", list({MG_RANDOM_KINDS(MG_NAME_ENTRY)}));
+#undef MG_NAME_ENTRY
+  return o;
+}
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("isa", isa_name(isa()));
@@ -288,6 +313,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT("scatterAdd", ScatterAdd);
   EXPORT("random", Random);
   EXPORT("info", Info);
+  EXPORT("opNames", OpNames);
   EXPORT("setThreads", SetThreads);
   EXPORT("setIsa", SetIsa);
   EXPORT("shutdown", Shutdown);

@@ -5,7 +5,7 @@
 // row with eight independent float partial sums so the inner loops vectorize.
 #include <initializer_list>
 
-#include "linalg.h"
+#include "channel.h"
 #include "threadpool.h"
 
 namespace mg {

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "gemm.h"
-#include "linalg.h"
+#include "conv.h"
 #include "threadpool.h"
 
 namespace mg {

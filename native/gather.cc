@@ -1,6 +1,6 @@
 // Take-along-axis gather and its transpose, scatter-add. Every index is bounds-checked
 // (a bad index is an exception, never a stray read or write).
-#include "linalg.h"
+#include "gather.h"
 #include "threadpool.h"
 
 namespace mg {

@@ -3,7 +3,7 @@
 // on the block's word pairs computed in double like the reference; bits = raw words.
 #include <cmath>
 
-#include "linalg.h"
+#include "philox.h"
 #include "threadpool.h"
 
 namespace mg {
@@ -21,10 +21,10 @@ static inline void philox_block(uint32_t k0, uint32_t k1, uint32_t c[4]) {
 }
 
 void random_fill(int kind, uint32_t k0, uint32_t k1, double counter, const Buf& out) {
-  if (kind < 0 || kind > 2) throw KernelError("random: unknown kind");
+  if (kind < 0 || kind >= RANDOM_COUNT) throw KernelError("random: unknown kind");
   if (!(counter >= 0) || counter > 9007199254740991.0 || counter != std::floor(counter))
     throw KernelError("random: counter must be a non-negative integer");
-  if (kind == 2 && out.dtype != I32) throw KernelError("random: bits need an int32 output");
+  if (kind == RANDOM_BITS && out.dtype != I32) throw KernelError("random: bits need an int32 output");
   const uint64_t c0 = (uint64_t)counter;
   const int64_t size = out.len, blocks = (size + 3) / 4;
   const double TWO_NEG_24 = 1.0 / 16777216.0;
@@ -35,8 +35,8 @@ void random_fill(int kind, uint32_t k0, uint32_t k1, double counter, const Buf& 
       philox_block(k0, k1, w);
       for (int j = 0; j < 4 && bl * 4 + j < size; j++) {
         int64_t i = bl * 4 + j;
-        if (kind == 2) ((int32_t*)out.data)[i] = (int32_t)w[j];
-        else if (kind == 0) store_from_double(out, i, (double)(w[j] >> 8) * TWO_NEG_24);
+        if (kind == RANDOM_BITS) ((int32_t*)out.data)[i] = (int32_t)w[j];
+        else if (kind == RANDOM_UNIFORM) store_from_double(out, i, (double)(w[j] >> 8) * TWO_NEG_24);
         else {
           int p = j >> 1;
           double u1 = ((double)(w[2 * p] >> 8) + 1) * TWO_NEG_24;

@@ -2,7 +2,7 @@
 // plane (first maximum wins, padding never wins), planes in parallel.
 #include <limits>
 
-#include "linalg.h"
+#include "pool.h"
 #include "threadpool.h"
 
 namespace mg {

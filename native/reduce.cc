@@ -145,7 +145,7 @@ void reduce_typed(int op, const View& x, const std::vector<int>& axes, T* out) {
 }  // namespace
 
 void reduce(int op, const View& x, const std::vector<int>& axes, const Buf& out) {
-  if (op < 0 || op > R_PROD) throw KernelError("reduce: unknown op");
+  if (op < 0 || op >= R_COUNT) throw KernelError("reduce: unknown op");
   x.check("reduce", "x");
   if (out.dtype != x.buf.dtype) throw KernelError("reduce: output dtype differs from input");
   int prev = -1;

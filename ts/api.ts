@@ -13,7 +13,10 @@ export { philoxFill } from './core/philox.js';
 export * from './tensor/tree.js';
 export { broadcastShapes, numel } from './core/shape.js';
 
-export type * from './backend/kernels.js';
+export type {
+  Storage, View, UnaryOp, BinaryOp, ReduceOp, ArgReduceOp, MatView, MatmulDims, Conv2dGeometry, Pool2dGeometry, ChannelDims,
+  TriangularSolveDims, RandomKind, MemoryInfo, Backend,
+} from './backend/kernels.js';
 export {
   registerBackend, registeredBackends, initBackend, getBackend, setBackend, withBackend, currentBackend,
   backendAvailable, backendFailure, shutdownBackends, type BackendName,

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as mg from '../../ts/index.js';
-import { addonPath, manifestPath, sha256File } from '../../ts/backend/native/addon.js';
+import { addonPath, checkOpNames, loadAddon, manifestPath, sha256File } from '../../ts/backend/native/addon.js';
+import { BINARY_OPS, RANDOM_KINDS, REDUCE_OPS, UNARY_OPS } from '../../ts/backend/kernels.js';
 import { nativeOrWhy, reportMissingNative } from './native-helpers.js';
 
 const index = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'ts', 'index.js')).href;
@@ -156,3 +157,21 @@ if (!native) {
     t.end();
   });
 }
+
+test('native loader: the addon\'s op lists must be the TypeScript ones (op codes are positions)', (t) => {
+  const lists = () => ({ unary: [...UNARY_OPS] as string[], binary: [...BINARY_OPS] as string[], reduce: [...REDUCE_OPS] as string[], random: [...RANDOM_KINDS] as string[] });
+  t.doesNotThrow(() => checkOpNames({ opNames: lists }, 'fake.node'), 'the same lists pass');
+  const swapped = lists();
+  [swapped.unary[1], swapped.unary[2]] = [swapped.unary[2]!, swapped.unary[1]!];
+  t.throws(() => checkOpNames({ opNames: () => swapped }, 'fake.node'), /numbers its unary ops differently.*at code 1 the addon has 'log', TypeScript has 'exp'/, 'two swapped unary ops are refused, naming the code');
+  const short = lists();
+  short.reduce.pop();
+  t.throws(() => checkOpNames({ opNames: () => short }, 'fake.node'), /reduce ops differently.*at code 3 the addon has '\(none\)', TypeScript has 'prod'/, 'a missing reduce op is refused');
+  const longer = lists();
+  longer.binary.push('hypot');
+  t.throws(() => checkOpNames({ opNames: () => longer }, 'fake.node'), /binary ops differently.*at code 14 the addon has 'hypot'/, 'an extra native op is refused');
+  t.throws(() => checkOpNames({} as never, 'fake.node'), /does not report its op lists.*rebuild/, 'an addon without opNames (older build) is refused');
+  if (native) t.deepEqual(loadAddon().opNames(), lists(), 'the built addon reports the TypeScript lists');
+  else t.comment(`native addon unavailable (${why}); the built addon's lists are not compared`);
+  t.end();
+});

@@ -7,6 +7,7 @@
 import test from 'tape';
 import * as mg from '../../ts/index.js';
 import type { Backend, Storage, View } from '../../ts/index.js';
+import { ARG_REDUCE_OPS, BINARY_OPS, REDUCE_OPS, UNARY_OPS } from '../../ts/backend/kernels.js';
 import { close, contiguous, rand, randint, randn, view, webgpuOrSkip } from '../helpers/webgpu.js';
 
 type Data = Float32Array | Int32Array;
@@ -24,10 +25,9 @@ async function both(gpu: Backend, run: (b: Backend, pick: <T>(p: [T, T]) => T) =
   return [got as Data, want as Data];
 }
 
-const UNARY: mg.UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'abs', 'sign', 'tanh', 'sigmoid', 'relu', 'sin', 'cos', 'step',
-  'reciprocal', 'square', 'log1p', 'expm1', 'floor', 'ceil', 'round'];
+const UNARY: readonly mg.UnaryOp[] = UNARY_OPS;
 const POSITIVE = new Set<mg.UnaryOp>(['log', 'sqrt', 'reciprocal', 'log1p']);
-const BINARY: mg.BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge'];
+const BINARY: readonly mg.BinaryOp[] = BINARY_OPS;
 
 test('webgpu kernels: unary ops, contiguous, strided and offset views', async (t) => {
   const gpu = await webgpuOrSkip(t);
@@ -151,7 +151,7 @@ test('webgpu kernels: reductions over any axes, chunked long rows, argmax/argmin
     const x = randn(7 * 33 * 19, 10, 2);
     const px = pair(gpu, x);
     const axesList = [[0], [1], [2], [0, 1], [0, 2], [1, 2], [0, 1, 2]];
-    for (const op of ['sum', 'max', 'min', 'prod'] as mg.ReduceOp[]) {
+    for (const op of REDUCE_OPS) {
       for (const axes of axesList) {
         const [got, want] = await both(gpu, (b, pick) => b.reduce(op, view(pick(px), shape), axes));
         close(t, got, want, `${op} over [${axes}]`, op === 'prod' ? 1e-4 : 1e-5, 1e-5);
@@ -205,7 +205,7 @@ test('webgpu kernels: reductions over any axes, chunked long rows, argmax/argmin
     // argmax/argmin: ties go to the first, short and long rows, strided
     const ties = randint(9 * 200, 0, 5, 13);
     const pt = pair(gpu, Float32Array.from(ties));
-    for (const op of ['argmax', 'argmin'] as mg.ArgReduceOp[]) {
+    for (const op of ARG_REDUCE_OPS) {
       for (const [shapeA, axis] of [[[9, 200], 1], [[9, 200], 0], [[60, 30], 1]] as [number[], number][]) {
         const [got, want] = await both(gpu, (b, pick) => b.argReduce(op, view(pick(pt), shapeA), axis));
         t.deepEqual(Array.from(got), Array.from(want), `${op} [${shapeA}] axis ${axis}, ties to the first`);

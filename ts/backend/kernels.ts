@@ -28,21 +28,32 @@ export interface View {
   readonly offset: number;
 }
 
-export type UnaryOp =
-  | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid' | 'relu'
-  | 'sin' | 'cos' | 'step' /* 1 where x > 0 else 0 */ | 'reciprocal' | 'square' | 'log1p' | 'expm1'
-  | 'floor' | 'ceil' | 'round';
+// The primitive op lists, declared once. The kernel interface's op types are derived from
+// them; the native addon's op codes are the positions in these arrays (the addon exports its
+// own lists, from the X-macros in native/elementwise.h, reduce.h and random.h, and the loader
+// refuses an addon whose lists differ); the backend tests iterate them.
 
-export type BinaryOp =
-  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
-  /** comparisons produce 1 or 0 in the inputs' dtype */
-  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'
-  /** a where b > 0, else 0: relu's gradient (g, x) in one pass */
-  | 'reluMask';
+export const UNARY_OPS = [
+  'neg', 'exp', 'log', 'sqrt', 'abs', 'sign', 'tanh', 'sigmoid', 'relu',
+  'sin', 'cos', 'step' /* 1 where x > 0 else 0 */, 'reciprocal', 'square', 'log1p', 'expm1',
+  'floor', 'ceil', 'round',
+] as const;
+export type UnaryOp = (typeof UNARY_OPS)[number];
 
-export type ReduceOp = 'sum' | 'max' | 'min' | 'prod';
+export const BINARY_OPS = [
+  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum',
+  /* comparisons produce 1 or 0 in the inputs' dtype */
+  'eq', 'ne', 'lt', 'le', 'gt', 'ge',
+  /* a where b > 0, else 0: relu's gradient (g, x) in one pass */
+  'reluMask',
+] as const;
+export type BinaryOp = (typeof BINARY_OPS)[number];
 
-export type ArgReduceOp = 'argmax' | 'argmin';
+export const REDUCE_OPS = ['sum', 'max', 'min', 'prod'] as const;
+export type ReduceOp = (typeof REDUCE_OPS)[number];
+
+export const ARG_REDUCE_OPS = ['argmax', 'argmin'] as const;
+export type ArgReduceOp = (typeof ARG_REDUCE_OPS)[number];
 
 /** A batch of matrices read in place: element (b, i, j) is at offset + b*batchStride + i*rowStride + j*colStride. */
 export interface MatView {
@@ -113,7 +124,8 @@ export interface TriangularSolveDims {
   readonly m: number;
 }
 
-export type RandomKind = 'uniform' | 'normal' | 'bits';
+export const RANDOM_KINDS = ['uniform', 'normal', 'bits'] as const;
+export type RandomKind = (typeof RANDOM_KINDS)[number];
 
 export interface MemoryInfo {
   /** Storages currently allocated and not yet freed. */

@@ -13,6 +13,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BINARY_OPS, RANDOM_KINDS, REDUCE_OPS, UNARY_OPS } from '../kernels.js';
 
 /** The functions exported by native/addon.cc (metadata arrays are Float64Array). */
 export interface NativeAddon {
@@ -40,6 +41,8 @@ export interface NativeAddon {
   gather(x: ArrayLike<number>, xm: Float64Array, idx: ArrayLike<number>, im: Float64Array, axis: number, out: ArrayLike<number>): void;
   scatterAdd(u: ArrayLike<number>, um: Float64Array, idx: ArrayLike<number>, im: Float64Array, axis: number, outShape: Float64Array, out: ArrayLike<number>): void;
   random(kind: number, k0: number, k1: number, counter: number, out: ArrayLike<number>): void;
+  /** The op and random-kind names in op-code order (the X-macros of native/elementwise.h, reduce.h, philox.h). */
+  opNames(): { unary: string[]; binary: string[]; reduce: string[]; random: string[] };
   info(): { isa: string; threads: number };
   setThreads(n: number): void;
   setIsa(isa: string): void;
@@ -104,6 +107,31 @@ function probeLoad(path: string, why: string): void {
   throw new Error(`the native addon at ${path} failed to load: loading it in a separate process ${how} (${why}; the file is probably truncated or damaged); rebuild with 'node native/build.mjs'`);
 }
 
+/**
+ * The addon's op codes are positions in the op lists of ts/backend/kernels.ts; the addon
+ * reports its own lists (opNames), and an addon whose lists differ is refused, naming the
+ * first difference, rather than running one op in place of another.
+ */
+export function checkOpNames(mod: Pick<NativeAddon, 'opNames'>, path: string): void {
+  if (typeof mod.opNames !== 'function') {
+    throw new Error(`the native addon at ${path} does not report its op lists (opNames): a build older than this package; rebuild with 'node native/build.mjs'`);
+  }
+  const native = mod.opNames();
+  const lists = { unary: UNARY_OPS, binary: BINARY_OPS, reduce: REDUCE_OPS, random: RANDOM_KINDS } as const;
+  for (const [kind, want] of Object.entries(lists) as [keyof typeof lists, readonly string[]][]) {
+    const got = native[kind];
+    if (Array.isArray(got) && got.length === want.length && got.every((n, i) => n === want[i])) continue;
+    const i = Array.isArray(got) ? want.findIndex((n, k) => got[k] !== n) : 0;
+    const at = i >= 0 ? i : want.length;
+    throw new Error(
+      `the native addon at ${path} numbers its ${kind} ops differently from ts/backend/kernels.ts: ` +
+      `at code ${at} the addon has '${Array.isArray(got) ? String(got[at] ?? '(none)') : '(no list)'}', TypeScript has '${want[at] ?? '(none)'}' ` +
+      `(addon: [${Array.isArray(got) ? got.join(', ') : String(got)}]; TypeScript: [${want.join(', ')}]); ` +
+      `change both lists together (native/*.h X-macros and the const arrays in kernels.ts) and rebuild with 'node native/build.mjs'`,
+    );
+  }
+}
+
 let cached: NativeAddon | undefined;
 
 /** Load the addon (once); throws an Error saying why it is unavailable. */
@@ -125,6 +153,7 @@ export function loadAddon(): NativeAddon {
   if (typeof mod?.matmul !== 'function' || typeof mod.info !== 'function') {
     throw new Error(`the native addon at ${path} does not export the expected kernels (stale build? rebuild with 'node native/build.mjs')`);
   }
+  checkOpNames(mod, path);
   cached = mod;
   return mod;
 }

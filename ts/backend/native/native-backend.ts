@@ -10,20 +10,18 @@ import { type DType, type TypedArray, bytesPerElement, hostView } from '../../co
 import type {
   ArgReduceOp, BinaryOp, ChannelDims, Conv2dGeometry, MatView, MatmulDims, MemoryInfo, Pool2dGeometry, RandomKind, ReduceOp, Storage, TriangularSolveDims, UnaryOp, View,
 } from '../kernels.js';
+import { BINARY_OPS, RANDOM_KINDS, REDUCE_OPS, UNARY_OPS } from '../kernels.js';
 import { HostStorage, JsBackend } from '../js/js-backend.js';
 import type { NativeAddon } from './addon.js';
 import { HostBufferPool } from './storage-pool.js';
 
-// Op codes: the order of the enums in native/elementwise.h and native/reduce.h.
-const UNARY: Record<UnaryOp, number> = {
-  neg: 0, exp: 1, log: 2, sqrt: 3, abs: 4, sign: 5, tanh: 6, sigmoid: 7, relu: 8, sin: 9, cos: 10, step: 11,
-  reciprocal: 12, square: 13, log1p: 14, expm1: 15, floor: 16, ceil: 17, round: 18,
-};
-const BINARY: Record<BinaryOp, number> = {
-  add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6, eq: 7, ne: 8, lt: 9, le: 10, gt: 11, ge: 12, reluMask: 13,
-};
-const REDUCE: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2, prod: 3 };
-const RANDOM: Record<RandomKind, number> = { uniform: 0, normal: 1, bits: 2 };
+// Op codes: positions in the op lists of ts/backend/kernels.ts (loadAddon has checked that
+// the addon's own lists, native/elementwise.h, reduce.h and philox.h, are the same).
+const codes = <K extends string>(names: readonly K[]): Record<K, number> => Object.fromEntries(names.map((n, i) => [n, i])) as Record<K, number>;
+const UNARY = codes(UNARY_OPS);
+const BINARY = codes(BINARY_OPS);
+const REDUCE = codes(REDUCE_OPS);
+const RANDOM = codes(RANDOM_KINDS);
 
 // Metadata arrays are reused: the addon reads them synchronously during the call, so one
 // array per (argument slot, rank) is enough and saves an allocation per kernel argument.

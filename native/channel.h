@@ -1,0 +1,16 @@
+// Per-channel kernels over contiguous [n, c, s]: batch norm, its backward, affine, dot (channel.cc).
+#pragma once
+#include "common.h"
+
+namespace mg {
+
+struct ChannelDims {
+  int64_t n, c, s;
+};
+void batch_norm(const Buf& x, const Buf& gamma, const Buf& beta, const ChannelDims& d, double eps, const Buf& y, const Buf& xhat,
+                const Buf& mean, const Buf& var, const Buf& rstd);
+void batch_norm_backward(const Buf& g, const Buf& xhat, const Buf& w, const ChannelDims& d, const Buf& out);
+void channel_affine(const Buf& x, const Buf& scale, const Buf* shift, const ChannelDims& d, const Buf& out);
+void channel_dot(const Buf& a, const Buf& b, const ChannelDims& d, const Buf& out);
+
+}  // namespace mg
