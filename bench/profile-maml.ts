@@ -3,7 +3,8 @@
 // Adam) on one backend, every backend kernel call counted and timed (synchronous backends
 // only: js, native). Prints a table per kernel and the seconds per meta-iteration.
 // Env: PROFILE_BACKEND (native), PROFILE_TASKS (meta-batch, default 4), PROFILE_ITERS (3),
-// PROFILE_KERNELS=0 to time without the per-call wrappers, METAGRAD_THREADS.
+// PROFILE_KERNELS=0 to time without the per-call wrappers, PROFILE_TASK_BATCH (MAML's taskBatch:
+// 0 one task at a time, the default; n tasks adapted together), METAGRAD_THREADS.
 
 import * as mg from '../ts/index.js';
 import type { Backend, ParamTree } from '../ts/index.js';
@@ -45,7 +46,8 @@ async function main() {
   const omniglot = await mg.loadOmniglot({});
   const sampler = new mg.EpisodeSampler(omniglot.characters('vinyals-train'), { ways: 5, shots: 1, queries: 15 });
   const conv = mg.conv4({ imageSize: 28, outputs: 5, hidden: 64 });
-  const learner = mg.maml(conv, { innerSteps: 1, innerLr: 0.4 }) as mg.MetaLearner<ParamTree>;
+  const taskBatch = Number(process.env['PROFILE_TASK_BATCH'] ?? 0);
+  const learner = mg.maml(conv, { innerSteps: 1, innerLr: 0.4, taskBatch }) as mg.MetaLearner<ParamTree>;
   const opt = mg.adam({ lr: 0.001 });
   let meta = learner.init(conv.init(new mg.Rng(0)));
   let st = opt.init(meta);
@@ -78,7 +80,7 @@ async function main() {
   cpu.sort((a, b) => a - b);
   const med = times[Math.floor(times.length / 2)]!;
   const cmed = cpu[Math.floor(cpu.length / 2)]!;
-  console.log(`# ${name}, meta-batch ${tasksN}, threads ${(backend as unknown as { info?: () => { threads: number } }).info?.().threads ?? 1}: median ${med.toFixed(3)} s/iteration over ${times.length} (${times.map((t) => t.toFixed(3)).join(' ')}); CPU median ${cmed.toFixed(3)} s (${cpu.map((t) => t.toFixed(3)).join(' ')})${kernels ? ' (with per-kernel timers)' : ''}`);
+  console.log(`# ${name}, meta-batch ${tasksN}, taskBatch ${taskBatch}, threads ${(backend as unknown as { info?: () => { threads: number } }).info?.().threads ?? 1}: median ${med.toFixed(3)} s/iteration over ${times.length} (${times.map((t) => t.toFixed(3)).join(' ')}); CPU median ${cmed.toFixed(3)} s (${cpu.map((t) => t.toFixed(3)).join(' ')})${kernels ? ' (with per-kernel timers)' : ''}`);
   if (probe) {
     const rows = probe.table();
     const total = rows.reduce((s, r) => s + r.ms, 0);

@@ -13,7 +13,8 @@ import { INNER_LOOP_OPTIONS, batchLoss, checkSteps, describeInnerLoop, detachTre
 import { checkTask } from './task-checks.js';
 import { MetaError } from '../core/errors.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
-import type { LearnerEntry } from './registry.js';
+import { taskBatchedMetaGrad, taskBatchedModel, taskChunk, type TaskBatch } from './task-batch.js';
+import type { LearnerEntry, OptionSpec, ResolvedOptions } from './registry.js';
 import type { GradientMetaLearner, LossFn, MetaBatch, MetaModel, MetaTask } from './types.js';
 
 export interface MamlOptions {
@@ -32,6 +33,12 @@ export interface MamlOptions {
   training?: boolean;
   /** inner steps used at meta-test time (default innerSteps) */
   testSteps?: number;
+  /**
+   * adapt the tasks of a meta-batch together (task-batched inner loops, see task-batch.ts):
+   * true for all at once, n for chunks of up to n tasks, false/0 one at a time (default).
+   * Needs a model with applyTasks and tasks of one shape; same meta-gradient to float rounding.
+   */
+  taskBatch?: TaskBatch;
   name?: string;
 }
 
@@ -45,7 +52,9 @@ export function resolveMaml(who: string, o: MamlOptions) {
     if (o.firstOrder) throw new MetaError(`${who}: checkpoint applies to exact (second-order) MAML; first-order MAML stores no inner graph to begin with`);
     if (typeof innerLr !== 'number') throw new MetaError(`${who}: checkpoint supports a fixed numeric innerLr only`);
   }
-  return { innerSteps, innerLr, testSteps: o.testSteps ?? innerSteps };
+  const chunk = taskChunk(who, o.taskBatch);
+  if (chunk > 0 && o.checkpoint !== undefined) throw new MetaError(`${who}: taskBatch and checkpoint do not combine (checkpointing recomputes one task's inner loop); pick one`);
+  return { innerSteps, innerLr, testSteps: o.testSteps ?? innerSteps, chunk };
 }
 
 /** The post-adaptation query loss of one task, as a function of the (traced) initial parameters. */
@@ -60,7 +69,8 @@ export function mamlTaskLoss(model: MetaModel, params: ParamTree, task: MetaTask
 /** MAML as a MetaLearner over the model's initial parameters. */
 export function maml(model: MetaModel, opts: MamlOptions = {}): GradientMetaLearner<ParamTree> {
   const name = opts.name ?? (opts.firstOrder ? 'fomaml' : 'maml');
-  const { innerSteps, innerLr, testSteps } = resolveMaml(name, opts);
+  const { innerSteps, innerLr, testSteps, chunk } = resolveMaml(name, opts);
+  if (chunk > 0) taskBatchedModel(name, model);
   const o = { ...opts, innerSteps, innerLr };
   const learner: GradientMetaLearner<ParamTree> = {
     name,
@@ -68,7 +78,7 @@ export function maml(model: MetaModel, opts: MamlOptions = {}): GradientMetaLear
     init: (params) => params,
     modelParams: (meta) => meta,
     metaGrad: (meta, tasks) =>
-      meanOverTasks(name, meta, tasks, (task) =>
+      chunk > 0 ? taskBatchedMetaGrad(name, model, meta, tasks, o, chunk) : meanOverTasks(name, meta, tasks, (task) =>
         opts.checkpoint !== undefined
           ? checkpointedTaskGrad(model, meta, task, { ...o, innerLr: innerLr as number, segment: opts.checkpoint })
           : tapeTaskGrad(meta, (p) => mamlTaskLoss(model, p, task, o)),
@@ -97,18 +107,27 @@ export function weightedSum(losses: readonly Tensor[], weights: readonly number[
 
 const { innerSteps, testSteps, innerLr, firstOrder } = INNER_LOOP_OPTIONS;
 
+/** The registry's taskBatch option (MAML and FOMAML): tasks adapted together, 0 = one at a time. */
+// Default: the whole meta-batch where it measured faster (the sinusoid MLP, whose tasks are
+// a few small matmuls each), one task at a time elsewhere (Conv-4 on Omniglot measured at
+// parity in CPU time and holds every task's graph at once; bench/results/task-batch-*).
+const taskBatch = {
+  kind: 'int', default: (o: ResolvedOptions) => (o.task === 'sinusoid' ? o['metaBatch'] : 0), min: 0,
+  help: 'adapt up to N tasks of a meta-batch together (stacked fast weights: grouped convolutions, batched matmuls); 0: one task at a time (default: the whole meta-batch on sinusoid, 0 otherwise)',
+} satisfies OptionSpec;
+
 export const mamlEntry: LearnerEntry = {
   name: 'maml',
   family: 'gradient-based',
   summary: 'MAML, exact second-order meta-gradients through the inner loop (Finn et al. 2017)',
   tasks: ['sinusoid', 'omniglot'],
   options: {
-    innerSteps, testSteps, innerLr, firstOrder,
+    innerSteps, testSteps, innerLr, firstOrder, taskBatch,
     checkpointSegment: { kind: 'int', default: undefined, min: 1, help: 'exact MAML: recompute the inner loop in segments of N steps in the backward pass (gradient checkpointing)' },
   },
   build: (model, { options: o }) => maml(model, {
     innerSteps: o['innerSteps'] as number, innerLr: o['innerLr'] as number, testSteps: o['testSteps'] as number,
-    firstOrder: o['firstOrder'] as boolean, checkpoint: o['checkpointSegment'] as number | undefined,
+    firstOrder: o['firstOrder'] as boolean, checkpoint: o['checkpointSegment'] as number | undefined, taskBatch: o['taskBatch'] as number,
   }),
   checkpoint: 'meta: θ (the initialization); opt: Adam moments and step',
   describe: describeInnerLoop,
@@ -119,8 +138,8 @@ export const fomamlEntry: LearnerEntry = {
   family: 'gradient-based',
   summary: 'first-order MAML: the query gradient at the adapted parameters (Finn et al. 2017)',
   tasks: ['sinusoid', 'omniglot'],
-  options: { innerSteps, testSteps, innerLr },
-  build: (model, { options: o }) => fomaml(model, { innerSteps: o['innerSteps'] as number, innerLr: o['innerLr'] as number, testSteps: o['testSteps'] as number }),
+  options: { innerSteps, testSteps, innerLr, taskBatch },
+  build: (model, { options: o }) => fomaml(model, { innerSteps: o['innerSteps'] as number, innerLr: o['innerLr'] as number, testSteps: o['testSteps'] as number, taskBatch: o['taskBatch'] as number }),
   checkpoint: 'meta: θ (the initialization); opt: Adam moments and step',
   describe: describeInnerLoop,
 };

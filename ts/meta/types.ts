@@ -14,6 +14,8 @@ export interface MetaApplyOptions {
 /** What a meta-learner needs of a model: a pure function of a parameter tree. */
 export interface MetaModel<P extends ParamTree = ParamTree> {
   apply(params: P, x: Tensor, opts?: MetaApplyOptions): Tensor;
+  /** T tasks at once: every leaf of params [T, ...], x [T, N, ...] -> [T, N, ...] (see ts/nn/model.ts; MAML's taskBatch) */
+  applyTasks?(params: P, x: Tensor, opts?: MetaApplyOptions): Tensor;
   /** the dotted name of the final layer's subtree (ANIL adapts it), e.g. 'head' or 'layers.2' */
   readonly head?: string;
 }

@@ -17,7 +17,7 @@ import { noGrad } from '../tensor/tape.js';
 import { batchNormInference, batchNormTrain } from '../ops/batchnorm.js';
 import { add, mul, sub } from '../ops/elementwise.js';
 import { oneHot } from '../ops/indexing.js';
-import { reshape, slice } from '../ops/shape-ops.js';
+import { broadcastTo, permute, reshape, slice } from '../ops/shape-ops.js';
 import { ones, tensor, zeros } from '../tensor/create.js';
 import type { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -129,6 +129,30 @@ export const batchNorm = {
       };
     });
     return { y, state: next };
+  },
+
+  /**
+   * T tasks' batch norms at once (task-batched inner loops): gamma/beta [T, C] ([T, maxSteps + 1, C]
+   * per step), each task's fast weights stacked, and x [N, T·C, ...] with task t's channels at
+   * t·C .. (t+1)·C - 1. Batch statistics are then per task and channel, exactly as when each task
+   * runs alone: it is one batch norm over T·C channels. Running statistics (opts.state, [C] or
+   * [maxSteps + 1, C]) are shared by the tasks; they are read, never updated, here.
+   */
+  applyTasks(params: BatchNormParams, x: Tensor, cfg: BatchNormConfig, opts: BatchNormApplyOptions = {}): Tensor {
+    const c = checkConfig(cfg, 'batchNorm.applyTasks');
+    const g = params?.gamma;
+    const stepped = rows(c) !== null;
+    if (!g || g.rank !== (stepped ? 3 : 2) || !params.beta || params.beta.rank !== g.rank) {
+      throw new ShapeError(`batchNorm.applyTasks: gamma ${g ? fmtShape(g.shape) : String(g)} and beta must be task-stacked [T, ${stepped ? 'maxSteps + 1, ' : ''}C] in mode '${c.mode}'`);
+    }
+    const t = g.shape[0]!, ch = g.shape[g.rank - 1]!;
+    // [T, C] -> [T·C]; per step [T, S, C] -> [S, T·C] (rows indexed by step, as in forward)
+    const flat = (p: Tensor): Tensor => (stepped ? reshape(permute(p, [1, 0, 2]), [p.shape[1]!, t * ch]) : reshape(p, [t * ch]));
+    const st = opts.state as { mean?: Tensor; var?: Tensor } | undefined;
+    // shared running statistics, repeated for every task
+    const tile = (s: Tensor): Tensor => (stepped ? reshape(broadcastTo(reshape(s, [s.shape[0]!, 1, s.shape[1]!]), [s.shape[0]!, t, s.shape[1]!]), [s.shape[0]!, t * s.shape[1]!]) : reshape(broadcastTo(reshape(s, [1, -1]), [t, s.shape[0]!]), [-1]));
+    const state = st && st.mean && st.var ? { mean: tile(st.mean), var: tile(st.var) } : undefined;
+    return forward({ gamma: flat(g), beta: flat(params.beta) }, x, cfg, { training: opts.training, step: opts.step, state }, 'batchNorm.applyTasks').y;
   },
 };
 

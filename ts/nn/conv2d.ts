@@ -45,4 +45,24 @@ export const conv2d = {
     }
     return add(y, reshape(b, [1, -1, 1, 1]));
   },
+  /**
+   * T tasks' layers at once (task-batched inner loops) as one grouped convolution: w
+   * [T, Cout, Cin/groups, KH, KW] and b [T, Cout] (each task's fast weights stacked), x
+   * [N, T·Cin, H, W] with task t's channels at t·Cin .. (t+1)·Cin - 1 (the same N inputs per
+   * task) -> [N, T·Cout, OH, OW] in the same task-major channel order.
+   */
+  applyTasks(params: Conv2dParams, x: Tensor, opts: Conv2dOptions = {}): Tensor {
+    const w = params.w;
+    if (w.rank !== 5) throw new ShapeError(`conv2d.applyTasks: weight ${fmtShape(w.shape)} must be task-stacked [T, Cout, Cin/groups, KH, KW]`);
+    const [t, cOut] = [w.shape[0]!, w.shape[1]!];
+    const groups = opts.groups ?? 1;
+    if (x.rank !== 4 || x.shape[1]! % t !== 0) throw new ShapeError(`conv2d.applyTasks: input ${fmtShape(x.shape)} must be [N, T·Cin, H, W] for ${t} tasks`);
+    const y = conv2dOp(x, reshape(w, [t * cOut, ...w.shape.slice(2)]), { ...opts, groups: t * groups });
+    if (!('b' in params)) return y;
+    const b = params.b;
+    if (b.rank !== 2 || b.shape[0] !== t || b.shape[1] !== cOut) {
+      throw new ShapeError(`conv2d.applyTasks: bias ${fmtShape(b.shape)} does not fit task-stacked weight ${fmtShape(w.shape)} (expected [${t}, ${cOut}])`);
+    }
+    return add(y, reshape(b, [1, -1, 1, 1]));
+  },
 };

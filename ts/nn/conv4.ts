@@ -8,6 +8,7 @@
 //
 // params: { features: { blocks: [{ conv: {w, b}, bn: {gamma, beta} } × 4] }, head: { w, b } }
 // state (batch-norm running statistics, see batchnorm.ts): { blocks: [{ mean, var } × 4] }
+// applyTasks runs T tasks at once on their stacked fast weights (every leaf [T, ...]).
 
 import { ShapeError, fmtShape } from '../core/errors.js';
 import { expectOptions } from '../core/shape.js';
@@ -19,6 +20,7 @@ import { batchNorm, type BatchNormConfig, type BatchNormMode, type BatchNormPara
 import { conv2d } from './conv2d.js';
 import { flattenBatch, maxPool } from './functional.js';
 import { mean } from '../ops/reduce.js';
+import { permute, reshape } from '../ops/shape-ops.js';
 import { checkPositiveInt } from './init.js';
 import { linear } from './linear.js';
 import type { ApplyOptions, InitOptions, Model } from './model.js';
@@ -51,6 +53,7 @@ export interface Conv4Model extends Model<Conv4Params> {
   initState(opts?: InitOptions): Conv4State;
   applyWithState(params: Conv4Params, state: ParamTree, x: Tensor, opts?: ApplyOptions): { y: Tensor; state: Conv4State };
   features(params: Conv4Params, x: Tensor, opts?: ApplyOptions): Tensor;
+  applyTasks(params: Conv4Params, x: Tensor, opts?: ApplyOptions): Tensor;
   /** the last block's output [N, hidden, side, side] (before flattening or averaging) */
   featureMaps(params: Conv4Params, x: Tensor, opts?: ApplyOptions): Tensor;
   /** side of the last block's maps */
@@ -85,6 +88,8 @@ export function conv4(opts: Conv4Options): Conv4Model {
       throw new ShapeError(`conv4.apply: params must be { features: { blocks: [4 blocks] }${head ? ', head: { w, b }' : ''} } as made by init`);
     }
   };
+  // ReLU, then the 2× pooling of a halving block
+  const finish = (h: Tensor, i: number): Tensor => (i < pooled && downsample === 'maxpool' ? maxPool(relu(h), { kernelSize: 2 }) : relu(h));
   // One pass through the blocks; threads batch-norm state when given.
   const run = (p: Conv4Params, x: Tensor, o: ApplyOptions, state: Conv4State | null, head = true): { h: Tensor; maps: Tensor; state: Conv4State | null } => {
     checkParams(p, head);
@@ -102,10 +107,31 @@ export function conv4(opts: Conv4Options): Conv4Model {
       } else {
         h = batchNorm.apply(b.bn, h, bn, { training: o.training, step: o.step, state: given?.[i] });
       }
-      h = halve && downsample === 'maxpool' ? maxPool(relu(h), { kernelSize: 2 }) : relu(h);
+      h = finish(h, i);
     });
     const flat = downsample === 'stride' ? mean(h, [2, 3]) : flattenBatch(h);
     return { h: flat, maps: h, state: state ? { blocks: next } : null };
+  };
+  // T tasks at once (task-batched inner loops): the parameters are T tasks' stacked fast
+  // weights, x [T, N, C, H, W]; inside, h is [N, T·C, H, W] with task-major channels, so each
+  // convolution is one grouped convolution and each batch norm one batch norm over T·C
+  // channels (statistics per task, as alone). Returns the features [T, N, featureSize].
+  const runTasks = (p: Conv4Params, x: Tensor, o: ApplyOptions): Tensor => {
+    checkParams(p, true);
+    if (x.rank !== 5 || x.shape[2] !== inC || x.shape[3] !== opts.imageSize || x.shape[4] !== opts.imageSize) {
+      throw new ShapeError(`conv4.applyTasks: input ${fmtShape(x.shape)} must be [T, N, ${inC}, ${opts.imageSize}, ${opts.imageSize}] (T tasks of N inputs)`);
+    }
+    const [t, n] = [x.shape[0]!, x.shape[1]!];
+    const given = (o.state as Conv4State | undefined)?.blocks;
+    let h = reshape(permute(x, [1, 0, 2, 3, 4]), [n, t * inC, opts.imageSize, opts.imageSize]);
+    p.features.blocks.forEach((b, i) => {
+      const halve = i < pooled;
+      h = conv2d.applyTasks(b.conv, h, { padding: 1, stride: halve && downsample === 'stride' ? 2 : 1 });
+      h = finish(batchNorm.applyTasks(b.bn, h, bn, { training: o.training, step: o.step, state: given?.[i] }), i);
+    });
+    // [N, T·C, s, s] -> [N, T, C·s·s] (each task's features in the serial flatten order) -> [T, N, F]
+    const flat = downsample === 'stride' ? reshape(mean(h, [2, 3]), [n, t, hidden]) : reshape(h, [n, t, featureSize]);
+    return permute(flat, [1, 0, 2]);
   };
 
   return {
@@ -127,6 +153,9 @@ export function conv4(opts: Conv4Options): Conv4Model {
     },
     apply(p: Conv4Params, x: Tensor, o: ApplyOptions = {}): Tensor {
       return linear.apply(p.head, run(p, x, o, null).h);
+    },
+    applyTasks(p: Conv4Params, x: Tensor, o: ApplyOptions = {}): Tensor {
+      return linear.applyTasks(p.head, runTasks(p, x, o));
     },
     applyWithState(p: Conv4Params, state: ParamTree, x: Tensor, o: ApplyOptions = {}) {
       const st = state as Conv4State;

@@ -41,6 +41,19 @@ export function mlp(opts: MlpOptions = {}): Model<MlpParams> {
     apply(params: MlpParams, x: Tensor, _opts?: ApplyOptions): Tensor {
       return linear.apply(params.layers[params.layers.length - 1]!, hiddenPass(params, x));
     },
+    /** T tasks at once: every leaf [T, ...] (stacked fast weights), x [T, N, in] -> [T, N, out]: batched matmuls */
+    applyTasks(params: MlpParams, x: Tensor, _opts?: ApplyOptions): Tensor {
+      if (!params || !Array.isArray(params.layers) || params.layers.length !== sizes.length - 1) {
+        throw new ShapeError(`mlp.applyTasks: params.layers must hold ${sizes.length - 1} layers for sizes ${JSON.stringify(sizes)}`);
+      }
+      if (x.rank !== 3 || x.shape[2] !== sizes[0]) throw new ShapeError(`mlp.applyTasks: input ${fmtShape(x.shape)} must be [T, N, ${sizes[0]}] (T tasks of N inputs)`);
+      let h = x;
+      params.layers.forEach((l, i) => {
+        h = linear.applyTasks(l, h);
+        if (i < params.layers.length - 1) h = relu(h);
+      });
+      return h;
+    },
     features(params: MlpParams, x: Tensor): Tensor {
       return hiddenPass(params, x);
     },

@@ -35,6 +35,13 @@ export interface Model<P extends ParamTree = ParamTree> {
    * towards this batch's when training; unchanged otherwise). Old state is not disposed.
    */
   applyWithState?(params: P, state: ParamTree, x: Tensor, opts?: ApplyOptions): { y: Tensor; state: ParamTree };
+  /**
+   * Task-batched apply (MAML's taskBatch): T tasks at once. Every leaf of params carries a
+   * leading task dimension (T tasks' fast weights stacked), x is [T, N, ...] (N inputs per
+   * task), the result [T, N, ...]; slice t equals apply(params[t], x[t]) — batch statistics
+   * included, which stay per task.
+   */
+  applyTasks?(params: P, x: Tensor, opts?: ApplyOptions): Tensor;
   /** The dotted name of the final layer's subtree in the parameter tree (conv4: 'head', mlp: 'layers.<last>'); ANIL adapts it. */
   readonly head?: string;
   /** The representation before the final (head) layer, [N, D]; see embed(). */
