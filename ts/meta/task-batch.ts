@@ -21,7 +21,8 @@ import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeMap, treeUnflatten } from '../tensor/tree.js';
 import { add, div, mul } from '../ops/elementwise.js';
 import { broadcastTo, expandDims, stack, unstack } from '../ops/shape-ops.js';
-import { batchLoss, checkBatch, defaultLoss, innerLoop, type InnerLr } from './inner.js';
+import { batchLoss, defaultLoss, innerLoop, type InnerLr } from './inner.js';
+import { checkBatch } from './task-checks.js';
 import { tapeTaskGrad, type TaskGrad } from './metabatch.js';
 import type { LossFn, MetaBatch, MetaGradResult, MetaModel, MetaTask } from './types.js';
 
