@@ -8,7 +8,8 @@ The same math as the metagrad side:
             task's query loss is backpropagated before the next (as learn2learn does).
   sinusoid  MLP 1-40-40-1 (ReLU), K=10 support / 10 query points, amplitude [0.1, 5], phase
             [0, pi], x in [-5, 5], one inner step (lr 0.01), meta-batch 25, MSE, outer Adam.
-  ops       conv2d forward / input gradient / filter gradient and matmul, median of repeats.
+  ops       conv2d forward / input gradient / filter gradient, max-pool 2x2 forward and matmul,
+            median of repeats.
 Prints one JSON line. Threads: torch.set_num_threads(--threads); the parent also sets
 OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and OPENBLAS_CORETYPE=SkylakeX.
 """
@@ -214,6 +215,9 @@ def run_ops(args):
                 n = c['n']
                 a, b = torch.rand(n, n), torch.rand(n, n)
                 fn = lambda: torch.mm(a, b)
+            elif c['kind'] == 'maxpool-forward':
+                x = torch.randn(c['n'], c['c'], c['h'], c['h'])
+                fn = lambda: F.max_pool2d(x, 2)
             else:
                 n, ci, co, h = c['n'], c['cIn'], c['cOut'], c['h']
                 x, w, dy = torch.randn(n, ci, h, h), torch.randn(co, ci, 3, 3), torch.randn(n, co, h, h)

@@ -1,6 +1,7 @@
 // bench:peers — metagrad against PyTorch on this machine, side by side, interleaved.
 //
-//   npm run bench:peers [-- --rounds=3] [-- --threads=1,2] [-- --only=omniglot,sinusoid,conv,matmul] [-- --quick]
+//   npm run bench:peers [-- --rounds=3] [-- --threads=1,2] [-- --only=omniglot,sinusoid,conv,pool,matmul] [-- --quick]
+//                       [-- --task-batch=sinusoid:25,omniglot:4] [-- --orders=exact,first] [-- --pool-mb=N]
 //
 // Cases (the same math on both sides; bench/peers.py is the PyTorch side):
 //   omniglot  one MAML meta-iteration: Conv-4 (64 channels, batch norm with batch statistics),
@@ -9,7 +10,13 @@
 //   sinusoid  one MAML meta-iteration: MLP 1-40-40-1, K=10, 1 inner step (lr 0.01), meta-batch 25
 //   conv      conv2d 3×3 padding 1 at the Conv-4 shapes, batch 75 (a 5-way 15-query set):
 //             forward, input gradient, filter gradient
+//   pool      max-pool 2×2 forward at the Conv-4 maps (batch 75, 64 channels, 28/14/7/3 →)
 //   matmul    square float32 matmul 64–2048
+// Each meta-iteration runs three ways: metagrad task by task ('metagrad'), metagrad with the
+// tasks adapted together ('mg-tb': MAML's taskBatch, chunks of the --task-batch size per case;
+// 0 leaves it out) and PyTorch (task by task, as learn2learn). --pool-mb sets
+// METAGRAD_NATIVE_POOL_MB for both metagrad sides (a task batch holds several tasks' graphs, so
+// its working set can outgrow the default 512 MB pool, and fresh pages cost their clearing).
 // Every measurement is a fresh child process (metagrad: this file with --child; PyTorch:
 // /usr/bin/python3 bench/peers.py), so each reports its own peak RSS; within a round the
 // peers alternate (which goes first alternates too), and the rounds repeat the whole
@@ -38,26 +45,31 @@ const PYTHON = '/usr/bin/python3';
 const OMNIGLOT = join(root, '..', 'shared', 'data', 'omniglot');
 
 type MetaCase = 'omniglot' | 'sinusoid';
-type OpCase = { kind: 'conv-forward' | 'conv-input-grad' | 'conv-filter-grad'; n: number; cIn: number; cOut: number; h: number } | { kind: 'matmul'; n: number };
+type OpCase = { kind: 'conv-forward' | 'conv-input-grad' | 'conv-filter-grad'; n: number; cIn: number; cOut: number; h: number } | { kind: 'matmul'; n: number } | { kind: 'maxpool-forward'; n: number; c: number; h: number };
+type MetaSide = 'metagrad' | 'mg-tb' | 'pytorch';
 
 const CONV_SHAPES: [number, number, number][] = [[1, 64, 28], [64, 64, 14], [64, 64, 7], [64, 64, 3], [3, 32, 84], [32, 32, 42], [32, 32, 21], [32, 32, 10]];
 const CONV_BATCH = 75;
 const MATMUL_SIZES = [64, 128, 256, 512, 1024, 2048];
+const POOL_SIDES = [28, 14, 7, 3];
 
 function opCases(only: Set<string>): OpCase[] {
   const out: OpCase[] = [];
   if (only.has('conv'))
     for (const [cIn, cOut, h] of CONV_SHAPES)
       for (const kind of ['conv-forward', 'conv-input-grad', 'conv-filter-grad'] as const) out.push({ kind, n: CONV_BATCH, cIn, cOut, h });
+  if (only.has('pool')) for (const h of POOL_SIDES) out.push({ kind: 'maxpool-forward', n: CONV_BATCH, c: 64, h });
   if (only.has('matmul')) for (const n of MATMUL_SIZES) out.push({ kind: 'matmul', n });
   return out;
 }
-const opFlops = (c: OpCase): number => (c.kind === 'matmul' ? 2 * c.n ** 3 : 2 * c.n * c.cIn * c.cOut * 9 * c.h * c.h);
-const opName = (c: OpCase): string => (c.kind === 'matmul' ? `matmul ${c.n}` : `${c.kind} ${c.cIn}→${c.cOut} @${c.h} (n ${c.n})`);
+// max-pool: the "flops" are the bytes of float32 input read, reported as GB/s
+const opFlops = (c: OpCase): number => (c.kind === 'matmul' ? 2 * c.n ** 3 : c.kind === 'maxpool-forward' ? 4 * c.n * c.c * c.h * c.h : 2 * c.n * c.cIn * c.cOut * 9 * c.h * c.h);
+const opName = (c: OpCase): string => (c.kind === 'matmul' ? `matmul ${c.n}` : c.kind === 'maxpool-forward' ? `maxpool-forward 2×2 ${c.c}ch @${c.h} (n ${c.n})` : `${c.kind} ${c.cIn}→${c.cOut} @${c.h} (n ${c.n})`);
+const opUnit = (c: OpCase): string => (c.kind === 'maxpool-forward' ? 'GB/s' : 'GF/s');
 
 // --- children: metagrad side ----------------------------------------------------------------
 
-async function childMeta(which: MetaCase, order: 'exact' | 'first', iters: number, warmup: number): Promise<object> {
+async function childMeta(which: MetaCase, order: 'exact' | 'first', iters: number, warmup: number, taskBatch: number): Promise<object> {
   await mg.initBackend('native');
   mg.setBackend('native');
   const backend = mg.getBackend('native');
@@ -66,14 +78,14 @@ async function childMeta(which: MetaCase, order: 'exact' | 'first', iters: numbe
     const omniglot = await mg.loadOmniglot({ root: OMNIGLOT });
     const sampler = new mg.EpisodeSampler(omniglot.characters('vinyals-train'), { ways: 5, shots: 1, queries: 15 });
     const conv = mg.conv4({ imageSize: 28, outputs: 5, hidden: 64 });
-    learner = mg.maml(conv, { innerSteps: 1, innerLr: 0.4, firstOrder: order === 'first' });
+    learner = mg.maml(conv, { innerSteps: 1, innerLr: 0.4, firstOrder: order === 'first', taskBatch });
     init = () => conv.init(new mg.Rng(0));
     sample = (r) => sampler.episode(r);
     batch = 32;
   } else {
     const sine = mg.sinusoidMLP();
     const tasks = new mg.SinusoidTasks();
-    learner = mg.maml(sine, { innerSteps: 1, innerLr: 0.01, firstOrder: order === 'first' });
+    learner = mg.maml(sine, { innerSteps: 1, innerLr: 0.01, firstOrder: order === 'first', taskBatch });
     init = () => sine.init(new mg.Rng(0));
     sample = (r) => tasks.sample(r, 10, 10);
     batch = 25;
@@ -119,6 +131,10 @@ async function childOps(backendName: string, cases: OpCase[], minTime: number): 
       const a = rand([c.n, c.n]), b = rand([c.n, c.n]);
       inputs.push(a, b);
       fn = () => mg.matmul(a, b);
+    } else if (c.kind === 'maxpool-forward') {
+      const x = rand([c.n, c.c, c.h, c.h]);
+      inputs.push(x);
+      fn = () => mg.maxPool2d(x, { kernelSize: 2 });
     } else {
       const x = rand([c.n, c.cIn, c.h, c.h]), w = rand([c.cOut, c.cIn, 3, 3]), dy = rand([c.n, c.cOut, c.h, c.h]);
       inputs.push(x, w, dy);
@@ -178,8 +194,9 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, what: string):
   return JSON.parse(last) as Record<string, unknown>;
 }
 
+let poolMB: string | undefined;
 function mgChild(args: string[], threads: number, what: string): Record<string, unknown> {
-  return run(process.execPath, [fileURLToPath(import.meta.url), '--child', ...args], { ...process.env, METAGRAD_THREADS: String(threads) }, what);
+  return run(process.execPath, [fileURLToPath(import.meta.url), '--child', ...args], { ...process.env, METAGRAD_THREADS: String(threads), ...(poolMB ? { METAGRAD_NATIVE_POOL_MB: poolMB } : {}) }, what);
 }
 function torchChild(args: string[], threads: number, what: string): Record<string, unknown> {
   return run(PYTHON, [join(root, 'bench', 'peers.py'), ...args, '--threads', String(threads)], torchEnv(threads), what);
@@ -194,7 +211,16 @@ async function parent(): Promise<void> {
   const quick = argv.includes('--quick');
   const rounds = Number(flag('rounds') ?? (quick ? 1 : 3));
   const threadList = (flag('threads') ?? '1,2').split(',').map(Number);
-  const only = new Set((flag('only') ?? 'omniglot,sinusoid,conv,matmul').split(','));
+  const only = new Set((flag('only') ?? 'omniglot,sinusoid,conv,pool,matmul').split(','));
+  const orders = (flag('orders') ?? 'exact,first').split(',') as ('exact' | 'first')[];
+  // tasks adapted together per case (MAML's taskBatch); 0: no task-batched side
+  const taskBatch: Record<MetaCase, number> = { sinusoid: 25, omniglot: 4 };
+  for (const kv of (flag('task-batch') ?? '').split(',').filter(Boolean)) {
+    const [k, v] = kv.split(':');
+    if (k !== 'sinusoid' && k !== 'omniglot') throw new Error(`--task-batch: unknown case '${k}' (sinusoid, omniglot)`);
+    taskBatch[k] = Number(v);
+  }
+  poolMB = flag('pool-mb');
   const omniIters = Number(flag('omniglot-iters') ?? (quick ? 1 : 2));
   const sineIters = quick ? 10 : 40;
   const minTime = quick ? 0.1 : 0.3;
@@ -223,11 +249,10 @@ async function parent(): Promise<void> {
   console.log(`OPENBLAS_CORETYPE=SkylakeX pinned for PyTorch (its BLAS is OpenBLAS; convolutions go to oneDNN). ${rounds} round(s), threads ${threadList.join(', ')}; load at start: ${load()}`);
 
   const meta: { case: MetaCase; order: 'exact' | 'first' }[] = [];
-  if (only.has('omniglot')) meta.push({ case: 'omniglot', order: 'exact' }, { case: 'omniglot', order: 'first' });
-  if (only.has('sinusoid')) meta.push({ case: 'sinusoid', order: 'exact' }, { case: 'sinusoid', order: 'first' });
+  for (const c of ['omniglot', 'sinusoid'] as const) if (only.has(c)) for (const order of orders) meta.push({ case: c, order });
   const ops = opCases(only);
 
-  const metaSamples = new Map<string, { metagrad: Samples; pytorch: Samples }>();
+  const metaSamples = new Map<string, Record<MetaSide, Samples>>();
   type OpSamples = { metagrad: number[][]; pytorch: number[][]; webgpu: number[][]; metagradCpu: number[][]; pytorchCpu: number[][] };
   const opSamples = new Map<string, OpSamples>();
   const roundLoad: { round: number; start: string; end: string }[] = [];
@@ -236,28 +261,32 @@ async function parent(): Promise<void> {
     const start = load();
     console.log(`\n# round ${round + 1}/${rounds} (load ${start})`);
     let flip = round % 2 === 1;
+    let turn = round;
     for (const threads of threadList) {
       for (const m of meta) {
         const key = `${m.case} ${m.order} ${threads}t`;
-        const s = metaSamples.get(key) ?? { metagrad: newSamples(), pytorch: newSamples() };
+        const s = metaSamples.get(key) ?? { metagrad: newSamples(), 'mg-tb': newSamples(), pytorch: newSamples() };
         metaSamples.set(key, s);
         const iters = m.case === 'omniglot' ? omniIters : sineIters;
         // the sinusoid step is milliseconds: V8's optimizing compiler needs about a hundred
         // iterations to settle (15 warm-ups still left the CPU time falling 126 → 15 ms)
         const warmup = m.case === 'omniglot' ? 1 : quick ? 30 : 100;
-        const sides: ['metagrad' | 'pytorch', () => Record<string, unknown>][] = [
-          ['metagrad', () => mgChild([m.case, m.order, String(iters), String(warmup)], threads, `metagrad ${key}`)],
+        const tb = taskBatch[m.case];
+        let sides: [MetaSide, () => Record<string, unknown>][] = [
+          ['metagrad', () => mgChild([m.case, m.order, String(iters), String(warmup), '0'], threads, `metagrad ${key}`)],
           ['pytorch', () => torchChild([m.case, '--order', m.order, '--iters', String(iters), '--warmup', String(warmup), '--data', OMNIGLOT], threads, `pytorch ${key}`)],
         ];
-        if (flip) sides.reverse();
-        flip = !flip;
+        if (tb > 0) sides.splice(1, 0, ['mg-tb', () => mgChild([m.case, m.order, String(iters), String(warmup), String(tb)], threads, `metagrad task-batched ${key}`)]);
+        // the sides take turns going first
+        const k = turn++ % sides.length;
+        sides = [...sides.slice(k), ...sides.slice(0, k)];
         for (const [side, go] of sides) {
           const r = go() as { times: number[]; cpu: number[]; peakRssMB: number; rssBeforeMB: number };
           s[side].times.push(...r.times);
           s[side].cpu.push(...r.cpu);
           s[side].peakRssMB.push(r.peakRssMB);
           s[side].rssBeforeMB.push(r.rssBeforeMB);
-          console.log(`${key.padEnd(22)} ${side.padEnd(8)} ${r.times.map((t) => t.toFixed(3)).join(' ')} s (CPU ${r.cpu.map((t) => t.toFixed(3)).join(' ')} s)  peak RSS ${r.peakRssMB.toFixed(0)} MB`);
+          console.log(`${key.padEnd(22)} ${(side === 'mg-tb' ? `mg-tb(${tb})` : side).padEnd(11)} ${r.times.map((t) => t.toFixed(3)).join(' ')} s (CPU ${r.cpu.map((t) => t.toFixed(3)).join(' ')} s)  peak RSS ${r.peakRssMB.toFixed(0)} MB`);
         }
       }
       if (ops.length) {
@@ -306,7 +335,15 @@ async function parent(): Promise<void> {
       const mgC = median(s.metagrad.cpu), ptC = median(s.pytorch.cpu);
       const mgR = Math.max(...s.metagrad.peakRssMB), ptR = Math.max(...s.pytorch.peakRssMB);
       log(`${key.padEnd(22)} metagrad ${fmt(mgT)} [${spread(s.metagrad.times)}]  pytorch ${fmt(ptT)} [${spread(s.pytorch.times)}]  ratio ${(ptT / mgT).toFixed(2)}×  | CPU ${fmt(mgC)} vs ${fmt(ptC)} ratio ${(ptC / mgC).toFixed(2)}×  | peak RSS ${mgR.toFixed(0)} vs ${ptR.toFixed(0)} MB`);
-      results.meta.push({ case: key, metagrad: { medianSeconds: mgT, medianCpuSeconds: mgC, ...s.metagrad, peakRssMBMax: mgR }, pytorch: { medianSeconds: ptT, medianCpuSeconds: ptC, ...s.pytorch, peakRssMBMax: ptR }, ratio: ptT / mgT, cpuRatio: ptC / mgC });
+      const entry: Record<string, unknown> = { case: key, metagrad: { medianSeconds: mgT, medianCpuSeconds: mgC, ...s.metagrad, peakRssMBMax: mgR }, pytorch: { medianSeconds: ptT, medianCpuSeconds: ptC, ...s.pytorch, peakRssMBMax: ptR }, ratio: ptT / mgT, cpuRatio: ptC / mgC };
+      const b = s['mg-tb'];
+      if (b.times.length) {
+        const tbT = median(b.times), tbC = median(b.cpu), tbR = Math.max(...b.peakRssMB);
+        const tb = taskBatch[key.split(' ')[0] as MetaCase];
+        log(`${''.padEnd(22)} mg-tb(${tb}) ${fmt(tbT)} [${spread(b.times)}]  ratio vs pytorch ${(ptT / tbT).toFixed(2)}×, vs serial ${(mgT / tbT).toFixed(2)}×  | CPU ${fmt(tbC)}: vs pytorch ${(ptC / tbC).toFixed(2)}×, vs serial ${(mgC / tbC).toFixed(2)}×  | peak RSS ${tbR.toFixed(0)} MB`);
+        Object.assign(entry, { taskBatch: tb, taskBatched: { medianSeconds: tbT, medianCpuSeconds: tbC, ...b, peakRssMBMax: tbR }, taskBatchedRatio: ptT / tbT, taskBatchedCpuRatio: ptC / tbC, taskBatchedSpeedup: mgT / tbT, taskBatchedCpuSpeedup: mgC / tbC });
+      }
+      results.meta.push(entry);
     }
     if (opSamples.size) log('\n## kernels (wall: median of per-round medians, GFLOP/s [spread of the round medians]; ratio = PyTorch time / metagrad time; CPU ratio from process CPU time)');
     for (const c of ops)
@@ -317,13 +354,14 @@ async function parent(): Promise<void> {
         const mgT = median(per(s.metagrad)), ptT = median(per(s.pytorch));
         const mgC = median(per(s.metagradCpu)), ptC = median(per(s.pytorchCpu));
         const wg = s.webgpu.length ? median(per(s.webgpu)) : null;
-        const gf = (t: number): string => `${(opFlops(c) / t / 1e9).toFixed(1).padStart(6)} GF/s`;
+        const gf = (t: number): string => `${(opFlops(c) / t / 1e9).toFixed(c.kind === 'maxpool-forward' ? 2 : 1).padStart(6)} ${opUnit(c)}`;
         log(`${key.padEnd(40)} metagrad ${gf(mgT)} [${spread(per(s.metagrad))}]  pytorch ${gf(ptT)} [${spread(per(s.pytorch))}]  ratio ${(ptT / mgT).toFixed(2)}×  | CPU ratio ${(ptC / mgC).toFixed(2)}×${wg !== null ? `  | webgpu ${gf(wg)}` : ''}`);
         results.ops.push({ case: key, flops: opFlops(c), metagradSeconds: mgT, pytorchSeconds: ptT, metagradCpuSeconds: mgC, pytorchCpuSeconds: ptC, webgpuSeconds: wg, ratio: ptT / mgT, cpuRatio: ptC / mgC, rounds: s });
       }
     const out = {
       date: new Date().toISOString(), cpu, cpus: os.cpus().length, node: process.version, torch: torchVersion, webgpu,
       env: { OPENBLAS_CORETYPE: 'SkylakeX', OMP_WAIT_POLICY: 'PASSIVE (PyTorch)', metagradThreads: 'METAGRAD_THREADS', torchThreads: 'torch.set_num_threads + OMP/OPENBLAS_NUM_THREADS' },
+      command: `npm run bench:peers -- ${argv.join(' ')}`.trim(), taskBatch, nativePoolMB: poolMB ?? 'default (512)',
       rounds, roundsDone: roundLoad.length, threads: threadList, convBatch: CONV_BATCH, load: roundLoad, uptime: spawnSync('uptime', { encoding: 'utf8' }).stdout.trim(), results,
     };
     const dir = join(root, 'bench', 'results');
@@ -338,7 +376,7 @@ async function child(): Promise<void> {
   const [what, a, b, c, d] = argv.slice(argv.indexOf('--child') + 1);
   let r: object;
   if (what === 'ops') r = await childOps(a!, JSON.parse(b!) as OpCase[], Number(c));
-  else r = await childMeta(what as MetaCase, a as 'exact' | 'first', Number(b), Number(d ?? 1));
+  else r = await childMeta(what as MetaCase, a as 'exact' | 'first', Number(b), Number(c ?? 1), Number(d ?? 0));
   process.stdout.write(`${JSON.stringify(r)}\n`);
 }
 
