@@ -5,7 +5,8 @@
 // episodes, for a wall-clock budget on this machine's CPU; held-out = the Vinyals test
 // characters (rotations included), 200 episodes. No translation augmentation (the paper's).
 // Writes bench/results/mann.json and bench/results/mann.md.
-// Env: BENCH_MANN_MINUTES (default 10), BENCH_MANN_LR, BENCH_MANN_BATCH; Omniglot from METAGRAD_DATA (e.g. ../shared/data).
+// Env: BENCH_MANN_MINUTES (default 10), BENCH_MANN_LR, BENCH_MANN_BATCH, BENCH_MANN_READ_BEFORE_WRITE=1 (read the
+// memory before the step's write instead of after it, the paper's equations); Omniglot from METAGRAD_DATA (e.g. ../shared/data).
 
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -28,7 +29,8 @@ const data = await mg.loadOmniglot({});
 const o = { classes: 5, instances: 10, imageSize: 20 };
 const train = new mg.LabelSequenceSampler(data.characters('vinyals-train'), o);
 const held = new mg.LabelSequenceSampler(data.characters('vinyals-test'), o);
-const net = mg.mann({ inputSize: 400 });
+const readBeforeWrite = process.env['BENCH_MANN_READ_BEFORE_WRITE'] === '1';
+const net = mg.mann({ inputSize: 400, readBeforeWrite });
 let p = net.init(new mg.Rng(0));
 const opt = mg.adam({ lr });
 let st = opt.init(p);
@@ -65,7 +67,7 @@ for (let k = 0; k < 10; k++) {
 }
 const ours = columns.map((c) => (100 * hit[c - 1]!) / total[c - 1]!);
 const result = {
-  command: `METAGRAD_DATA=${process.env['METAGRAD_DATA'] ?? ''} BENCH_MANN_MINUTES=${minutes} BENCH_MANN_LR=${lr} BENCH_MANN_BATCH=${batch} npm run bench:mann`, backend: mg.currentBackend().name, date: new Date().toISOString(),
+  command: `METAGRAD_DATA=${process.env['METAGRAD_DATA'] ?? ''} BENCH_MANN_MINUTES=${minutes} BENCH_MANN_LR=${lr} BENCH_MANN_BATCH=${batch}${readBeforeWrite ? ' BENCH_MANN_READ_BEFORE_WRITE=1' : ''} npm run bench:mann`, backend: mg.currentBackend().name, date: new Date().toISOString(),
   config: { ...net.options, episode: o, optimizer: `adam lr ${lr}`, batch, trainingEpisodes: iters * batch, seconds, heldOutEpisodes: 200 },
   instances: columns, accuracy: ours, paper, log,
 };
@@ -76,7 +78,7 @@ const md = `# MANN accuracy by instance (5 classes, one-hot labels)
 
 \`${result.command}\` on ${result.backend}, ${result.date}. Ours: ${iters * batch} training episodes
 (${(seconds / 60).toFixed(1)} min on this CPU, Adam lr ${lr}, batches of ${batch}); the paper trained for about 100,000.
-Held-out: 200 episodes of Vinyals test characters.
+Held-out: 200 episodes of Vinyals test characters. Reads: the memory ${readBeforeWrite ? 'before the step\'s write (M_{t−1})' : 'after the step\'s write (M_t, the paper\'s equations)'}.
 
 | | ${columns.map((c) => ['1st', '2nd', '3rd', '4th', '5th', '10th'][columns.indexOf(c)]).join(' | ')} |
 |---|${columns.map(() => '---').join('|')}|

@@ -116,11 +116,11 @@ test('model-based: MANN loss gradient matches finite differences (float64)', (t)
   t.end();
 });
 
-test('model-based: MANN least-recently-used writes go to the n least used slots, the least used cleared first; reads see the previous step\'s memory', (t) => {
+test('model-based: MANN least-recently-used writes go to the n least used slots, the least used cleared first; and read after it (or before, readBeforeWrite)', (t) => {
   // With zero controller weights every key, gate and read is uniform; what changes is where
   // writes land. Check the first write: σ(0) = ½ of it to the previous read weights (zero at
   // the start) and ½ to the n = 2 least-used slots (all unused: slots 0 and 1).
-  const make = (readWritten: boolean) => mg.mann({ inputSize: 1, classes: 2, controller: 2, slots: 4, width: 1, reads: 2, readWritten });
+  const make = (readBeforeWrite: boolean) => mg.mann({ inputSize: 1, classes: 2, controller: 2, slots: 4, width: 1, reads: 2, readBeforeWrite });
   const net = make(false);
   const p = mg.treeMap(net.init(new mg.Rng(0), f64), (l) => mg.zerosLike(l));
   const key = { w: p.key.w, b: mg.tensor([1, 1], [2], f64) }; // k = tanh(1) in every head
@@ -134,14 +134,14 @@ test('model-based: MANN least-recently-used writes go to the n least used slots,
   const e = slots.map((m) => Math.exp(cos(m)));
   const read = slots.reduce((s, m, i) => s + (m * e[i]!) / e.reduce((a, b) => a + b, 0), 0);
   const want = 2 * read;
-  // Default: step t reads M_{t−1}, so step 0 reads the initial memory (1e-6 everywhere) and
-  // step 1 reads the memory after the first write (the controller's h stays 0, so step 1's key is step 0's).
+  // Default (the paper): step t reads M_t, after its write.
   const got = net.apply({ ...p, key, out }, x, y).dataSync();
-  t.ok(Math.abs(got[0]! - 2e-6) < 1e-15, `step 0 reads the initial memory: ${got[0]!.toExponential(6)} (expected 2e-6)`);
-  t.ok(Math.abs(got[2]! - want) < 1e-12, `step 1 reads the first write: ${got[2]!.toFixed(9)} (expected ${want.toFixed(9)}; slot 0 not cleared would add ≈ ${(1e-6 / 2).toExponential(1)})`);
-  // readWritten: the paper's equations read literally, M_t after this step's write.
-  const lit = make(true).apply({ ...p, key, out }, x, y).dataSync();
-  t.ok(Math.abs(lit[0]! - want) < 1e-12, `readWritten: step 0 reads its own write: ${lit[0]!.toFixed(9)}`);
+  t.ok(Math.abs(got[0]! - want) < 1e-12, `read after the first write: ${got[0]!.toFixed(9)} (expected ${want.toFixed(9)}; slot 0 not cleared would add ≈ ${(1e-6 / 2).toExponential(1)})`);
+  // readBeforeWrite: step t reads M_{t−1}, so step 0 reads the initial memory (1e-6 everywhere) and step 1
+  // the memory after the first write (the controller's h stays 0, so step 1's key is step 0's).
+  const before = make(true).apply({ ...p, key, out }, x, y).dataSync();
+  t.ok(Math.abs(before[0]! - 2e-6) < 1e-15, `readBeforeWrite: step 0 reads the initial memory: ${before[0]!.toExponential(6)} (expected 2e-6)`);
+  t.ok(Math.abs(before[2]! - want) < 1e-12, `readBeforeWrite: step 1 reads the first write: ${before[2]!.toFixed(9)}`);
   t.end();
 });
 

@@ -48,12 +48,11 @@ export interface MannOptions {
   /** usage decay γ (default 0.95) */
   gamma?: number;
   /**
-   * read from the memory after this step's write, M_t, as the paper's equations are written
-   * (default false: read M_{t−1}, as the reference implementations do). Reading M_t, the key
-   * k_t always finds itself (cosine 1 with the slot it was just written to) and the memory
-   * is never learned to be used (see bench/results/mann.md).
+   * read the memory before this step's write, M_{t−1} (as some reimplementations do), instead
+   * of M_t after it (default false: the paper's equations). Both learn a controlled task with
+   * exact repeats equally fast (bench/results/mann.md).
    */
-  readWritten?: boolean;
+  readBeforeWrite?: boolean;
 }
 
 export type MannParams = {
@@ -73,13 +72,13 @@ export interface Mann {
 }
 
 export function mann(o: MannOptions): Mann {
-  const opts: Required<MannOptions> = { classes: 5, controller: 200, slots: 128, width: 40, reads: 4, gamma: 0.95, readWritten: false, ...o };
+  const opts: Required<MannOptions> = { classes: 5, controller: 200, slots: 128, width: 40, reads: 4, gamma: 0.95, readBeforeWrite: false, ...o };
   for (const k of ['inputSize', 'classes', 'controller', 'slots', 'width', 'reads'] as const) {
     if (!Number.isInteger(opts[k]) || opts[k] < 1) throw new MetaError(`mann: ${k} must be a positive integer, got ${String(opts[k])}`);
   }
   if (opts.reads > opts.slots) throw new MetaError(`mann: ${opts.reads} read heads need at least as many memory slots, got ${opts.slots}`);
   if (!(opts.gamma >= 0 && opts.gamma <= 1)) throw new MetaError(`mann: gamma must be in [0, 1], got ${opts.gamma}`);
-  const { inputSize: D, classes: C, controller: H, slots: N, width: W, reads: R, gamma, readWritten } = opts;
+  const { inputSize: D, classes: C, controller: H, slots: N, width: W, reads: R, gamma, readBeforeWrite } = opts;
 
   const normalize = (v: Tensor) => div(v, add(sqrt(sum(square(v), [-1], { keepDims: true })), 1e-8));
 
@@ -118,8 +117,8 @@ export function mann(o: MannOptions): Mann {
       // write: the previous read weights or the previous least-used slots, into a memory whose least-used slot is cleared
       const writeW = add(mul(g, readW), mul(sub(1, g), expandDims(lu.mask, 1))); // [B, R, N]
       const written = add(mul(memory, expandDims(sub(1, lu.least), 2)), matmul(transpose(writeW), key));
-      // read by cosine similarity, from the memory before this step's write (M_{t−1}) unless readWritten
-      const from = readWritten ? written : memory;
+      // read by cosine similarity, from the memory after this step's write (M_t; M_{t−1} with readBeforeWrite)
+      const from = readBeforeWrite ? memory : written;
       readW = softmax(matmul(normalize(key), transpose(normalize(from))), -1); // [B, R, N]
       const r = matmul(readW, from); // [B, R, W]
       memory = written;
