@@ -66,6 +66,8 @@ for (const [name, flags, header] of cases) {
         t.ok(s.code === 2 && /--downsample cannot be changed at eval: it shapes the network/.test(s.out), `a structural flag at eval: ${s.out.split('\n')[0]}`);
         const c = run('eval', '--checkpoint', out, '--tasks', '5', '--distance', 'cosine');
         t.equal(c.code, 0, 'a scoring flag (--distance) may change at eval');
+        const w = run('eval', '--checkpoint', out, '--tasks', '5', '--ways', '20');
+        t.ok(w.code === 0 && /^result: protonet \(2 iterations\) on Omniglot 20-way 1-shot .* over 5 tasks$/m.test(w.out), `eval on 20-way test tasks: ${result(w.out)}`);
       }
     } finally {
       rmSync(out, { recursive: true, force: true });
@@ -94,5 +96,30 @@ test('metric cli: bad flags of the metric learners', (t) => {
   }
   const help = run('train', 'protonet', '--help').out;
   t.ok(/--train-ways N .*\(protonet: default 60\)/.test(help) && /--lr-decay-every N .*\(default 2000\) \{protonet\}/.test(help), "protonet's --help shows its protocol defaults");
+  t.end();
+});
+
+test("metric cli: protonet's outer optimizer is Adam at the meta-lr, halved every --lr-decay-every updates", (t) => {
+  const entry = mg.learnerEntry('protonet');
+  const options = mg.resolveOptions('protonet', mg.learnerOptions(entry), { metaLr: 0.01, lrDecayEvery: 3 }, { task: 'omniglot' });
+  const opt = mg.entryOptimizer(entry, { options, task: { name: 'omniglot', kind: 'classification', inputShape: [1, 28, 28], backbone: () => { throw new Error('unused'); } } });
+  t.equal(opt.name, 'Adam');
+  // Adam's first step on a fresh state moves by lr (m̂/√v̂ = 1); run 7 updates with gradient 1 and read each step's size
+  let p: mg.ParamTree = { w: mg.zeros([1]) };
+  let state: mg.ParamTree = opt.init(p);
+  const sizes: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const before = (p as { w: mg.Tensor }).w.dataSync()[0]!;
+    const r: { params: mg.ParamTree; state: mg.ParamTree } = opt.update(p, { w: mg.ones([1]) }, state);
+    p = r.params;
+    state = r.state;
+    sizes.push(before - (p as { w: mg.Tensor }).w.dataSync()[0]!);
+  }
+  // constant gradient: m̂/√v̂ = 1 at every step, so each step's size is the scheduled rate
+  const want = [0.01, 0.01, 0.01, 0.005, 0.005, 0.005, 0.0025];
+  t.ok(sizes.every((s, i) => Math.abs(s - want[i]!) < 1e-6), `step sizes ${sizes.map((s) => s.toPrecision(3)).join(' ')} = ${want.join(' ')}`);
+  const constant = mg.entryOptimizer(mg.learnerEntry('matching'), { options: mg.resolveOptions('matching', mg.learnerOptions(mg.learnerEntry('matching')), {}, { task: 'omniglot' }), task: { name: 'omniglot', kind: 'classification', inputShape: [1, 28, 28], backbone: () => { throw new Error('unused'); } } });
+  const q = constant.update({ w: mg.zeros([1]) }, { w: mg.ones([1]) }, constant.init({ w: mg.zeros([1]) }));
+  t.ok(Math.abs((q.params as { w: mg.Tensor }).w.dataSync()[0]! + 0.001) < 1e-7, 'matching keeps a constant rate (lr-decay-every 0): first step = meta-lr 0.001');
   t.end();
 });

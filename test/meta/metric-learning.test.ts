@@ -54,7 +54,7 @@ async function learns(t: test.Test, name: string, build: (hidden: number) => { l
   }
   const { mean, ci95 } = mg.meanCi95(scores);
   t.comment(`${name}: ${b.episodes} training episodes (${b.ways}-way 1-shot, ${b.queries} queries/class, Conv-4 ×${b.hidden}, Adam ${b.lr}) in ${secs.toFixed(1)} s; held-out 5-way 1-shot accuracy over 100 tasks ${(100 * mean).toFixed(1)}% ± ${(100 * ci95).toFixed(1)}% (chance 20%)`);
-  t.ok(mean - ci95 > threshold, `far above chance: lower end of the 95% interval > ${100 * threshold}%`);
+  t.ok(mean - ci95 > threshold, `far above chance: lower end of the 95% interval > ${100 * threshold}% after ${b.episodes} episodes (${b.ways}-way, ${b.queries} queries, Conv-4 ×${b.hidden}, Adam ${b.lr}, seed ${b.seed ?? 1}); got ${(100 * (mean - ci95)).toFixed(1)}%`);
   mg.disposeAll([meta, state]);
 }
 
@@ -67,10 +67,11 @@ const cases: { name: string; conv?: Partial<mg.Conv4Options>; make: (m: mg.Conv4
   { name: 'Matching networks with full-context embeddings', make: (m) => mg.matching(m, { fce: true, readSteps: 3 }), budget: { episodes: 150, ways: 5, queries: 4, lr: 3e-3, hidden: 16 }, threshold: 0.5 },
   { name: 'Relation networks', conv: { pooledBlocks: 2 }, make: (m) => mg.relationNet(m), budget: { episodes: 150, ways: 5, queries: 4, lr: 3e-3, hidden: 16 }, threshold: 0.5 },
   { name: 'Siamese networks (one-shot nearest match)', make: (m) => mg.siamese(m), budget: { episodes: 300, ways: 5, queries: 4, lr: 1e-2, hidden: 16 }, threshold: 0.45 },
-  // Episode seed 2: with seed 1 this short run is chaotic in float rounding — an equivalent
-  // rewrite of batch norm moved it from 55% to 60% (composite) or 33% (fused), while seeds 2-4
-  // give 61-66% with either (perf-ops, /work/coord/NOTES.md 22:45).
-  { name: 'few-shot graph neural network', make: (m) => mg.gnn(m, { ways: 5, hidden: 32 }), budget: { episodes: 300, ways: 5, queries: 4, lr: 3e-3, hidden: 16, seed: 2 }, threshold: 0.45 },
+  // The graph layers are Glorot-initialized (gnn.ts): with PyTorch's default uniform init the
+  // adjacency scores started near-constant and training sat at chance for 100-200 episodes, so
+  // this run was chaotic (33-68% over seeds and float rounding). Now episode seeds 1-6 give
+  // 65.7-68.9% held-out (native), the lower end of each interval above 62%.
+  { name: 'few-shot graph neural network', make: (m) => mg.gnn(m, { ways: 5, hidden: 32 }), budget: { episodes: 300, ways: 5, queries: 4, lr: 3e-3, hidden: 16 }, threshold: 0.5 },
   { name: 'R2D2 (closed-form ridge regression head)', make: (m) => mg.r2d2(m), budget: { episodes: 100, ways: 20, queries: 2, lr: 3e-3, hidden: 16 }, threshold: 0.55 },
 ];
 

@@ -222,6 +222,6 @@ ${ownOptionLines(learners.map((e) => ({ name: e.name, specs: e.options })))}
 task flags {the task sources that take them}:
 ${ownOptionLines(tasks.map((t) => ({ name: t.name, specs: t.options })))}
 
-eval flags (and any learner or task flag of the run, e.g. --test-steps, --data):
+eval flags (and --ways --shots --queries of the meta-test episodes, and any learner or task flag of the run that does not shape the trained network, e.g. --test-steps, --data):
 ${flagLines(EVAL_KEYS.filter((k) => k !== 'help').map((key) => ({ key, spec: key === 'seed' ? { ...COMMON_OPTIONS['seed']!, default: undefined, help: 'seed of the meta-test task stream (default: the stream of the run\'s final result)' } : (COMMAND_OPTIONS[key] ?? RUN_OPTIONS[key])! })))}`;
 }

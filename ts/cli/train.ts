@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { loadSafetensors, loadTree, saveSafetensors } from '../io/index.js';
 import cliProgress from 'cli-progress';
 import { CliError } from '../core/errors.js';
-import { type OptionValue, defaultOf, resolveOptions } from '../core/options.js';
+import { type OptionSpec, type OptionValue, defaultOf, resolveOptions } from '../core/options.js';
 import { type TaskSource, taskEntry } from '../data/registry.js';
 import { Rng } from '../ops/rng.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { evaluate, type EvaluateResult } from '../meta/evaluate.js';
-import { type BuildContext, type LearnerEntry, entryModel, entryOptimizer, learnerEntry, learnerOptions } from '../meta/registry.js';
+import { type BuildContext, type LearnerEntry, COMMON_OPTIONS, entryModel, entryOptimizer, learnerEntry, learnerOptions } from '../meta/registry.js';
 import { metaStep } from '../meta/step.js';
 import type { MetaLearner } from '../meta/types.js';
 import type { Model } from '../nn/model.js';
@@ -259,11 +259,15 @@ function configFor(entry: LearnerEntry, saved: RunConfig, overrides: Readonly<Re
   return asCli(() => resolveOptions(`${entry.name} (config.json)`, specs, { ...given, ...overrides }, { task: saved.task, algo: entry.name })) as RunConfig;
 }
 
+/** Common options eval may change: the shape of the meta-test episodes. */
+const EVAL_EPISODE_OPTIONS: Record<string, OptionSpec> = { ways: COMMON_OPTIONS['ways']!, shots: COMMON_OPTIONS['shots']!, queries: COMMON_OPTIONS['queries']! };
+
 /** `metagrad eval --checkpoint DIR`: rebuild the run's model and learner, load its meta-parameters, meta-test. */
 export async function evalRun(dir: string, opts: { tasks?: number; split?: string; seed?: number; overrides: Readonly<Record<string, OptionValue>>; flags: Readonly<Record<string, string>> }): Promise<void> {
   const saved = readRun(dir, validateRunConfig);
   const entry = asCli(() => learnerEntry(saved.config.algo));
-  const own = { ...entry.options, ...taskEntry(saved.config.task).options };
+  // the meta-test episodes may differ from the run's (ProtoNets: trained 60-way, tested 5- and 20-way)
+  const own: Record<string, OptionSpec> = { ...entry.options, ...taskEntry(saved.config.task).options, ...EVAL_EPISODE_OPTIONS };
   for (const key of Object.keys(opts.overrides)) {
     if (own[key]?.structural && JSON.stringify(opts.overrides[key]) !== JSON.stringify(saved.config[key])) {
       throw new CliError(`${opts.flags[key]} cannot be changed at eval: it shapes the network ${dir} trained (saved ${JSON.stringify(saved.config[key])}, given ${JSON.stringify(opts.overrides[key])})`);
