@@ -1,17 +1,30 @@
 #!/usr/bin/env node
-// `npm install` hook: build the native addon with node-gyp. A failed build must not fail
-// the install (metagrad then runs on the js backend and says why), so this always exits 0.
+// `npm install` hook: use the prebuilt native addon for this machine if the package ships one
+// that checks out (prebuilds/<platform>-<arch>/, see native/prebuilt.mjs: size, SHA-256, the
+// sources it was built from, Node-API version, a load in a child process), else build it from
+// source with node-gyp. METAGRAD_BUILD_FROM_SOURCE=1 (or npm's --build-from-source) skips the
+// prebuilt. A failed build must not fail the install (metagrad then runs on the js backend
+// and says why), so this always exits 0.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkPrebuilt, fileRecord, sourcesSha256 } from './prebuilt.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 if (process.env.METAGRAD_SKIP_NATIVE) {
   console.log('metagrad: METAGRAD_SKIP_NATIVE is set; not building the native backend');
   process.exit(0);
+}
+const fromSource = !!process.env.METAGRAD_BUILD_FROM_SOURCE || process.env.npm_config_build_from_source === 'true';
+if (!fromSource) {
+  const pre = checkPrebuilt(root);
+  if (pre.ok) {
+    console.log(`metagrad: using the prebuilt native backend ${relative(root, pre.path)} (${pre.record.bytes} bytes, sha256 ${pre.record.sha256.slice(0, 12)}…); nothing to compile`);
+    process.exit(0);
+  }
+  if (pre.why) console.log(`metagrad: not using the prebuilt ${relative(root, pre.path)}: ${pre.why}; building from source`);
 }
 // node-gyp: the package if installed, else the copy bundled with npm.
 const require = createRequire(import.meta.url);
@@ -39,8 +52,8 @@ const manifest = `${addon}.json`;
 rmSync(manifest, { force: true });
 const r = spawnSync(process.execPath, args, { cwd: join(root, 'native'), stdio: 'inherit' });
 if (r.status === 0 && existsSync(addon)) {
-  const bytes = readFileSync(addon);
-  const record = { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+  // sourcesSha256 lets `npm run prebuilds` reuse this build only for the sources it came from.
+  const record = { ...fileRecord(addon), sourcesSha256: sourcesSha256(root) };
   writeFileSync(`${manifest}.tmp`, JSON.stringify(record) + '\n');
   renameSync(`${manifest}.tmp`, manifest);
   console.log('metagrad: native backend built (native/build/Release/metagrad_native.node)');

@@ -1,17 +1,18 @@
 // How the native backend is chosen, loaded and released: native is the default when the
 // addon loads; a missing addon means js plus one clear warning and a recorded reason;
 // METAGRAD_BACKEND=js forces js; a process that used the thread pool exits by itself; a
-// truncated addon (with or without its build record) falls back to js instead of SIGBUS.
+// truncated addon (with or without its build record) falls back to js instead of SIGBUS; a
+// prebuilt is loaded only when its record matches it (the install path: test/package/).
 // Also the storage pool: double frees are harmless, failed kernels leak nothing.
 
 import test from 'tape';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, readFileSync, statSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as mg from '../../ts/index.js';
-import { addonPath, checkOpNames, loadAddon, manifestPath, sha256File } from '../../ts/backend/native/addon.js';
+import { addonPath, checkOpNames, loadAddon, manifestPath, prebuildKey, sha256File, sourcesSha256 } from '../../ts/backend/native/addon.js';
 import { BINARY_OPS, RANDOM_KINDS, REDUCE_OPS, UNARY_OPS } from '../../ts/backend/kernels.js';
 import { nativeOrWhy, reportMissingNative } from './native-helpers.js';
 
@@ -128,6 +129,52 @@ if (!native) {
       const r = loadIn(file);
       t.equal(r.status, 0, `${name}: exit status 0`);
       t.equal(lastJson(r.stdout).backend, 'native', `${name}: native loads`);
+    }
+    t.end();
+  });
+
+  // A prebuilt (prebuilds/<platform>-<arch>/ in a package root) is used only if its record
+  // vouches for it: size, SHA-256, the C++ sources beside it, the Node-API version.
+  const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+  const fakePackage = (name: string, edit: (rec: Record<string, unknown>) => void, sources: 'same' | 'changed' | 'none' = 'same') => {
+    const root = join(dir, `pkg-${name}`);
+    const file = join(root, 'prebuilds', prebuildKey(), 'metagrad_native.node');
+    mkdirSync(dirname(file), { recursive: true });
+    copyFileSync(real, file);
+    if (sources !== 'none') {
+      mkdirSync(join(root, 'native'));
+      for (const f of readdirSync(join(repo, 'native')).filter((f) => /\.(cc|h)$/.test(f)).concat('binding.gyp')) copyFileSync(join(repo, 'native', f), join(root, 'native', f));
+      copyFileSync(join(repo, 'binding.gyp'), join(root, 'binding.gyp'));
+      if (sources === 'changed') writeFileSync(join(root, 'native', 'gemm.cc'), readFileSync(join(repo, 'native', 'gemm.cc'), 'utf8') + '\n// edited\n');
+    }
+    const rec: Record<string, unknown> = { bytes: statSync(real).size, sha256: sha256File(real), sourcesSha256: sourcesSha256(repo), napi: 8 };
+    edit(rec);
+    writeFileSync(manifestPath(file), JSON.stringify(rec));
+    return file;
+  };
+
+  test('native loader: a prebuilt whose record matches it and the sources beside it loads', (t) => {
+    for (const sources of ['same', 'none'] as const) {
+      const r = loadIn(fakePackage(`ok-${sources}`, () => undefined, sources));
+      t.equal(r.status, 0);
+      t.equal(lastJson(r.stdout).backend, 'native', `native loads from prebuilds/${prebuildKey()}/ (sources ${sources === 'same' ? 'beside it match' : 'not shipped'})`);
+    }
+    t.end();
+  });
+
+  test('native loader: a prebuilt is refused (js, with the reason) when its record does not vouch for it', (t) => {
+    const cases: [string, (rec: Record<string, unknown>) => void, 'same' | 'changed', RegExp][] = [
+      ['size', (rec) => (rec['bytes'] = 1), 'same', /is not used: it is \d+ bytes where its record says 1/],
+      ['hash', (rec) => (rec['sha256'] = '0'.repeat(64)), 'same', /is not used: its SHA-256 differs from its record/],
+      ['sources', () => undefined, 'changed', /is not used: it was compiled from other C\+\+ sources/],
+      ['napi', (rec) => (rec['napi'] = 99), 'same', /is not used: it needs Node-API 99/],
+    ];
+    for (const [name, edit, sources, why] of cases) {
+      const r = loadIn(fakePackage(`bad-${name}`, edit, sources));
+      t.equal(r.status, 0, `${name}: the process succeeds`);
+      const out = lastJson(r.stdout);
+      t.equal(out.backend, 'js', `${name}: on js`);
+      t.ok(why.test(out.failure ?? ''), `${name}: ${out.failure?.slice(0, 160)}`);
     }
     t.end();
   });

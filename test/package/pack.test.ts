@@ -1,8 +1,9 @@
 // The package as a user gets it: `npm pack` (which builds dist/ through `prepare`), the
 // tarball's file list (no native/build, no source maps without their sources, LICENSE, both
-// entries), then a fresh strict-TypeScript ESM project with the tarball installed that
+// entries, this machine's prebuilt native addon), then a fresh strict-TypeScript ESM project with the tarball installed that
 // compiles every README/docs ```ts snippet against it, runs each one, and bundles
-// `import * as mg from 'metagrad'` for the browser (the exports map's browser condition).
+// `import * as mg from 'metagrad'` for the browser (the exports map's browser condition); last,
+// the install script with no compiler on the PATH uses the prebuilt addon, and refuses a damaged one.
 import test from 'tape';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { writeMiniImageNet } from '../helpers/images.js';
 import { docSnippets } from '../helpers/snippets.js';
+import { prebuildKey } from '../../ts/backend/native/addon.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; peerDependencies?: Record<string, string> };
@@ -29,7 +31,7 @@ test('package: npm pack, the tarball, and a strict consumer project running the 
     const packed = run(npm[0]!, [...npm.slice(1), 'pack', '--json', '--pack-destination', work], root);
     t.equal(packed.status, 0, `npm pack (prepare builds dist/) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     if (packed.status !== 0) return void t.comment(packed.out.slice(-2000));
-    const info = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as { filename: string; size: number; unpackedSize: number; files: { path: string }[] }[];
+    const info = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as { filename: string; size: number; unpackedSize: number; files: { path: string; size: number }[] }[];
     const files = info[0]!.files.map((f) => f.path);
     t.comment(`${info[0]!.filename}: ${files.length} files, ${(info[0]!.size / 1024).toFixed(0)} KiB packed, ${(info[0]!.unpackedSize / 1024).toFixed(0)} KiB unpacked`);
     t.notOk(files.some((f) => f.startsWith('native/build/')), 'no native/build/');
@@ -94,6 +96,43 @@ test('package: npm pack, the tarball, and a strict consumer project running the 
     writeFileSync(join(consumer, 'page.js'), "import * as mg from 'metagrad';\nconsole.log(mg.grad, mg.omniglotFromZips);\n");
     const bundle = await esbuild.build({ entryPoints: [join(consumer, 'page.js')], bundle: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'silent', absWorkingDir: consumer }).catch((e: Error) => e);
     t.ok(!(bundle instanceof Error) && Object.keys(bundle.metafile!.inputs).some((f) => f.endsWith('metagrad/dist/browser.js')), `esbuild --platform=browser picks dist/browser.js${bundle instanceof Error ? `: ${bundle.message.slice(0, 300)}` : ''}`);
+
+    // The prebuilt native addon (prepack runs native/prebuild.mjs): the install script uses it
+    // with no compiler on the PATH, the package then runs on native, and a damaged prebuilt is
+    // refused by both the install script and the loader.
+    const pre = `prebuilds/${prebuildKey()}/metagrad_native.node`;
+    const preSize = info[0]!.files.find((f) => f.path === pre)?.size;
+    t.ok(preSize !== undefined && files.includes(`${pre}.json`), `the tarball has ${pre} (${((preSize ?? 0) / 1024).toFixed(0)} KiB unpacked) and its record`);
+    const bin = join(work, 'bin-node-only');
+    mkdirSync(bin);
+    symlinkSync(process.execPath, join(bin, 'node'));
+    const noCompiler: NodeJS.ProcessEnv = { ...process.env, PATH: bin, CXX: 'false', CC: 'false' };
+    for (const k of ['METAGRAD_QUIET', 'METAGRAD_BACKEND', 'METAGRAD_NATIVE_ADDON', 'METAGRAD_BUILD_FROM_SOURCE', 'npm_config_build_from_source']) delete noCompiler[k];
+    t.notEqual(spawnSync('g++', ['--version'], { env: noCompiler }).status, 0, 'g++ is not reachable on that PATH');
+    const install = () => run(process.execPath, [join(installed, 'native/build.mjs')], installed, noCompiler, 180_000);
+    const check = () => {
+      writeFileSync(join(consumer, 'native-check.mjs'), [
+        "import * as mg from 'metagrad';",
+        "const ok = mg.backendAvailable('native');",
+        "const y = ok ? Array.from(mg.matmul(mg.tensor([[1, 2], [3, 4]], { backend: 'native' }), mg.tensor([[1, 0], [1, 1]], { backend: 'native' })).dataSync()) : null;",
+        "console.log(JSON.stringify({ ok, failure: mg.backendFailure('native') ?? null, y, current: mg.currentBackend().name }));",
+      ].join('\n'));
+      const r = run(process.execPath, [join(consumer, 'native-check.mjs')], consumer, { ...noCompiler, METAGRAD_QUIET: '1' }, 60_000);
+      return JSON.parse(r.stdout.trim().split('\n').pop() || '{}') as { ok?: boolean; failure?: string | null; y?: number[] | null; current?: string };
+    };
+    const t1 = Date.now();
+    const good = install();
+    t.ok(good.status === 0 && new RegExp(`using the prebuilt native backend ${pre}`).test(good.out), `the install script uses the prebuilt, in ${Date.now() - t1} ms: ${good.out.trim().split('\n').pop()}`);
+    t.notOk(existsSync(join(installed, 'native/build')), 'nothing was compiled (no native/build/)');
+    const loaded = check();
+    t.deepEqual([loaded.ok, loaded.current, loaded.y], [true, 'native', [3, 2, 7, 4]], `the installed package runs on the prebuilt native backend${loaded.failure ? `: ${loaded.failure}` : ''}`);
+    const prebuilt = join(installed, pre);
+    writeFileSync(prebuilt, readFileSync(prebuilt).subarray(0, 4096));
+    const bad = install();
+    t.ok(bad.status === 0 && /not using the prebuilt .*: it is 4096 bytes where its record says \d+; building from source/.test(bad.out) && /could not be built/.test(bad.out),
+      `a damaged prebuilt: the install script says so, tries to compile, and still exits 0 (${bad.out.split('\n').filter((l) => l.startsWith('metagrad:')).join(' / ').slice(0, 300)})`);
+    const refused = check();
+    t.ok(refused.ok === false && refused.current === 'js' && /prebuilt native addon .* is not used: it is 4096 bytes/.test(refused.failure ?? ''), `and the loader refuses it: js, because ${refused.failure?.slice(0, 200)}`);
     t.comment(`whole check in ${((Date.now() - t0) / 1000).toFixed(0)} s; ${readdirSync(join(consumer, 'out')).length} snippets compiled`);
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -1,5 +1,9 @@
-// Finds, checks and loads the compiled addon (native/build/Release/metagrad_native.node).
-// The compiled JS lives in dist/backend/native/ (package) or build/ts/backend/native/
+// Finds, checks and loads the compiled addon: native/build/Release/metagrad_native.node when
+// it was compiled here (npm install without a usable prebuilt, or node native/build.mjs), else
+// the package's prebuilt for this machine, prebuilds/<platform>-<arch>[-musl]/ (see
+// native/prebuilt.mjs; the install script has already loaded it once in a child process).
+// A prebuilt is used only if its record matches it: size, SHA-256, the C++ sources shipped
+// beside it, the Node-API version. The compiled JS lives in dist/backend/native/ (package) or build/ts/backend/native/
 // (tests), so the package root is found by walking up from this file, not by a fixed depth.
 // A damaged shared object (a truncated copy, an interrupted build) is not safe to dlopen:
 // the loader maps it and the process dies with SIGBUS, beyond any try/catch. So the file is
@@ -9,7 +13,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,23 +55,84 @@ export interface NativeAddon {
   threadPoolCheck(jobs: number, maxTasks: number): number;
 }
 
-const ADDON = join('native', 'build', 'Release', 'metagrad_native.node');
+const ADDON_FILE = 'metagrad_native.node';
+const ADDON = join('native', 'build', 'Release', ADDON_FILE);
+/** The Node-API version binding.gyp builds for (NAPI_VERSION). */
+const NAPI_VERSION = 8;
 
-/** Where the addon would be: METAGRAD_NATIVE_ADDON, else the first package root above this file that has it. */
+/** prebuilds/<this key>/ holds the prebuilt for this machine (native/prebuilt.mjs names it the same way). */
+export function prebuildKey(): string {
+  let musl = false;
+  if (process.platform === 'linux') {
+    const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+    musl = !header?.glibcVersionRuntime;
+  }
+  return `${process.platform}-${process.arch}${musl ? '-musl' : ''}`;
+}
+
+/**
+ * Where the addon would be: METAGRAD_NATIVE_ADDON, else in the first package root above this
+ * file that has one, its own build (native/build/Release/) before its prebuilt for this machine.
+ */
 export function addonPath(): string {
   const env = typeof process !== 'undefined' ? process.env['METAGRAD_NATIVE_ADDON'] : undefined;
   if (env) return env;
   let dir = dirname(fileURLToPath(import.meta.url));
   let firstRoot: string | undefined;
+  let key: string | undefined;
   for (let i = 0; i < 8; i++) {
     const candidate = join(dir, ADDON);
     if (existsSync(candidate)) return candidate;
+    if (existsSync(join(dir, 'prebuilds'))) {
+      const prebuilt = join(dir, 'prebuilds', (key ??= prebuildKey()), ADDON_FILE);
+      if (existsSync(prebuilt)) return prebuilt;
+    }
     if (!firstRoot && existsSync(join(dir, 'package.json'))) firstRoot = candidate;
     const up = dirname(dir);
     if (up === dir) break;
     dir = up;
   }
   return firstRoot ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', ADDON);
+}
+
+/** A path inside some package's prebuilds/<key>/ folder. */
+function isPrebuilt(path: string): boolean {
+  return /[\\/]prebuilds[\\/][^\\/]+[\\/]metagrad_native\.node$/.test(path);
+}
+
+/** SHA-256 over the C++ sources and build files (as native/prebuilt.mjs computes it), or null if they are not there. */
+export function sourcesSha256(root: string): string | null {
+  const native = join(root, 'native');
+  try {
+    const files = readdirSync(native).filter((f) => /\.(cc|h)$/.test(f)).sort().map((f) => `native/${f}`);
+    files.push('binding.gyp', 'native/binding.gyp');
+    const h = createHash('sha256');
+    for (const f of files) {
+      h.update(`${f}\0`);
+      h.update(readFileSync(join(root, f)));
+      h.update('\0');
+    }
+    return h.digest('hex');
+  } catch {
+    return null;
+  }
+}
+
+/** Why a prebuilt's record does not vouch for it (size, hash, sources, Node-API), or null when it does. */
+function prebuiltMismatch(path: string, bytes: number): string | null {
+  let m: { bytes?: unknown; sha256?: unknown; sourcesSha256?: unknown; napi?: unknown };
+  try {
+    m = JSON.parse(readFileSync(manifestPath(path), 'utf8')) as typeof m;
+  } catch {
+    return 'it has no readable record (metagrad_native.node.json)';
+  }
+  if (m.bytes !== bytes) return `it is ${bytes} bytes where its record says ${String(m.bytes)}`;
+  if (m.sha256 !== sha256File(path)) return 'its SHA-256 differs from its record';
+  const sources = sourcesSha256(dirname(dirname(dirname(path))));
+  if (sources !== null && m.sourcesSha256 !== sources) return 'it was compiled from other C++ sources than the ones in this package';
+  const napi = Number(process.versions.napi ?? 0);
+  if (!(napi >= Number(m.napi ?? NAPI_VERSION))) return `it needs Node-API ${String(m.napi)}; this Node has ${process.versions.napi}`;
+  return null;
 }
 
 /** The build's record of the addon: `<addon>.json` = { bytes, sha256 } (written by native/build.mjs). */
@@ -141,8 +206,15 @@ export function loadAddon(): NativeAddon {
   if (!existsSync(path)) {
     throw new Error(`the native addon is not built (no ${path}); run 'npm install' or 'node native/build.mjs' (needs a C++17 compiler, python3 and make)`);
   }
-  const mismatch = manifestMismatch(path, statSync(path).size);
-  if (mismatch) probeLoad(path, mismatch);
+  if (isPrebuilt(path)) {
+    const bad = prebuiltMismatch(path, statSync(path).size);
+    if (bad) {
+      throw new Error(`the prebuilt native addon at ${path} is not used: ${bad}; reinstall metagrad, or compile it from source with 'METAGRAD_BUILD_FROM_SOURCE=1 node native/build.mjs' in the package folder (needs a C++17 compiler, python3 and make)`);
+    }
+  } else {
+    const mismatch = manifestMismatch(path, statSync(path).size);
+    if (mismatch) probeLoad(path, mismatch);
+  }
   const require = createRequire(import.meta.url);
   let mod: NativeAddon;
   try {
