@@ -4,7 +4,9 @@
 // 600 images). Also read: the common extracted layout <split>/<wnid>/<file>.jpg. PNG files
 // work too. Node only (reads files); images are decoded and area-resized once to
 // imageSize (84 as released) and cached (cache-file.ts) beside the data or, when that is
-// read-only, in ~/.cache/metagrad/mini-imagenet; later loads read the cache.
+// read-only, in ~/.cache/metagrad/mini-imagenet; later loads read the cache. Also the CLI's
+// task source `--task mini-imagenet`: N-way K-shot episodes of the three splits, Conv-4 on
+// 3 × 84 × 84 inputs (32 channels per block by default, as in the MAML paper).
 
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -16,6 +18,9 @@ import { decodeImage } from './decode-image.js';
 import { ImageClasses, type ImageClass, type ImageStore } from './image-classes.js';
 import { resizeToPlanar } from './image.js';
 import { cacheDirFor, findDataDir, isDir } from './paths.js';
+import { conv4 } from '../nn/conv4.js';
+import { EpisodeSampler } from './episodes.js';
+import type { TaskEntry } from './registry.js';
 
 export type MiniImageNetSplit = 'train' | 'val' | 'test';
 
@@ -117,3 +122,39 @@ export async function loadMiniImageNet(opts: LoadMiniImageNetOptions): Promise<I
   await writeFileAtomic('loadMiniImageNet: the cache', cachePath, encodeCacheFile(MAGIC, { stamp, imageSize: s, classes: store.classes }, store.pixels), 'pass cacheDir to put it elsewhere');
   return done(store, false);
 }
+
+/** `metagrad train <learner> --task mini-imagenet --data DIR`: episodes of the train / val / test splits. */
+export const miniImageNetTask: TaskEntry = {
+  name: 'mini-imagenet',
+  kind: 'classification',
+  summary: 'mini-ImageNet N-way K-shot episodes (Ravi & Larochelle split: 64 / 16 / 20 classes), RGB Conv-4 backbone (32 channels, 84 px by default)',
+  options: {
+    data: { kind: 'str', default: undefined, help: 'mini-ImageNet folder: images/ with train.csv, val.csv, test.csv, or train/ val/ test/<class>/ (default: METAGRAD_MINI_IMAGENET, $METAGRAD_DATA/mini-imagenet, ~/.cache/metagrad/mini-imagenet)' },
+  },
+  async load(o) {
+    const ways = o['ways'] as number, shots = o['shots'] as number, queries = o['queries'] as number;
+    const imageSize = o['imageSize'] as number, hidden = o['hidden'] as number;
+    const root = o['data'] as string | undefined;
+    const [trainSet, valSet, testSet] = await Promise.all((['train', 'val', 'test'] as const).map((split) => loadMiniImageNet({ root, split, imageSize }))).catch((e: Error) => {
+      throw new DataError(`mini-imagenet: ${e.message} (pass --data PATH to the mini-ImageNet folder)`);
+    });
+    const trainWays = (o['trainWays'] as number | undefined) ?? ways, trainQueries = (o['trainQueries'] as number | undefined) ?? queries;
+    const opts = { ways, shots, queries };
+    const train = new EpisodeSampler(trainSet!, { ways: trainWays, shots, queries: trainQueries });
+    const val = new EpisodeSampler(valSet!, opts);
+    const test = new EpisodeSampler(testSet!, opts);
+    return {
+      name: 'mini-imagenet',
+      kind: 'classification',
+      ways,
+      inputShape: [3, imageSize, imageSize],
+      backbone: (b = {}) => conv4({ inChannels: 3, imageSize, outputs: b.outputs ?? Math.max(ways, trainWays), hidden, batchNorm: b.batchNorm ?? 'transductive', maxSteps: b.maxSteps, pooledBlocks: b.pooledBlocks }),
+      describe: `mini-ImageNet ${ways}-way ${shots}-shot${trainWays !== ways || trainQueries !== queries ? ` (training episodes ${trainWays}-way, ${trainQueries} queries per class)` : ''} (${train.classes.size} train / ${val.classes.size} val / ${test.classes.size} test classes, ${imageSize} px RGB from ${trainSet!.root}), Conv-4 ×${hidden}`,
+      metric: 'accuracy',
+      resultLabel: `${ways}-way ${shots}-shot mini-ImageNet test accuracy`,
+      train: (rng) => train.episode(rng),
+      val: (rng) => val.episode(rng),
+      test: (rng) => test.episode(rng),
+    };
+  },
+};

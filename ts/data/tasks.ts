@@ -5,8 +5,10 @@ import { sinusoidTask } from './sinusoid.js';
 import { omniglotTask } from './omniglot-files.js';
 import { quadraticTask } from './quadratic.js';
 import { omniglotSequencesTask } from './label-sequences.js';
+import { miniImageNetTask } from './mini-imagenet.js';
 
 registerTask(sinusoidTask);
 registerTask(omniglotTask);
 registerTask(quadraticTask);
 registerTask(omniglotSequencesTask);
+registerTask(miniImageNetTask);

@@ -131,7 +131,7 @@ export function scoreAdapted<S extends ParamTree>(model: MetaModel, learner: Pic
 export const INNER_LOOP_OPTIONS = {
   innerSteps: { kind: 'int', default: { sinusoid: 1, default: 5 }, min: 1, help: 'inner gradient steps in meta-training' },
   testSteps: { kind: 'int', default: (o: ResolvedOptions) => o['innerSteps'], min: 1, help: 'inner steps at meta-test time (default: --inner-steps; MAML used 10 on Omniglot)' },
-  innerLr: { kind: 'num', default: { sinusoid: 0.01, default: 0.4 }, above: 0, help: 'inner learning rate α' },
+  innerLr: { kind: 'num', default: { sinusoid: 0.01, 'mini-imagenet': 0.01, default: 0.4 }, above: 0, help: 'inner learning rate α (MAML: 0.4 on Omniglot, 0.01 on mini-ImageNet)' },
   firstOrder: { kind: 'bool', default: false, help: 'first-order meta-gradients (drop the second-order terms)' },
 } satisfies Record<string, OptionSpec>;
 

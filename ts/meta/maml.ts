@@ -120,7 +120,7 @@ export const mamlEntry: LearnerEntry = {
   name: 'maml',
   family: 'gradient-based',
   summary: 'MAML, exact second-order meta-gradients through the inner loop (Finn et al. 2017)',
-  tasks: ['sinusoid', 'omniglot'],
+  tasks: ['sinusoid', 'omniglot', 'mini-imagenet'],
   options: {
     innerSteps, testSteps, innerLr, firstOrder, taskBatch,
     checkpointSegment: { kind: 'int', default: undefined, min: 1, help: 'exact MAML: recompute the inner loop in segments of N steps in the backward pass (gradient checkpointing)' },
@@ -137,7 +137,7 @@ export const fomamlEntry: LearnerEntry = {
   name: 'fomaml',
   family: 'gradient-based',
   summary: 'first-order MAML: the query gradient at the adapted parameters (Finn et al. 2017)',
-  tasks: ['sinusoid', 'omniglot'],
+  tasks: ['sinusoid', 'omniglot', 'mini-imagenet'],
   options: { innerSteps, testSteps, innerLr, taskBatch },
   build: (model, { options: o }) => fomaml(model, { innerSteps: o['innerSteps'] as number, innerLr: o['innerLr'] as number, testSteps: o['testSteps'] as number, taskBatch: o['taskBatch'] as number }),
   checkpoint: 'meta: θ (the initialization); opt: Adam moments and step',

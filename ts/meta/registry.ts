@@ -53,12 +53,12 @@ export const COMMON_OPTIONS: OptionSpecs = {
   queries: { kind: 'int', default: { sinusoid: 10, default: 15 }, min: 1, help: 'query examples per class, or query points (regression)' },
   trainWays: { kind: 'int', default: (o) => o['ways'], min: 2, help: 'classes per training episode (default --ways; ProtoNets trains 60-way and tests 5- or 20-way). A classifier head gets max(ways, train-ways) outputs' },
   trainQueries: { kind: 'int', default: (o) => o['queries'], min: 1, help: 'query examples per class (or points) in training episodes (default --queries)' },
-  metaBatch: { kind: 'int', default: { sinusoid: 10, default: 32 }, min: 1, help: 'tasks per meta-update' },
+  metaBatch: { kind: 'int', default: { sinusoid: 10, 'mini-imagenet': 4, default: 32 }, min: 1, help: 'tasks per meta-update (MAML: 32 on Omniglot, 4 on mini-ImageNet)' },
   iterations: { kind: 'int', default: { sinusoid: 2000, default: 300 }, min: 1, help: 'meta-updates' },
   metaLr: { kind: 'num', default: 0.001, above: 0, help: 'outer learning rate' },
   seed: { kind: 'int', default: 0, min: 0, help: 'random seed' },
-  hidden: { kind: 'int', default: 64, min: 1, help: 'Conv-4 channels' },
-  imageSize: { kind: 'int', default: 28, min: 16, help: 'image side in pixels (Omniglot)' },
+  hidden: { kind: 'int', default: { 'mini-imagenet': 32, default: 64 }, min: 1, help: 'Conv-4 channels (MAML: 64 on Omniglot, 32 on mini-ImageNet)' },
+  imageSize: { kind: 'int', default: { 'mini-imagenet': 84, default: 28 }, min: 16, help: 'image side in pixels (Omniglot 28, mini-ImageNet 84)' },
 };
 
 const entries = new Map<string, LearnerEntry>();
