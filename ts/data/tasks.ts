@@ -4,7 +4,7 @@ import { registerTask } from './registry.js';
 import { sinusoidTask } from './sinusoid.js';
 import { omniglotTask } from './omniglot-files.js';
 import { quadraticTask } from './quadratic.js';
-import { omniglotSequencesTask } from './label-sequences.js';
+import { omniglotSequencesTask } from './label-sequences-task.js';
 import { miniImageNetTask } from './mini-imagenet.js';
 
 registerTask(sinusoidTask);
