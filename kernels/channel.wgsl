@@ -3,7 +3,7 @@
 // affine map (AFFINE, NOSHIFT: no shift) and a per-channel dot product (DOT). The reductions
 // use one workgroup per channel (a channel's n·s values at (k·c + ch)·s + j, walked with a
 // stride of WG), then a tree in workgroup memory; arithmetic in f32.
-// Params: 0 n, 1 c, 2 s, 3 eps (f32 bits, STATS); AFFINE/NORM also 4: total elements.
+// Params: CHANNEL_PARAMS (ts/backend/webgpu/params.ts): eps for STATS, total elements for AFFINE/NORM.
 
 //#if STATS
 @group(0) @binding(1) var<storage, read> x: array<{{T}}>;
@@ -46,8 +46,8 @@
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = group_index(wid, nwg) * 256u + lid;
-  if (i >= P(4u)) { return; }
-  let ch = (i / P(2u)) % P(1u);
+  if (i >= p_total()) { return; }
+  let ch = (i / p_s()) % p_c();
   let xh = (f32(x[i]) - f32(mean[ch])) * f32(rstd[ch]);
   xhat[i] = {{T}}(xh);
   y[i] = {{T}}(xh * f32(gamma[ch]) + f32(beta[ch]));
@@ -58,8 +58,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = group_index(wid, nwg) * 256u + lid;
-  if (i >= P(4u)) { return; }
-  let ch = (i / P(2u)) % P(1u);
+  if (i >= p_total()) { return; }
+  let ch = (i / p_s()) % p_c();
   //#if NOSHIFT
   out0[i] = {{T}}(f32(x[i]) * f32(scale[ch]));
   //#else
@@ -87,15 +87,15 @@ fn tree(two: bool, lid: u32) {
 
 // Flat index of the i-th value (of n·s) of channel ch.
 fn at(i: u32, ch: u32) -> u32 {
-  let s = P(2u);
-  return ((i / s) * P(1u) + ch) * s + i % s;
+  let s = p_s();
+  return ((i / s) * p_c() + ch) * s + i % s;
 }
 
 @compute @workgroup_size({{WG}})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let ch = group_index(wid, nwg);
-  if (ch >= P(1u)) { return; }
-  let m = P(0u) * P(2u);
+  if (ch >= p_c()) { return; }
+  let m = p_n() * p_s();
   //#if STATS
   var acc = 0.0;
   for (var i = lid; i < m; i += {{WG}}u) { acc += f32(x[at(i, ch)]); }
@@ -111,7 +111,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let v = red[0] / f32(m);
     mean[ch] = {{T}}(mu);
     variance[ch] = {{T}}(v);
-    rstd[ch] = {{T}}(1.0 / sqrt(v + PF(3u)));
+    rstd[ch] = {{T}}(1.0 / sqrt(v + p_eps()));
   }
   //#endif
   //#if BACKWARD

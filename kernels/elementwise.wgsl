@@ -5,7 +5,8 @@
 //   CONTIG   rank 1 after merging dims: in_k[off_k + i * stride_k] (stride 0 broadcasts)
 //   VEC4     contiguous with 4-aligned offsets and n % 4 == 0: one vec4 load per operand
 //   RUN      STRIDED on software adapters: runs of consecutive elements, no divisions
-// Params: 0 n, 1 rank, 2..9 shape, operand k at 10 + 9k: offset, then 8 strides.
+// Params: ELEMENTWISE_PARAMS (ts/backend/webgpu/params.ts): n, the merged dims (rank, shape),
+// and per operand k (inputs, then the output) p_operand_offset(k) and p_operand_strides(k, d).
 
 fn mg_expm1(x: f32) -> f32 {
   // exp(x) - 1 cancels for small x: use the series there.
@@ -69,7 +70,7 @@ fn mg_idiv(a: i32, b: i32) -> i32 {
 @compute @workgroup_size({{WG}})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i0 = (group_index(wid, nwg) * {{WG}}u + lid) * {{RUN}}u;
-  let n = P(0u);
+  let n = p_n();
   if (i0 >= n) { return; }
   let i1 = min(n, i0 + {{RUN}}u);
   {{WALK}}
@@ -77,13 +78,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 //#else
 //#if STRIDED
 fn element(i: u32) {
-  var o = array<i32, 4>(PI(10u), PI(19u), PI(28u), PI(37u));
+  var o = array<i32, 4>(p_operand_offset(0u), p_operand_offset(1u), p_operand_offset(2u), p_operand_offset(3u));
   var rem = i;
-  for (var d = P(1u); d > 0u; d--) {
-    let dim = P(1u + d);
+  for (var d = p_rank(); d > 0u; d--) {
+    let dim = p_shape(d - 1u);
     let c = i32(rem % dim);
     rem = rem / dim;
-    for (var k = 0u; k < {{NOPS}}u; k++) { o[k] += c * PI(10u + k * 9u + d); }
+    for (var k = 0u; k < {{NOPS}}u; k++) { o[k] += c * p_operand_strides(k, d - 1u); }
   }
   {{BODY}}
 }
@@ -96,6 +97,6 @@ fn element(i: u32) {
 @compute @workgroup_size({{WG}})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let stride = nwg.x * nwg.y * {{WG}}u;
-  for (var i = group_index(wid, nwg) * {{WG}}u + lid; i < P(0u); i += stride) { element(i); }
+  for (var i = group_index(wid, nwg) * {{WG}}u + lid; i < p_n(); i += stride) { element(i); }
 }
 //#endif

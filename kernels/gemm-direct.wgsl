@@ -11,10 +11,9 @@
 // checks run inside the loop. Columns or rows past the edge compute clamped duplicates that
 // are never stored.
 //
-// Params: 0 M, 1 N, 2 K, 3 batch base, 4 splits, 5 K per split, 6 column-tile base, 7 batch
-// count; 8..11 X offset, batch, row (m), k strides; 12..15 Y offset, batch, k, column (n)
-// strides; 16 C offset, 17 C stride of D's rows, 18 C stride of D's columns. D[b] sits at
-// C offset + (split · batch count + b) · M · N.
+// Params: GEMM_DIRECT_PARAMS (ts/backend/webgpu/params.ts): the GEMM base (M, N, K, batch
+// base, splits, K per split, column-tile base, batch count), the X and Y views and where D
+// goes: D[b] sits at cOffset + (split · batch count + b) · M · N.
 @group(0) @binding(1) var<storage, read> X: array<{{TX}}>;
 //#if Y_VEC
 @group(0) @binding(2) var<storage, read> Y: array<vec4<{{TX}}>>;
@@ -28,34 +27,34 @@
 //#endif
 
 fn store(base: u32, row: u32, col: u32, v: vec4<f32>) {
-  let M = P(0u); let N = P(1u);
+  let M = p_m(); let N = p_n();
   if (row >= M || col >= N) { return; }
-  let i = base + row * P(17u) + col * P(18u);
+  let i = base + row * p_cRowStride() + col * p_cColStride();
   //#if C_VEC
   if (col + 3u < N) { C[i >> 2u] = vec4<{{TC}}>(v); return; }
   for (var j = 0u; j < 4u; j++) { if (col + j < N) { C[(i + j) >> 2u][(i + j) & 3u] = {{TC}}(v[j]); } }
   //#else
-  for (var j = 0u; j < 4u; j++) { if (col + j < N) { C[i + j * P(18u)] = {{TC}}(v[j]); } }
+  for (var j = 0u; j < 4u; j++) { if (col + j < N) { C[i + j * p_cColStride()] = {{TC}}(v[j]); } }
   //#endif
 }
 
 @compute @workgroup_size({{WX}}, {{WY}}, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let splits = P(4u);
-  let b = P(3u) + wid.z / splits;
+  let splits = p_splits();
+  let b = p_batchBase() + wid.z / splits;
   let s = wid.z % splits;
-  let kBegin = s * P(5u);
-  let kEnd = min(P(2u), kBegin + P(5u));
+  let kBegin = s * p_kChunk();
+  let kEnd = min(p_k(), kBegin + p_kChunk());
   let r0 = wid.y * {{TM}}u + lid.y * {{RPI}}u;
-  let c0 = (wid.x + P(6u)) * {{TN}}u + lid.x * {{CPI}}u;
-  let lastRow = P(0u) - 1u;
-  let lastCol = P(1u) - 1u;
-  let xb = P(8u) + b * P(9u);
-  let yb = P(12u) + b * P(13u);
+  let c0 = (wid.x + p_colTileBase()) * {{TN}}u + lid.x * {{CPI}}u;
+  let lastRow = p_m() - 1u;
+  let lastCol = p_n() - 1u;
+  let xb = p_xOffset() + b * p_xBatch();
+  let yb = p_yOffset() + b * p_yBatch();
   {{DECL}}
   // Strides read once: every params read is a load, and loads are what cost here.
-  let xs = P(11u);
-  let ys = P(14u);
+  let xs = p_xKStride();
+  let ys = p_yKStride();
   var xk = kBegin * xs;
   var yk = kBegin * ys;
   for (var k = kBegin; k < kEnd; k++) {
@@ -63,6 +62,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     xk += xs;
     yk += ys;
   }
-  let cb = P(16u) + (s * P(7u) + b) * P(0u) * P(1u);
+  let cb = p_cOffset() + (s * p_batch() + b) * p_m() * p_n();
   {{STORE}}
 }

@@ -6,17 +6,16 @@
 // gradient needs so that its GEMM operand is unit-stride along its columns.
 // One invocation writes one output row (nl, k, oy): its index math is done once, then a
 // division-free loop over ox.
-// Params: 0 rows (nl·K·oh), 1 n0, 2 cIn, 3 h, 4 w, 5 kh, 6 kw, 7 oh, 8 ow, 9 strideH,
-// 10 strideW, 11 padH, 12 padW, 13 dilationH, 14 dilationW.
+// Params: UNFOLD_PARAMS (ts/backend/webgpu/params.ts).
 @group(0) @binding(1) var<storage, read> x: array<{{T}}>;
 @group(0) @binding(2) var<storage, read_write> cols: array<{{T}}>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let row = group_index(wid, nwg) * 64u + lid;
-  if (row >= P(0u)) { return; }
-  let h = P(3u); let w = P(4u); let kh = P(5u); let kw = P(6u); let oh = P(7u); let ow = P(8u);
-  let kCount = P(2u) * kh * kw;
+  if (row >= p_rows()) { return; }
+  let h = p_h(); let w = p_w(); let kh = p_kh(); let kw = p_kw(); let oh = p_oh(); let ow = p_ow();
+  let kCount = p_cIn() * kh * kw;
   let oy = row % oh;
   let k = (row / oh) % kCount;
   let nl = row / (oh * kCount);
@@ -30,14 +29,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let out0 = row * ow;
   let step = 1u;
   //#endif
-  let iy = i32(oy * P(9u) + ky * P(13u)) - i32(P(11u));
+  let iy = i32(oy * p_strideH() + ky * p_dilationH()) - i32(p_padH());
   if (iy < 0 || iy >= i32(h)) {
     for (var ox = 0u; ox < ow; ox++) { cols[out0 + ox * step] = {{T}}(0); }
     return;
   }
-  let in0 = (((P(1u) + nl) * P(2u) + ci) * h + u32(iy)) * w;
-  let sx = i32(P(10u));
-  var ix = i32(kx * P(14u)) - i32(P(12u));
+  let in0 = (((p_n0() + nl) * p_cIn() + ci) * h + u32(iy)) * w;
+  let sx = i32(p_strideW());
+  var ix = i32(kx * p_dilationW()) - i32(p_padW());
   for (var ox = 0u; ox < ow; ox++) {
     var v = {{T}}(0);
     if (ix >= 0 && ix < i32(w)) { v = x[in0 + u32(ix)]; }

@@ -3,11 +3,10 @@
 // are N×N with N the support size, so a sequential loop per thread is the right shape; the
 // output buffer doubles as the working storage (entries are read back once written).
 //
-// CHOLESKY params: 0 batch, 1 n, 2 offset, 3 batchStride, 4 rowStride, 5 colStride.
+// CHOLESKY (params: CHOLESKY_PARAMS, ts/backend/webgpu/params.ts).
 //   Writes the lower factor (zeros above the diagonal) and info (0, or the 1-based order of
 //   the first leading minor that is not positive; that matrix's factor is then all NaN).
-// TRISOLVE params: 0 batch*m, 1 n, 2 m, 3 lower (1/0), 4..7 T offset, batch/row/col strides,
-//   8..11 B offset, batch/row/col strides. X = T^-1 B, contiguous [batch, n, m].
+// TRISOLVE (params: TRIANGULAR_SOLVE_PARAMS; tasks = batch·m): X = T^-1 B, contiguous [batch, n, m].
 
 @group(0) @binding(1) var<storage, read> a: array<{{T}}>;
 //#if CHOLESKY
@@ -21,12 +20,12 @@
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let task = group_index(wid, nwg) * 64u + lid;
-  if (task >= P(0u)) { return; }
-  let n = P(1u);
+  if (task >= p_batch()) { return; }
+  let n = p_n();
   //#if CHOLESKY
-  let src = P(2u) + task * P(3u);
-  let rs = P(4u);
-  let cs = P(5u);
+  let src = p_offset() + task * p_batchStride();
+  let rs = p_rowStride();
+  let cs = p_colStride();
   let dst = task * n * n;
   var failed = 0u;
   for (var j = 0u; j < n; j++) {
@@ -49,15 +48,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   info[task] = i32(failed);
   //#else
-  let m = P(2u);
+  let m = p_m();
   let bi = task / m;
   let c = task % m;
-  let lower = P(3u) != 0u;
-  let tb = P(4u) + bi * P(5u);
-  let trs = P(6u);
-  let tcs = P(7u);
-  let bb = P(8u) + bi * P(9u) + c * P(11u);
-  let brs = P(10u);
+  let lower = p_lower() != 0u;
+  let tb = p_tOffset() + bi * p_tBatchStride();
+  let trs = p_tRowStride();
+  let tcs = p_tColStride();
+  let bb = p_bOffset() + bi * p_bBatchStride() + c * p_bColStride();
+  let brs = p_bRowStride();
   let ob = bi * n * m + c;
   for (var s = 0u; s < n; s++) {
     let i = select(n - 1u - s, s, lower);

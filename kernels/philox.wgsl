@@ -2,7 +2,7 @@
 // block. Block b uses counter (ctrLo + b, ctrHi + carry, 0, 0); the 64-bit products are
 // built from 16-bit halves since WGSL has no 64-bit integers.
 // uniform: (w >> 8) * 2^-24 (exact in float32); normal: Box-Muller on word pairs (f32 math);
-// bits: the word as i32. Params: 0 n, 1 key0, 2 key1, 3 ctrLo, 4 ctrHi.
+// bits: the word as i32. Params: PHILOX_PARAMS (ts/backend/webgpu/params.ts).
 
 @group(0) @binding(1) var<storage, read_write> out0: array<{{T}}>;
 
@@ -28,12 +28,12 @@ fn philox(key: vec2<u32>, ctr: vec4<u32>) -> vec4<u32> {
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let blk = group_index(wid, nwg) * 64u + lid;
-  let n = P(0u);
+  let n = p_n();
   let base = blk * 4u;
   if (base >= n) { return; }
-  let lo = P(3u) + blk;
-  let hi = P(4u) + select(0u, 1u, lo < P(3u));
-  let w = philox(vec2<u32>(P(1u), P(2u)), vec4<u32>(lo, hi, 0u, 0u));
+  let lo = p_ctrLo() + blk;
+  let hi = p_ctrHi() + select(0u, 1u, lo < p_ctrLo());
+  let w = philox(vec2<u32>(p_key0(), p_key1()), vec4<u32>(lo, hi, 0u, 0u));
   //#if NORMAL
   let scale = 1.0 / 16777216.0;
   var vals: array<f32, 4>;

@@ -2,8 +2,8 @@
 // its index within the h*w plane; padding never wins; ties and NaN follow the reference
 // (a later value wins only if strictly greater). An all-padding window gives (-inf, -1).
 // BACKWARD: the transpose, a thread per input element that sums dy over the windows whose
-// argmax it is, in window order (deterministic, no atomics); 0 is then the total inputs.
-// Params: 0 total outputs, 1 h, 2 w, 3 kh, 4 kw, 5 oh, 6 ow, 7 strideH, 8 strideW, 9 padH, 10 padW.
+// argmax it is, in window order (deterministic, no atomics).
+// Params: POOL_PARAMS (ts/backend/webgpu/params.ts); total is the outputs (BACKWARD: the inputs).
 
 //#if !BACKWARD
 @group(0) @binding(1) var<storage, read> x: array<{{T}}>;
@@ -13,20 +13,20 @@
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let o = group_index(wid, nwg) * 256u + lid;
-  if (o >= P(0u)) { return; }
-  let h = i32(P(1u)); let w = i32(P(2u));
-  let ohw = P(5u) * P(6u);
+  if (o >= p_total()) { return; }
+  let h = i32(p_h()); let w = i32(p_w());
+  let ohw = p_oh() * p_ow();
   let plane = o / ohw;
   let q = o % ohw;
-  let y0 = i32((q / P(6u)) * P(7u)) - i32(P(9u));
-  let x0 = i32((q % P(6u)) * P(8u)) - i32(P(10u));
+  let y0 = i32((q / p_ow()) * p_strideH()) - i32(p_padH());
+  let x0 = i32((q % p_ow()) * p_strideW()) - i32(p_padW());
   var best = -inf_f32();
   var bi = -1;
   let base = plane * u32(h * w);
-  for (var ky = 0; ky < i32(P(3u)); ky++) {
+  for (var ky = 0; ky < i32(p_kh()); ky++) {
     let iy = y0 + ky;
     if (iy < 0 || iy >= h) { continue; }
-    for (var kx = 0; kx < i32(P(4u)); kx++) {
+    for (var kx = 0; kx < i32(p_kw()); kx++) {
       let ix = x0 + kx;
       if (ix < 0 || ix >= w) { continue; }
       let v = f32(x[base + u32(iy * w + ix)]);
@@ -44,12 +44,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let e = group_index(wid, nwg) * 256u + lid;
-  if (e >= P(0u)) { return; }
-  let h = i32(P(1u)); let w = i32(P(2u));
-  let kh = i32(P(3u)); let kw = i32(P(4u));
-  let oh = i32(P(5u)); let ow = i32(P(6u));
-  let sh = i32(P(7u)); let sw = i32(P(8u));
-  let ph = i32(P(9u)); let pw = i32(P(10u));
+  if (e >= p_total()) { return; }
+  let h = i32(p_h()); let w = i32(p_w());
+  let kh = i32(p_kh()); let kw = i32(p_kw());
+  let oh = i32(p_oh()); let ow = i32(p_ow());
+  let sh = i32(p_strideH()); let sw = i32(p_strideW());
+  let ph = i32(p_padH()); let pw = i32(p_padW());
   let hw = u32(h * w);
   let plane = e / hw;
   let q = i32(e % hw);

@@ -7,8 +7,8 @@
 //           sizes, and everything on software adapters (no barriers). VEC (no ARG): the
 //           reduced elements are contiguous and aligned, read as vec4s in the same order.
 //           RED2 (no ARG): two reduced dims walked with a carry, no divisions.
-// Params: 0 outer, 1 inner, 2 chunkLen, 3 chunks, 4 keptRank, 5..12 keptShape,
-// 13..20 keptStrides, 21 redRank, 22..29 redShape, 30..37 redStrides, 38 offset.
+// Params: REDUCE_PARAMS (ts/backend/webgpu/params.ts); dims 0 are the kept dims, dims 1 the
+// reduced ones (rank, shape, strides).
 // ACC is f32 (float inputs, f16 included) or i32; COMBINE/IDENTITY come from TS.
 
 //#if VEC
@@ -22,28 +22,28 @@
 @group(0) @binding(2) var<storage, read_write> out0: array<{{T}}>;
 //#endif
 
-// Offset of flat index i in a dims list: rank at P(at), shape at P(at + 1 ..), strides 8 later.
-fn walk_offset(i: u32, at: u32) -> u32 {
+// Offset of flat index i in dims list g (0 kept, 1 reduced), innermost dim fastest.
+fn walk_offset(i: u32, g: u32) -> u32 {
   var o = 0u;
   var rem = i;
-  for (var d = P(at); d > 0u; d--) {
-    let dim = P(at + d);
-    o += (rem % dim) * P(at + 8u + d);
+  for (var d = p_dims_rank(g); d > 0u; d--) {
+    let dim = p_dims_shape(g, d - 1u);
+    o += (rem % dim) * p_dims_strides(g, d - 1u);
     rem = rem / dim;
   }
   return o;
 }
-fn kept_offset(r: u32) -> u32 { return P(38u) + walk_offset(r, 4u); }
+fn kept_offset(r: u32) -> u32 { return p_offset() + walk_offset(r, 0u); }
 fn red_offset(j: u32) -> u32 {
-  if (P(21u) == 1u) { return j * P(30u); }
-  return walk_offset(j, 21u);
+  if (p_dims_rank(1u) == 1u) { return j * p_dims_strides(1u, 0u); }
+  return walk_offset(j, 1u);
 }
 fn combine(a: {{ACC}}, b: {{ACC}}) -> {{ACC}} { return {{COMBINE}}; }
 // Work item g reduces elements [j0, j1) of output g / chunks, whose kept offset is base.
 struct Span { base: u32, j0: u32, j1: u32 }
 fn span(g: u32) -> Span {
-  let j0 = (g % P(3u)) * P(2u);
-  return Span(kept_offset(g / P(3u)), j0, min(P(1u), j0 + P(2u)));
+  let j0 = (g % p_chunks()) * p_chunkLen();
+  return Span(kept_offset(g / p_chunks()), j0, min(p_inner(), j0 + p_chunkLen()));
 }
 
 //#if ARG
@@ -67,7 +67,7 @@ var<workgroup> si: array<u32, 256>;
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let g = group_index(wid, nwg);
-  if (g >= P(0u) * P(3u)) { return; }
+  if (g >= p_outer() * p_chunks()) { return; }
   let sp = span(g);
   let base = sp.base; let j0 = sp.j0; let j1 = sp.j1;
   //#if ARG
@@ -106,7 +106,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let g = group_index(wid, nwg) * 64u + lid;
-  if (g >= P(0u) * P(3u)) { return; }
+  if (g >= p_outer() * p_chunks()) { return; }
   let sp = span(g);
   let base = sp.base; let j0 = sp.j0; let j1 = sp.j1;
   //#if ARG
@@ -128,9 +128,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   //#if RED2
   // Two reduced dims (a batch-norm's N and H·W): walk them with a carry instead of a
   // division per element (integer division is a per-lane loop on a CPU).
-  let d1 = P(23u);
-  let s0 = P(30u);
-  let s1 = P(31u);
+  let d1 = p_dims_shape(1u, 1u);
+  let s0 = p_dims_strides(1u, 0u);
+  let s1 = p_dims_strides(1u, 1u);
   var a = j0 / d1;
   var c = j0 % d1;
   var off = base + a * s0 + c * s1;

@@ -4,15 +4,10 @@
 import type { ChannelDims } from '../kernels.js';
 import { type Ctx, wgslType } from './context.js';
 import type { GpuStorage } from './storage.js';
+import { CHANNEL_PARAMS } from './params.js';
 
 function channelParams(d: ChannelDims, eps = 0): Uint32Array {
-  const p = new Uint32Array(64);
-  p[0] = d.n;
-  p[1] = d.c;
-  p[2] = d.s;
-  p[3] = new Uint32Array(Float32Array.of(eps).buffer)[0]!;
-  p[4] = d.n * d.c * d.s;
-  return p;
+  return CHANNEL_PARAMS.fill({ n: d.n, c: d.c, s: d.s, eps, total: d.n * d.c * d.s });
 }
 
 /** Workgroup size of the per-channel reductions: smaller for short channels. */

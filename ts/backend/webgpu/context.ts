@@ -8,7 +8,8 @@ import { BackendError } from '../../core/errors.js';
 import type { DType } from '../../core/dtype.js';
 import type { Storage } from '../kernels.js';
 import { BufferPool, type PooledBuffer } from './buffer-pool.js';
-import type { GpuContext } from './device.js';
+import type { AcquiredDevice } from './device.js';
+import { paramAccessors } from './params.js';
 import { PipelineCache } from './pipelines.js';
 import { CommandQueue, PARAM_WORDS } from './queue.js';
 import { type KernelFile, specialize } from './source.js';
@@ -29,6 +30,7 @@ export function wgslType(d: DType): string {
   }
 }
 
+/** The webgpu backend's dispatch state over one AcquiredDevice (device.ts): queue, pool, pipelines, kernels. */
 export class Ctx {
   readonly queue: CommandQueue;
   readonly pool: BufferPool;
@@ -41,7 +43,7 @@ export class Ctx {
   /** The first GPU validation error seen since the last read. */
   gpuError: string | null = null;
 
-  constructor(public gpu: GpuContext, private readonly sources: Map<KernelFile, string>) {
+  constructor(public gpu: AcquiredDevice, private readonly sources: Map<KernelFile, string>) {
     const d = gpu.device;
     this.pool = new BufferPool(d, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
       gpu.limits.maxStorageBufferBindingSize, 1024 * 2 ** 20, 'storage');
@@ -117,7 +119,7 @@ export class Ctx {
 
   private buildKernel(file: KernelFile, flags: Record<string, boolean>, subs: Record<string, string | number>, reads: number, writes: number, f16: boolean): Kernel {
     const body = specialize(this.sources.get(file)!, flags, subs);
-    const code = `${f16 ? 'enable f16;\n' : ''}${this.sources.get('common')!}\n${body}`;
+    const code = `${f16 ? 'enable f16;\n' : ''}${this.sources.get('common')!}\n${paramAccessors(file)}\n${body}`;
     const label = `mg-${file}`;
     return { pipeline: this.pipelines.get(code, reads, writes, label), layout: this.pipelines.layout(reads, writes) };
   }
@@ -140,9 +142,4 @@ export class Ctx {
     if (params.length > PARAM_WORDS) throw new BackendError('webgpu: internal: too many kernel params');
     this.queue.dispatch({ pipeline: k.pipeline, layout: k.layout, buffers, params, groups });
   }
-}
-
-/** A fresh params block. */
-export function params(): Uint32Array {
-  return new Uint32Array(PARAM_WORDS);
 }

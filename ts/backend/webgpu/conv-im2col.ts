@@ -9,10 +9,11 @@
 
 import { envVar } from '../../core/env.js';
 import type { Conv2dGeometry } from '../kernels.js';
-import { type Ctx, params, wgslType } from './context.js';
+import { type Ctx, wgslType } from './context.js';
 import { copy } from './elementwise.js';
 import { chooseSplits, matmulInto, sumPartials, useDirect } from './gemm.js';
 import type { GpuStorage } from './storage.js';
+import { UNFOLD_PARAMS } from './params.js';
 
 /** Largest unfolded buffer, in elements (64 MiB of float32); METAGRAD_IM2COL_LIMIT overrides it. */
 const COLS_LIMIT = 16 * 2 ** 20;
@@ -38,9 +39,10 @@ function unfold(ctx: Ctx, file: 'im2col' | 'col2im', rowsLayout: boolean, src: G
   const rows = file === 'im2col' ? nl * g.cIn * g.kh * g.kw * g.oh : nl * g.cIn * g.h;
   const unitStride = g.strideH === 1 && g.strideW === 1;
   const kernel = ctx.kernel(file, { ROWS: rowsLayout, UNIT_STRIDE: file === 'col2im' && unitStride }, { T: wgslType(src.dtype) }, 1, 1, src.dtype === 'float16');
-  const p = params();
-  [rows, n0, g.cIn, g.h, g.w, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW]
-    .forEach((v, i) => (p[i] = v));
+  const p = UNFOLD_PARAMS.fill({
+    rows, n0, cIn: g.cIn, h: g.h, w: g.w, kh: g.kh, kw: g.kw, oh: g.oh, ow: g.ow,
+    strideH: g.strideH, strideW: g.strideW, padH: g.padH, padW: g.padW, dilationH: g.dilationH, dilationW: g.dilationW,
+  });
   ctx.launch(kernel, [src.buf, dst.buf], p, ctx.grid(Math.ceil(rows / 64)));
 }
 

@@ -9,13 +9,17 @@ import { type Ctx, wgslType } from './context.js';
 import { conv2dBackwardFilterIm2col, conv2dBackwardInputIm2col, conv2dIm2col, useIm2col } from './conv-im2col.js';
 import { TILE, chooseSplits, launchGemm, sumPartials } from './gemm.js';
 import type { GpuStorage } from './storage.js';
+import { GEMM_CONV_PARAMS, type GemmBase } from './params.js';
 
 type ConvMode = 'CONV_FWD' | 'CONV_BWD_INPUT' | 'CONV_BWD_FILTER';
 
-function convGeometry(p: Uint32Array, g: Conv2dGeometry): void {
-  const vals = [g.n, g.cIn, g.h, g.w, g.cOut, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW,
-    g.dilationH, g.dilationW, g.groups, g.cIn / g.groups, g.cOut / g.groups];
-  vals.forEach((v, i) => (p[8 + i] = v));
+function convParams(base: GemmBase, g: Conv2dGeometry): Uint32Array {
+  return GEMM_CONV_PARAMS.fill({
+    ...base,
+    convN: g.n, convCIn: g.cIn, convH: g.h, convW: g.w, convCOut: g.cOut, convKh: g.kh, convKw: g.kw, convOh: g.oh, convOw: g.ow,
+    convStrideH: g.strideH, convStrideW: g.strideW, convPadH: g.padH, convPadW: g.padW, convDilationH: g.dilationH, convDilationW: g.dilationW,
+    convGroups: g.groups, convCig: g.cIn / g.groups, convCog: g.cOut / g.groups,
+  });
 }
 
 function conv(ctx: Ctx, mode: ConvMode, aSt: GpuStorage, bSt: GpuStorage, g: Conv2dGeometry, m: number, n: number, k: number,
@@ -36,7 +40,7 @@ function conv(ctx: Ctx, mode: ConvMode, aSt: GpuStorage, bSt: GpuStorage, g: Con
     { TA: wgslType(dtype), TC: wgslType(partialDType) }, 2, 1, dtype === 'float16');
   launchGemm(ctx, {
     kernel, tm: TILE, tn: TILE, buffers: [aSt.buf, bSt.buf, out.buf], m, n, k, batch: g.groups, splits, kChunk,
-    extra: (p) => convGeometry(p, g),
+    params: (base) => convParams(base, g),
   });
   return splits > 1 ? sumPartials(ctx, out, splits, outSize, dtype) : out;
 }

@@ -5,7 +5,8 @@
 
 import { BackendError } from '../../core/errors.js';
 
-export interface GpuContext {
+/** The device acquireDevice returns, with what must stay alive beside it and what the adapter offers (the dispatch state built on it is Ctx, context.ts). */
+export interface AcquiredDevice {
   /** Held for the device's lifetime: if Dawn's instance is garbage collected, the device crashes. */
   readonly instance: GPU;
   readonly device: GPUDevice;
@@ -45,7 +46,7 @@ const WANTED_LIMITS = [
   'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY', 'maxComputeWorkgroupsPerDimension',
 ] as const;
 
-export async function acquireDevice(opts: { powerPreference?: GPUPowerPreference } = {}): Promise<GpuContext> {
+export async function acquireDevice(opts: { powerPreference?: GPUPowerPreference } = {}): Promise<AcquiredDevice> {
   const gpu = await getGpu();
   let adapter: GPUAdapter | null;
   try {

@@ -4,10 +4,11 @@
 
 import type { DType } from '../../core/dtype.js';
 import type { BinaryOp, UnaryOp, View } from '../kernels.js';
-import { type Ctx, params, wgslType } from './context.js';
+import { type Ctx, wgslType } from './context.js';
 import { contiguousStrides, numel } from '../../core/shape.js';
 import { coalesce } from './layout.js';
 import type { GpuStorage } from './storage.js';
+import { ELEMENTWISE_PARAMS, FILL_PARAMS } from './params.js';
 
 /** Float unary expressions over `x: f32`. */
 const FLOAT_UNARY: Record<UnaryOp, string> = {
@@ -91,24 +92,21 @@ export function elementwise(ctx: Ctx, fnSrc: string, inputs: Operand[], out: Gpu
     body = `out0[${outView ? `u32(${o(nin)})` : 'i'}] = f(${types.map((_, k) => `in${k}[u32(${o(k)})]`).join(', ')});`;
     if (mode === 'RUN') walk = runWalk(rank, nin + 1, body);
   } else if (mode === 'CONTIG') {
-    const at = (k: number) => `P(${10 + k * 9}u) + i * P(${11 + k * 9}u)`;
+    const at = (k: number) => `bitcast<u32>(p_operand_offset(${k}u)) + i * bitcast<u32>(p_operand_strides(${k}u, 0u))`;
     body = `out0[${at(nin)}] = f(${types.map((_, k) => `in${k}[${at(k)}]`).join(', ')});`;
   } else {
-    const loads = types.map((_, k) => `let v${k} = in${k}[P(${10 + k * 9}u) + i];`).join(' ');
+    const loads = types.map((_, k) => `let v${k} = in${k}[bitcast<u32>(p_operand_offset(${k}u)) + i];`).join(' ');
     const lanes = [0, 1, 2, 3].map((j) => `f(${types.map((_, k) => `v${k}[${j}]`).join(', ')})`).join(', ');
-    body = `${loads} out0[P(${10 + nin * 9}u) + i] = vec4<${to}>(${lanes});`;
+    body = `${loads} out0[bitcast<u32>(p_operand_offset(${nin}u)) + i] = vec4<${to}>(${lanes});`;
   }
   const per = vec4 ? 64 : 256;
   const k = ctx.kernel('elementwise', { [mode]: true }, { BINDINGS: bindings, FN: fnSrc, NOPS: nin + 1, BODY: body, WG: per, RUN, WALK: walk }, nin, 1, f16);
-  const p = new Int32Array(64);
-  p[0] = vec4 ? n / 4 : n;
-  p[1] = rank;
-  c.shape.forEach((d, i) => (p[2 + i] = d));
-  offsets.forEach((o, kk) => {
-    p[10 + kk * 9] = vec4 ? o / 4 : o;
-    c.strides[kk]!.forEach((s, i) => (p[11 + kk * 9 + i] = s));
+  const items = vec4 ? n / 4 : n;
+  const p = ELEMENTWISE_PARAMS.fill({
+    n: items, rank, shape: c.shape,
+    operand: offsets.map((o, kk) => ({ offset: vec4 ? o / 4 : o, strides: c.strides[kk]! })),
   });
-  const groups = mode === 'RUN' ? Math.ceil(Math.ceil(n / RUN) / per) : ctx.cappedGroups(Math.ceil(p[0] / per));
+  const groups = mode === 'RUN' ? Math.ceil(Math.ceil(n / RUN) / per) : ctx.cappedGroups(Math.ceil(items / per));
   ctx.launch(k, [...inputs.map((i) => i.storage.buf), out.buf], p, ctx.grid(groups));
 }
 
@@ -122,8 +120,8 @@ const RUN = 128;
  */
 function runWalk(rank: number, nops: number, body: string): string {
   const ops = Array.from({ length: nops }, (_, k) => k);
-  const dim = (d: number) => `P(${1 + d}u)`;
-  const stride = (k: number, d: number) => `PI(${10 + 9 * k + d}u)`;
+  const dim = (d: number) => `p_shape(${d - 1}u)`;
+  const stride = (k: number, d: number) => `p_operand_strides(${k}u, ${d - 1}u)`;
   const lines = ['var rem = i0;'];
   for (let d = rank; d >= 1; d--) {
     lines.push(`var c${d} = rem % ${dim(d)};`);
@@ -131,7 +129,7 @@ function runWalk(rank: number, nops: number, body: string): string {
   }
   for (const k of ops) {
     const terms = Array.from({ length: rank }, (_, i) => ` + i32(c${i + 1}) * ${stride(k, i + 1)}`).join('');
-    lines.push(`var o${k} = PI(${10 + 9 * k}u)${terms};`);
+    lines.push(`var o${k} = p_operand_offset(${k}u)${terms};`);
   }
   // Nested carries, innermost dim first; the outermost never wraps inside [i0, n).
   const carry = carryChain(rank, ops, dim, stride);
@@ -207,14 +205,11 @@ export function fill(ctx: Ctx, size: number, value: number, dtype: DType): GpuSt
   }
   if (size === 0) return out;
   const t = wgslType(dtype);
-  const p = params();
-  p[0] = Math.ceil(size / 4);
-  const bits = new DataView(p.buffer);
-  if (dtype === 'int32') bits.setInt32(4, value, true);
-  else bits.setFloat32(4, value, true);
-  const val = dtype === 'int32' ? 'PI(1u)' : dtype === 'float16' ? 'f16(PF(1u))' : 'PF(1u)';
+  const vec4s = Math.ceil(size / 4);
+  const p = FILL_PARAMS.fill(dtype === 'int32' ? { vec4s, value: 0, intValue: value } : { vec4s, value, intValue: 0 });
+  const val = dtype === 'int32' ? 'p_intValue()' : dtype === 'float16' ? 'f16(p_value())' : 'p_value()';
   const k = ctx.kernel('fill', {}, { T: t, VALUE: val }, 0, 1, dtype === 'float16');
-  ctx.launch(k, [out.buf], p, ctx.grid(Math.ceil(p[0] / 256)));
+  ctx.launch(k, [out.buf], p, ctx.grid(Math.ceil(vec4s / 256)));
   return out;
 }
 

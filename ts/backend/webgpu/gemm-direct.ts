@@ -9,6 +9,7 @@ import type { DType } from '../../core/dtype.js';
 import { type Ctx, type Kernel, wgslType } from './context.js';
 import { aligned4 } from './layout.js';
 import type { GpuStorage } from './storage.js';
+import { GEMM_DIRECT_PARAMS, type GemmBase } from './params.js';
 
 /** Register block per invocation: RPI rows × 4·CB columns; WX×WY invocations per workgroup. */
 export interface DirectBlock {
@@ -38,12 +39,12 @@ export function chooseBlock(m: number, n: number): DirectBlock {
 /** The unrolled parts of the kernel for one block shape. */
 function unrolled(blk: DirectBlock, yVec: boolean): Record<string, string> {
   const decl: string[] = [], body: string[] = [], store: string[] = [];
-  for (let r = 0; r < blk.rpi; r++) decl.push(`let xr${r} = xb + min(r0 + ${r}u, lastRow) * P(10u);`);
+  for (let r = 0; r < blk.rpi; r++) decl.push(`let xr${r} = xb + min(r0 + ${r}u, lastRow) * p_xRowStride();`);
   if (yVec) {
     decl.push('let lastVec = lastCol & ~3u;');
     for (let c = 0; c < blk.cb; c++) decl.push(`let yc${c} = yb + min(c0 + ${4 * c}u, lastVec);`);
   } else {
-    for (let j = 0; j < 4 * blk.cb; j++) decl.push(`let yc${j} = yb + min(c0 + ${j}u, lastCol) * P(15u);`);
+    for (let j = 0; j < 4 * blk.cb; j++) decl.push(`let yc${j} = yb + min(c0 + ${j}u, lastCol) * p_yColStride();`);
   }
   for (let r = 0; r < blk.rpi; r++) for (let c = 0; c < blk.cb; c++) decl.push(`var acc${r}_${c} = vec4<f32>(0.0);`);
   for (let c = 0; c < blk.cb; c++) {
@@ -87,7 +88,7 @@ interface Operand {
   s1: number;
 }
 
-/** Launch parameters for launchGemm: the tile sizes, kernel and param writer. */
+/** Launch parameters for launchGemm: the tile sizes, kernel and params block. */
 export interface DirectPlan {
   kernel: Kernel;
   buffers: GpuStorage[];
@@ -95,7 +96,7 @@ export interface DirectPlan {
   n: number;
   tm: number;
   tn: number;
-  extra: (p: Uint32Array) => void;
+  params: (base: GemmBase) => Uint32Array;
 }
 
 /**
@@ -125,10 +126,11 @@ export function planDirect(ctx: Ctx, a: MatView, b: MatView, d: MatmulDims, out:
   const kernel = directKernel(ctx, blk, yVec, cVec, as.dtype, out.dtype);
   return {
     kernel, buffers: [X.st, Y.st, out], m, n, tm, tn,
-    extra: (p) => {
-      p[8] = X.offset; p[9] = X.batch; p[10] = X.s0; p[11] = X.s1;
-      p[12] = Y.offset; p[13] = Y.batch; p[14] = Y.s0; p[15] = yVec ? 1 : Y.s1;
-      p[16] = outOffset; p[17] = sRow; p[18] = sCol;
-    },
+    params: (base) => GEMM_DIRECT_PARAMS.fill({
+      ...base,
+      xOffset: X.offset, xBatch: X.batch, xRowStride: X.s0, xKStride: X.s1,
+      yOffset: Y.offset, yBatch: Y.batch, yKStride: Y.s0, yColStride: yVec ? 1 : Y.s1,
+      cOffset: outOffset, cRowStride: sRow, cColStride: sCol,
+    }),
   };
 }

@@ -16,6 +16,7 @@ import { aligned4 } from './layout.js';
 import { reduce } from './reduce.js';
 import type { PooledBuffer } from './buffer-pool.js';
 import type { GpuStorage } from './storage.js';
+import { GEMM_MATMUL_PARAMS, type GemmBase } from './params.js';
 
 export const TILE = 64;
 
@@ -40,7 +41,8 @@ export interface GemmLaunch {
   batch: number;
   splits: number;
   kChunk: number;
-  extra: (p: Uint32Array) => void;
+  /** The dispatch's params block: the launch's base values and the member's own fields (params.ts). */
+  params: (base: GemmBase) => Uint32Array;
 }
 
 /** Issue one or more dispatches covering [batch × splits] × rows × column tiles. */
@@ -52,9 +54,7 @@ export function launchGemm(ctx: Ctx, g: GemmLaunch): void {
   for (let b0 = 0; b0 < g.batch; b0 += batchesPer) {
     const nb = Math.min(batchesPer, g.batch - b0);
     for (let c0 = 0; c0 < colTiles; c0 += max) {
-      const p = new Uint32Array(64);
-      p[0] = g.m; p[1] = g.n; p[2] = g.k; p[3] = b0; p[4] = g.splits; p[5] = g.kChunk; p[6] = c0; p[7] = g.batch;
-      g.extra(p);
+      const p = g.params({ m: g.m, n: g.n, k: g.k, batchBase: b0, splits: g.splits, kChunk: g.kChunk, colTileBase: c0, batch: g.batch });
       ctx.launch(g.kernel, g.buffers, p, [Math.min(max, colTiles - c0), rowTiles, nb * g.splits]);
     }
   }
@@ -115,11 +115,12 @@ export function matmulInto(ctx: Ctx, a: MatView, b: MatView, d: MatmulDims, out:
   const fixStride = (s: number, n: number) => (n === 1 ? 1 : s);
   launchGemm(ctx, {
     kernel, tm: TILE, tn: TILE, buffers: [as.buf, bs.buf, out.buf], m: d.m, n: d.n, k: d.k, batch: d.batch, splits, kChunk,
-    extra: (p) => {
-      p[8] = a.offset; p[9] = bsA; p[10] = fixStride(a.rowStride, d.m); p[11] = fixStride(a.colStride, d.k);
-      p[12] = b.offset; p[13] = bsB; p[14] = fixStride(b.rowStride, d.k); p[15] = fixStride(b.colStride, d.n);
-      p[16] = outOffset;
-    },
+    params: (base) => GEMM_MATMUL_PARAMS.fill({
+      ...base,
+      aOffset: a.offset, aBatchStride: bsA, aRowStride: fixStride(a.rowStride, d.m), aColStride: fixStride(a.colStride, d.k),
+      bOffset: b.offset, bBatchStride: bsB, bRowStride: fixStride(b.rowStride, d.k), bColStride: fixStride(b.colStride, d.n),
+      cOffset: outOffset,
+    }),
   });
 }
 

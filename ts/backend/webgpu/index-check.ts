@@ -6,10 +6,11 @@
 
 import { IndexError } from '../../core/errors.js';
 import type { View } from '../kernels.js';
-import { type Ctx, params } from './context.js';
+import type { Ctx } from './context.js';
 import { numel } from '../../core/shape.js';
 import { coalesce } from './layout.js';
 import type { GpuStorage } from './storage.js';
+import { CHECK_INDICES_PARAMS } from './params.js';
 
 const NONE = 0xffffffff;
 
@@ -30,10 +31,7 @@ export class IndexChecks {
     const flag = this.flagStorage();
     const id = this.nextId++;
     this.pending.set(id, message);
-    const p = params();
-    p[0] = n; p[1] = shape.length;
-    shape.forEach((d, i) => { p[2 + i] = d; p[10 + i] = strides[0]![i]!; });
-    p[18] = idx.offset; p[19] = limit; p[20] = id;
+    const p = CHECK_INDICES_PARAMS.fill({ n, rank: shape.length, shape, strides: strides[0]!, offset: idx.offset, limit, check: id });
     const k = this.ctx.kernel('check-indices', {}, {}, 1, 1, false);
     this.ctx.launch(k, [is.buf, flag.buf], p, this.ctx.grid(Math.ceil(n / 256)));
   }

@@ -6,6 +6,7 @@ import { contiguousStrides, numel } from '../../core/shape.js';
 import { MAX_RANK } from './layout.js';
 import { BackendError } from '../../core/errors.js';
 import type { GpuStorage } from './storage.js';
+import { INDEXING_PARAMS } from './params.js';
 
 function checkRank(rank: number, op: string): void {
   if (rank > MAX_RANK) throw new BackendError(`webgpu: ${op} supports tensors of rank up to ${MAX_RANK}, got ${rank}`);
@@ -17,10 +18,11 @@ export function gather(ctx: Ctx, x: View, idx: View, axis: number, shape: readon
   const n = numel(shape);
   const out = ctx.alloc(xs.dtype, n);
   if (n === 0) return out;
-  const p = new Uint32Array(64);
-  p[0] = n; p[1] = shape.length;
-  shape.forEach((d, i) => { p[2 + i] = d; p[13 + i] = x.strides[i]!; p[22 + i] = idx.strides[i]!; });
-  p[10] = axis; p[11] = x.shape[axis]!; p[12] = x.offset; p[21] = idx.offset;
+  const rank = shape.length;
+  const p = INDEXING_PARAMS.fill({
+    n, rank, shape, axis, axisLength: x.shape[axis]!,
+    srcOffset: x.offset, srcStrides: x.strides.slice(0, rank), idxOffset: idx.offset, idxStrides: idx.strides.slice(0, rank), outStrides: [], count: 0,
+  });
   const t = wgslType(xs.dtype);
   const k = ctx.kernel('indexing', { GATHER: true }, { T: t }, 2, 1, xs.dtype === 'float16');
   ctx.launch(k, [xs.buf, is.buf, out.buf], p, ctx.grid(Math.ceil(n / 256)));
@@ -36,23 +38,24 @@ export function scatterAdd(ctx: Ctx, updates: View, idx: View, axis: number, out
   const n = numel(shape);
   const t = wgslType(us.dtype);
   const ostr = contiguousStrides(outShape);
-  const p = new Uint32Array(64);
-  p[1] = shape.length; p[10] = axis; p[11] = outShape[axis]!; p[12] = updates.offset; p[21] = idx.offset;
-  shape.forEach((_, i) => { p[13 + i] = updates.strides[i]!; p[22 + i] = idx.strides[i]!; p[30 + i] = ostr[i]!; });
+  const rank = shape.length;
+  // Walk n elements over `walk`; count is the updates' axis length for the loop variant.
+  const params = (n: number, walk: readonly number[], count: number) => INDEXING_PARAMS.fill({
+    n, rank, shape: walk, axis, axisLength: outShape[axis]!,
+    srcOffset: updates.offset, srcStrides: updates.strides.slice(0, rank), idxOffset: idx.offset, idxStrides: idx.strides.slice(0, rank),
+    outStrides: ostr.slice(0, rank), count,
+  });
   if (us.dtype === 'float16') {
     // No 16-bit atomics: walk the outputs, loop over the updates' axis.
     if (total === 0) return out;
-    p[0] = total;
-    outShape.forEach((d, i) => (p[2 + i] = d));
-    p[38] = shape[axis]!;
+    const p = params(total, outShape, shape[axis]!);
     const k = ctx.kernel('indexing', { SCATTER_LOOP: true }, { T: t }, 2, 1, true);
     ctx.launch(k, [us.buf, is.buf, out.buf], p, ctx.grid(Math.ceil(total / 256)));
     return out;
   }
   ctx.queue.clear(out.buf, out.buf.bytes);
   if (n === 0) return out;
-  p[0] = n;
-  shape.forEach((d, i) => (p[2 + i] = d));
+  const p = params(n, shape, 0);
   const k = ctx.kernel('indexing', us.dtype === 'int32' ? { SCATTER_ATOMIC: true } : { SCATTER_CAS: true }, { T: t }, 2, 1, false);
   ctx.launch(k, [us.buf, is.buf, out.buf], p, ctx.grid(Math.ceil(n / 256)));
   return out;

@@ -4,6 +4,7 @@
 import type { Pool2dGeometry } from '../kernels.js';
 import { type Ctx, wgslType } from './context.js';
 import type { GpuStorage } from './storage.js';
+import { POOL_PARAMS } from './params.js';
 
 export function maxPool2d(ctx: Ctx, x: GpuStorage, g: Pool2dGeometry): { values: GpuStorage; indices: GpuStorage } {
   const total = g.planes * g.oh * g.ow;
@@ -25,7 +26,6 @@ export function maxPool2dBackward(ctx: Ctx, dy: GpuStorage, indices: GpuStorage,
 }
 
 function poolParams(total: number, g: Pool2dGeometry): Uint32Array {
-  const p = new Uint32Array(64);
-  [total, g.h, g.w, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW].forEach((v, i) => (p[i] = v));
+  const p = POOL_PARAMS.fill({ total, h: g.h, w: g.w, kh: g.kh, kw: g.kw, oh: g.oh, ow: g.ow, strideH: g.strideH, strideW: g.strideW, padH: g.padH, padW: g.padW });
   return p;
 }

@@ -7,6 +7,7 @@ import { type Ctx, type Kernel, wgslType } from './context.js';
 import { contiguousStrides, numel } from '../../core/shape.js';
 import { coalesce } from './layout.js';
 import type { GpuStorage } from './storage.js';
+import { REDUCE_PARAMS } from './params.js';
 
 const MIN_I32 = 'bitcast<i32>(0x80000000u)';
 
@@ -56,16 +57,14 @@ function split(x: View, axes: readonly number[]): Split {
 }
 
 function fillParams(s: Split, offset: number, chunkLen: number, chunks: number): Uint32Array {
-  const p = new Uint32Array(64);
-  p[0] = s.outer;
-  p[1] = s.inner;
-  p[2] = chunkLen;
-  p[3] = chunks;
-  p[4] = s.keptShape.length;
-  s.keptShape.forEach((d, i) => { p[5 + i] = d; p[13 + i] = s.keptStrides[i]!; });
-  p[21] = s.redShape.length;
-  s.redShape.forEach((d, i) => { p[22 + i] = d; p[30 + i] = s.redStrides[i]!; });
-  p[38] = offset;
+  const p = REDUCE_PARAMS.fill({
+    outer: s.outer, inner: s.inner, chunkLen, chunks,
+    dims: [
+      { rank: s.keptShape.length, shape: s.keptShape, strides: s.keptStrides.slice(0, s.keptShape.length) },
+      { rank: s.redShape.length, shape: s.redShape, strides: s.redStrides.slice(0, s.redShape.length) },
+    ],
+    offset,
+  });
   return p;
 }
 

@@ -4,6 +4,7 @@
 import type { View } from '../kernels.js';
 import { type Ctx, wgslType } from './context.js';
 import type { GpuStorage } from './storage.js';
+import { SOFTMAX_PARAMS } from './params.js';
 
 export function softmax(ctx: Ctx, x: View, rows: number, cols: number, log: boolean): GpuStorage {
   const xs = ctx.storage(x.storage);
@@ -12,10 +13,7 @@ export function softmax(ctx: Ctx, x: View, rows: number, cols: number, log: bool
   const thread = cols <= 32 || (cols <= 128 && rows >= 4096) || (ctx.cpuLike && rows >= 16);
   const wg = cols <= 256 ? 64 : 256;
   const k = ctx.kernel('softmax', { LOG: log, THREAD: thread }, { T: wgslType(xs.dtype), WG: wg }, 1, 1, xs.dtype === 'float16');
-  const p = new Uint32Array(64);
-  p[0] = rows;
-  p[1] = cols;
-  p[2] = x.offset;
+  const p = SOFTMAX_PARAMS.fill({ rows, cols, offset: x.offset });
   ctx.launch(k, [xs.buf, out.buf], p, ctx.grid(thread ? Math.ceil(rows / 64) : rows));
   return out;
 }
