@@ -75,7 +75,8 @@ function checkBackendDType(backend: Backend, dtype: DType, op: string): void {
   if (!backend.supportsDType(dtype)) throw new DTypeError(`${op}: backend '${backend.name}' does not support dtype ${dtype}`);
 }
 
-function flatten(data: NestedArray, op: string): { values: number[]; shape: number[] } {
+/** A nested array literal as its row-major values and its shape (ragged nesting is an error). */
+function flattenNested(data: NestedArray, op: string): { values: number[]; shape: number[] } {
   const shape: number[] = [];
   let probe: unknown = data;
   while (Array.isArray(probe)) {
@@ -122,7 +123,7 @@ export function tensor(data: NestedArray | TypedArray, shapeOrOpts?: readonly nu
     shape = givenShape ?? [values.length];
     dtype = opts.dtype ?? (data instanceof Int32Array ? 'int32' : data instanceof Float64Array ? 'float64' : 'float32');
   } else if (typeof data === 'number' || typeof data === 'boolean' || Array.isArray(data)) {
-    const f = flatten(data as NestedArray, 'tensor');
+    const f = flattenNested(data as NestedArray, 'tensor');
     values = f.values;
     shape = givenShape ?? f.shape;
     dtype = opts.dtype ?? 'float32';
