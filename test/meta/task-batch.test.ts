@@ -129,6 +129,40 @@ test('task batch: sinusoid MLP, exact MAML equals the serial path and finite dif
   t.end();
 });
 
+test('task batch: Meta-SGD and MAML++ (learned rates, multi-step loss, per-step batch norm) equal their serial paths', (t) => {
+  mg.scope(() => {
+    const rng = new mg.Rng(17);
+    const net = counted(mg.sinusoidMLP({ hidden: [6, 6] }));
+    const tasks = Array.from({ length: 4 }, () => sineTask(rng, 5, 4));
+    const base = net.init(rng, f64);
+    for (const firstOrder of [false, true]) {
+      const serial = mg.metaSgd(net, { innerSteps: 2, initLr: 0.02, firstOrder });
+      const m = serial.init(base);
+      // rates that differ per element, so the leaf-shaped α really is applied element by element
+      const meta = { params: m.params, lrs: mg.treeMap(m.lrs, (l) => mg.add(l, rng.uniform(l.shape, 0, 0.02, f64))) };
+      for (const taskBatch of [true, 3] as const) {
+        compare(t, `Meta-SGD${firstOrder ? ' first order' : ''}, taskBatch ${taskBatch}`, serial.metaGrad(meta, tasks), mg.metaSgd(net, { innerSteps: 2, initLr: 0.02, firstOrder, taskBatch }).metaGrad(meta, tasks), 1e-12);
+      }
+    }
+    t.ok(net.calls > 0, `Meta-SGD's batched path ran applyTasks (${net.calls} passes)`);
+    net.calls = 0;
+    const o = { innerSteps: 3, innerLr: 0.03, annealIterations: 10 };
+    const pp = mg.mamlPlusPlus(net, o), ppb = mg.mamlPlusPlus(net, { ...o, taskBatch: true });
+    const mp = pp.init(base);
+    compare(t, 'MAML++ multi-step loss (sinusoid)', pp.metaGrad(mp, tasks), ppb.metaGrad(mp, tasks), 1e-12);
+    t.equal(net.calls, 6, 'MAML++ batched: 3 inner and 3 query passes');
+    const single = { ...o, multiStepLoss: false };
+    compare(t, 'MAML++ final-step loss', mg.mamlPlusPlus(net, single).metaGrad(mp, tasks), mg.mamlPlusPlus(net, { ...single, taskBatch: 2 }).metaGrad(mp, tasks), 1e-12);
+    // per-step batch norm on a tiny Conv-4: step-indexed gamma/beta rows, per-task statistics
+    const conv = mg.conv4({ imageSize: 16, outputs: 2, hidden: 2, batchNorm: 'per-step', maxSteps: 2 });
+    const images = Array.from({ length: 2 }, () => imageTask(rng, 2, 1, 2, 16));
+    const cp = mg.mamlPlusPlus(conv, { innerSteps: 2, innerLr: 0.1 });
+    const cm = cp.init(conv.init(rng, f64));
+    compare(t, 'MAML++ per-step batch norm (Conv-4)', cp.metaGrad(cm, images), mg.mamlPlusPlus(conv, { innerSteps: 2, innerLr: 0.1, taskBatch: true }).metaGrad(cm, images), 1e-12);
+  });
+  t.end();
+});
+
 test('task batch: applyTasks slices equal apply per task (conv4 running statistics, mlp)', (t) => {
   mg.scope(() => {
     const rng = new mg.Rng(14);

@@ -7,7 +7,7 @@ export { innerLoop, scoreAdapted, INNER_LOOP_OPTIONS, describeInnerLoop, batchLo
 export { meanOverTasks, tapeTaskGrad, type TaskGrad } from './metabatch.js';
 export { maml, fomaml, mamlTaskLoss, type MamlOptions } from './maml.js';
 export { checkpointedTaskGrad, defaultSegment, type CheckpointOptions } from './checkpoint.js';
-export { taskBatchedMetaGrad, stackTasks, stackTree, taskSumLoss, taskChunk, type TaskBatch, type TaskBatchOptions } from './task-batch.js';
+export { taskBatchedGrad, taskBatchedMetaGrad, stackTasks, stackTree, taskSumLoss, taskChunk, type TaskBatch, type TaskBatchOptions, type TaskBatchContext } from './task-batch.js';
 export { anil, type AnilOptions } from './anil.js';
 export { metaSgd, type MetaSgdOptions, type MetaSgdParams } from './metasgd.js';
 export { mamlPlusPlus, multiStepWeights, type MamlPlusPlusOptions, type MamlPlusPlusParams } from './mamlpp.js';

@@ -135,6 +135,18 @@ export const INNER_LOOP_OPTIONS = {
   firstOrder: { kind: 'bool', default: false, help: 'first-order meta-gradients (drop the second-order terms)' },
 } satisfies Record<string, OptionSpec>;
 
+/**
+ * The registry's taskBatch option (MAML, FOMAML, Meta-SGD, MAML++): tasks adapted together, 0 =
+ * one at a time. Default: the whole meta-batch where it measured faster (the sinusoid MLP, whose
+ * tasks are a few small matmuls each: 3-5x less CPU), one task at a time elsewhere (Conv-4 on
+ * Omniglot measured at parity in CPU time and holds every batched task's graph at once;
+ * docs/backends.md, bench/results/peers-2026-12-02-*).
+ */
+export const TASK_BATCH_OPTION = {
+  kind: 'int', default: (o: ResolvedOptions) => (o.task === 'sinusoid' ? o['metaBatch'] : 0), min: 0,
+  help: 'adapt up to N tasks of a meta-batch together (stacked fast weights: grouped convolutions, batched matmuls); 0: one task at a time (default: the whole meta-batch on sinusoid, 0 otherwise)',
+} satisfies OptionSpec;
+
 /** The run header's words for an inner loop: '5 inner step(s) α=0.4'. */
 export function describeInnerLoop(o: ResolvedOptions): string {
   return `${o['innerSteps']} inner step(s) α=${o['innerLr']}`;

@@ -9,12 +9,12 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { ParamTree } from '../tensor/tree.js';
 import { add, mul } from '../ops/elementwise.js';
 import { checkpointedTaskGrad } from './checkpoint.js';
-import { INNER_LOOP_OPTIONS, batchLoss, checkSteps, describeInnerLoop, detachTree, innerLoop, scoreAdapted, type InnerLr } from './inner.js';
+import { INNER_LOOP_OPTIONS, TASK_BATCH_OPTION, batchLoss, checkSteps, describeInnerLoop, detachTree, innerLoop, scoreAdapted, type InnerLr } from './inner.js';
 import { checkTask } from './task-checks.js';
 import { MetaError } from '../core/errors.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
 import { taskBatchedMetaGrad, taskBatchedModel, taskChunk, type TaskBatch } from './task-batch.js';
-import type { LearnerEntry, OptionSpec, ResolvedOptions } from './registry.js';
+import type { LearnerEntry } from './registry.js';
 import type { GradientMetaLearner, LossFn, MetaBatch, MetaModel, MetaTask } from './types.js';
 
 export interface MamlOptions {
@@ -107,14 +107,7 @@ export function weightedSum(losses: readonly Tensor[], weights: readonly number[
 
 const { innerSteps, testSteps, innerLr, firstOrder } = INNER_LOOP_OPTIONS;
 
-/** The registry's taskBatch option (MAML and FOMAML): tasks adapted together, 0 = one at a time. */
-// Default: the whole meta-batch where it measured faster (the sinusoid MLP, whose tasks are
-// a few small matmuls each), one task at a time elsewhere (Conv-4 on Omniglot measured at
-// parity in CPU time and holds every task's graph at once; bench/results/task-batch-*).
-const taskBatch = {
-  kind: 'int', default: (o: ResolvedOptions) => (o.task === 'sinusoid' ? o['metaBatch'] : 0), min: 0,
-  help: 'adapt up to N tasks of a meta-batch together (stacked fast weights: grouped convolutions, batched matmuls); 0: one task at a time (default: the whole meta-batch on sinusoid, 0 otherwise)',
-} satisfies OptionSpec;
+const taskBatch = TASK_BATCH_OPTION;
 
 export const mamlEntry: LearnerEntry = {
   name: 'maml',

@@ -9,11 +9,12 @@
 import { full } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ParamTree, treeFlatten, treeMap } from '../tensor/tree.js';
-import { INNER_LOOP_OPTIONS, batchLoss, checkSteps, describeInnerLoop, detachTree, innerLoop, scoreAdapted } from './inner.js';
+import { INNER_LOOP_OPTIONS, TASK_BATCH_OPTION, batchLoss, checkSteps, describeInnerLoop, detachTree, innerLoop, scoreAdapted } from './inner.js';
 import { checkTask } from './task-checks.js';
 import { MetaError } from '../core/errors.js';
 import { weightedSum } from './maml.js';
 import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
+import { stackTree, taskBatchedGrad, taskBatchedModel, taskChunk, type TaskBatch } from './task-batch.js';
 import type { LearnerEntry } from './registry.js';
 import type { GradientMetaLearner, LossFn, MetaBatch, MetaModel } from './types.js';
 
@@ -31,6 +32,8 @@ export interface MamlPlusPlusOptions {
   firstOrderIterations?: number;
   loss?: LossFn;
   training?: boolean;
+  /** adapt the tasks of a meta-batch together (see MamlOptions.taskBatch); default false */
+  taskBatch?: TaskBatch;
 }
 
 export type MamlPlusPlusParams = { params: ParamTree; lrs: ParamTree[] };
@@ -51,6 +54,8 @@ export function mamlPlusPlus(model: MetaModel, opts: MamlPlusPlusOptions = {}): 
   if (!(initLr > 0)) throw new MetaError(`mamlPlusPlus: innerLr must be positive, got ${initLr}`);
   const learnLrs = opts.learnLrs ?? true;
   const anneal = opts.annealIterations ?? 1000;
+  const chunk = taskChunk('mamlPlusPlus', opts.taskBatch);
+  if (chunk > 0) taskBatchedModel('mamlPlusPlus', model);
   let iteration = 0;
 
   const lrFn = (meta: MamlPlusPlusParams) => {
@@ -62,6 +67,23 @@ export function mamlPlusPlus(model: MetaModel, opts: MamlPlusPlusOptions = {}): 
   };
   const run = (meta: MamlPlusPlusParams, support: MetaBatch, createGraph: boolean, onStep?: (p: ParamTree, s: number) => void) =>
     innerLoop(model, meta.params, support, { steps, lr: lrFn(meta), createGraph, loss: opts.loss, training: opts.training, onStep });
+  /**
+   * One task's objective (or, task-batched, the sum over a chunk's tasks): the final query loss,
+   * or the weighted query losses after every step (the model sees the step index for per-step
+   * batch norm). `on` is the model, `params` the starting fast weights, `loss` the loss.
+   */
+  const objective = (on: MetaModel, m: MamlPlusPlusParams, params: ParamTree, support: MetaBatch, query: MetaBatch, loss: LossFn | undefined, firstOrder: boolean, weights: number[]) => {
+    const loop = (onStep?: (p: ParamTree, s: number) => void) =>
+      innerLoop(on, params, support, { steps, lr: lrFn(m), createGraph: !firstOrder, loss, training: opts.training, onStep });
+    if (!(opts.multiStepLoss ?? true)) return batchLoss(on, loop(), query, { loss, step: steps, training: opts.training });
+    const losses: Tensor[] = [];
+    let last: { loss: Tensor; accuracy?: Tensor } | null = null;
+    loop((p, s) => {
+      last = batchLoss(on, p, query, { loss, step: s + 1, training: opts.training });
+      losses.push(last.loss);
+    });
+    return { loss: weightedSum(losses, weights), accuracy: last!.accuracy };
+  };
 
   const learner: GradientMetaLearner<MamlPlusPlusParams> = {
     name: 'maml++',
@@ -74,20 +96,15 @@ export function mamlPlusPlus(model: MetaModel, opts: MamlPlusPlusOptions = {}): 
     metaGrad: (meta, tasks) => {
       const firstOrder = iteration < (opts.firstOrderIterations ?? 0);
       const weights = multiStepWeights(steps, iteration, anneal);
-      const out = meanOverTasks('mamlPlusPlus', meta, tasks, (task) =>
-        tapeTaskGrad(meta, (m) => {
-          checkTask('mamlPlusPlus', task);
-          if (!(opts.multiStepLoss ?? true)) return batchLoss(model, run(m, task.support, !firstOrder), task.query, { loss: opts.loss, step: steps, training: opts.training });
-          // The query loss after every step; the model sees the step index for per-step batch norm.
-          const losses: Tensor[] = [];
-          let last: { loss: Tensor; accuracy?: Tensor } | null = null;
-          run(m, task.support, !firstOrder, (p, s) => {
-            last = batchLoss(model, p, task.query, { loss: opts.loss, step: s + 1, training: opts.training });
-            losses.push(last.loss);
-          });
-          return { loss: weightedSum(losses, weights), accuracy: last!.accuracy };
-        }),
-      );
+      const out = chunk > 0
+        ? taskBatchedGrad('mamlPlusPlus', model, meta, tasks, chunk, opts.loss, (m, c) =>
+          objective(c.model, m, stackTree(m.params, c.tasks), c.support, c.query, c.loss, firstOrder, weights))
+        : meanOverTasks('mamlPlusPlus', meta, tasks, (task) =>
+          tapeTaskGrad(meta, (m) => {
+            checkTask('mamlPlusPlus', task);
+            return objective(model, m, m.params, task.support, task.query, opts.loss, firstOrder, weights);
+          }),
+        );
       iteration++;
       return out;
     },
@@ -102,11 +119,12 @@ export const mamlPlusPlusEntry: LearnerEntry = {
   family: 'gradient-based',
   summary: 'MAML++: per-step learning rates and batch norm, multi-step loss annealed over the first third of the run (Antoniou et al. 2019)',
   tasks: ['sinusoid', 'omniglot'],
-  options: { innerSteps: INNER_LOOP_OPTIONS.innerSteps, innerLr: INNER_LOOP_OPTIONS.innerLr },
+  options: { innerSteps: INNER_LOOP_OPTIONS.innerSteps, innerLr: INNER_LOOP_OPTIONS.innerLr, taskBatch: TASK_BATCH_OPTION },
   // per-step batch norm: statistics and affine parameters for every inner step and the query pass
   model: ({ options: o, task }) => task.backbone({ batchNorm: 'per-step', maxSteps: o['innerSteps'] as number }),
   build: (model, { options: o }) => mamlPlusPlus(model, {
     innerSteps: o['innerSteps'] as number, innerLr: o['innerLr'] as number, annealIterations: Math.max(1, Math.round((o['iterations'] as number) / 3)),
+    taskBatch: o['taskBatch'] as number,
   }),
   checkpoint: 'meta: θ (with per-step batch norm) and per-step, per-leaf learning rates; opt: Adam moments and step',
   describe: describeInnerLoop,

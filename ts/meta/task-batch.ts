@@ -101,16 +101,35 @@ export interface TaskBatchOptions {
   training?: boolean;
 }
 
+/** What a learner's batched meta-loss gets: the batched model, the stacked sets, T and the summing loss. */
+export interface TaskBatchContext {
+  /** the model whose apply is applyTasks */
+  model: MetaModel;
+  /** the chunk's support and query sets stacked, x [T, N, ...] */
+  support: MetaBatch;
+  query: MetaBatch;
+  /** tasks in the chunk */
+  tasks: number;
+  /** the per-task losses summed (taskSumLoss of the learner's loss) */
+  loss: LossFn;
+}
+
 /**
- * MAML's meta-gradient over a meta-batch with the tasks adapted `chunk` at a time (Infinity:
- * all at once): mean query loss, mean accuracy and d(mean query loss)/d meta, as
+ * A meta-gradient over a meta-batch with the tasks adapted `chunk` at a time (Infinity: all at
+ * once). `metaLoss(traced, ctx)` builds one chunk's meta-objective from the traced
+ * meta-parameters: the SUM over the chunk's tasks of their query losses, and (classification)
+ * the MEAN accuracy. Returns the mean query loss, mean accuracy and d(mean loss)/d meta, as
  * meanOverTasks gives on the serial path.
  */
-export function taskBatchedMetaGrad<S extends ParamTree>(who: string, model: MetaModel, meta: S, tasks: readonly MetaTask[], o: TaskBatchOptions, chunk: number): MetaGradResult<S> {
+export function taskBatchedGrad<S extends ParamTree>(
+  who: string, model: MetaModel, meta: S, tasks: readonly MetaTask[], chunk: number, lossFn: LossFn | undefined,
+  metaLoss: (traced: S, ctx: TaskBatchContext) => { loss: Tensor; accuracy?: Tensor },
+): MetaGradResult<S> {
   checkTasks(`${who}.metaGrad`, tasks);
   if (!(chunk >= 1)) throw new MetaError(`${who}: taskBatch chunk must be >= 1, got ${chunk}`);
+  if (typeof metaLoss !== 'function') throw new MetaError(`${who}: taskBatchedGrad needs a metaLoss function, got ${typeof metaLoss}`);
   const batched = taskBatchedModel(who, model);
-  const sumLoss = taskSumLoss(o.loss);
+  const sumLoss = taskSumLoss(lossFn);
   let acc: TaskGrad | null = null;
   for (let start = 0; start < tasks.length; start += chunk) {
     const part = tasks.slice(start, start + chunk);
@@ -119,10 +138,7 @@ export function taskBatchedMetaGrad<S extends ParamTree>(who: string, model: Met
     const r = scope(() => {
       const { support, query } = stackTasks(who, part);
       return tapeTaskGrad(meta, (m) => {
-        const fast = innerLoop(batched, stackTree(m, t), support, {
-          steps: o.innerSteps, lr: o.innerLr, createGraph: !o.firstOrder, adapt: o.adapt, loss: sumLoss, training: o.training,
-        });
-        const q = batchLoss(batched, fast, query, { loss: sumLoss, step: o.innerSteps, training: o.training });
+        const q = metaLoss(m, { model: batched, support, query, tasks: t, loss: sumLoss });
         return { loss: q.loss, accuracy: q.accuracy ? noGrad(() => mul(q.accuracy!, t)) : undefined };
       });
     });
@@ -148,4 +164,15 @@ export function taskBatchedMetaGrad<S extends ParamTree>(who: string, model: Met
   }));
   for (const x of [sum.loss, sum.accuracy, ...sum.grads]) x?.dispose();
   return out;
+}
+
+/** MAML's meta-gradient with the tasks adapted `chunk` at a time (taskBatchedGrad with MAML's inner loop). */
+export function taskBatchedMetaGrad<S extends ParamTree>(who: string, model: MetaModel, meta: S, tasks: readonly MetaTask[], o: TaskBatchOptions, chunk: number): MetaGradResult<S> {
+  if (!o || typeof o !== 'object') throw new MetaError(`taskBatchedMetaGrad: options { innerSteps, innerLr, ... } must be an object, got ${String(o)}`);
+  return taskBatchedGrad(who, model, meta, tasks, chunk, o.loss, (m, c) => {
+    const fast = innerLoop(c.model, stackTree(m, c.tasks), c.support, {
+      steps: o.innerSteps, lr: o.innerLr, createGraph: !o.firstOrder, adapt: o.adapt, loss: c.loss, training: o.training,
+    });
+    return batchLoss(c.model, fast, c.query, { loss: c.loss, step: o.innerSteps, training: o.training });
+  });
 }
