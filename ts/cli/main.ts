@@ -6,6 +6,9 @@ import { readFileSync } from 'node:fs';
 import '../backend/js/register.js';
 import '../backend/native/register.js';
 import '../backend/webgpu/register.js';
+// Dawn as the GPU provider in Node (the Node entry, ts/index.ts, does the same; without it
+// --backend webgpu found no navigator.gpu)
+import '../backend/webgpu/dawn.js';
 import '../data/tasks.js';
 import '../meta/learners.js';
 import { CliError, MetagradError } from '../core/errors.js';
