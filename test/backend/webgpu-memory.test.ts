@@ -4,7 +4,8 @@
 // A read every 500 steps keeps the CPU from queueing unbounded work ahead of the GPU.
 // Bind groups (Dawn objects the JS API cannot destroy: only the GC releases them) must stop
 // being created once the loop has settled (issue 14 item 18: ~one bind group per dispatch grew RSS 289 → 580 MB in 100 MAML
-// iterations). `npm run soak:webgpu` runs sinusoid MAML for thousands of meta-iterations.
+// iterations). `npm run soak:webgpu` runs sinusoid MAML for thousands of meta-iterations;
+// test/backend/webgpu-soak.test.ts runs it for 200 in a child process and asserts flat RSS.
 import test from 'tape';
 import * as mg from '../../ts/index.js';
 import { webgpuOrSkip } from '../helpers/webgpu.js';
@@ -77,7 +78,7 @@ test('webgpu memory: 10,000 MLP training steps keep the pool statistics flat', a
   const dispatches = m1['dispatches']! - m0['dispatches']!;
   t.equal(m1['bindGroupsCreated'], groupsAt1000, `no bind group created after step 1,000 (${groupsAt1000 - m0['bindGroupsCreated']!} in the first 1,000 steps, ${dispatches} dispatches in all)`);
   // This process runs every other test file too, whose leftovers move RSS by tens of MB: the
-  // flat-RSS check runs alone in `npm run soak:webgpu`; here it is reported.
+  // flat-RSS check runs in a process of its own (webgpu-soak.test.ts); here it is reported.
   t.comment(`RSS after a full GC, step 1,000 → 10,000: ${rss0.toFixed(1)} → ${rss1.toFixed(1)} MB`);
   t.equal(mg.liveTensorCount(), tensors0, `live tensors back at ${tensors0}`);
   t.equal(m1.liveStorages, m0.liveStorages, `live storages back at ${m0.liveStorages}`);
