@@ -47,12 +47,25 @@ test('public API: data and io entry points', (t) => {
 // MetagradError, nothing else. NOT_YET lists functions whose arguments are not validated yet
 // (empty since the meta, data, autodiff and registry entry points check theirs).
 const NOT_YET: readonly string[] = [];
+// Entry points whose every error must name them (the ones validated last; older exports still
+// sometimes name the op they are built on: equal says eq:, stopGradient says detach:).
+// channelDims, featuresOf, taskWays, scoreLogits and meanOverTasks name the caller they are given.
+const NAMED = new Set([
+  'accuracyByInstance', 'anil', 'attentionBlock', 'batchLoss', 'buildOmniglotStore', 'channelAxes', 'channelSum', 'checkOption', 'checkpointedTaskGrad',
+  'classMeans', 'classSums', 'conjugateGradient', 'dataCandidates', 'datasetClasses', 'decodeImage', 'decodeOmniglotCache', 'defaultHelp', 'defaultLoss',
+  'defaultOf', 'denseBlock', 'describeInnerLoop', 'embedEpisode', 'encodeOmniglotCache', 'entryModel', 'entryOptimizer', 'evaluate', 'expandVinyalsSplit',
+  'flagOf', 'fomaml', 'grad', 'hessian', 'hvp', 'hypernet', 'imaml', 'initLstmOptimizer', 'innerLoop', 'jvp', 'learnerOptions', 'lstmOptimizer',
+  'lstmOptimizerAsOptimizer', 'lstmOptimizerStep', 'maml', 'mamlPlusPlus', 'mamlTaskLoss', 'matching', 'meanCi95', 'metaLearnerLstm', 'metaNetworks',
+  'metaSgd', 'metaStep', 'mlpOptimizee', 'omniglotFromZips', 'pretrained', 'protonet', 'quadraticOptimizee', 'r2d2', 'relationNet', 'remapLabels',
+  'reptile', 'reptileSerial', 'resolveOptions', 'ridgeWeights', 'rmsprop', 'runOptimizer', 'scoreAdapted', 'siamese', 'snail', 'tapeTaskGrad',
+  'trainLstmOptimizer', 'unrollSegment', 'userDataDir', 'valueAndGrad', 'vjp',
+]);
 // with side effects on the process or the file system, or test-only helpers
 const SKIP = new Set(['initBackend', 'shutdownBackends', 'setBackend', 'loadOmniglot', 'loadSafetensors', 'saveSafetensors', 'philoxBlockForTests']);
 
 test('public API: no plain TypeError or RangeError escapes any exported function', async (t) => {
   const bad: unknown[] = [undefined, null, 3, 'x', {}, [1, 'a'], () => 1, NaN];
-  const leaks: string[] = [];
+  const leaks: string[] = [], misnamed: string[] = [];
   let calls = 0;
   for (const [name, f] of Object.entries(mg)) {
     if (typeof f !== 'function' || SKIP.has(name) || NOT_YET.includes(name)) continue;
@@ -67,13 +80,16 @@ test('public API: no plain TypeError or RangeError escapes any exported function
           const r = isClass ? new (f as new (...a: unknown[]) => unknown)(...args) : (f as (...a: unknown[]) => unknown)(...args);
           if (r instanceof Promise) await r;
         } catch (e) {
+          if (e instanceof mg.MetagradError && NAMED.has(name) && !e.message.includes(name)) misnamed.push(`${name}: ${e.message.slice(0, 100)}`);
           if (!(e instanceof mg.MetagradError)) leaks.push(`${name}(${args.map((a) => (a instanceof mg.Tensor ? 'Tensor' : typeof a === 'function' ? 'fn' : JSON.stringify(a) ?? 'undefined')).join(', ')}): ${String(e).slice(0, 100)}`);
         }
       }
     }
   }
   t.deepEqual([...new Set(leaks.map((l) => l.split("(")[0]))], [], `${calls} calls of ${Object.keys(mg).length} exports; ${leaks.length} leaked a non-MetagradError`);
+  t.deepEqual(misnamed, [], `the ${NAMED.size} entry points validated for issue 14 item 11 name themselves in every error`);
   t.deepEqual(NOT_YET.filter((n) => !(n in mg)), [], 'NOT_YET names only exports');
+  t.deepEqual([...NAMED].filter((n) => !(n in mg)), [], 'NAMED names only exports');
   t.end();
 });
 

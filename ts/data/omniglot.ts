@@ -146,6 +146,7 @@ export function omniglotFromZips(zips: Readonly<Record<string, Uint8Array | Arra
   for (const name of Object.keys(zips)) {
     if (!known.includes(name)) throw new DataError(`omniglotFromZips: unknown file '${name}' (expected ${known.join(', ')})`);
   }
+  if (Object.keys(zips).length === 0) throw new DataError(`omniglotFromZips: no zips given (expected any of ${known.join(', ')})`);
   const sources = OMNIGLOT_SETS.filter((s) => zips[`${s.dir}.zip`] !== undefined).map((s) => ({ set: s.name, where: `${s.dir}.zip`, files: unzipPngs(zips[`${s.dir}.zip`]!, `${s.dir}.zip`) }));
   const store = buildOmniglotStore(sources, opts.imageSize ?? 28);
   return new Omniglot(store, null, null, false, Date.now() - t0);

@@ -7,7 +7,10 @@
 // versions in place of the ones in ./index.ts.
 
 import { array, fn, instance, int, num, numbers, object, options, optional, str, validated, type Check } from '../core/args.js';
+import { MetaError, ShapeError } from '../core/errors.js';
+import { describe } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
+import type { ParamTree } from '../tensor/tree.js';
 import { Rng } from '../ops/rng.js';
 import * as m from './index.js';
 
@@ -26,6 +29,15 @@ const learner = object({ init: fn, metaGrad: fn, scoreTask: fn }, 'a meta-learne
 const entry = object({ name: str, options: object() }, 'a learner registry entry');
 const ctx = object({ options: object(), task: object() }, 'a build context { options, task }');
 const rng = instance(Rng, 'an Rng');
+const labels: Check = (v, who, name) => {
+  tensor(v, who, name);
+  const y = v as Tensor;
+  if (y.dtype !== 'int32' || y.rank !== 1) throw new ShapeError(`${who}: ${name} must be int32 labels [N], got ${y.dtype} [${y.shape.join(', ')}]`);
+};
+const rank3: Check = (v, who, name) => {
+  tensor(v, who, name);
+  if ((v as Tensor).rank !== 3) throw new ShapeError(`${who}: ${name} must be [batch, time, channels], got [${(v as Tensor).shape.join(', ')}]`);
+};
 const required = (members: Record<string, Check> = {}) => object(members, 'an options object');
 
 // learner factories: (model, options)
@@ -55,7 +67,12 @@ export const batchLoss = validated('batchLoss', m.batchLoss, { model, params: tr
 export const defaultLoss = validated('defaultLoss', m.defaultLoss, { pred: tensor, target: tensor });
 export const describeInnerLoop = validated('describeInnerLoop', m.describeInnerLoop, { options: object() });
 export const meanOverTasks = validated('meanOverTasks', m.meanOverTasks, { who: str, meta: tree, tasks: array(), perTask: fn });
-export const tapeTaskGrad = validated('tapeTaskGrad', m.tapeTaskGrad, { meta: tree, metaLoss: fn });
+export const tapeTaskGrad = validated('tapeTaskGrad', <S extends ParamTree>(meta: S, metaLoss: (traced: S) => { loss: Tensor; accuracy?: Tensor }) =>
+  m.tapeTaskGrad(meta, (traced: S) => {
+    const r = metaLoss(traced);
+    if (r === null || typeof r !== 'object' || !((r as { loss?: unknown }).loss instanceof Tensor)) throw new MetaError(`tapeTaskGrad: metaLoss must return { loss: Tensor, accuracy? }, got ${describe(r)}`);
+    return r;
+  }), { meta: tree, metaLoss: fn });
 export const mamlTaskLoss = validated('mamlTaskLoss', m.mamlTaskLoss, { model, params: tree, task, opts: required() });
 export const checkpointedTaskGrad = validated('checkpointedTaskGrad', m.checkpointedTaskGrad, { model, params: tree, task, opts: required() });
 export const reptileSerial = validated('reptileSerial', m.reptileSerial, { model, params: tree, tasks, opts: required({ outerLr: num }) });
@@ -67,8 +84,8 @@ export const metaStep = validated('metaStep', m.metaStep, { learner, meta: tree,
 // metric-based helpers
 export const taskWays = validated('taskWays', m.taskWays, { task, who: str });
 export const embedEpisode = validated('embedEpisode', m.embedEpisode, { embed: fn, task });
-export const classSums = validated('classSums', m.classSums, { x: tensor, y: tensor, ways: int(1) });
-export const classMeans = validated('classMeans', m.classMeans, { x: tensor, y: tensor, ways: int(1) });
+export const classSums = validated('classSums', m.classSums, { x: tensor, y: labels, ways: int(1) });
+export const classMeans = validated('classMeans', m.classMeans, { x: tensor, y: labels, ways: int(1) });
 export const featuresOf = validated('featuresOf', m.featuresOf, { who: str, params: tree });
 export const ridgeWeights = validated('ridgeWeights', m.ridgeWeights, { x: tensor, y: tensor, lambda: tensor });
 export const scoreLogits = validated('scoreLogits', m.scoreLogits, { who: str, logits: tensor, y: tensor, loss: optional(fn) });
@@ -95,5 +112,5 @@ export const trainLstmOptimizer = validated('trainLstmOptimizer', m.trainLstmOpt
 
 // model-based helpers
 export const accuracyByInstance = validated('accuracyByInstance', m.accuracyByInstance, { correct: tensor, instance: instance(Int32Array, 'an Int32Array'), instances: int(0) });
-export const denseBlock = validated('denseBlock', m.denseBlock, { p: tree, x: tensor, dilation: int(1) });
+export const denseBlock = validated('denseBlock', m.denseBlock, { p: tree, x: rank3, dilation: int(1) });
 export const attentionBlock = validated('attentionBlock', m.attentionBlock, { p: object({ q: tree, k: tree, v: tree }, 'attention parameters { q, k, v }'), x: tensor, mask: tensor });
