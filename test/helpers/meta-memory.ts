@@ -1,7 +1,7 @@
 // A meta-training loop that watches memory, shared by the flat-memory test and
 // `npm run soak:memory`: sinusoid MAML (the paper's MLP, K=10, one inner step, Adam) on a
 // given backend, new task data uploaded every iteration, and every `every` iterations the
-// resident set size after a full GC, the backend's pooled bytes and the live tensor count.
+// resident set size after a full GC (taskBatch: the tasks adapted together), the backend's pooled bytes and the live tensor count.
 
 import * as mg from '../../ts/index.js';
 
@@ -13,12 +13,12 @@ export interface MemorySample {
   liveBytes: number;
 }
 
-export function sinusoidMemoryRun(backend: mg.Backend, iters: number, batch: number, every: number, onSample?: (s: MemorySample) => void): MemorySample[] {
+export function sinusoidMemoryRun(backend: mg.Backend, iters: number, batch: number, every: number, onSample?: (s: MemorySample) => void, taskBatch = 0): MemorySample[] {
   const tasksOf = new mg.SinusoidTasks();
   const model = mg.sinusoidMLP();
   const samples: MemorySample[] = [];
   mg.withBackend(backend.name, () => {
-    const learner = mg.maml(model, { innerSteps: 1, innerLr: 0.01 });
+    const learner = mg.maml(model, { innerSteps: 1, innerLr: 0.01, taskBatch });
     const opt = mg.adam({ lr: 0.001 });
     let meta = learner.init(model.init(new mg.Rng(0)));
     let state = opt.init(meta);

@@ -19,9 +19,9 @@ const { native, why } = nativeOrWhy();
 if (!native) {
   reportMissingNative('meta memory', why);
 } else {
-  test('memory: 3,000 sinusoid MAML meta-iterations on native keep RSS, pooled bytes and live tensors flat after warm-up', (t) => {
+  for (const taskBatch of [0, 4]) test(`memory: 3,000 sinusoid MAML meta-iterations on native${taskBatch ? ' (tasks adapted together, taskBatch 4)' : ''} keep RSS, pooled bytes and live tensors flat after warm-up`, (t) => {
     const script = `const mg = await import(${JSON.stringify(index)}); const { sinusoidMemoryRun } = await import(${JSON.stringify(helper)});
-      const s = sinusoidMemoryRun(mg.getBackend('native'), 3000, 4, 250); mg.shutdownBackends(); console.log(JSON.stringify(s));`;
+      const s = sinusoidMemoryRun(mg.getBackend('native'), 3000, 4, 250, undefined, ${taskBatch}); mg.shutdownBackends(); console.log(JSON.stringify(s));`;
     const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 300_000, env: { ...process.env, METAGRAD_BACKEND: 'native' } });
     t.equal(r.status, 0, `the loop ran (${r.signal ?? ''}${r.stderr.trim().slice(0, 300)})`);
     const samples = JSON.parse(r.stdout.trim().split('\n').pop() || '[]') as MemorySample[];
