@@ -3,7 +3,7 @@
 //     sinusoid MLP (1-40-40-1, K=10, meta-batch 25, exact MAML, 1 inner step) and
 //     Omniglot Conv-4 (64 channels, 5-way 1-shot, 15 queries, meta-batch 32, exact MAML, 1 inner step);
 //  2. peak backend memory (liveBytes high-water mark, sampled after every kernel call)
-//     against inner steps for exact MAML, checkpointed MAML (segment ⌈√steps⌉) and iMAML.
+//     against inner steps for exact MAML, MAML with the inner loop recomputed in segments of ⌈√steps⌉ and iMAML.
 // Writes bench/results/meta.json and bench/results/meta.md.
 // Env: BENCH_OMNIGLOT_ITERS (default 1 on js, 3 elsewhere), BENCH_BACKENDS (comma list), BENCH_QUICK=1.
 
@@ -73,7 +73,7 @@ function memoryBench() {
   for (const steps of stepsList) {
     const learners: [string, mg.MetaLearner<ParamTree>][] = [
       ['maml (exact)', mg.maml(model, { innerSteps: steps, innerLr: 0.001 })],
-      [`maml (checkpointed, segment ${mg.defaultSegment(steps)})`, mg.maml(model, { innerSteps: steps, innerLr: 0.001, checkpoint: mg.defaultSegment(steps) })],
+      [`maml (checkpointed, segment ${mg.defaultSegment(steps)})`, mg.maml(model, { innerSteps: steps, innerLr: 0.001, recompute: mg.defaultSegment(steps) })],
       ['imaml (cg 5)', mg.imaml(model, { innerSteps: steps, innerLr: 0.001, lambda: 1, cgSteps: 5 })],
     ];
     for (const [name, learner] of learners) {

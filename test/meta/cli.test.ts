@@ -54,6 +54,7 @@ test('cli: bad flags list the valid values', (t) => {
     [['train', 'maml', '--inner-steps', '0'], /--inner-steps must be >= 1; got 0/],
     [['train', 'maml', '--shots'], /flag --shots needs a value/],
     [['train', 'maml', '--frobnicate'], /unknown flag '--frobnicate'; valid flags: --task/],
+    [['train', 'reptile', '--recompute-segment', '2'], /--recompute-segment applies to maml; not to reptile on sinusoid/],
     [['train', 'reptile', '--checkpoint-segment', '2'], /--checkpoint-segment applies to maml; not to reptile on sinusoid/],
     [['train', 'maml', '--task', 'omniglot', '--no-baseline'], /--no-baseline applies to task sinusoid; not to maml on omniglot/],
     [['train', 'maml', '--meta-lr', '0'], /--meta-lr must be positive; got 0/],

@@ -66,15 +66,19 @@ test('meta: Reptile with one inner step points along the SGD gradient', (t) => {
   t.end();
 });
 
-test('meta: checkpointed MAML gives the same meta-gradient as plain MAML', (t) => {
+test('meta: MAML with the inner loop recomputed in segments gives the same meta-gradient as plain MAML', (t) => {
   mg.scope(() => {
     const { params, task } = setup(4);
     const plain = mg.maml(model, { innerSteps: 5, innerLr: 0.1 }).metaGrad(params, [task]).grads;
     for (const segment of [1, 2, 3, 5]) {
-      const ck = mg.maml(model, { innerSteps: 5, innerLr: 0.1, checkpoint: segment }).metaGrad(params, [task]).grads;
-      const err = maxRelErr(flat(ck), flat(plain));
+      const rc = mg.maml(model, { innerSteps: 5, innerLr: 0.1, recompute: segment }).metaGrad(params, [task]).grads;
+      const err = maxRelErr(flat(rc), flat(plain));
       t.ok(err < 1e-10, `segment ${segment}: max relative error ${err.toExponential(2)}`);
     }
+    // the deprecated option name still selects the same recomputation
+    const old = mg.maml(model, { innerSteps: 5, innerLr: 0.1, checkpoint: 2 }).metaGrad(params, [task]).grads;
+    t.ok(maxRelErr(flat(old), flat(plain)) < 1e-10, 'checkpoint (the deprecated name of recompute) gives the same meta-gradient');
+    t.equal(typeof mg.checkpointedTaskGrad, 'function', 'checkpointedTaskGrad stays exported (deprecated)');
   });
   t.end();
 });
@@ -198,6 +202,9 @@ test('meta: bad options and inputs raise MetaErrors naming the function', (t) =>
   t.throws(() => mg.maml(model, { innerSteps: 0 }), /maml: inner steps must be an integer >= 1, got 0/);
   t.throws(() => mg.maml(model, { innerLr: -1 }), /maml: innerLr must be a positive number/);
   t.throws(() => mg.maml(model, { checkpoint: 2, firstOrder: true }), /checkpoint applies to exact/);
+  t.throws(() => mg.maml(model, { recompute: 2, firstOrder: true }), /maml: recompute applies to exact/);
+  t.throws(() => mg.maml(model, { recompute: 0 }), /maml: recompute \(inner steps per segment\) must be an integer >= 1, got 0/);
+  t.throws(() => mg.maml(model, { recompute: 2, checkpoint: 3 }), /maml: recompute \(2\) and its deprecated name checkpoint \(3\) disagree/);
   t.throws(() => mg.maml(model).metaGrad(params, []), /maml.metaGrad: need a non-empty array of tasks/);
   t.throws(() => mg.imaml(model, { lambda: 0 }), /imaml: lambda must be positive/);
   const bad = { support: { x: task.support.x, y: task.query.y }, query: task.query };

@@ -19,7 +19,7 @@ import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
 import type { LearnerEntry } from './registry.js';
 import type { GradientMetaLearner, MetaApplyOptions, MetaBatch, MetaModel } from './types.js';
 
-export type AnilOptions = Omit<MamlOptions, 'adapt' | 'checkpoint'> & {
+export type AnilOptions = Omit<MamlOptions, 'adapt' | 'recompute' | 'checkpoint'> & {
   /** dotted path of the subtree that adapts (default: the model's `head`, else 'head') */
   head?: string;
   /** use the model's features() once per task when possible (default true) */

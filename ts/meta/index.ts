@@ -1,12 +1,12 @@
 // Gradient-based meta-learners over the nn/optim/data layers: MAML (exact second order,
-// optional inner-loop checkpointing), FOMAML, Reptile, ANIL, Meta-SGD, MAML++, iMAML,
+// optional inner-loop recomputation), FOMAML, Reptile, ANIL, Meta-SGD, MAML++, iMAML,
 // the meta-training step and the meta-test evaluation protocol.
 
 export type { MetaLearner, GradientMetaLearner, TaskScore, ScoreOptions, MetaGradResult, MetaModel, MetaTask, MetaBatch, MetaApplyOptions, LossFn } from './types.js';
 export { innerLoop, scoreAdapted, INNER_LOOP_OPTIONS, describeInnerLoop, batchLoss, defaultLoss, detachTree, traceTree, type InnerLoopOptions, type InnerLr, type EvalOptions } from './inner.js';
 export { meanOverTasks, tapeTaskGrad, type TaskGrad } from './metabatch.js';
 export { maml, fomaml, mamlTaskLoss, type MamlOptions } from './maml.js';
-export { checkpointedTaskGrad, defaultSegment, type CheckpointOptions } from './checkpoint.js';
+export { recomputedTaskGrad, checkpointedTaskGrad, defaultSegment, type RecomputeOptions, type CheckpointOptions } from './recompute.js';
 export { taskBatchedGrad, taskBatchedMetaGrad, stackTasks, stackTree, taskSumLoss, taskChunk, type TaskBatch, type TaskBatchOptions, type TaskBatchContext } from './task-batch.js';
 export { anil, type AnilOptions } from './anil.js';
 export { metaSgd, type MetaSgdOptions, type MetaSgdParams } from './metasgd.js';

@@ -2,13 +2,13 @@
 // task's support set give low loss on its query set. The meta-gradient differentiates
 // through the inner steps (second order: Hessian-vector products appear, and the tape
 // provides them because the inner gradients are recorded with createGraph).
-// firstOrder drops those terms (FOMAML); checkpoint recomputes inner-loop segments in the
-// backward pass instead of storing them (see checkpoint.ts).
+// firstOrder drops those terms (FOMAML); recompute recomputes inner-loop segments in the
+// backward pass instead of storing them (see recompute.ts).
 
 import type { Tensor } from '../tensor/tensor.js';
 import type { ParamTree } from '../tensor/tree.js';
 import { add, mul } from '../ops/elementwise.js';
-import { checkpointedTaskGrad } from './checkpoint.js';
+import { recomputedTaskGrad } from './recompute.js';
 import { INNER_LOOP_OPTIONS, TASK_BATCH_OPTION, batchLoss, checkSteps, describeInnerLoop, detachTree, innerLoop, scoreAdapted, type InnerLr } from './inner.js';
 import { checkTask } from './task-checks.js';
 import { MetaError } from '../core/errors.js';
@@ -27,6 +27,8 @@ export interface MamlOptions {
   /** which leaves adapt in the inner loop (ANIL: the head); default all */
   adapt?: (name: string) => boolean;
   /** inner steps per recomputed segment (exact MAML only); memory then grows with steps/segment + segment */
+  recompute?: number;
+  /** @deprecated the earlier name of `recompute` */
   checkpoint?: number;
   loss?: LossFn;
   /** batch norm flag passed to apply (default true: transductive, as the MAML reference) */
@@ -47,14 +49,20 @@ export function resolveMaml(who: string, o: MamlOptions) {
   checkSteps(who, innerSteps);
   const innerLr = o.innerLr ?? 0.01;
   if (typeof innerLr === 'number' && !(innerLr > 0 && Number.isFinite(innerLr))) throw new MetaError(`${who}: innerLr must be a positive number, got ${innerLr}`);
-  if (o.checkpoint !== undefined) {
-    if (!Number.isInteger(o.checkpoint) || o.checkpoint < 1) throw new MetaError(`${who}: checkpoint (inner steps per segment) must be an integer >= 1, got ${o.checkpoint}`);
-    if (o.firstOrder) throw new MetaError(`${who}: checkpoint applies to exact (second-order) MAML; first-order MAML stores no inner graph to begin with`);
-    if (typeof innerLr !== 'number') throw new MetaError(`${who}: checkpoint supports a fixed numeric innerLr only`);
+  // `checkpoint` is the deprecated name of `recompute`; errors name the one given.
+  if (o.recompute !== undefined && o.checkpoint !== undefined && o.recompute !== o.checkpoint) {
+    throw new MetaError(`${who}: recompute (${o.recompute}) and its deprecated name checkpoint (${o.checkpoint}) disagree; give recompute only`);
+  }
+  const recompute = o.recompute ?? o.checkpoint;
+  const key = o.recompute !== undefined ? 'recompute' : 'checkpoint';
+  if (recompute !== undefined) {
+    if (!Number.isInteger(recompute) || recompute < 1) throw new MetaError(`${who}: ${key} (inner steps per segment) must be an integer >= 1, got ${recompute}`);
+    if (o.firstOrder) throw new MetaError(`${who}: ${key} applies to exact (second-order) MAML; first-order MAML stores no inner graph to begin with`);
+    if (typeof innerLr !== 'number') throw new MetaError(`${who}: ${key} supports a fixed numeric innerLr only`);
   }
   const chunk = taskChunk(who, o.taskBatch);
-  if (chunk > 0 && o.checkpoint !== undefined) throw new MetaError(`${who}: taskBatch and checkpoint do not combine (checkpointing recomputes one task's inner loop); pick one`);
-  return { innerSteps, innerLr, testSteps: o.testSteps ?? innerSteps, chunk };
+  if (chunk > 0 && recompute !== undefined) throw new MetaError(`${who}: taskBatch and ${key} do not combine (recomputation reruns one task's inner loop); pick one`);
+  return { innerSteps, innerLr, testSteps: o.testSteps ?? innerSteps, chunk, recompute };
 }
 
 /** The post-adaptation query loss of one task, as a function of the (traced) initial parameters. */
@@ -69,7 +77,7 @@ export function mamlTaskLoss(model: MetaModel, params: ParamTree, task: MetaTask
 /** MAML as a MetaLearner over the model's initial parameters. */
 export function maml(model: MetaModel, opts: MamlOptions = {}): GradientMetaLearner<ParamTree> {
   const name = opts.name ?? (opts.firstOrder ? 'fomaml' : 'maml');
-  const { innerSteps, innerLr, testSteps, chunk } = resolveMaml(name, opts);
+  const { innerSteps, innerLr, testSteps, chunk, recompute } = resolveMaml(name, opts);
   if (chunk > 0) taskBatchedModel(name, model);
   const o = { ...opts, innerSteps, innerLr };
   const learner: GradientMetaLearner<ParamTree> = {
@@ -79,8 +87,8 @@ export function maml(model: MetaModel, opts: MamlOptions = {}): GradientMetaLear
     modelParams: (meta) => meta,
     metaGrad: (meta, tasks) =>
       chunk > 0 ? taskBatchedMetaGrad(name, model, meta, tasks, o, chunk) : meanOverTasks(name, meta, tasks, (task) =>
-        opts.checkpoint !== undefined
-          ? checkpointedTaskGrad(model, meta, task, { ...o, innerLr: innerLr as number, segment: opts.checkpoint })
+        recompute !== undefined
+          ? recomputedTaskGrad(model, meta, task, { ...o, innerLr: innerLr as number, segment: recompute })
           : tapeTaskGrad(meta, (p) => mamlTaskLoss(model, p, task, o)),
       ),
     adapt: (meta, support: MetaBatch) =>
@@ -91,7 +99,7 @@ export function maml(model: MetaModel, opts: MamlOptions = {}): GradientMetaLear
 }
 
 /** First-order MAML: the query gradient at the adapted parameters, applied to the initialization. */
-export function fomaml(model: MetaModel, opts: Omit<MamlOptions, 'firstOrder' | 'checkpoint'> = {}): GradientMetaLearner<ParamTree> {
+export function fomaml(model: MetaModel, opts: Omit<MamlOptions, 'firstOrder' | 'recompute' | 'checkpoint'> = {}): GradientMetaLearner<ParamTree> {
   return maml(model, { ...opts, firstOrder: true, name: opts.name ?? 'fomaml' });
 }
 
@@ -116,11 +124,12 @@ export const mamlEntry: LearnerEntry = {
   tasks: ['sinusoid', 'omniglot', 'mini-imagenet'],
   options: {
     innerSteps, testSteps, innerLr, firstOrder, taskBatch,
-    checkpointSegment: { kind: 'int', default: undefined, min: 1, help: 'exact MAML: recompute the inner loop in segments of N steps in the backward pass (gradient checkpointing)' },
+    recomputeSegment: { kind: 'int', default: undefined, min: 1, help: 'exact MAML: recompute the inner loop in segments of N steps in the backward pass instead of storing it (rematerialization, a.k.a. gradient checkpointing)' },
+    checkpointSegment: { kind: 'int', default: undefined, min: 1, help: 'deprecated name of --recompute-segment' },
   },
   build: (model, { options: o }) => maml(model, {
     innerSteps: o['innerSteps'] as number, innerLr: o['innerLr'] as number, testSteps: o['testSteps'] as number,
-    firstOrder: o['firstOrder'] as boolean, checkpoint: o['checkpointSegment'] as number | undefined, taskBatch: o['taskBatch'] as number,
+    firstOrder: o['firstOrder'] as boolean, recompute: o['recomputeSegment'] as number | undefined, checkpoint: o['checkpointSegment'] as number | undefined, taskBatch: o['taskBatch'] as number,
   }),
   checkpoint: 'meta: θ (the initialization); opt: Adam moments and step',
   describe: describeInnerLoop,

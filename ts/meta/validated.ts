@@ -74,6 +74,8 @@ export const tapeTaskGrad = validated('tapeTaskGrad', <S extends ParamTree>(meta
     return r;
   }), { meta: tree, metaLoss: fn });
 export const mamlTaskLoss = validated('mamlTaskLoss', m.mamlTaskLoss, { model, params: tree, task, opts: required() });
+export const recomputedTaskGrad = validated('recomputedTaskGrad', m.recomputedTaskGrad, { model, params: tree, task, opts: required() });
+/** @deprecated the earlier name of recomputedTaskGrad */
 export const checkpointedTaskGrad = validated('checkpointedTaskGrad', m.checkpointedTaskGrad, { model, params: tree, task, opts: required() });
 export const reptileSerial = validated('reptileSerial', m.reptileSerial, { model, params: tree, tasks, opts: required({ outerLr: num }) });
 export const conjugateGradient = validated('conjugateGradient', m.conjugateGradient, { Av: fn, b: array(tensor, 'an array of tensors'), iters: int(0) });

@@ -1,5 +1,6 @@
-// Gradient checkpointing for exact MAML's inner loop (as in Chen et al. 2016, applied to
-// the unrolled inner optimization). The plain tape stores every inner step's forward and
+// Recomputation (rematerialization, known as gradient checkpointing: Chen et al. 2016) for
+// exact MAML's inner loop, applied to the unrolled inner optimization. Not to be confused with
+// run checkpoints (the CLI's saved parameters and optimizer state, ts/cli/run-state.ts). The plain tape stores every inner step's forward and
 // backward graph until the meta-gradient is taken: memory linear in the inner steps.
 // Here the forward pass runs without a graph and keeps only the parameters at segment
 // boundaries; the backward pass walks the segments in reverse, recomputes one segment
@@ -17,7 +18,7 @@ import { batchLoss, innerLoop } from './inner.js';
 import type { TaskGrad } from './metabatch.js';
 import type { LossFn, MetaModel, MetaTask } from './types.js';
 
-export interface CheckpointOptions {
+export interface RecomputeOptions {
   innerSteps: number;
   innerLr: number;
   /** inner steps per recomputed segment */
@@ -33,7 +34,7 @@ export function defaultSegment(steps: number): number {
 }
 
 /** Exact MAML meta-gradient of one task with the inner loop recomputed segment by segment. */
-export function checkpointedTaskGrad(model: MetaModel, params: ParamTree, task: MetaTask, o: CheckpointOptions): TaskGrad {
+export function recomputedTaskGrad(model: MetaModel, params: ParamTree, task: MetaTask, o: RecomputeOptions): TaskGrad {
   const run = (start: Tensor[], first: number, steps: number, createGraph: boolean): Tensor[] =>
     treeFlatten(innerLoop(model, treeUnflatten(params, start), task.support, {
       steps, lr: o.innerLr, createGraph, adapt: o.adapt, loss: o.loss, training: o.training, firstStep: first,
@@ -69,3 +70,8 @@ export function checkpointedTaskGrad(model: MetaModel, params: ParamTree, task: 
   }
   return { loss: detach(loss), accuracy, grads: cot };
 }
+
+/** @deprecated the earlier name of recomputedTaskGrad (this recomputation was called checkpointing). */
+export const checkpointedTaskGrad = recomputedTaskGrad;
+/** @deprecated the earlier name of RecomputeOptions. */
+export type CheckpointOptions = RecomputeOptions;
