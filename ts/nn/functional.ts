@@ -21,7 +21,11 @@ export function avgPool(x: Tensor, opts: Partial<Pool2dOptions> = {}): Tensor {
   return avgPool2d(x, { kernelSize: opts.kernelSize ?? 2, ...(opts.stride !== undefined ? { stride: opts.stride } : {}), ...(opts.padding !== undefined ? { padding: opts.padding } : {}) });
 }
 
-/** Flatten from startAxis on, keeping the batch axis by default (PyTorch's nn.Flatten): [N, ...] -> [N, prod(...)]. */
+/**
+ * Flatten from startAxis on, keeping the batch axis by default (PyTorch's nn.Flatten): [N, ...] -> [N, prod(...)].
+ * @deprecated the same as the op `mg.flatten(x, startAxis)` with another default; use `flattenBatch(x)`
+ * for [N, ...] -> [N, prod(...)], or the op. (Kept because nn exported it.)
+ */
 export function flatten(x: Tensor, startAxis = 1): Tensor {
   return flattenOp(x, startAxis);
 }
