@@ -59,7 +59,7 @@ export * from './meta/index.js';
 export {
   maml, fomaml, anil, metaSgd, mamlPlusPlus, reptile, imaml, pretrained, protonet, matching, r2d2, relationNet, siamese, hypernet, metaNetworks, snail,
   metaLearnerLstm, lstmOptimizer, innerLoop, scoreAdapted, batchLoss, defaultLoss, describeInnerLoop, meanOverTasks, tapeTaskGrad, mamlTaskLoss,
-  recomputedTaskGrad, checkpointedTaskGrad, reptileSerial, conjugateGradient, evaluate, meanCi95, metaStep, taskWays, embedEpisode, classSums, classMeans, featuresOf,
+  recomputedTaskGrad, checkpointedTaskGrad, taskBatchedGrad, taskBatchedMetaGrad, stackTasks, stackTree, taskSumLoss, reptileSerial, conjugateGradient, evaluate, meanCi95, metaStep, taskWays, embedEpisode, classSums, classMeans, featuresOf,
   ridgeWeights, scoreLogits, learnerOptions, entryModel, entryOptimizer, quadraticOptimizee, mlpOptimizee, initLstmOptimizer, lstmOptimizerStep,
   lstmOptimizerAsOptimizer, unrollSegment, runOptimizer, trainLstmOptimizer, accuracyByInstance, denseBlock, attentionBlock,
 } from './meta/validated.js';

@@ -73,6 +73,12 @@ export const tapeTaskGrad = validated('tapeTaskGrad', <S extends ParamTree>(meta
     if (r === null || typeof r !== 'object' || !((r as { loss?: unknown }).loss instanceof Tensor)) throw new MetaError(`tapeTaskGrad: metaLoss must return { loss: Tensor, accuracy? }, got ${describe(r)}`);
     return r;
   }), { meta: tree, metaLoss: fn });
+// task-batched inner loops (task-batch.ts)
+export const taskBatchedGrad = validated('taskBatchedGrad', m.taskBatchedGrad, { who: str, model, meta: tree, tasks, chunk: num, lossFn: optional(fn), metaLoss: fn });
+export const taskBatchedMetaGrad = validated('taskBatchedMetaGrad', m.taskBatchedMetaGrad, { who: str, model, meta: tree, tasks, o: required({ innerSteps: int(0) }), chunk: num });
+export const stackTasks = validated('stackTasks', m.stackTasks, { who: str, tasks });
+export const stackTree = validated('stackTree', m.stackTree, { tree, t: int(1) });
+export const taskSumLoss = validated('taskSumLoss', m.taskSumLoss, { loss: optional(fn) });
 export const mamlTaskLoss = validated('mamlTaskLoss', m.mamlTaskLoss, { model, params: tree, task, opts: required() });
 export const recomputedTaskGrad = validated('recomputedTaskGrad', m.recomputedTaskGrad, { model, params: tree, task, opts: required() });
 /** @deprecated the earlier name of recomputedTaskGrad */
