@@ -197,6 +197,7 @@ test('task batch: bad settings and inputs fail early, naming the learner', (t) =
   t.throws(() => mg.maml(plain, { taskBatch: true }), (e: Error) => e instanceof mg.MetaError && /maml: taskBatch needs a model with applyTasks/.test(e.message), 'a model without applyTasks');
   t.throws(() => mg.maml(net, { taskBatch: -1 }), /maml: taskBatch must be true, false or an integer >= 0/, 'a negative chunk');
   t.throws(() => mg.maml(net, { taskBatch: 2, checkpoint: 1 }), /taskBatch and checkpoint do not combine/, 'with checkpoint');
+  t.throws(() => mg.maml(net, { taskBatch: 2, recompute: 1 }), /taskBatch and recompute do not combine/, 'with recompute');
   const tasks = [sineTask(rng, 4, 3), sineTask(rng, 5, 3)];
   t.throws(() => mg.maml(net, { taskBatch: true }).metaGrad(params, tasks), (e: Error) => e instanceof mg.ShapeError && /task 1's support is x \[5, 1\].*task 0's is x \[4, 1\]/.test(e.message), 'tasks of different sizes');
   t.throws(() => mg.maml(net, { taskBatch: true }).metaGrad(params, []), /need a non-empty array of tasks/, 'no tasks');
