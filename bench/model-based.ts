@@ -27,14 +27,14 @@ const data = await mg.loadOmniglot({});
 const o = { ways: 5, shots: 1, queries: 5 };
 const episodes = new mg.EpisodeSampler(data.characters('vinyals-train'), o);
 
-type Case = { name: string; make: () => { learner: mg.ScoredLearner<any>; params: mg.ParamTree; sample: (r: mg.Rng) => mg.MetaTask; batch: number } };
+type Case = { name: string; make: () => { learner: mg.MetaLearner<any>; params: mg.ParamTree; sample: (r: mg.Rng) => mg.MetaTask; batch: number } };
 const conv = () => mg.conv4({ imageSize: 28, outputs: 5, hidden: 32 });
-const omni = (learner: (m: mg.Conv4Model) => mg.ScoredLearner<any>) => () => {
+const omni = (learner: (m: mg.Conv4Model) => mg.MetaLearner<any>) => () => {
   const m = conv();
   return { learner: learner(m), params: m.init(new mg.Rng(0)) as mg.ParamTree, sample: (r: mg.Rng) => episodes.episode(r), batch: 4 };
 };
 const cases: Case[] = [
-  { name: 'lstm-optimizer', make: () => ({ learner: mg.lstmOptimizer(mg.quadraticOptimizee({ count: 32 }), { steps: 100 }) as unknown as mg.ScoredLearner<any>, params: {}, sample: (r) => new mg.QuadraticTasks({ count: 32 }).sample(r), batch: 1 }) },
+  { name: 'lstm-optimizer', make: () => ({ learner: mg.lstmOptimizer(mg.quadraticOptimizee({ count: 32 }), { steps: 100 }), params: {}, sample: (r) => new mg.QuadraticTasks({ count: 32 }).sample(r), batch: 1 }) },
   { name: 'mann', make: () => ({ learner: mg.mannLearner({ inputSize: 784 }), params: {}, sample: (r) => episodes.episode(r), batch: 4 }) },
   { name: 'hypernet', make: omni((m) => mg.hypernet(m, { ways: 5 })) },
   { name: 'metanet', make: omni((m) => mg.metaNetworks(m, { ways: 5 })) },

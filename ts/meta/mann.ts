@@ -230,6 +230,7 @@ const mannOptionsOf = (ctx: BuildContext): MannOptions => {
     inputSize: ctx.task.inputShape.reduce((a, b) => a * b, 1),
     classes: ctx.task.ways ?? (o['ways'] as number),
     controller: o['controller'] as number, slots: o['slots'] as number, width: o['width'] as number, reads: o['reads'] as number, gamma: o['gamma'] as number,
+    readBeforeWrite: o['readBeforeWrite'] === true,
   };
 };
 
@@ -244,11 +245,12 @@ export const mannEntry: LearnerEntry = {
     width: { kind: 'int', default: 40, min: 1, help: 'memory slot width' },
     reads: { kind: 'int', default: 4, min: 1, help: 'read heads (also the n of the n least used slots written)' },
     gamma: { kind: 'num', default: 0.95, min: 0, max: 1, help: 'usage decay' },
+    readBeforeWrite: { kind: 'bool', default: false, help: "read the memory before the step's write (default: after it, as the paper's equations)" },
   },
   // the paper: 20×20 images, meta-batches of 16 episodes
   overrides: { imageSize: 20, metaBatch: 16 },
   model: (ctx) => mannModel(mannOptionsOf(ctx)),
   build: (_model, ctx) => mannLearner({ ...mannOptionsOf(ctx), seed: ctx.options['seed'] as number, sequences: ctx.task.sequences === true }),
   checkpoint: 'meta: controller LSTM, key, gate and output layers; opt: Adam moments and step',
-  describe: (o) => `controller ${String(o['controller'])}, memory ${String(o['slots'])}×${String(o['width'])}, ${String(o['reads'])} read head(s), γ=${String(o['gamma'])}`,
+  describe: (o) => `controller ${String(o['controller'])}, memory ${String(o['slots'])}×${String(o['width'])}, ${String(o['reads'])} read head(s), γ=${String(o['gamma'])}${o['readBeforeWrite'] ? ', reads before writes' : ''}`,
 };
