@@ -119,7 +119,7 @@ export const omniglotTask: TaskEntry = {
   kind: 'classification',
   summary: 'Omniglot N-way K-shot episodes, Vinyals et al. split with rotations, Conv-4 backbone',
   options: {
-    data: { kind: 'str', default: undefined, help: 'Omniglot folder (default: METAGRAD_OMNIGLOT, then ../shared/data/omniglot)' },
+    data: { kind: 'str', default: undefined, help: 'Omniglot folder (default: METAGRAD_OMNIGLOT, then $METAGRAD_DATA/omniglot, then ~/.cache/metagrad/omniglot)' },
     downsample: { kind: 'str', default: 'maxpool', choices: ['maxpool', 'stride'], structural: true, help: "Conv-4's downsampling: 2×2 max-pooling (ProtoNets, Matching, Relation, Siamese) or stride-2 convolutions and a final spatial mean (the MAML reference code's Omniglot network)" },
   },
   async load(o) {
