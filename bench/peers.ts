@@ -27,7 +27,7 @@
 // AVX-512 kernels with OPENBLAS_CORETYPE=SkylakeX (Debian's build detects this CPU as
 // "Prescott" otherwise). The load average (uptime) is recorded with each round: the machine
 // may be shared. WebGPU (where an adapter exists) runs the conv and matmul cases once per round.
-// Writes bench/results/peers-<date>.json and bench/results/peers-latest.json.
+// Writes bench/results/peers-<date and time, to the second>.json and bench/results/peers-latest.json.
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -256,7 +256,7 @@ async function parent(): Promise<void> {
   type OpSamples = { metagrad: number[][]; pytorch: number[][]; webgpu: number[][]; metagradCpu: number[][]; pytorchCpu: number[][] };
   const opSamples = new Map<string, OpSamples>();
   const roundLoad: { round: number; start: string; end: string }[] = [];
-  const stamp = new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-');
+  const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
   for (let round = 0; round < rounds; round++) {
     const start = load();
     console.log(`\n# round ${round + 1}/${rounds} (load ${start})`);
