@@ -49,13 +49,14 @@ test('public API: data and io entry points', (t) => {
 const NOT_YET: readonly string[] = [];
 // Entry points whose every error must name them (the ones validated last; older exports still
 // sometimes name the op they are built on: equal says eq:, stopGradient says detach:).
-// channelDims, featuresOf, taskWays, scoreLogits and meanOverTasks name the caller they are given.
+// channelDims, featuresOf, taskWays, scoreLogits and meanOverTasks name the caller they are given;
+// mannLearner's value errors say 'mann:' (the learner), toBackend's unknown names come from getBackend.
 const NAMED = new Set([
   'accuracyByInstance', 'anil', 'attentionBlock', 'batchLoss', 'buildOmniglotStore', 'channelAxes', 'channelSum', 'checkOption', 'checkpointedTaskGrad',
   'classMeans', 'classSums', 'conjugateGradient', 'dataCandidates', 'datasetClasses', 'decodeImage', 'decodeOmniglotCache', 'defaultHelp', 'defaultLoss',
   'defaultOf', 'denseBlock', 'describeInnerLoop', 'embedEpisode', 'encodeOmniglotCache', 'entryModel', 'entryOptimizer', 'evaluate', 'expandVinyalsSplit',
-  'flagOf', 'fomaml', 'grad', 'hessian', 'hvp', 'hypernet', 'imaml', 'initLstmOptimizer', 'innerLoop', 'jvp', 'learnerOptions', 'lstmOptimizer',
-  'lstmOptimizerAsOptimizer', 'lstmOptimizerStep', 'maml', 'mamlPlusPlus', 'mamlTaskLoss', 'matching', 'meanCi95', 'metaLearnerLstm', 'metaNetworks',
+  'flagOf', 'fomaml', 'gnn', 'grad', 'hessian', 'hvp', 'hypernet', 'imaml', 'initLstmOptimizer', 'innerLoop', 'jvp', 'learnerOptions', 'lstmOptimizer',
+  'lstmOptimizerAsOptimizer', 'lstmOptimizerStep', 'maml', 'mamlPlusPlus', 'mann', 'mamlTaskLoss', 'matching', 'meanCi95', 'metaLearnerLstm', 'metaNetworks',
   'metaSgd', 'metaStep', 'mlpOptimizee', 'omniglotFromZips', 'pretrained', 'protonet', 'quadraticOptimizee', 'r2d2', 'relationNet', 'remapLabels',
   'reptile', 'reptileSerial', 'resolveOptions', 'ridgeWeights', 'rmsprop', 'runOptimizer', 'scoreAdapted', 'siamese', 'snail', 'tapeTaskGrad',
   'trainLstmOptimizer', 'unrollSegment', 'userDataDir', 'valueAndGrad', 'vjp',

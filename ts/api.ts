@@ -57,7 +57,7 @@ export * from './meta/index.js';
 // The meta layer's entry points with their arguments checked (./meta/validated.ts): these
 // names shadow the unchecked ones of the `export *` above (an explicit export wins).
 export {
-  maml, fomaml, anil, metaSgd, mamlPlusPlus, reptile, imaml, pretrained, protonet, matching, r2d2, relationNet, siamese, hypernet, metaNetworks, snail,
+  maml, fomaml, anil, metaSgd, mamlPlusPlus, reptile, imaml, pretrained, protonet, matching, r2d2, relationNet, siamese, gnn, mann, mannLearner, hypernet, metaNetworks, snail,
   metaLearnerLstm, lstmOptimizer, innerLoop, scoreAdapted, batchLoss, defaultLoss, describeInnerLoop, meanOverTasks, tapeTaskGrad, mamlTaskLoss,
   recomputedTaskGrad, checkpointedTaskGrad, taskBatchedGrad, taskBatchedMetaGrad, stackTasks, stackTree, taskSumLoss, reptileSerial, conjugateGradient, evaluate, meanCi95, metaStep, taskWays, embedEpisode, classSums, classMeans, featuresOf,
   ridgeWeights, scoreLogits, learnerOptions, entryModel, entryOptimizer, quadraticOptimizee, mlpOptimizee, initLstmOptimizer, lstmOptimizerStep,

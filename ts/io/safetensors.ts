@@ -210,7 +210,7 @@ function decodeEntry(buf: Uint8Array, start: number, e: SafetensorsEntry, name: 
 export function decodeSafetensors(input: Uint8Array | ArrayBuffer, opts: { backend?: BackendName | Backend } = {}, where = 'safetensors'): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
   const buf = input instanceof Uint8Array ? input : new Uint8Array(input);
   const { entries, metadata, dataStart } = parseSafetensorsHeader(buf, where);
-  const backend = resolveBackend(opts.backend);
+  const backend = resolveBackend(opts.backend, 'decodeSafetensors');
   const f16 = backend.supportsDType('float16');
   // Decode everything before creating any tensor, so a failure leaves nothing behind.
   const decoded = entries.map(([name, e]) => ({ name, shape: e.shape, ...decodeEntry(buf, dataStart, e, name, f16) }));

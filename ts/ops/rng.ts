@@ -111,7 +111,7 @@ export class Rng {
 
   private fill(kind: 'uniform' | 'normal', shape: readonly number[], opts: RandomOptions, op: string): Tensor {
     const s = checkShape(shape, op);
-    const backend = resolveBackend(opts.backend);
+    const backend = resolveBackend(opts.backend, op);
     const size = numel(s);
     const c = this.take(Math.ceil(size / 4));
     return fromStorage(backend.random(kind, this.key, c, size, opts.dtype ?? 'float32'), s, backend);

@@ -16,10 +16,11 @@ export interface CreateOptions {
 export type NestedArray = number | boolean | readonly NestedArray[];
 
 /** @internal a backend by name, or the current one. */
-export function resolveBackend(b: BackendName | Backend | undefined): Backend {
+/** A backend from its name or itself; `who` names the caller in the error for anything else. */
+export function resolveBackend(b: BackendName | Backend | undefined, who = 'resolveBackend'): Backend {
   if (b === undefined || typeof b === 'string') return getBackend(b);
   if (b === null || typeof b !== 'object' || typeof (b as Partial<Backend>).supportsDType !== 'function') {
-    throw new BackendError(`backend must be a backend name ('js', 'native', 'webgpu') or a Backend object, got ${describe(b)}`);
+    throw new BackendError(`${who}: backend must be a backend name ('js', 'native', 'webgpu') or a Backend object, got ${describe(b)}`);
   }
   return b;
 }
@@ -114,7 +115,7 @@ export function tensor(data: NestedArray | TypedArray, shapeOrOpts?: readonly nu
   const opts = checkCreateOptions(shapeGiven || shapeOrOpts === undefined ? maybeOpts : shapeOrOpts, 'tensor');
   const givenShape = shapeGiven ? checkShape(shapeOrOpts, 'tensor') : undefined;
   if (givenShape) checkSize(givenShape, 4, 'tensor');
-  const backend = resolveBackend(opts.backend);
+  const backend = resolveBackend(opts.backend, 'tensor');
   let values: ArrayLike<number>;
   let shape: number[];
   let dtype: DType;
@@ -159,7 +160,7 @@ function filled(op: string, shape: readonly number[], value: number, opts: Creat
   if (typeof value !== 'number') throw new DTypeError(`${op}: the fill value must be a number, got ${describe(value)}`);
   checkSize(s, bytesPerElement(dtype), op);
   checkGradDType(dtype, o.requiresGrad, op);
-  const backend = resolveBackend(o.backend);
+  const backend = resolveBackend(o.backend, op);
   checkBackendDType(backend, dtype, op);
   if (dtype === 'int32' && !(Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 31)) throw new DTypeError(`${op}: value ${value} is not an int32 integer, but dtype is int32`);
   const t = fromStorage(allocating(op, s, dtype, () => backend.fill(numel(s), value, dtype)), s, backend);
