@@ -57,6 +57,30 @@ for (const c of cases) {
   });
 }
 
+for (const c of cases.filter((k) => k.learner === 'lstm-optimizer' || (k.learner === 'mann' && k.task === 'omniglot'))) {
+  test(`cli: ${c.learner} on ${c.task}: 2 iterations + --resume to 4 = 4 iterations straight (its random draws come from the seed and the iteration)`, (t) => {
+    if (c.task !== 'quadratic' && !omniglot) {
+      t.skip('Omniglot not found');
+      return t.end();
+    }
+    const a = mkdtempSync(join(tmpdir(), 'metagrad-cli-a-')), b = mkdtempSync(join(tmpdir(), 'metagrad-cli-b-'));
+    try {
+      const flags = [...tiny, ...c.flags, '--checkpoint-every', '1'];
+      const straight = run('train', c.learner, '--task', c.task, ...flags, '--iterations', '4', '--out', a);
+      const first = run('train', c.learner, '--task', c.task, ...flags, '--iterations', '2', '--out', b);
+      const resumed = run('train', c.learner, '--task', c.task, ...flags, '--iterations', '4', '--out', b, '--resume');
+      t.ok(straight.code === 0 && first.code === 0 && resumed.code === 0, 'all three runs exit 0');
+      const result = (o: string) => o.split('\n').find((l) => l.startsWith('result:'));
+      t.ok(result(straight.out) !== undefined && result(straight.out) === result(resumed.out), `same result line: ${result(resumed.out)}`);
+      t.deepEqual(readFileSync(join(b, 'checkpoint.safetensors')), readFileSync(join(a, 'checkpoint.safetensors')), 'bit-identical checkpoints');
+    } finally {
+      rmSync(a, { recursive: true, force: true });
+      rmSync(b, { recursive: true, force: true });
+    }
+    t.end();
+  });
+}
+
 test('cli: the new learners refuse tasks and flags they do not take', (t) => {
   const cases: [string[], RegExp][] = [
     [['train', 'snail', '--task', 'quadratic'], /snail trains on omniglot; not on 'quadratic'/],

@@ -219,6 +219,8 @@ export interface LstmOptimizerLearner {
   testStart(): ParamTree;
   readonly steps: number;
   readonly testSteps: number;
+  /** Start iteration i's optimizee draws afresh from (seed, i), so a resumed run draws what an uninterrupted one would. */
+  setIteration(iteration: number): void;
 }
 
 /** The coordinatewise LSTM optimizer meta-learner for an optimizee (quadratics, an MLP, ...). */
@@ -230,7 +232,7 @@ export function lstmOptimizer(optimizee: Optimizee, opts: LstmOptimizerOptions =
     if (!Number.isInteger(v) || v < 1) throw new MetaError(`${name}: ${k} must be a positive integer, got ${v}`);
   }
   const seed = opts.seed ?? 0;
-  const rng = new Rng(seed);
+  let rng = new Rng(seed);
   const segOpts = { ...cfg, weight: opts.weight, secondOrder: opts.secondOrder };
 
   const startOf = (theta0: ParamTree, phi: LstmOptimizerParams): Trajectory => {
@@ -267,6 +269,9 @@ export function lstmOptimizer(optimizee: Optimizee, opts: LstmOptimizerOptions =
     testSteps,
     testStart,
     trajectory,
+    setIteration: (i) => {
+      rng = new Rng([(seed + 0x6d2b79f5) >>> 0, i]); // a stream of its own (the CLI draws tasks from [seed, i + 1])
+    },
     init: () => initLstmOptimizer(new Rng([seed, 2]), cfg, init),
     // The whole trajectory with the same φ: the truncations' gradients summed (one outer update per trajectory).
     metaGrad(meta, tasks) {

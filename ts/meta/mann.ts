@@ -176,7 +176,7 @@ export async function accuracyByInstance(correct: Tensor, instance: Int32Array, 
 export function mannLearner(o: MannOptions & { seed?: number; sequences?: boolean }): MetaLearner<MannParams> & { readonly net: Mann } {
   const name = 'mann';
   const net = mann(o);
-  const rng = new Rng(o.seed ?? 0);
+  let rng = new Rng(o.seed ?? 0);
   const D = net.options.inputSize;
   const check = (what: string, b: MetaTask['support']) => {
     if (b.x.size / Math.max(1, b.x.shape[0]!) !== D) throw new ShapeError(`${name}: ${what} x ${fmtShape(b.x.shape)} has ${b.x.size / Math.max(1, b.x.shape[0]!)} features per example, the MANN reads ${D}`);
@@ -208,6 +208,10 @@ export function mannLearner(o: MannOptions & { seed?: number; sequences?: boolea
     name,
     net,
     init: (params) => (isMann(params) ? params : net.init(rng.split())),
+    // iteration i's sequence orders come from (seed, i): a resumed run sees what an uninterrupted one would
+    setIteration: (i) => {
+      rng = new Rng([((o.seed ?? 0) + 0x6d2b79f5) >>> 0, i]); // a stream of its own (the CLI draws tasks from [seed, i + 1])
+    },
     metaGrad: (meta, tasks) => meanOverTasks(name, meta, tasks, (task) => tapeTaskGrad(meta, (m) => score(m, task, rng))),
     scoreTask: (meta, task) => noGrad(() => score(meta, task, new Rng([o.seed ?? 0, 1]))),
   };
