@@ -4,9 +4,10 @@
 //   lstm-optimizer: one 100-step trajectory of 32 stacked 10-dim quadratics (5 truncations);
 //   mann: 4 episodes of 5-way 1-shot Omniglot (5 support + 5 query steps), paper-size MANN;
 //   hypernet, metanet, snail, meta-lstm: 4 episodes of 5-way 1-shot Omniglot, Conv-4 (32 channels), 5 queries.
-// Writes bench/results/model-based.json. Env: BENCH_ROUNDS (default 3), BENCH_BACKENDS; Omniglot from METAGRAD_DATA.
+// Writes bench/results/model-based.json. Env: BENCH_ROUNDS (default 3), BENCH_BACKENDS, BENCH_ONLY=a,b (time these
+// learners only and replace their rows in the existing JSON); Omniglot from METAGRAD_DATA.
 
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
@@ -42,9 +43,10 @@ const cases: Case[] = [
   { name: 'meta-lstm', make: omni((m) => mg.metaLearnerLstm(m, { ways: 5, steps: 5 })) },
 ];
 
+const only = process.env['BENCH_ONLY']?.split(',');
 const times = new Map<string, number[]>();
 for (let round = 0; round < rounds; round++) {
-  for (const c of cases) {
+  for (const c of cases.filter((k) => !only || only.includes(k.name))) {
     for (const b of backends) {
       const secs = mg.withBackend(b as never, () => {
         const { learner, params, sample, batch } = c.make();
@@ -54,7 +56,7 @@ for (let round = 0; round < rounds; round++) {
         const rng = new mg.Rng(round);
         const tasks = Array.from({ length: batch }, () => sample(rng));
         const t0 = performance.now();
-        const r = mg.metaStep(learner as unknown as mg.MetaLearner<mg.ParamTree>, meta, opt, st, tasks);
+        const r = mg.metaStep(learner, meta, opt, st, tasks);
         r.loss.itemSync();
         const dt = (performance.now() - t0) / 1000;
         mg.disposeAll([tasks, r]);
@@ -67,10 +69,15 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const rows = [...times].map(([k, xs]) => ({ learner: k.split('/')[0], backend: k.split('/')[1], medianSeconds: median(xs), min: Math.min(...xs), max: Math.max(...xs), rounds: xs.length }));
-for (const r of rows) console.log(`${r.learner!.padEnd(16)} ${r.backend!.padEnd(7)} ${r.medianSeconds.toFixed(3)} s/iteration (min ${r.min.toFixed(3)}, max ${r.max.toFixed(3)})`);
+type Row = { learner?: string; backend?: string; medianSeconds: number; min: number; max: number; rounds: number; date?: string };
+const fresh: Row[] = [...times].map(([k, xs]) => ({ learner: k.split('/')[0], backend: k.split('/')[1], medianSeconds: median(xs), min: Math.min(...xs), max: Math.max(...xs), rounds: xs.length, ...(only ? { date: new Date().toISOString() } : {}) }));
+const file = join(root, 'bench/results/model-based.json');
+const previous: Row[] = only && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { rows: Row[] }).rows : [];
+const rows = [...previous.filter((r) => !only!.includes(r.learner!)), ...fresh];
+for (const r of fresh) console.log(`${r.learner!.padEnd(16)} ${r.backend!.padEnd(7)} ${r.medianSeconds.toFixed(3)} s/iteration (min ${r.min.toFixed(3)}, max ${r.max.toFixed(3)})`);
 mkdirSync(join(root, 'bench/results'), { recursive: true });
-writeFileSync(join(root, 'bench/results/model-based.json'), JSON.stringify({
-  command: 'npm run bench:model-based', date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: cpus().length,
+const prior = only && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { command: string; date: string }) : null;
+writeFileSync(file, JSON.stringify({
+  command: prior ? `${prior.command}; then BENCH_ONLY=${only!.join(',')} npm run bench:model-based (rows with a date)` : 'npm run bench:model-based', date: prior ? prior.date : new Date().toISOString(), cpu: cpus()[0]?.model, cores: cpus().length,
   note: 'one metaStep per timing (first round includes warm-up); the machine was shared with other jobs, so spreads are wide', rows,
 }, null, 1) + '\n');
