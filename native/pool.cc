@@ -22,6 +22,35 @@ void max_pool2d(const Buf& x, const PoolGeom& g, const Buf& values, const Buf& i
     const T* X = (const T*)x.data;
     T* V = (T*)values.data;
     int32_t* I = (int32_t*)indices.data;
+    if (g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0) {
+      // Conv-4's 2×2 stride-2 pooling: every window lies inside the plane (the output size
+      // floors), so no bounds checks; the same visiting order and comparison as below (the
+      // first maximum wins; compared in T, which orders as exactly as in double)
+      const int64_t w = g.w;
+      parallel_range(g.planes, std::max<int64_t>(1, 4096 / (g.oh * g.ow)), [&](int64_t p0, int64_t p1) {
+        for (int64_t p = p0; p < p1; p++) {
+          const T* xp = X + p * g.h * w;
+          for (int64_t oy = 0; oy < g.oh; oy++) {
+            const T* r0 = xp + 2 * oy * w;
+            const T* r1 = r0 + w;
+            T* vo = V + (p * g.oh + oy) * g.ow;
+            int32_t* io = I + (p * g.oh + oy) * g.ow;
+            const int32_t base = (int32_t)(2 * oy * w);
+            for (int64_t ox = 0; ox < g.ow; ox++) {
+              const int64_t c = 2 * ox;
+              T b = r0[c];
+              int32_t bi = base + (int32_t)c;
+              if (r0[c + 1] > b) { b = r0[c + 1]; bi = base + (int32_t)c + 1; }
+              if (r1[c] > b) { b = r1[c]; bi = base + (int32_t)(w + c); }
+              if (r1[c + 1] > b) { b = r1[c + 1]; bi = base + (int32_t)(w + c + 1); }
+              vo[ox] = b;
+              io[ox] = bi;
+            }
+          }
+        }
+      });
+      return;
+    }
     parallel_range(g.planes, std::max<int64_t>(1, 4096 / (g.oh * g.ow)), [&](int64_t p0, int64_t p1) {
       for (int64_t p = p0; p < p1; p++) {
         const T* xp = X + p * g.h * g.w;

@@ -334,6 +334,19 @@ if (!native) {
       check(t, a.values, b.values, dtype, `maxPool2d values ${JSON.stringify(g)}`);
       check(t, a.indices, b.indices, 'int32', `maxPool2d indices ${JSON.stringify(g)}`);
     }
+    // the 2×2 stride-2 fast path (Conv-4's pooling): even and odd sides, ties, and NaN (which
+    // wins only as a window's first value, as in the general path and the js reference)
+    for (let rep = 0; rep < 24; rep++) {
+      const dtype = r.pick(DTYPES);
+      const h = r.int(2, 11), w = r.int(2, 11), planes = r.int(1, 4);
+      const g = { planes, h, w, kh: 2, kw: 2, oh: Math.floor(h / 2), ow: Math.floor(w / 2), strideH: 2, strideW: 2, padH: 0, padW: 0 };
+      const host = hostValues(r, planes * h * w, dtype, 'int');
+      if (rep % 3 === 2 && dtype !== 'int32') for (let i = 0; i < host.length; i += 5) host[i] = NaN;
+      const [xj, xn] = pair(host, dtype, nb);
+      const a = nb.maxPool2d(xn, g), b = js.maxPool2d(xj, g);
+      check(t, a.values, b.values, dtype, `maxPool2d 2×2 fast path values ${JSON.stringify(g)}`);
+      check(t, a.indices, b.indices, 'int32', `maxPool2d 2×2 fast path indices ${JSON.stringify(g)}`);
+    }
     for (let rep = 0; rep < 60; rep++) {
       const dtype = r.pick(DTYPES);
       const xshape = randomShape(r, 4, 5);
