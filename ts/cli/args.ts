@@ -182,13 +182,17 @@ function ownOptionLines(owners: readonly { name: string; specs: Record<string, O
       byDefault.set(d, [...(byDefault.get(d) ?? []), o.name]);
     }
     const defaults = byDefault.size <= 1 ? undefined : [...byDefault].map(([d, names]) => `${names.join(', ')}: ${d || 'no default'}`).join('; ');
-    return { key, spec: having[0]!.specs[key]!, owners: having.map((o) => o.name), defaults };
+    // a flag several owners declare with their own help (--data: each source's folder) shows each one's
+    const byHelp = new Map<string, string[]>();
+    for (const o of having) byHelp.set(o.specs[key]!.help, [...(byHelp.get(o.specs[key]!.help) ?? []), o.name]);
+    const help = byHelp.size <= 1 ? having[0]!.specs[key]!.help : [...byHelp].map(([h, names]) => `${names.join(', ')}: ${h}`).join('; ');
+    return { key, spec: { ...having[0]!.specs[key]!, help }, owners: having.map((o) => o.name), defaults };
   }));
 }
 
 export function usage(only?: LearnerEntry): string {
   const learners = only ? [only] : learnerEntries();
-  const width = Math.max(...learnerEntries().map((e) => e.name.length)) + 2;
+  const width = Math.max(...learnerEntries().map((e) => e.name.length), ...taskEntries().map((t) => t.name.length)) + 2;
   const families = learners.map((e) => `  ${e.name.padEnd(width)} ${e.family.padEnd(18)} ${e.summary} [${e.tasks.join(', ')}]`).join('\n');
   const first = learnerEntries()[0];
   const common = Object.entries({ task: COMMAND_OPTIONS['task']!, ...COMMON_OPTIONS }).map(([key, spec]) => {

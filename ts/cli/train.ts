@@ -27,7 +27,10 @@ import { figurePng } from './plot/png.js';
 import { onInterrupt, type Interrupt } from './interrupt.js';
 
 export function fmtResult(r: EvaluateResult): string {
-  return r.metric === 'accuracy' ? `${(100 * r.mean).toFixed(2)}% ± ${(100 * r.ci95).toFixed(2)}%` : `${r.mean.toFixed(3)} ± ${r.ci95.toFixed(3)}`;
+  const value = r.metric === 'accuracy' ? `${(100 * r.mean).toFixed(2)}%` : r.mean.toFixed(3);
+  // one task gives no interval (meanCi95's NaN): say so instead of printing '± NaN'
+  if (r.tasks < 2) return `${value} (one task: no interval)`;
+  return r.metric === 'accuracy' ? `${value} ± ${(100 * r.ci95).toFixed(2)}%` : `${value} ± ${r.ci95.toFixed(3)}`;
 }
 
 /** Per-iteration generator: the tasks of iteration i depend only on (seed, i), so a resumed run sees the same tasks. */

@@ -24,7 +24,7 @@ export const omniglotSequencesTask: TaskEntry = {
   kind: 'classification',
   summary: 'Omniglot label sequences: N classes × M instances in random order, labels one step late (Santoro et al. 2016)',
   options: {
-    data: { kind: 'str', default: undefined, help: 'Omniglot folder (default: METAGRAD_OMNIGLOT, then ../shared/data/omniglot)' },
+    data: { kind: 'str', default: undefined, help: 'Omniglot folder (default: METAGRAD_OMNIGLOT, then $METAGRAD_DATA/omniglot, then ~/.cache/metagrad/omniglot)' },
     instances: { kind: 'int', default: 10, min: 1, help: 'drawings of each class per sequence (the paper: 10)' },
   },
   async load(o) {

@@ -1,6 +1,8 @@
-// Gradient-based meta-learners over the nn/optim/data layers: MAML (exact second order,
-// optional inner-loop recomputation), FOMAML, Reptile, ANIL, Meta-SGD, MAML++, iMAML,
-// the meta-training step and the meta-test evaluation protocol.
+// The meta-learners of all four families over the nn/optim/data layers — gradient-based
+// (MAML with exact second order, FOMAML, Reptile, ANIL, Meta-SGD, MAML++, iMAML), metric-based
+// (Prototypical, Matching, Relation, Siamese, GNN, R2D2), model-based (MANN, Meta Networks,
+// SNAIL, hypernetwork) and learned optimizers (the LSTM optimizer, the meta-learner LSTM) —
+// with the one meta-training step, the one meta-test protocol and the learner registry.
 
 export type { MetaLearner, GradientMetaLearner, TaskScore, ScoreOptions, MetaGradResult, MetaModel, MetaTask, MetaBatch, MetaApplyOptions, LossFn } from './types.js';
 export { innerLoop, scoreAdapted, INNER_LOOP_OPTIONS, describeInnerLoop, batchLoss, defaultLoss, detachTree, traceTree, type InnerLoopOptions, type InnerLr, type EvalOptions } from './inner.js';
