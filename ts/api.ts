@@ -30,7 +30,7 @@ export * from './ops/softmax.js';
 export * from './ops/shape-ops.js';
 export * from './ops/matmul.js';
 export * from './ops/conv.js';
-export * from './ops/pool.js';
+export { maxPool2d, avgPool2d, type Pool2dOptions } from './ops/pool.js';
 export * from './ops/channel.js';
 export * from './ops/batchnorm.js';
 export * from './ops/indexing.js';
@@ -59,7 +59,7 @@ export * from './meta/index.js';
 export {
   maml, fomaml, anil, metaSgd, mamlPlusPlus, reptile, imaml, pretrained, protonet, matching, r2d2, relationNet, siamese, gnn, mann, mannLearner, hypernet, metaNetworks, snail,
   metaLearnerLstm, lstmOptimizer, innerLoop, scoreAdapted, batchLoss, defaultLoss, describeInnerLoop, meanOverTasks, tapeTaskGrad, mamlTaskLoss,
-  recomputedTaskGrad, checkpointedTaskGrad, taskBatchedGrad, taskBatchedMetaGrad, stackTasks, stackTree, taskSumLoss, reptileSerial, conjugateGradient, evaluate, meanCi95, metaStep, taskWays, embedEpisode, classSums, classMeans, featuresOf,
+  recomputedTaskGrad, checkpointedTaskGrad, taskBatchedGrad, taskBatchedMetaGrad, stackTasks, stackTree, taskSumLoss, reptileSerial, conjugateGradient, evaluate, meanCi95, metaStep, taskWays, embedEpisode, classSums, classMeans, featuresOf, pairwiseCosine, accuracyOf, preprocessGradient,
   ridgeWeights, scoreLogits, learnerOptions, entryModel, entryOptimizer, quadraticOptimizee, mlpOptimizee, initLstmOptimizer, lstmOptimizerStep,
   lstmOptimizerAsOptimizer, unrollSegment, runOptimizer, trainLstmOptimizer, accuracyByInstance, denseBlock, attentionBlock,
 } from './meta/validated.js';

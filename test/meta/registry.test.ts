@@ -86,12 +86,12 @@ test('registry: a throwaway learner appears in --help and trains, evaluates and 
 test('registry: entries are checked and lookups name the valid learners and tasks', (t) => {
   const names = mg.learnerEntries().map((e) => e.name);
   t.deepEqual(names.slice(0, 8), ['maml', 'fomaml', 'reptile', 'anil', 'metasgd', 'mamlpp', 'imaml', 'pretrained'], 'the built-in gradient-based learners, in learners.ts order');
-  t.throws(() => mg.learnerEntry('mamal'), (e: Error) => e instanceof mg.ValueError && /unknown learner 'mamal'; valid: maml, fomaml/.test(e.message), 'unknown learner');
+  t.throws(() => mg.learnerEntry('mamal'), (e: Error) => e instanceof mg.ValueError && /^learnerEntry: unknown learner 'mamal'; valid: maml, fomaml/.test(e.message), 'unknown learner');
   t.throws(() => mg.registerLearner(mg.learnerEntry('maml')), (e: Error) => e instanceof mg.ValueError && /already registered/.test(e.message), 'duplicate name');
   const base = { name: 'tmp-learner', family: 'metric-based' as const, summary: 's', tasks: ['omniglot'], options: {}, build: () => { throw new Error('unused'); }, checkpoint: 'c' };
   t.throws(() => mg.registerLearner({ ...base, options: { ways: { kind: 'int', default: 3, help: 'h' } } }), /'ways' is a common option; change its default with overrides/, 'own options may not shadow common ones');
   t.throws(() => mg.registerLearner({ ...base, overrides: { wobble: 1 } }), /overrides 'wobble', which is not a common option/, 'overrides name common options only');
-  t.throws(() => mg.taskEntry('mnist'), (e: Error) => e instanceof mg.ValueError && /unknown task 'mnist'; valid: sinusoid, omniglot/.test(e.message), 'unknown task');
+  t.throws(() => mg.taskEntry('mnist'), (e: Error) => e instanceof mg.ValueError && /^taskEntry: unknown task 'mnist'; valid: sinusoid, omniglot/.test(e.message), 'unknown task');
   mg.registerLearner({ ...base, overrides: { metaBatch: 1 } });
   t.equal(mg.learnerOptions(mg.learnerEntry('tmp-learner'))['metaBatch']!.default, 1, 'overrides change the common default');
   mg.unregisterLearner('tmp-learner');

@@ -101,7 +101,7 @@ test('batchNormTrain: intermediates are freed after backward, at first and secon
 test('batchNorm ops: bad input raises errors naming the op and shapes', (t) => {
   mg.scope(() => {
     const x = mg.zeros([2, 3, 4], f64), g = mg.ones([3], f64);
-    t.throws(() => mg.batchNormTrain(x, mg.ones([4], f64), g), (e: unknown) => e instanceof mg.ShapeError && /batchNorm: gamma \[4\] must be \[3\] for input \[2, 3, 4\]/.test((e as Error).message));
+    t.throws(() => mg.batchNormTrain(x, mg.ones([4], f64), g), (e: unknown) => e instanceof mg.ShapeError && /batchNormTrain: gamma \[4\] must be \[3\] for input \[2, 3, 4\]/.test((e as Error).message));
     t.throws(() => mg.batchNormTrain(mg.zeros([1, 3], f64), g, g), (e: unknown) => e instanceof mg.ShapeError && /more than one value per channel/.test((e as Error).message));
     t.throws(() => mg.batchNormTrain(mg.zeros([3], f64), g, g), (e: unknown) => e instanceof mg.ShapeError && /\[N, C, \.\.\.\]/.test((e as Error).message));
     t.throws(() => mg.batchNormTrain(x, mg.ones([3], { dtype: 'float32', backend: 'js' }), g), (e: unknown) => e instanceof mg.DTypeError, 'dtype mismatch');

@@ -69,6 +69,6 @@ test('errors: every error is a MetagradError', (t) => {
   for (const E of [mg.ShapeError, mg.DTypeError, mg.BackendError, mg.DataError, mg.GradError, mg.DisposedError]) {
     t.ok(new E('x') instanceof mg.MetagradError, `${E.name} extends MetagradError`);
   }
-  t.throws(() => mg.getBackend('nope'), (e: unknown) => e instanceof mg.BackendError && /unknown backend 'nope'; registered: js/.test((e as Error).message));
+  t.throws(() => mg.getBackend('nope'), (e: unknown) => e instanceof mg.BackendError && /^getBackend: unknown backend 'nope'; registered: js/.test((e as Error).message));
   t.end();
 });

@@ -6,7 +6,7 @@
 import { CliError, ValueError } from '../core/errors.js';
 import { type OptionSpec, type OptionValue, type ResolvedOptions, defaultHelp, flagOf, resolveOptions } from '../core/options.js';
 import { taskEntries, taskEntry } from '../data/registry.js';
-import { COMMON_OPTIONS, type LearnerEntry, learnerEntries, learnerEntry, learnerOptions } from '../meta/registry.js';
+import { COMMON_OPTIONS, type LearnerEntry, learnerEntries, learnerOptions, lookupLearner } from '../meta/registry.js';
 
 export const BACKENDS = ['js', 'native', 'webgpu'] as const;
 
@@ -121,7 +121,7 @@ export function evalFlags(): string[] {
 export function learnerAndTask(name: string | undefined, given: Parsed['given']): { entry: LearnerEntry; task: string } {
   const names = learnerEntries().map((e) => e.name);
   if (name === undefined) throw new CliError(`train needs a learner: metagrad train <${names.join('|')}> [flags]`);
-  const entry = asCli(() => learnerEntry(name));
+  const entry = asCli(() => lookupLearner(name, 'train'));
   const all = taskEntries().map((t) => t.name);
   const task = given['task'] === undefined ? entry.tasks[0]! : String(given['task']);
   if (!all.includes(task)) throw new CliError(`--task must be one of ${all.join(', ')}; got '${task}'`);

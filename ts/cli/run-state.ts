@@ -10,7 +10,8 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileS
 import { dirname, join, resolve } from 'node:path';
 import { CliError, DataError } from '../core/errors.js';
 import { writeFileAtomicSync } from '../io/atomic-file.js';
-import { loadSafetensors, loadTree, parseSafetensorsHeader, saveSafetensors } from '../io/index.js';
+import { loadSafetensors, loadTree, saveSafetensors } from '../io/index.js';
+import { parseHeaderAs } from '../io/safetensors.js';
 import { disposeAll } from '../tensor/scope.js';
 import type { ParamTree } from '../tensor/tree.js';
 
@@ -152,7 +153,7 @@ export function readRun<C>(dir: string, validate: (config: unknown) => C): RunRe
     throw new DataError(`${f.config}: iteration must be an integer from 0 to the run's ${String(total)} iterations, got ${JSON.stringify(iteration)}`);
   }
   if (!existsSync(f.checkpoint)) throw new DataError(`${dir}: ${f.checkpoint} is missing beside config.json`);
-  const meta = parseSafetensorsHeader(readFileSync(f.checkpoint), f.checkpoint).metadata;
+  const meta = parseHeaderAs('loadSafetensors', readFileSync(f.checkpoint), f.checkpoint).metadata;
   if (meta['format'] !== RUN_FORMAT) throw new DataError(`${f.checkpoint} is not a metagrad run checkpoint (no '${RUN_FORMAT}' metadata)`);
   if (meta['iteration'] !== String(iteration) || meta['config'] !== configHash(config)) {
     throw new DataError(

@@ -13,7 +13,7 @@ import { type TaskSource, taskEntry } from '../data/registry.js';
 import { Rng } from '../ops/rng.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { evaluate, type EvaluateResult } from '../meta/evaluate.js';
-import { type BuildContext, type LearnerEntry, COMMON_OPTIONS, entryModel, entryOptimizer, learnerEntry, learnerOptions } from '../meta/registry.js';
+import { type BuildContext, type LearnerEntry, COMMON_OPTIONS, entryModel, entryOptimizer, learnerEntry, learnerOptions, lookupLearner } from '../meta/registry.js';
 import { metaStep } from '../meta/step.js';
 import type { MetaLearner } from '../meta/types.js';
 import type { Model } from '../nn/model.js';
@@ -248,7 +248,7 @@ function validateRunConfig(raw: unknown): RunConfig {
     throw new CliError('config.json: the configuration must be an object naming its algo and task');
   }
   const c = raw as RunConfig;
-  return { ...configFor(asCli(() => learnerEntry(c.algo)), c), out: c.out };
+  return { ...configFor(asCli(() => lookupLearner(c.algo, 'config.json')), c), out: c.out };
 }
 
 /**

@@ -58,6 +58,7 @@ export function fmtBytes(bytes: number): string {
 
 /** numpy broadcasting: align trailing dims; each pair must match or one must be 1. */
 export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
+  expectCaller(op, 'broadcastShapes');
   // the common case: all shapes equal
   for (const s of shapes) if (!Array.isArray(s)) throw new ShapeError(`${op}: shapes must be arrays of non-negative integers, got ${describe(s)}`);
   if (shapes.length === 2 && shapesEqual(shapes[0]!, shapes[1]!)) return shapes[0]!.slice();
@@ -97,6 +98,15 @@ export function normAxes(axes: number | readonly number[] | undefined, rank: num
 /** A function argument must be a function (else a ValueError naming the op). */
 export function expectFunction(f: unknown, op: string, what = 'fn'): void {
   if (typeof f !== 'function') throw new ValueError(`${op}: ${what} must be a function, got ${describe(f)}`);
+}
+
+/**
+ * A helper's `who` argument (the function to name in its errors: a public op passes its own
+ * name to a shared check) must be a non-empty string; else a ValueError naming the helper.
+ */
+export function expectCaller(who: unknown, self: string, what = 'op'): string {
+  if (typeof who !== 'string' || who === '') throw new ValueError(`${self}: ${what} must be the name of the calling function (a non-empty string), got ${describe(who)}`);
+  return who;
 }
 
 /** An options argument: a plain object, or undefined when the op has defaults for all (else a ValueError). */

@@ -75,8 +75,13 @@ export function registerTask(entry: TaskEntry): void {
 
 /** The entry of a registered task source, or a ValueError naming the valid ones. */
 export function taskEntry(name: string): TaskEntry {
-  const e = entries.get(name);
-  if (!e) throw new ValueError(`unknown task '${name}'; valid: ${[...entries.keys()].join(', ')}`);
+  return lookupTask(name, 'taskEntry');
+}
+
+/** @internal taskEntry with the caller named in the error (the CLI: 'train', 'config.json'). */
+export function lookupTask(name: string, who: string): TaskEntry {
+  const e = typeof name === 'string' ? entries.get(name) : undefined;
+  if (!e) throw new ValueError(`${who}: unknown task '${String(name)}'; valid: ${[...entries.keys()].join(', ')}`);
   return e;
 }
 

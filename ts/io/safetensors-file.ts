@@ -7,12 +7,12 @@ import type { BackendName } from '../backend/registry.js';
 import { DataError } from '../core/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ParamTree } from '../tensor/tree.js';
-import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import { decodeAs, encodeAs } from './safetensors.js';
 import { writeFileAtomic } from './atomic-file.js';
 
 /** Save tensors (a ParamTree: names are treeFlatten's dotted names) atomically. */
 export async function saveSafetensors(path: string, tensors: ParamTree | Record<string, Tensor>, metadata?: Record<string, string>): Promise<void> {
-  const bytes = await encodeSafetensors(tensors, metadata);
+  const bytes = await encodeAs('saveSafetensors', tensors, metadata);
   await writeFileAtomic('saveSafetensors', path, bytes);
 }
 
@@ -23,5 +23,5 @@ export async function loadSafetensors(path: string, opts: { backend?: BackendNam
   } catch (e) {
     throw new DataError(`loadSafetensors: cannot read ${path}: ${(e as Error).message}`);
   }
-  return decodeSafetensors(buf, opts, path);
+  return decodeAs('loadSafetensors', buf, opts, path);
 }

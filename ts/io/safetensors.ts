@@ -34,9 +34,9 @@ export interface SafetensorsEntry {
 function leafEntries(tensors: ParamTree | Record<string, Tensor>, fn: string): { names: string[]; leaves: Tensor[] } {
   let flat;
   try {
-    flat = treeFlatten(tensors as ParamTree);
+    flat = treeFlatten(tensors as ParamTree, '', fn);
   } catch (e) {
-    throw new DataError(`${fn}: ${(e as Error).message}`);
+    throw new DataError((e as Error).message);
   }
   const seen = new Set<string>();
   for (const n of flat.names) {
@@ -48,8 +48,12 @@ function leafEntries(tensors: ParamTree | Record<string, Tensor>, fn: string): {
 }
 
 /** The bytes of a safetensors file (exported for tests and for writing elsewhere). */
-export async function encodeSafetensors(tensors: ParamTree | Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array> {
-  const fn = 'saveSafetensors';
+export function encodeSafetensors(tensors: ParamTree | Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array> {
+  return encodeAs('encodeSafetensors', tensors, metadata);
+}
+
+/** @internal encodeSafetensors with the caller (saveSafetensors) named in its errors. */
+export async function encodeAs(fn: string, tensors: ParamTree | Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array> {
   const { names, leaves } = leafEntries(tensors, fn);
   if (metadata !== undefined) {
     if (metadata === null || typeof metadata !== 'object') throw new DataError(`${fn}: metadata must be an object of strings`);
@@ -93,9 +97,16 @@ export async function encodeSafetensors(tensors: ParamTree | Record<string, Tens
 }
 
 /** Parse and fully validate a header; returns entries sorted by offset. */
-export function parseSafetensorsHeader(buf: Uint8Array, where = 'safetensors'): { entries: [string, SafetensorsEntry][]; metadata: Record<string, string>; dataStart: number } {
+export function parseSafetensorsHeader(buf: Uint8Array, where = 'safetensors'): ParsedHeader {
+  return parseHeaderAs('parseSafetensorsHeader', buf, where);
+}
+
+type ParsedHeader = { entries: [string, SafetensorsEntry][]; metadata: Record<string, string>; dataStart: number };
+
+/** @internal parseSafetensorsHeader with the caller named in its errors (`where`: the file). */
+export function parseHeaderAs(who: string, buf: Uint8Array, where: string): ParsedHeader {
   const bad = (why: string): never => {
-    throw new DataError(`loadSafetensors: ${where}: ${why}`);
+    throw new DataError(`${who}: ${where}: ${why}`);
   };
   if (!(buf instanceof Uint8Array)) bad(`expected the file's bytes as a Uint8Array, got ${describe(buf)}`);
   if (buf.length < 8) bad(`file is ${buf.length} bytes, too short for the 8-byte header length`);
@@ -159,7 +170,7 @@ export function parseSafetensorsHeader(buf: Uint8Array, where = 'safetensors'): 
 }
 
 /** Values of one entry as (dtype, host array), widening the file dtypes metagrad lacks. */
-function decodeEntry(buf: Uint8Array, start: number, e: SafetensorsEntry, name: string, f16: boolean): { dtype: DType; values: Float32Array | Float64Array | Int32Array } {
+function decodeEntry(buf: Uint8Array, start: number, e: SafetensorsEntry, name: string, f16: boolean, who: string): { dtype: DType; values: Float32Array | Float64Array | Int32Array } {
   const [b, end] = e.data_offsets;
   // a copy, aligned, so typed views are safe and the tensor never aliases the file buffer
   const raw = buf.slice(start + b, start + end);
@@ -186,7 +197,7 @@ function decodeEntry(buf: Uint8Array, start: number, e: SafetensorsEntry, name: 
         switch (e.dtype) {
           case 'I64': {
             const big = dv.getBigInt64(8 * i, true);
-            if (big > 2147483647n || big < -2147483648n) throw new DataError(`loadSafetensors: tensor '${name}': I64 value ${big} at ${i} does not fit int32`);
+            if (big > 2147483647n || big < -2147483648n) throw new DataError(`${who}: tensor '${name}': I64 value ${big} at ${i} does not fit int32`);
             x = Number(big);
             break;
           }
@@ -208,12 +219,17 @@ function decodeEntry(buf: Uint8Array, start: number, e: SafetensorsEntry, name: 
  * (I64 values outside int32 are a DataError).
  */
 export function decodeSafetensors(input: Uint8Array | ArrayBuffer, opts: { backend?: BackendName | Backend } = {}, where = 'safetensors'): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
+  return decodeAs('decodeSafetensors', input, opts, where);
+}
+
+/** @internal decodeSafetensors with the caller (loadSafetensors) named in its errors. */
+export function decodeAs(who: string, input: Uint8Array | ArrayBuffer, opts: { backend?: BackendName | Backend } = {}, where = 'safetensors'): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
   const buf = input instanceof Uint8Array ? input : new Uint8Array(input);
-  const { entries, metadata, dataStart } = parseSafetensorsHeader(buf, where);
-  const backend = resolveBackend(opts.backend, 'decodeSafetensors');
+  const { entries, metadata, dataStart } = parseHeaderAs(who, buf, where);
+  const backend = resolveBackend(opts.backend, who);
   const f16 = backend.supportsDType('float16');
   // Decode everything before creating any tensor, so a failure leaves nothing behind.
-  const decoded = entries.map(([name, e]) => ({ name, shape: e.shape, ...decodeEntry(buf, dataStart, e, name, f16) }));
+  const decoded = entries.map(([name, e]) => ({ name, shape: e.shape, ...decodeEntry(buf, dataStart, e, name, f16, who) }));
   const tensors: Record<string, Tensor> = Object.create(null);
   for (const d of decoded) {
     const t = (tensors[d.name] = tensor(d.values, d.shape, { dtype: d.dtype, backend }));

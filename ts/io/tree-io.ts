@@ -13,7 +13,7 @@ import { type ParamTree, treeFlatten, treeUnflatten } from '../tensor/tree.js';
  */
 export function loadTree<T extends ParamTree>(like: T, tensors: Record<string, Tensor>, prefix?: string): T {
   if (tensors === null || typeof tensors !== 'object') throw new DataError('loadTree: tensors must be a record of named tensors (from loadSafetensors)');
-  const { names, leaves } = treeFlatten(like);
+  const { names, leaves } = treeFlatten(like, '', 'loadTree');
   const missing: string[] = [];
   const out = names.map((n, i) => {
     const key = prefix ? `${prefix}.${n}` : n;

@@ -112,12 +112,12 @@ function innerGradients(model: MetaModel, like: ParamTree, fast: Tensor[], idx: 
 
 /** Detached copies of every leaf: the values without history. */
 export function detachTree<P extends ParamTree>(tree: P): P {
-  return treeUnflatten(tree, treeFlatten(tree).leaves.map(detach));
+  return treeUnflatten(tree, treeFlatten(tree, '', 'detachTree').leaves.map(detach));
 }
 
 /** Leaves made differentiable (detached copies marked requiresGrad), for taking a gradient with respect to them. */
 export function traceTree<P extends ParamTree>(tree: P): { tree: P; leaves: Tensor[] } {
-  const leaves = treeFlatten(tree).leaves.map((l) => requireGrad(detach(l)));
+  const leaves = treeFlatten(tree, '', 'traceTree').leaves.map((l) => requireGrad(detach(l)));
   return { tree: treeUnflatten(tree, leaves), leaves };
 }
 

@@ -72,12 +72,17 @@ export interface Mann {
 }
 
 export function mann(o: MannOptions): Mann {
+  return makeMann(o, 'mann');
+}
+
+// `who` names the function the user called in the option errors (mann or mannLearner)
+function makeMann(o: MannOptions, who: string): Mann {
   const opts: Required<MannOptions> = { classes: 5, controller: 200, slots: 128, width: 40, reads: 4, gamma: 0.95, readBeforeWrite: false, ...o };
   for (const k of ['inputSize', 'classes', 'controller', 'slots', 'width', 'reads'] as const) {
-    if (!Number.isInteger(opts[k]) || opts[k] < 1) throw new MetaError(`mann: ${k} must be a positive integer, got ${String(opts[k])}`);
+    if (!Number.isInteger(opts[k]) || opts[k] < 1) throw new MetaError(`${who}: ${k} must be a positive integer, got ${String(opts[k])}`);
   }
-  if (opts.reads > opts.slots) throw new MetaError(`mann: ${opts.reads} read heads need at least as many memory slots, got ${opts.slots}`);
-  if (!(opts.gamma >= 0 && opts.gamma <= 1)) throw new MetaError(`mann: gamma must be in [0, 1], got ${opts.gamma}`);
+  if (opts.reads > opts.slots) throw new MetaError(`${who}: ${opts.reads} read heads need at least as many memory slots, got ${opts.slots}`);
+  if (!(opts.gamma >= 0 && opts.gamma <= 1)) throw new MetaError(`${who}: gamma must be in [0, 1], got ${opts.gamma}`);
   const { inputSize: D, classes: C, controller: H, slots: N, width: W, reads: R, gamma, readBeforeWrite } = opts;
 
   const normalize = (v: Tensor) => div(v, add(sqrt(sum(square(v), [-1], { keepDims: true })), 1e-8));
@@ -175,7 +180,7 @@ export async function accuracyByInstance(correct: Tensor, instance: Int32Array, 
  */
 export function mannLearner(o: MannOptions & { seed?: number; sequences?: boolean }): MetaLearner<MannParams> & { readonly net: Mann } {
   const name = 'mann';
-  const net = mann(o);
+  const net = makeMann(o, 'mannLearner');
   let rng = new Rng(o.seed ?? 0);
   const D = net.options.inputSize;
   const check = (what: string, b: MetaTask['support']) => {

@@ -81,8 +81,13 @@ export function registerLearner(entry: LearnerEntry): void {
 
 /** The entry of a registered learner, or a ValueError naming the valid learners. */
 export function learnerEntry(name: string): LearnerEntry {
-  const e = entries.get(name);
-  if (!e) throw new ValueError(`unknown learner '${name}'; valid: ${[...entries.keys()].join(', ')}`);
+  return lookupLearner(name, 'learnerEntry');
+}
+
+/** @internal learnerEntry with the caller named in the error (the CLI: 'train', 'config.json'). */
+export function lookupLearner(name: string, who: string): LearnerEntry {
+  const e = typeof name === 'string' ? entries.get(name) : undefined;
+  if (!e) throw new ValueError(`${who}: unknown learner '${String(name)}'; valid: ${[...entries.keys()].join(', ')}`);
   return e;
 }
 

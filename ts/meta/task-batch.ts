@@ -15,6 +15,7 @@
 // `taskBatch: n` bounds that to n tasks.
 
 import { MetaError, ShapeError, fmtShape } from '../core/errors.js';
+import { expectCaller } from '../core/shape.js';
 import { noGrad } from '../tensor/tape.js';
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -36,6 +37,7 @@ export type TaskBatch = boolean | number;
 
 /** Tasks per chunk for a taskBatch setting (0: serial), checked. */
 export function taskChunk(who: string, taskBatch: TaskBatch | undefined): number {
+  expectCaller(who, 'taskChunk', 'who');
   if (taskBatch === undefined || taskBatch === false) return 0;
   if (taskBatch === true) return Infinity;
   if (!Number.isInteger(taskBatch) || taskBatch < 0) throw new MetaError(`${who}: taskBatch must be true, false or an integer >= 0 (tasks adapted together), got ${String(taskBatch)}`);

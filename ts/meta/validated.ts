@@ -38,6 +38,10 @@ const rank3: Check = (v, who, name) => {
   tensor(v, who, name);
   if ((v as Tensor).rank !== 3) throw new ShapeError(`${who}: ${name} must be [batch, time, channels], got [${(v as Tensor).shape.join(', ')}]`);
 };
+const matrix: Check = (v, who, name) => {
+  tensor(v, who, name);
+  if ((v as Tensor).rank !== 2) throw new ShapeError(`${who}: ${name} must be a matrix [rows, columns], got [${(v as Tensor).shape.join(', ')}]`);
+};
 const required = (members: Record<string, Check> = {}) => object(members, 'an options object');
 
 // learner factories: (model, options)
@@ -97,6 +101,8 @@ export const taskWays = validated('taskWays', m.taskWays, { task, who: str });
 export const embedEpisode = validated('embedEpisode', m.embedEpisode, { embed: fn, task });
 export const classSums = validated('classSums', m.classSums, { x: tensor, y: labels, ways: int(1) });
 export const classMeans = validated('classMeans', m.classMeans, { x: tensor, y: labels, ways: int(1) });
+export const pairwiseCosine = validated('pairwiseCosine', m.pairwiseCosine, { a: matrix, b: matrix });
+export const accuracyOf = validated('accuracyOf', m.accuracyOf, { scores: matrix, y: labels });
 export const featuresOf = validated('featuresOf', m.featuresOf, { who: str, params: tree });
 export const ridgeWeights = validated('ridgeWeights', m.ridgeWeights, { x: tensor, y: tensor, lambda: tensor });
 export const scoreLogits = validated('scoreLogits', m.scoreLogits, { who: str, logits: tensor, y: tensor, loss: optional(fn) });
@@ -111,6 +117,7 @@ export const quadraticOptimizee = validated('quadraticOptimizee', m.quadraticOpt
 export const mlpOptimizee = validated('mlpOptimizee', m.mlpOptimizee, { opts: required() });
 const phi = object({ lstm: array(), out: object() }, 'LSTM-optimizer parameters { lstm, out }');
 export const initLstmOptimizer = validated('initLstmOptimizer', m.initLstmOptimizer, { rng, config: options(), init: options() });
+export const preprocessGradient = validated('preprocessGradient', m.preprocessGradient, { g: tensor, p: optional(num) });
 export const lstmOptimizerStep = validated('lstmOptimizerStep', m.lstmOptimizerStep, { phi, g: tensor, state: array(), config: options() });
 export const lstmOptimizerAsOptimizer = validated('lstmOptimizerAsOptimizer', m.lstmOptimizerAsOptimizer, { phi, config: options() });
 const trajectory = object({ theta: array(tensor, 'an array of tensors'), state: array(), t: int(0) }, 'a trajectory { theta, state, t }');

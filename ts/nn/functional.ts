@@ -5,20 +5,20 @@ import { expectOptions } from '../core/shape.js';
 import { expectTensor } from '../tensor/tensor.js';
 import { elu, gelu, leakyRelu, silu, softplus } from '../ops/activations.js';
 import { relu, sigmoid, tanh } from '../ops/elementwise.js';
-import { avgPool2d, maxPool2d, type Pool2dOptions } from '../ops/pool.js';
+import { avgPoolAs, maxPoolAs, type Pool2dOptions } from '../ops/pool.js';
 import { flatten as flattenOp, reshape } from '../ops/shape-ops.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** Max pooling (NCHW); kernel 2 (stride = kernel) by default. */
 export function maxPool(x: Tensor, opts: Partial<Pool2dOptions> = {}): Tensor {
   expectOptions(opts, 'maxPool');
-  return maxPool2d(x, { kernelSize: opts.kernelSize ?? 2, ...(opts.stride !== undefined ? { stride: opts.stride } : {}), ...(opts.padding !== undefined ? { padding: opts.padding } : {}) });
+  return maxPoolAs('maxPool', x, { kernelSize: opts.kernelSize ?? 2, ...(opts.stride !== undefined ? { stride: opts.stride } : {}), ...(opts.padding !== undefined ? { padding: opts.padding } : {}) });
 }
 
 /** Average pooling (NCHW); kernel 2 by default. */
 export function avgPool(x: Tensor, opts: Partial<Pool2dOptions> = {}): Tensor {
   expectOptions(opts, 'avgPool');
-  return avgPool2d(x, { kernelSize: opts.kernelSize ?? 2, ...(opts.stride !== undefined ? { stride: opts.stride } : {}), ...(opts.padding !== undefined ? { padding: opts.padding } : {}) });
+  return avgPoolAs('avgPool', x, { kernelSize: opts.kernelSize ?? 2, ...(opts.stride !== undefined ? { stride: opts.stride } : {}), ...(opts.padding !== undefined ? { padding: opts.padding } : {}) });
 }
 
 /**

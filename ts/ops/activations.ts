@@ -1,5 +1,7 @@
 // Activations composed from elementwise ops (their vjps come for free).
 
+import { ValueError } from '../core/errors.js';
+import { describe } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { abs, add, exp, expm1, greater, log1p, maximum, mul, neg, relu, where, sigmoid, tanh } from './elementwise.js';
 import { checkFloat, checkTensor, opScope } from './util.js';
@@ -9,6 +11,7 @@ export function leakyRelu(x: Tensor, alpha = 0.01): Tensor {
   return opScope(() => {
     checkTensor(x, 'leakyRelu');
     checkFloat('leakyRelu', x);
+    if (typeof alpha !== 'number') throw new ValueError(`leakyRelu: alpha must be a number, got ${describe(alpha)}`);
     return where(greater(x, 0), x, mul(x, alpha));
   });
 }
@@ -18,6 +21,7 @@ export function elu(x: Tensor, alpha = 1): Tensor {
   return opScope(() => {
     checkTensor(x, 'elu');
     checkFloat('elu', x);
+    if (typeof alpha !== 'number') throw new ValueError(`elu: alpha must be a number, got ${describe(alpha)}`);
     return where(greater(x, 0), x, mul(expm1(x), alpha));
   });
 }

@@ -30,14 +30,14 @@ export interface BatchNormResult {
  */
 export function batchNormTrain(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): BatchNormResult {
   return opScope(() => {
-    checkTensor(x, 'batchNorm');
-    checkFloat('batchNorm', x);
-    const d = channelDims(x, 'batchNorm');
-    checkChannelVector('batchNorm', 'gamma', gamma, x, d.c);
-    checkChannelVector('batchNorm', 'beta', beta, x, d.c);
+    checkTensor(x, 'batchNormTrain');
+    checkFloat('batchNormTrain', x);
+    const d = channelDims(x, 'batchNormTrain');
+    checkChannelVector('batchNormTrain', 'gamma', gamma, x, d.c);
+    checkChannelVector('batchNormTrain', 'beta', beta, x, d.c);
     const m = d.n * d.s;
-    if (m < 2) throw new ShapeError(`batchNorm: batch statistics need more than one value per channel, input is ${fmtShape(x.shape)}`);
-    if (!(eps >= 0)) throw new ShapeError(`batchNorm: eps must be >= 0, got ${eps}`);
+    if (m < 2) throw new ShapeError(`batchNormTrain: batch statistics need more than one value per channel, input is ${fmtShape(x.shape)}`);
+    if (!(eps >= 0)) throw new ShapeError(`batchNormTrain: eps must be >= 0, got ${eps}`);
     const xc = contiguous(x), gc = contiguous(gamma), bc = contiguous(beta);
     const k = x.backend.batchNorm(xc.storage, gc.storage, bc.storage, d, eps);
     const y = wrap(k.y, x.shape, x), xhat = wrap(k.xhat, x.shape, x), rstd = wrap(k.rstd, [d.c], x);
@@ -94,10 +94,10 @@ export function batchNormBackward(g: Tensor, xhat: Tensor, w: Tensor): Tensor {
 /** Batch norm with given (running) statistics: y = (x - mean)·(variance + eps)^-½·gamma + beta, one kernel over x. */
 export function batchNormInference(x: Tensor, mean: Tensor, variance: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
   return opScope(() => {
-    checkTensor(x, 'batchNorm');
-    checkFloat('batchNorm', x);
-    const d = channelDims(x, 'batchNorm');
-    for (const [what, v] of [['mean', mean], ['variance', variance], ['gamma', gamma], ['beta', beta]] as const) checkChannelVector('batchNorm', what, v, x, d.c);
+    checkTensor(x, 'batchNormInference');
+    checkFloat('batchNormInference', x);
+    const d = channelDims(x, 'batchNormInference');
+    for (const [what, v] of [['mean', mean], ['variance', variance], ['gamma', gamma], ['beta', beta]] as const) checkChannelVector('batchNormInference', what, v, x, d.c);
     // [C]-sized work; differentiable in every input (the statistics too, should a caller need it)
     const rstd = reciprocal(sqrt(add(variance, eps)));
     const scale = mul(gamma, rstd);

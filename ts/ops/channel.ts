@@ -3,6 +3,7 @@
 // one's vjp is the other (plus a sum), so they nest to any order. Batch norm is built on them.
 
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { describe, expectCaller } from '../core/shape.js';
 import { record } from '../tensor/tape.js';
 import type { ChannelDims } from '../backend/kernels.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -12,7 +13,7 @@ import { checkFloat, checkSameBackend, checkSameDType, checkTensor, wrap, opScop
 
 /** [n, c, s] of an [N, C, ...] tensor, checked. */
 export function channelDims(x: Tensor, op: string): ChannelDims {
-  if (typeof op !== 'string') throw new ValueError(`channelDims: op must be a string (the op to name in errors), got ${typeof op}`);
+  expectCaller(op, 'channelDims');
   checkTensor(x, op);
   if (x.rank < 2) throw new ShapeError(`${op}: input ${fmtShape(x.shape)} must be [N, C, ...] (channels on axis 1)`);
   return { n: x.shape[0]!, c: x.shape[1]!, s: x.shape.slice(2).reduce((p, d) => p * d, 1) };
@@ -26,6 +27,9 @@ export function channelAxes(x: Tensor): number[] {
 
 /** Check a per-channel vector: [C], same dtype and backend as x. */
 export function checkChannelVector(op: string, what: string, v: Tensor, x: Tensor, c: number): void {
+  expectCaller(op, 'checkChannelVector');
+  checkTensor(x, op, 'input');
+  if (typeof what !== 'string' || !Number.isInteger(c) || c < 0) throw new ValueError(`checkChannelVector: expected (op, what: a string, v, x, c: a channel count), got what ${describe(what)} and c ${describe(c)}`);
   checkTensor(v, op, what);
   checkSameBackend(op, x, v);
   checkSameDType(op, x, v);

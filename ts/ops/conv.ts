@@ -7,7 +7,7 @@
 import type { Conv2dGeometry, Storage } from '../backend/kernels.js';
 import { record } from '../tensor/tape.js';
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
-import { describe, expectOptions } from '../core/shape.js';
+import { describe, expectCaller, expectOptions } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { contiguous } from './shape-ops.js';
 import { checkFloat, checkSameBackend, checkSameDType, checkTensor, wrap, opScope } from './util.js';
@@ -21,6 +21,8 @@ export interface Conv2dOptions {
 
 /** A spatial option (stride, padding, dilation, kernel size) as [h, w]: one integer >= min for both, or a pair; shared by conv and pooling. */
 export function spatialPair(v: number | [number, number] | undefined, dflt: number, what: string, op: string, min: number): [number, number] {
+  expectCaller(op, 'spatialPair');
+  if (typeof what !== 'string' || !Number.isInteger(dflt) || !Number.isInteger(min)) throw new ValueError(`spatialPair: expected (v, dflt: an integer, what: a string, op, min: an integer), got dflt ${describe(dflt)}, what ${describe(what)} and min ${describe(min)}`);
   const p: [number, number] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : v;
   if (!Array.isArray(p) || p.length !== 2 || p.some((x) => !Number.isInteger(x) || x < min)) {
     throw new ShapeError(`${op}: ${what} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
@@ -36,7 +38,7 @@ function checkSizePair(op: string, what: string, v: unknown): void {
 }
 
 export function conv2dGeometry(op: string, xShape: readonly number[], wShape: readonly number[], o: Conv2dOptions): Conv2dGeometry {
-  if (typeof op !== 'string') throw new ValueError(`conv2dGeometry: op must be the name of the calling op, got ${describe(op)}`);
+  expectCaller(op, 'conv2dGeometry');
   if (!Array.isArray(xShape) || !Array.isArray(wShape)) throw new ShapeError(`${op}: shapes must be arrays, got ${describe(xShape)} and ${describe(wShape)}`);
   expectOptions(o, op, true);
   if (xShape.length !== 4) throw new ShapeError(`${op}: input must be [N, C, H, W], got ${fmtShape(xShape)}`);

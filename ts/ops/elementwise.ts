@@ -5,7 +5,7 @@ import type { BinaryOp, UnaryOp } from '../backend/kernels.js';
 import { noGrad, record } from '../tensor/tape.js';
 import { DTypeError, fmtShape, ValueError } from '../core/errors.js';
 import { type DType, checkDType, isFloat } from '../core/dtype.js';
-import { broadcastShapes } from '../core/shape.js';
+import { broadcastShapes, describe } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { sumTo } from './reduce.js';
 import { type TensorLike, broadcastView, checkFloat, checkSameBackend, checkSameDType, checkTensor, toTensor, wrap, opScope } from './util.js';
@@ -45,15 +45,17 @@ export const round = (x: Tensor): Tensor => unary('round', x, null);
 
 type BinaryVjp = (g: Tensor, out: Tensor, a: Tensor, b: Tensor) => [Tensor | null, Tensor | null];
 
-function binary(op: BinaryOp, aIn: TensorLike, bIn: TensorLike, vjp: BinaryVjp | null, opts: { float?: boolean; outDType?: DType } = {}): Tensor {
+// `who` is the name errors give: the kernel's op name unless the public function has another
+// (equal runs the 'eq' kernel).
+function binary(op: BinaryOp, aIn: TensorLike, bIn: TensorLike, vjp: BinaryVjp | null, opts: { float?: boolean; outDType?: DType } = {}, who: string = op): Tensor {
   return opScope(() => {
-    const like = typeof aIn === 'number' ? checkTensor(bIn, op, 'second input') : checkTensor(aIn, op, 'first input');
-    const a = toTensor(aIn, like, op);
-    const b = toTensor(bIn, like, op);
-    checkSameBackend(op, a, b);
-    checkSameDType(op, a, b);
-    if (opts.float) checkFloat(op, a, b);
-    const shape = broadcastShapes(op, a.shape, b.shape);
+    const like = typeof aIn === 'number' ? checkTensor(bIn, who, 'second input') : checkTensor(aIn, who, 'first input');
+    const a = toTensor(aIn, like, who);
+    const b = toTensor(bIn, like, who);
+    checkSameBackend(who, a, b);
+    checkSameDType(who, a, b);
+    if (opts.float) checkFloat(who, a, b);
+    const shape = broadcastShapes(who, a.shape, b.shape);
     const storage = a.backend.binary(op, broadcastView(a, shape), broadcastView(b, shape), shape, opts.outDType ?? a.dtype);
     const out = wrap(storage, shape, a);
     if (!vjp) return out;
@@ -107,12 +109,12 @@ export const reluMask = (g: TensorLike, x: TensorLike): Tensor =>
   binary('reluMask', g, x, (h, _y, _g, x) => [reluMask(h, x), null], { float: true });
 
 // Comparisons give 1 or 0 in the inputs' dtype; they have no gradient.
-export const equal = (a: TensorLike, b: TensorLike): Tensor => binary('eq', a, b, null);
-export const notEqual = (a: TensorLike, b: TensorLike): Tensor => binary('ne', a, b, null);
-export const less = (a: TensorLike, b: TensorLike): Tensor => binary('lt', a, b, null);
-export const lessEqual = (a: TensorLike, b: TensorLike): Tensor => binary('le', a, b, null);
-export const greater = (a: TensorLike, b: TensorLike): Tensor => binary('gt', a, b, null);
-export const greaterEqual = (a: TensorLike, b: TensorLike): Tensor => binary('ge', a, b, null);
+export const equal = (a: TensorLike, b: TensorLike): Tensor => binary('eq', a, b, null, {}, 'equal');
+export const notEqual = (a: TensorLike, b: TensorLike): Tensor => binary('ne', a, b, null, {}, 'notEqual');
+export const less = (a: TensorLike, b: TensorLike): Tensor => binary('lt', a, b, null, {}, 'less');
+export const lessEqual = (a: TensorLike, b: TensorLike): Tensor => binary('le', a, b, null, {}, 'lessEqual');
+export const greater = (a: TensorLike, b: TensorLike): Tensor => binary('gt', a, b, null, {}, 'greater');
+export const greaterEqual = (a: TensorLike, b: TensorLike): Tensor => binary('ge', a, b, null, {}, 'greaterEqual');
 const ge = greaterEqual;
 const le = lessEqual;
 
@@ -140,6 +142,7 @@ export function where(cond: Tensor, aIn: TensorLike, bIn: TensorLike): Tensor {
 export function clamp(x: Tensor, lo: number, hi: number): Tensor {
   return opScope(() => {
     checkTensor(x, 'clamp');
+    if (typeof lo !== 'number' || typeof hi !== 'number') throw new ValueError(`clamp: lo and hi must be numbers, got ${describe(lo)} and ${describe(hi)}`);
     if (!(lo <= hi)) throw new ValueError(`clamp: lo (${lo}) must be <= hi (${hi}) for ${fmtShape(x.shape)}`);
     return minimum(maximum(x, lo), hi);
   });

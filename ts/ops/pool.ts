@@ -37,10 +37,15 @@ function geometry(op: string, x: Tensor, o: Pool2dOptions) {
 
 /** Max over windows (NCHW). Padding never wins. */
 export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
+  return maxPoolAs('maxPool2d', x, opts);
+}
+
+/** @internal maxPool2d with the caller (nn's maxPool) named in its errors. */
+export function maxPoolAs(who: string, x: Tensor, opts: Pool2dOptions): Tensor {
   return opScope(() => {
-    checkTensor(x, 'maxPool2d');
-    checkFloat('maxPool2d', x);
-    const g = geometry('maxPool2d', x, opts);
+    checkTensor(x, who);
+    checkFloat(who, x);
+    const g = geometry(who, x, opts);
     const xc = contiguous(x);
     const pg = poolGeometry(g);
     // an empty batch (or no channels) pools to an empty output on every backend, without a kernel
@@ -78,10 +83,15 @@ function maxPool2dBackward(dy: Tensor, indices: Tensor, xShape: readonly number[
 
 /** Mean over windows (NCHW), counting padded positions as zeros (PyTorch's default). */
 export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
+  return avgPoolAs('avgPool2d', x, opts);
+}
+
+/** @internal avgPool2d with the caller (nn's avgPool) named in its errors. */
+export function avgPoolAs(who: string, x: Tensor, opts: Pool2dOptions): Tensor {
   return opScope(() => {
-    checkTensor(x, 'avgPool2d');
-    checkFloat('avgPool2d', x);
-    const g = geometry('avgPool2d', x, opts);
+    checkTensor(x, who);
+    checkFloat(who, x);
+    const g = geometry(who, x, opts);
     const kernel = full([g.c, 1, g.kh, g.kw], 1 / (g.kh * g.kw), { dtype: x.dtype, backend: x.backend });
     const y = conv2d(x, kernel, { stride: [g.sh, g.sw], padding: [g.ph, g.pw], groups: g.c });
     kernel.dispose();

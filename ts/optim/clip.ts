@@ -2,6 +2,7 @@
 // ‖g‖ the L2 norm over all leaves together. The scale is computed on the device.
 
 import { ValueError } from '../core/errors.js';
+import { describe, expectCaller } from '../core/shape.js';
 import { noGrad } from '../tensor/tape.js';
 import { add, div, minimum, mul, sqrt, square } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
@@ -15,8 +16,9 @@ import { type ParamTree, treeFlatten, treeUnflatten } from '../tensor/tree.js';
  * disposed. (metaStep's clipNorm uses this too.)
  */
 export function clipByGlobalNorm<P extends ParamTree>(grads: P, maxNorm: number, who = 'clipByGlobalNorm'): { grads: P; norm: Tensor | null } {
-  if (!(maxNorm > 0)) throw new ValueError(`${who}: maxNorm must be > 0, got ${maxNorm}`);
-  const leaves = treeFlatten(grads).leaves;
+  expectCaller(who, 'clipByGlobalNorm', 'who');
+  if (typeof maxNorm !== 'number' || !(maxNorm > 0)) throw new ValueError(`${who}: maxNorm must be > 0, got ${describe(maxNorm)}`);
+  const leaves = treeFlatten(grads, '', who).leaves;
   if (leaves.length === 0) return { grads, norm: null };
   return noGrad(() => {
     let total: Tensor = sum(square(leaves[0]!));

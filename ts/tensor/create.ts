@@ -1,10 +1,10 @@
 // Creating tensors: from values, constants, ranges and identity matrices.
 
-import { getBackend, type BackendName } from '../backend/registry.js';
+import { backendNamed, type BackendName } from '../backend/registry.js';
 import type { Backend, Storage } from '../backend/kernels.js';
 import { BackendError, DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { type DType, type TypedArray, bytesPerElement, checkDType, hostArray } from '../core/dtype.js';
-import { checkShape, checkSize, describe, fmtBytes, numel } from '../core/shape.js';
+import { checkShape, checkSize, describe, expectCaller, fmtBytes, numel } from '../core/shape.js';
 import { StorageRef, Tensor, expectTensor } from './tensor.js';
 
 export interface CreateOptions {
@@ -18,7 +18,8 @@ export type NestedArray = number | boolean | readonly NestedArray[];
 /** @internal a backend by name, or the current one. */
 /** A backend from its name or itself; `who` names the caller in the error for anything else. */
 export function resolveBackend(b: BackendName | Backend | undefined, who = 'resolveBackend'): Backend {
-  if (b === undefined || typeof b === 'string') return getBackend(b);
+  expectCaller(who, 'resolveBackend', 'who');
+  if (b === undefined || typeof b === 'string') return backendNamed(b, who);
   if (b === null || typeof b !== 'object' || typeof (b as Partial<Backend>).supportsDType !== 'function') {
     throw new BackendError(`${who}: backend must be a backend name ('js', 'native', 'webgpu') or a Backend object, got ${describe(b)}`);
   }
@@ -37,6 +38,7 @@ const OPTION_KEYS = ['dtype', 'backend', 'requiresGrad'];
 
 /** @internal options must be a plain object of known keys: a misplaced or misspelt option is an error, never ignored. */
 export function checkCreateOptions(opts: unknown, op: string): CreateOptions {
+  expectCaller(op, 'checkCreateOptions');
   if (opts === undefined) return {};
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts) || ArrayBuffer.isView(opts)) {
     throw new ValueError(`${op}: options must be an object { dtype, backend, requiresGrad }, got ${describe(opts)}`);
@@ -108,14 +110,19 @@ function isNumericArray(x: unknown): x is TypedArray {
 
 /** A tensor from a number, nested arrays or a typed array (with `shape`). */
 export function tensor(data: NestedArray | TypedArray, shapeOrOpts?: readonly number[] | CreateOptions, maybeOpts?: CreateOptions): Tensor {
+  return makeTensor('tensor', data, shapeOrOpts, maybeOpts);
+}
+
+// tensor's body; `op` is the name errors give (tensor, scalar)
+function makeTensor(op: string, data: NestedArray | TypedArray, shapeOrOpts?: readonly number[] | CreateOptions, maybeOpts?: CreateOptions): Tensor {
   const shapeGiven = Array.isArray(shapeOrOpts);
   if (!shapeGiven && shapeOrOpts !== undefined && maybeOpts !== undefined) {
-    throw new ShapeError(`tensor: the second argument must be the shape (an array), got ${describe(shapeOrOpts)}; the signature is tensor(data, shape?, opts?)`);
+    throw new ShapeError(`${op}: the second argument must be the shape (an array), got ${describe(shapeOrOpts)}; the signature is ${op}(data, shape?, opts?)`);
   }
-  const opts = checkCreateOptions(shapeGiven || shapeOrOpts === undefined ? maybeOpts : shapeOrOpts, 'tensor');
-  const givenShape = shapeGiven ? checkShape(shapeOrOpts, 'tensor') : undefined;
-  if (givenShape) checkSize(givenShape, 4, 'tensor');
-  const backend = resolveBackend(opts.backend, 'tensor');
+  const opts = checkCreateOptions(shapeGiven || shapeOrOpts === undefined ? maybeOpts : shapeOrOpts, op);
+  const givenShape = shapeGiven ? checkShape(shapeOrOpts, op) : undefined;
+  if (givenShape) checkSize(givenShape, 4, op);
+  const backend = resolveBackend(opts.backend, op);
   let values: ArrayLike<number>;
   let shape: number[];
   let dtype: DType;
@@ -124,33 +131,33 @@ export function tensor(data: NestedArray | TypedArray, shapeOrOpts?: readonly nu
     shape = givenShape ?? [values.length];
     dtype = opts.dtype ?? (data instanceof Int32Array ? 'int32' : data instanceof Float64Array ? 'float64' : 'float32');
   } else if (typeof data === 'number' || typeof data === 'boolean' || Array.isArray(data)) {
-    const f = flattenNested(data as NestedArray, 'tensor');
+    const f = flattenNested(data as NestedArray, op);
     values = f.values;
     shape = givenShape ?? f.shape;
     dtype = opts.dtype ?? 'float32';
   } else {
-    throw new DTypeError(`tensor: data must be a number, a boolean, a nested array of numbers or a typed array, got ${describe(data)}`);
+    throw new DTypeError(`${op}: data must be a number, a boolean, a nested array of numbers or a typed array, got ${describe(data)}`);
   }
-  checkDType(dtype, 'tensor');
-  checkGradDType(dtype, opts.requiresGrad, 'tensor');
+  checkDType(dtype, op);
+  checkGradDType(dtype, opts.requiresGrad, op);
   if (numel(shape) !== values.length) {
-    throw new ShapeError(`tensor: ${values.length} values cannot have shape ${fmtShape(shape)} (${numel(shape)} elements)`);
+    throw new ShapeError(`${op}: ${values.length} values cannot have shape ${fmtShape(shape)} (${numel(shape)} elements)`);
   }
-  checkBackendDType(backend, dtype, 'tensor');
+  checkBackendDType(backend, dtype, op);
   const host = hostArray(dtype, values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    if (dtype === 'int32' && !(Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31)) throw new DTypeError(`tensor: value ${v} at flat index ${i} is not an int32 integer, but dtype is int32`);
+    if (dtype === 'int32' && !(Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31)) throw new DTypeError(`${op}: value ${v} at flat index ${i} is not an int32 integer, but dtype is int32`);
     host[i] = v;
   }
-  const t = fromStorage(allocating('tensor', shape, dtype, () => backend.upload(host, dtype)), shape, backend);
+  const t = fromStorage(allocating(op, shape, dtype, () => backend.upload(host, dtype)), shape, backend);
   if (opts.requiresGrad) t.requiresGrad = true;
   return t;
 }
 
 /** A 0-d tensor. */
 export function scalar(value: number, opts: CreateOptions = {}): Tensor {
-  return tensor(value, [], opts);
+  return makeTensor('scalar', value, [], opts);
 }
 
 function filled(op: string, shape: readonly number[], value: number, opts: CreateOptions | undefined): Tensor {

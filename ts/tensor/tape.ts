@@ -58,13 +58,19 @@ export function record(out: Tensor, op: string, inputs: readonly Tensor[], vjp: 
 
 /** A tensor sharing x's values with no history: gradients stop here. */
 export function detach(x: Tensor): Tensor {
-  expectTensor(x, 'detach');
-  const t = new Tensor(x._buf('detach').retain(), x.shape, x.dtype, x.strides, x.offset);
-  return t;
+  return detached(x, 'detach');
 }
 
-/** Same as detach: the name JAX uses. */
-export const stopGradient = detach;
+/** Same as detach: the name JAX uses (and the one its errors give). */
+export function stopGradient(x: Tensor): Tensor {
+  return detached(x, 'stopGradient');
+}
+
+// one argument in the public functions on purpose: `leaves.map(detach)` passes an index second
+function detached(x: Tensor, who: string): Tensor {
+  expectTensor(x, who);
+  return new Tensor(x._buf(who).retain(), x.shape, x.dtype, x.strides, x.offset);
+}
 
 /** Mark a leaf as needing gradients (returns it, for chaining). */
 export function requireGrad(x: Tensor): Tensor {

@@ -2,13 +2,14 @@
 // optimizers, meta-learners and checkpoints all speak this one structure.
 
 import { DTypeError, ShapeError, ValueError } from '../core/errors.js';
-import { describe, expectFunction } from '../core/shape.js';
+import { describe, expectCaller, expectFunction } from '../core/shape.js';
 import { Tensor } from './tensor.js';
 
 export type ParamTree = Tensor | readonly ParamTree[] | { readonly [key: string]: ParamTree };
 
 /** Leaves in a stable order (object keys sorted), with dotted names ("layers.0.w"). */
-export function treeFlatten(tree: ParamTree, prefix = ''): { names: string[]; leaves: Tensor[] } {
+export function treeFlatten(tree: ParamTree, prefix = '', who = 'treeFlatten'): { names: string[]; leaves: Tensor[] } {
+  expectCaller(who, 'treeFlatten', 'who');
   const names: string[] = [];
   const leaves: Tensor[] = [];
   const walk = (t: ParamTree, path: string): void => {
@@ -20,7 +21,7 @@ export function treeFlatten(tree: ParamTree, prefix = ''): { names: string[]; le
     } else if (t !== null && typeof t === 'object') {
       for (const k of Object.keys(t).sort()) walk((t as Record<string, ParamTree>)[k]!, path ? `${path}.${k}` : k);
     } else {
-      throw new DTypeError(`treeFlatten: leaf at '${path}' is ${describe(t)}, not a Tensor`);
+      throw new DTypeError(`${who}: leaf at '${path}' is ${describe(t)}, not a Tensor`);
     }
   };
   walk(tree, prefix);
@@ -29,7 +30,7 @@ export function treeFlatten(tree: ParamTree, prefix = ''): { names: string[]; le
 
 /** The leaves only, in treeFlatten's order. */
 export function treeLeaves(tree: ParamTree): Tensor[] {
-  return treeFlatten(tree).leaves;
+  return treeFlatten(tree, '', 'treeLeaves').leaves;
 }
 
 /** Rebuild a tree of `like`'s structure from leaves in treeFlatten's order. */
