@@ -60,6 +60,7 @@ export {
   maml, fomaml, anil, metaSgd, mamlPlusPlus, reptile, imaml, pretrained, protonet, matching, r2d2, relationNet, siamese, gnn, mann, mannLearner, hypernet, metaNetworks, snail,
   metaLearnerLstm, lstmOptimizer, innerLoop, scoreAdapted, batchLoss, defaultLoss, describeInnerLoop, meanOverTasks, tapeTaskGrad, mamlTaskLoss,
   recomputedTaskGrad, checkpointedTaskGrad, taskBatchedGrad, taskBatchedMetaGrad, stackTasks, stackTree, taskSumLoss, reptileSerial, conjugateGradient, evaluate, meanCi95, metaStep, taskWays, embedEpisode, classSums, classMeans, featuresOf, pairwiseCosine, accuracyOf, preprocessGradient,
+  metricLearner, multiStepWeights, defaultSegment, tcDepth,
   ridgeWeights, scoreLogits, learnerOptions, entryModel, entryOptimizer, quadraticOptimizee, mlpOptimizee, initLstmOptimizer, lstmOptimizerStep,
   lstmOptimizerAsOptimizer, unrollSegment, runOptimizer, trainLstmOptimizer, accuracyByInstance, denseBlock, attentionBlock,
 } from './meta/validated.js';

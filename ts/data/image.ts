@@ -1,11 +1,16 @@
 // Host-side image helpers for the data pipeline: area (box) resampling and 90° rotations.
 
+import { array, bytes, checkArgs, int, numbers, optional } from '../core/args.js';
+import { ValueError } from '../core/errors.js';
+import { describe } from '../core/shape.js';
+
 /**
  * Weights of an area (box) filter from `n` input pixels to `m` output pixels: output pixel
  * i averages the input interval [i·n/m, (i+1)·n/m), partial pixels weighted by overlap.
  * Returned as m rows of (start index, weights).
  */
 export function areaWeights(n: number, m: number): { start: number; w: Float64Array }[] {
+  checkArgs('areaWeights', [n, m], { n: int(1), m: int(1) });
   const scale = n / m;
   const rows = [];
   for (let i = 0; i < m; i++) {
@@ -19,7 +24,11 @@ export function areaWeights(n: number, m: number): { start: number; w: Float64Ar
 }
 
 /** Separable area resize of a square single-channel image (values as given) n×n -> m×m. */
-export function resizeArea(src: Float64Array | Float32Array, n: number, m: number, weights = areaWeights(n, m)): Float64Array {
+export function resizeArea(src: Float64Array | Float32Array, n: number, m: number, weights?: { start: number; w: Float64Array }[]): Float64Array {
+  checkArgs('resizeArea', [src, n, m, weights], { src: numbers, n: int(1), m: int(1), weights: optional(array()) });
+  if (src.length !== n * n) throw new ValueError(`resizeArea: src has ${src.length} values, a ${n}×${n} image has ${n * n}`);
+  if (weights === undefined) weights = areaWeights(n, m);
+  else if (weights.length !== m) throw new ValueError(`resizeArea: weights has ${weights.length} rows, resizing to ${m} needs ${m} (areaWeights(${n}, ${m}))`);
   const tmp = new Float64Array(m * n); // rows resized: [m, n]
   for (let i = 0; i < m; i++) {
     const { start, w } = weights[i]!;
@@ -67,6 +76,9 @@ export function rotateInto(src: Uint8Array, s: number, quarter: number, out: Flo
  * C' = 1, an alpha channel is dropped.
  */
 export function resizeToPlanar(data: Uint8Array, width: number, height: number, channels: number, s: number, outChannels: 1 | 3): Uint8Array {
+  checkArgs('resizeToPlanar', [data, width, height, channels, s], { data: bytes, width: int(1), height: int(1), channels: int(1), s: int(1) });
+  if (outChannels !== 1 && outChannels !== 3) throw new ValueError(`resizeToPlanar: outChannels must be 1 or 3, got ${describe(outChannels)}`);
+  if (data.length < width * height * channels) throw new ValueError(`resizeToPlanar: data has ${data.length} bytes, a ${height}×${width}×${channels} image needs ${width * height * channels}`);
   const rows = areaWeights(height, s), cols = areaWeights(width, s);
   const colour = channels >= 3;
   const out = new Uint8Array(outChannels * s * s);

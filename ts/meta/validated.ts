@@ -86,6 +86,9 @@ export const taskBatchedMetaGrad = validated('taskBatchedMetaGrad', m.taskBatche
 export const stackTasks = validated('stackTasks', m.stackTasks, { who: str, tasks });
 export const stackTree = validated('stackTree', m.stackTree, { tree, t: int(1) });
 export const taskSumLoss = validated('taskSumLoss', m.taskSumLoss, { loss: optional(fn) });
+export const multiStepWeights = validated('multiStepWeights', m.multiStepWeights, { steps: int(1), iteration: int(0), anneal: int(0) });
+export const defaultSegment = validated('defaultSegment', m.defaultSegment, { steps: int(0) });
+export const tcDepth = validated('tcDepth', m.tcDepth, { T: int(1) });
 export const mamlTaskLoss = validated('mamlTaskLoss', m.mamlTaskLoss, { model, params: tree, task, opts: required() });
 export const recomputedTaskGrad = validated('recomputedTaskGrad', m.recomputedTaskGrad, { model, params: tree, task, opts: required() });
 /** @deprecated the earlier name of recomputedTaskGrad */
@@ -97,6 +100,7 @@ export const meanCi95 = validated('meanCi95', m.meanCi95, { xs: numbers });
 export const metaStep = validated('metaStep', m.metaStep, { learner, meta: tree, optimizer, optState: tree, tasks, opts: options({ clipNorm: num }) });
 
 // metric-based helpers
+export const metricLearner = validated('metricLearner', m.metricLearner, { name: str, init: fn, episode: fn });
 export const taskWays = validated('taskWays', m.taskWays, { task, who: str });
 export const embedEpisode = validated('embedEpisode', m.embedEpisode, { embed: fn, task });
 export const classSums = validated('classSums', m.classSums, { x: tensor, y: labels, ways: int(1) });
