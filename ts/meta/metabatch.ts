@@ -22,9 +22,19 @@ export interface TaskGrad {
 /** Average per-task results over a meta-batch. `perTask` runs inside its own scope. */
 export function meanOverTasks<S extends ParamTree>(who: string, meta: S, tasks: readonly MetaTask[], perTask: (task: MetaTask, index: number) => TaskGrad): MetaGradResult<S> {
   if (!Array.isArray(tasks) || tasks.length === 0) throw new MetaError(`${who}.metaGrad: need a non-empty array of tasks, got ${Array.isArray(tasks) ? 'an empty array' : typeof tasks}`);
+  return meanOfParts(meta, tasks.length, tasks.length, (i) => perTask(tasks[i]!, i));
+}
+
+/**
+ * The mean over `n` tasks of results computed in `parts` pieces (one task each, or a chunk of
+ * tasks adapted together, ts/meta/task-batch.ts): each piece gives the SUM over its tasks and
+ * runs in its own scope, the running sum is kept and the rest freed, so memory holds one
+ * piece's graph at a time.
+ */
+export function meanOfParts<S extends ParamTree>(meta: S, n: number, parts: number, part: (index: number) => TaskGrad): MetaGradResult<S> {
   let acc: TaskGrad | null = null;
-  tasks.forEach((task, i) => {
-    const r = scope(() => perTask(task, i));
+  for (let i = 0; i < parts; i++) {
+    const r = scope(() => part(i));
     if (!acc) acc = r;
     else {
       const prev: TaskGrad = acc;
@@ -37,9 +47,8 @@ export function meanOverTasks<S extends ParamTree>(who: string, meta: S, tasks: 
       );
       for (const t of [prev.loss, prev.accuracy, ...prev.grads, r.loss, r.accuracy, ...r.grads]) t?.dispose();
     }
-  });
+  }
   const sum = acc! as TaskGrad;
-  const n = tasks.length;
   const out = noGrad(() => ({
     loss: div(sum.loss, n),
     accuracy: sum.accuracy ? div(sum.accuracy, n) : undefined,

@@ -17,14 +17,13 @@
 import { MetaError, ShapeError, fmtShape } from '../core/errors.js';
 import { expectCaller } from '../core/shape.js';
 import { noGrad } from '../tensor/tape.js';
-import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { type ParamTree, treeMap, treeUnflatten } from '../tensor/tree.js';
-import { add, div, mul } from '../ops/elementwise.js';
+import { type ParamTree, treeMap } from '../tensor/tree.js';
+import { add, mul } from '../ops/elementwise.js';
 import { broadcastTo, expandDims, stack, unstack } from '../ops/shape-ops.js';
 import { batchLoss, defaultLoss, innerLoop, type InnerLr } from './inner.js';
 import { checkBatch } from './task-checks.js';
-import { tapeTaskGrad, type TaskGrad } from './metabatch.js';
+import { meanOfParts, tapeTaskGrad } from './metabatch.js';
 import type { LossFn, MetaBatch, MetaGradResult, MetaModel, MetaTask } from './types.js';
 
 function checkTasks(who: string, tasks: readonly MetaTask[]): void {
@@ -132,40 +131,17 @@ export function taskBatchedGrad<S extends ParamTree>(
   if (typeof metaLoss !== 'function') throw new MetaError(`${who}: taskBatchedGrad needs a metaLoss function, got ${typeof metaLoss}`);
   const batched = taskBatchedModel(who, model);
   const sumLoss = taskSumLoss(lossFn);
-  let acc: TaskGrad | null = null;
-  for (let start = 0; start < tasks.length; start += chunk) {
-    const part = tasks.slice(start, start + chunk);
+  const size = Math.min(Math.floor(chunk), tasks.length);
+  // each chunk gives the sums over its tasks of query loss, accuracy and meta-gradient
+  return meanOfParts(meta, tasks.length, Math.ceil(tasks.length / size), (i) => {
+    const part = tasks.slice(i * size, (i + 1) * size);
     const t = part.length;
-    // sums over the chunk's tasks: query loss, accuracy and meta-gradient
-    const r = scope(() => {
-      const { support, query } = stackTasks(who, part);
-      return tapeTaskGrad(meta, (m) => {
-        const q = metaLoss(m, { model: batched, support, query, tasks: t, loss: sumLoss });
-        return { loss: q.loss, accuracy: q.accuracy ? noGrad(() => mul(q.accuracy!, t)) : undefined };
-      });
+    const { support, query } = stackTasks(who, part);
+    return tapeTaskGrad(meta, (m) => {
+      const q = metaLoss(m, { model: batched, support, query, tasks: t, loss: sumLoss });
+      return { loss: q.loss, accuracy: q.accuracy ? noGrad(() => mul(q.accuracy!, t)) : undefined };
     });
-    if (!acc) acc = r;
-    else {
-      const prev: TaskGrad = acc;
-      acc = scope(() =>
-        noGrad(() => ({
-          loss: add(prev.loss, r.loss),
-          accuracy: prev.accuracy && r.accuracy ? add(prev.accuracy, r.accuracy) : undefined,
-          grads: prev.grads.map((g, k) => add(g, r.grads[k]!)),
-        })),
-      );
-      for (const x of [prev.loss, prev.accuracy, ...prev.grads, r.loss, r.accuracy, ...r.grads]) x?.dispose();
-    }
-  }
-  const sum = acc! as TaskGrad;
-  const n = tasks.length;
-  const out = noGrad(() => ({
-    loss: div(sum.loss, n),
-    accuracy: sum.accuracy ? div(sum.accuracy, n) : undefined,
-    grads: treeUnflatten(meta, sum.grads.map((g: Tensor) => div(g, n))),
-  }));
-  for (const x of [sum.loss, sum.accuracy, ...sum.grads]) x?.dispose();
-  return out;
+  });
 }
 
 /** MAML's meta-gradient with the tasks adapted `chunk` at a time (taskBatchedGrad with MAML's inner loop). */
