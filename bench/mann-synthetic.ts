@@ -15,6 +15,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as mg from '../ts/index.js';
+import { sequenceStep } from './sequence-step.js';
 import type { ParamTree, Tensor } from '../ts/index.js';
 
 const env = (k: string, d: number) => Number(process.env[k] ?? d);
@@ -78,14 +79,9 @@ async function byInstance(): Promise<number[]> {
 const log: { iteration: number; loss: number; byInstance: number[]; seconds: number }[] = [];
 for (let i = 0; i < iters; i++) {
   const s = sample(rng, batch);
-  const r = mg.scope(() => {
-    const { tree, leaves } = mg.traceTree(p);
-    const { loss } = net.loss(tree, s.x, s.y);
-    return { u: opt.update(p, mg.treeUnflatten(p, mg.gradients(loss, leaves)), st), loss: mg.detach(loss) };
-  });
-  mg.disposeAll([p, st, s.x, s.y]);
-  p = r.u.params;
-  st = r.u.state;
+  const r = sequenceStep(net, opt, p, st, s);
+  p = r.p;
+  st = r.st;
   if ((i + 1) % 50 === 0) {
     const e = { iteration: i + 1, loss: await r.loss.item(), byInstance: await byInstance(), seconds: (Date.now() - t0) / 1000 };
     log.push(e);

@@ -12,6 +12,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as mg from '../ts/index.js';
+import { sequenceStep } from './sequence-step.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 // Santoro et al. 2016, Table 1, 5 classes (one-hot labels): accuracy at instances 1, 2, 3, 4, 5, 10.
@@ -40,14 +41,9 @@ let iters = 0;
 const log: { episodes: number; loss: number; seconds: number }[] = [];
 while ((Date.now() - t0) / 60000 < minutes) {
   const s = train.sample(rng, batch);
-  const r = mg.scope(() => {
-    const { tree, leaves } = mg.traceTree(p);
-    const { loss } = net.loss(tree, s.x, s.y);
-    return { u: opt.update(p, mg.treeUnflatten(p, mg.gradients(loss, leaves)), st), loss: mg.detach(loss) };
-  });
-  mg.disposeAll([p, st, s.x, s.y]);
-  p = r.u.params;
-  st = r.u.state;
+  const r = sequenceStep(net, opt, p, st, s);
+  p = r.p;
+  st = r.st;
   iters++;
   if (iters % 25 === 0) {
     log.push({ episodes: iters * batch, loss: r.loss.itemSync(), seconds: (Date.now() - t0) / 1000 });
