@@ -3,7 +3,7 @@
 // declared in the source's own file and listed once in tasks.ts. A learner may register a
 // task source of its own (quadratic optimizees, pairs, ...) the same way.
 
-import { ValueError } from '../core/errors.js';
+import { NamedRegistry } from '../core/named-registry.js';
 import type { OptionSpec, ResolvedOptions } from '../core/options.js';
 import type { Model } from '../nn/model.js';
 import type { BatchNormMode } from '../nn/batchnorm.js';
@@ -63,14 +63,10 @@ export interface TaskEntry {
   load(options: ResolvedOptions): Promise<TaskSource>;
 }
 
-const entries = new Map<string, TaskEntry>();
+const entries = new NamedRegistry<TaskEntry>('registerTask', 'task source', 'task');
 
 export function registerTask(entry: TaskEntry): void {
-  if (!entry || typeof entry.name !== 'string' || !/^[a-z][a-z0-9-]*$/.test(entry.name)) {
-    throw new ValueError(`registerTask: a task source needs a lower-case name (letters, digits, '-'), got ${JSON.stringify(entry?.name)}`);
-  }
-  if (entries.has(entry.name)) throw new ValueError(`registerTask: a task source named '${entry.name}' is already registered`);
-  entries.set(entry.name, entry);
+  entries.add(entry);
 }
 
 /** The entry of a registered task source, or a ValueError naming the valid ones. */
@@ -80,13 +76,11 @@ export function taskEntry(name: string): TaskEntry {
 
 /** @internal taskEntry with the caller named in the error (the CLI: 'train', 'config.json'). */
 export function lookupTask(name: string, who: string): TaskEntry {
-  const e = typeof name === 'string' ? entries.get(name) : undefined;
-  if (!e) throw new ValueError(`${who}: unknown task '${String(name)}'; valid: ${[...entries.keys()].join(', ')}`);
-  return e;
+  return entries.get(name, who);
 }
 
 export function taskEntries(): readonly TaskEntry[] {
-  return [...entries.values()];
+  return entries.all();
 }
 
 export function unregisterTask(name: string): void {

@@ -5,6 +5,7 @@
 // config.json, eval and --resume are generated from the entries and name no learner.
 
 import { ValueError } from '../core/errors.js';
+import { NamedRegistry } from '../core/named-registry.js';
 import type { OptionSpec, OptionSpecs, ResolvedOptions } from '../core/options.js';
 import type { TaskInfo } from '../data/registry.js';
 import type { Model } from '../nn/model.js';
@@ -61,22 +62,19 @@ export const COMMON_OPTIONS: OptionSpecs = {
   imageSize: { kind: 'int', default: { 'mini-imagenet': 84, default: 28 }, min: 16, help: 'image side in pixels (Omniglot 28, mini-ImageNet 84)' },
 };
 
-const entries = new Map<string, LearnerEntry>();
+const entries = new NamedRegistry<LearnerEntry>('registerLearner', 'learner', 'learner');
 
 /** Add a learner; its option keys must not collide with the common options. */
 export function registerLearner(entry: LearnerEntry): void {
-  if (!entry || typeof entry.name !== 'string' || !/^[a-z][a-z0-9-]*$/.test(entry.name)) {
-    throw new ValueError(`registerLearner: a learner needs a lower-case name (letters, digits, '-'), got ${JSON.stringify(entry?.name)}`);
-  }
-  if (entries.has(entry.name)) throw new ValueError(`registerLearner: a learner named '${entry.name}' is already registered`);
-  for (const key of Object.keys(entry.options)) {
-    if (key in COMMON_OPTIONS) throw new ValueError(`registerLearner: ${entry.name}'s option '${key}' is a common option; change its default with overrides instead`);
-  }
-  for (const key of Object.keys(entry.overrides ?? {})) {
-    if (!(key in COMMON_OPTIONS)) throw new ValueError(`registerLearner: ${entry.name} overrides '${key}', which is not a common option (${Object.keys(COMMON_OPTIONS).join(', ')})`);
-  }
-  if (entry.tasks.length === 0) throw new ValueError(`registerLearner: ${entry.name} names no task source it trains on`);
-  entries.set(entry.name, entry);
+  entries.add(entry, (e) => {
+    for (const key of Object.keys(e.options)) {
+      if (key in COMMON_OPTIONS) throw new ValueError(`registerLearner: ${e.name}'s option '${key}' is a common option; change its default with overrides instead`);
+    }
+    for (const key of Object.keys(e.overrides ?? {})) {
+      if (!(key in COMMON_OPTIONS)) throw new ValueError(`registerLearner: ${e.name} overrides '${key}', which is not a common option (${Object.keys(COMMON_OPTIONS).join(', ')})`);
+    }
+    if (e.tasks.length === 0) throw new ValueError(`registerLearner: ${e.name} names no task source it trains on`);
+  });
 }
 
 /** The entry of a registered learner, or a ValueError naming the valid learners. */
@@ -86,14 +84,12 @@ export function learnerEntry(name: string): LearnerEntry {
 
 /** @internal learnerEntry with the caller named in the error (the CLI: 'train', 'config.json'). */
 export function lookupLearner(name: string, who: string): LearnerEntry {
-  const e = typeof name === 'string' ? entries.get(name) : undefined;
-  if (!e) throw new ValueError(`${who}: unknown learner '${String(name)}'; valid: ${[...entries.keys()].join(', ')}`);
-  return e;
+  return entries.get(name, who);
 }
 
 /** Every registered learner, in registration order. */
 export function learnerEntries(): readonly LearnerEntry[] {
-  return [...entries.values()];
+  return entries.all();
 }
 
 /** Remove a learner (tests that register throwaway learners clean up with this). */
