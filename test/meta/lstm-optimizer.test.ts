@@ -23,6 +23,34 @@ function tiny() {
   return { task, optimizee, cfg: { hidden: 3, layers: 2, steps: 4, truncation: 2, dtype: 'float64' as const, backend: js() } };
 }
 
+test('lstm optimizer: metaStep (the CLI) makes one outer update per truncation, the paper schedule, as trainLstmOptimizer does', (t) => {
+  const { task, optimizee, cfg } = tiny();
+  const learner = mg.lstmOptimizer(optimizee, { ...cfg, steps: 6, truncation: 2 });
+  const adam = mg.adam({ lr: 0.01 });
+  const phi0 = learner.init();
+  learner.setIteration(0);
+  const a = mg.metaStep(learner, mg.treeMap(phi0, (x) => mg.add(x, 0)), adam, adam.init(phi0), [task]);
+  t.equal((a.optState as { step: Tensor }).step.itemSync(), 3, '6 steps truncated every 2: three Adam updates in one metaStep');
+  // By hand: the same θ₀ stream, φ updated after each truncation's gradient.
+  learner.setIteration(0);
+  let phi = mg.treeMap(phi0, (x) => mg.add(x, 0)), st: ParamTree = adam.init(phi);
+  let total = 0;
+  learner.trajectory(() => phi, task, (r) => {
+    const u = adam.update(phi, r.grads, st);
+    phi = u.params;
+    st = u.state;
+    total += r.loss.itemSync();
+  });
+  const diff = flat(a.meta).reduce((w, v, i) => Math.max(w, Math.abs(v - flat(phi)[i]!)), 0);
+  t.equal(diff, 0, 'the same φ as updating after each truncation by hand');
+  t.ok(Math.abs(a.loss.itemSync() - total) < 1e-12, `its loss is the trajectory's, summed over the truncations (${total.toFixed(6)})`);
+  // A meta-batch: the trajectories advance together, one update per truncation of all of them.
+  const b = mg.metaStep(learner, a.meta, adam, a.optState, [task, task]);
+  t.equal((b.optState as { step: Tensor }).step.itemSync(), 6, 'two tasks: still one update per truncation (3 more)');
+  t.throws(() => mg.metaStep(learner, b.meta, adam, b.optState, []), /lstm-optimizer.metaUpdate: need a non-empty array of tasks/);
+  t.end();
+});
+
 for (const secondOrder of [false, true]) {
   test(`lstm optimizer: meta-gradient through the unroll matches finite differences (${secondOrder ? 'full second order' : 'truncated, ∂∇/∂φ = 0'})`, (t) => {
     const { task, optimizee, cfg } = tiny();

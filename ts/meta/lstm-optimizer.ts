@@ -33,6 +33,7 @@ import { linear } from '../nn/linear.js';
 import type { InitOptions } from '../nn/model.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { makeStep, readStep, checkSameTree } from '../optim/optimizer.js';
+import { clipByGlobalNorm } from '../optim/clip.js';
 import { traceTree } from './inner.js';
 import { mlpOptimizee, quadraticOptimizee, type Optimizee } from './optimizees.js';
 import type { BuildContext, LearnerEntry } from './registry.js';
@@ -213,7 +214,14 @@ export interface LstmOptimizerLearner {
   metaGrad(meta: LstmOptimizerParams, tasks: readonly MetaTask[]): MetaGradResult<LstmOptimizerParams>;
   /** the optimizee's query loss after testSteps from the test start; for int32 labels also its query accuracy */
   scoreTask(meta: LstmOptimizerParams, task: MetaTask): { loss: Tensor; accuracy?: Tensor };
-  /** The meta-gradient of one trajectory truncation by truncation, each truncation's gradient handed to `onSegment` (the paper's schedule: one φ update per truncation). */
+  /**
+   * The paper's schedule: the tasks' trajectories (a fresh θ₀ each) advance together, and each
+   * truncation's meta-gradient, the mean over the tasks, is one update of φ. metaStep (and so the
+   * CLI) runs a meta-batch this way. Returns the new φ and outer state (the old ones are disposed
+   * when replaced) and the trajectories' loss Σ_t w_t f(θ_t), mean over the tasks.
+   */
+  metaUpdate(meta: LstmOptimizerParams, optimizer: Optimizer, optState: ParamTree, tasks: readonly MetaTask[], opts?: TruncatedUpdateOptions): { meta: LstmOptimizerParams; optState: ParamTree; loss: Tensor };
+  /** The meta-gradient of one trajectory truncation by truncation, each truncation's gradient handed to `onSegment`. */
   trajectory(meta: () => LstmOptimizerParams, task: MetaTask, onSegment: (r: MetaGradResult<LstmOptimizerParams>) => void, rng?: Rng): void;
   /** the optimizee start θ₀ for meta-test (the same for every scored task) */
   testStart(): ParamTree;
@@ -221,6 +229,15 @@ export interface LstmOptimizerLearner {
   readonly testSteps: number;
   /** Start iteration i's optimizee draws afresh from (seed, i), so a resumed run draws what an uninterrupted one would. */
   setIteration(iteration: number): void;
+}
+
+export interface TruncatedUpdateOptions {
+  /** clip each truncation's meta-gradient to this global norm */
+  clipNorm?: number;
+  /** θ₀ draws (default: the learner's stream for the iteration, see setIteration) */
+  rng?: Rng;
+  /** called after each update with the truncation's loss (mean over the tasks) and its index */
+  onSegment?: (loss: number, segment: number) => void;
 }
 
 /** The coordinatewise LSTM optimizer meta-learner for an optimizee (quadratics, an MLP, ...). */
@@ -240,6 +257,11 @@ export function lstmOptimizer(optimizee: Optimizee, opts: LstmOptimizerOptions =
     return { theta: leaves, state: zeroStates(phi, leaves.reduce((s, l) => s + l.size, 0), leaves[0]!), t: 0 };
   };
 
+  // θ at t = 0 is θ₀'s leaves, disposed with θ₀.
+  const disposeTrajectory = (at: Trajectory) => {
+    for (const x of [...(at.t > 0 ? at.theta : []), ...at.state.flatMap((s) => [s.h, s.c])]) x.dispose();
+  };
+
   const trajectory = (meta: () => LstmOptimizerParams, task: MetaTask, onSegment: (r: MetaGradResult<LstmOptimizerParams>) => void, r = rng) => {
     const theta0 = optimizee.model.init(r, init) as ParamTree;
     let at = noGrad(() => startOf(theta0, meta()));
@@ -252,12 +274,58 @@ export function lstmOptimizer(optimizee: Optimizee, opts: LstmOptimizerOptions =
         const grads = gradients(seg.loss, leaves);
         return { loss: detach(seg.loss), grads: treeUnflatten(phi, grads), end: seg.end };
       });
-      for (const x of [...(prev.t > 0 ? prev.theta : []), ...prev.state.flatMap((s) => [s.h, s.c])]) x.dispose();
+      disposeTrajectory(prev);
       at = out.end;
       onSegment({ loss: out.loss, grads: out.grads });
     }
     for (const x of [...at.theta, ...at.state.flatMap((s) => [s.h, s.c])]) x.dispose();
     for (const x of treeFlatten(theta0).leaves) x.dispose();
+  };
+
+  const metaUpdate: LstmOptimizerLearner['metaUpdate'] = (meta, optimizer, optState, tasks, o = {}) => {
+    if (!Array.isArray(tasks) || tasks.length === 0) throw new MetaError(`${name}.metaUpdate: need a non-empty array of tasks`);
+    if (o.clipNorm !== undefined && !(o.clipNorm > 0)) throw new MetaError(`${name}.metaUpdate: clipNorm must be positive, got ${o.clipNorm}`);
+    const r = o.rng ?? rng;
+    const theta0s = tasks.map(() => optimizee.model.init(r, init) as ParamTree);
+    let at = theta0s.map((t0) => noGrad(() => startOf(t0, meta)));
+    let phi = meta, state = optState, total: Tensor | null = null;
+    for (let done = 0, segment = 0; done < steps; done += truncation, segment++) {
+      const len = Math.min(truncation, steps - done);
+      // Each task's truncation with the same φ, its gradient summed into the mean over the tasks.
+      let loss: Tensor | null = null, grads: Tensor[] | null = null;
+      at = at.map((prev, i) => {
+        const out = scope(() => {
+          const { tree, leaves } = traceTree(phi);
+          const seg = unrollSegment(tree, optimizee, theta0s[i]!, tasks[i]!, prev, { ...segOpts, steps: len });
+          const g = gradients(seg.loss, leaves);
+          return { loss: noGrad(() => (loss ? add(loss, seg.loss) : detach(seg.loss))), grads: grads ? noGrad(() => grads!.map((a, k) => add(a, g[k]!))) : g, end: seg.end };
+        });
+        if (loss) for (const x of [loss, ...grads!]) x.dispose();
+        loss = out.loss;
+        grads = out.grads;
+        disposeTrajectory(prev);
+        return out.end;
+      });
+      const upd = scope(() => {
+        const n = tasks.length;
+        const mean = treeUnflatten(phi, grads!.map((g) => div(g, n)));
+        const g = o.clipNorm !== undefined ? clipByGlobalNorm(mean, o.clipNorm, `${name}.metaUpdate`).grads : mean;
+        const u = noGrad(() => optimizer.update(phi, g, state));
+        return { ...u, loss: div(loss!, n) };
+      });
+      const live = new Set([...treeFlatten(upd.params).leaves, ...treeFlatten(upd.state).leaves]);
+      for (const x of [...treeFlatten(phi).leaves, ...treeFlatten(state).leaves]) if (!live.has(x)) x.dispose();
+      for (const x of [loss!, ...grads!]) x.dispose();
+      phi = upd.params;
+      state = upd.state;
+      if (o.onSegment) o.onSegment(upd.loss.itemSync(), segment);
+      const next = noGrad(() => (total ? add(total, upd.loss) : upd.loss));
+      if (total) for (const x of [total, upd.loss]) x.dispose();
+      total = next;
+    }
+    for (const a of at) for (const x of [...a.theta, ...a.state.flatMap((s) => [s.h, s.c])]) x.dispose();
+    for (const t0 of theta0s) for (const x of treeFlatten(t0).leaves) x.dispose();
+    return { meta: phi, optState: state, loss: total! };
   };
 
   const init: InitOptions = { dtype: opts.dtype ?? 'float32', backend: opts.backend };
@@ -269,11 +337,12 @@ export function lstmOptimizer(optimizee: Optimizee, opts: LstmOptimizerOptions =
     testSteps,
     testStart,
     trajectory,
+    metaUpdate,
     setIteration: (i) => {
       rng = new Rng([(seed + 0x6d2b79f5) >>> 0, i]); // a stream of its own (the CLI draws tasks from [seed, i + 1])
     },
     init: () => initLstmOptimizer(new Rng([seed, 2]), cfg, init),
-    // The whole trajectory with the same φ: the truncations' gradients summed (one outer update per trajectory).
+    // The whole trajectory at a fixed φ, the truncations' gradients summed (metaStep uses metaUpdate instead: the paper's schedule).
     metaGrad(meta, tasks) {
       if (!Array.isArray(tasks) || tasks.length === 0) throw new MetaError(`${name}.metaGrad: need a non-empty array of tasks`);
       let loss: Tensor | null = null;
@@ -351,18 +420,13 @@ export function trainLstmOptimizer(
   if (!Number.isInteger(opts.trajectories) || opts.trajectories < 1) throw new MetaError(`trainLstmOptimizer: trajectories must be a positive integer, got ${opts.trajectories}`);
   const rng = opts.rng ?? new Rng(1);
   let segment = 0;
+  const onSegment = opts.onSegment;
   for (let i = 0; i < opts.trajectories; i++) {
     const task = sample(rng);
-    learner.trajectory(() => phi, task, (r) => {
-      const u = noGrad(() => outer.update(phi, r.grads, outerState));
-      const live = new Set([...treeFlatten(u.params).leaves, ...treeFlatten(u.state).leaves]);
-      for (const x of [...treeFlatten(phi).leaves, ...treeFlatten(outerState).leaves, ...treeFlatten(r.grads).leaves]) if (!live.has(x)) x.dispose();
-      phi = u.params;
-      outerState = u.state;
-      if (opts.onSegment) opts.onSegment(r.loss.itemSync(), segment);
-      r.loss.dispose();
-      segment++;
-    }, rng);
+    const u = learner.metaUpdate(phi, outer, outerState, [task], { rng, onSegment: onSegment && ((loss) => onSegment(loss, segment++)) });
+    phi = u.meta;
+    outerState = u.optState;
+    u.loss.dispose();
     for (const x of new Set([task.support.x, task.support.y, task.query.x, task.query.y])) x.dispose();
   }
   return { phi, state: outerState };
@@ -386,7 +450,7 @@ export const lstmOptimizerEntry: LearnerEntry = {
     testSteps: { kind: 'int', default: (o) => o['steps'], min: 1, help: 'optimizee steps at meta-test (default: --steps)' },
     secondOrder: { kind: 'bool', default: false, help: "exact meta-gradient through the optimizee's gradients (the paper: constants)" },
   },
-  // one trajectory (of --functions quadratics) per meta-update; the paper's bench lr
+  // an iteration is one trajectory (of --functions quadratics), one meta-update per truncation; the paper's bench lr
   overrides: { metaBatch: 1, metaLr: 0.003 },
   model: (ctx) => entryOptimizee(ctx).model,
   build: (_model, ctx) => {
@@ -394,5 +458,5 @@ export const lstmOptimizerEntry: LearnerEntry = {
     return lstmOptimizer(entryOptimizee(ctx), { steps: o['steps'] as number, truncation: o['truncation'] as number, testSteps: o['testSteps'] as number, secondOrder: o['secondOrder'] as boolean, seed: o['seed'] as number });
   },
   checkpoint: 'meta: φ, the 2-layer LSTM (20 units) and its output layer; opt: Adam moments and step',
-  describe: (o) => `${String(o['steps'])} optimizee steps truncated every ${String(o['truncation'])}${o['secondOrder'] ? ', second order' : ''}, one meta-update per trajectory`,
+  describe: (o) => `${String(o['steps'])} optimizee steps truncated every ${String(o['truncation'])}${o['secondOrder'] ? ', second order' : ''}, one meta-update per truncation`,
 };

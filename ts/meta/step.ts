@@ -27,6 +27,10 @@ export function metaStep<S extends ParamTree, O extends ParamTree = ParamTree>(
   learner: MetaLearner<S>, meta: S, optimizer: Optimizer<O>, optState: ParamTree, tasks: readonly MetaTask[], opts: { clipNorm?: number } = {},
 ): MetaStepResult<S, O> {
   if (opts.clipNorm !== undefined && !(opts.clipNorm > 0)) throw new ValueError(`metaStep: clipNorm must be positive, got ${opts.clipNorm}`);
+  if (learner.metaUpdate) {
+    const u = learner.metaUpdate(meta, optimizer, optState, tasks, opts);
+    return { meta: u.meta, optState: u.optState as O, loss: u.loss, accuracy: u.accuracy };
+  }
   const out = scope(() => {
     const { loss, accuracy, grads } = learner.metaGrad(meta, tasks);
     const g = opts.clipNorm !== undefined ? clipByGlobalNorm(grads, opts.clipNorm, 'metaStep').grads : grads;

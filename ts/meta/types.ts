@@ -4,6 +4,7 @@
 
 import type { Tensor } from '../tensor/tensor.js';
 import type { ParamTree } from '../tensor/tree.js';
+import type { Optimizer } from '../optim/optimizer.js';
 
 export interface MetaApplyOptions {
   training?: boolean;
@@ -76,6 +77,12 @@ export interface MetaLearner<S extends ParamTree = ParamTree> {
   scoreTask(meta: S, task: MetaTask, opts?: ScoreOptions): TaskScore;
   /** Tell the learner the outer iteration (schedules such as MAML++'s annealing). */
   setIteration?(iteration: number): void;
+  /**
+   * A learner whose schedule makes several outer updates per meta-batch (the LSTM optimizer:
+   * one per truncation of the unrolled trajectories) runs the whole iteration here; metaStep
+   * calls it instead of metaGrad and one update. Old meta and optState are disposed when replaced.
+   */
+  metaUpdate?(meta: S, optimizer: Optimizer, optState: ParamTree, tasks: readonly MetaTask[], opts?: { clipNorm?: number }): { meta: S; optState: ParamTree; loss: Tensor; accuracy?: Tensor };
 }
 
 /** Gradient-based learners (MAML ... iMAML) also expose their adaptation. */

@@ -128,7 +128,7 @@ const trajectory = object({ theta: array(tensor, 'an array of tensors'), state: 
 export const unrollSegment = validated('unrollSegment', m.unrollSegment, { phi, optimizee, like: tree, task, start: trajectory, opts: required({ steps: int(1) }) });
 export const runOptimizer = validated('runOptimizer', m.runOptimizer, { optimizer, optimizee, theta0: tree, task, steps: int(0) });
 export const trainLstmOptimizer = validated('trainLstmOptimizer', m.trainLstmOptimizer, {
-  learner: object({ trajectory: fn, init: fn }, 'an LSTM-optimizer learner (lstmOptimizer())'), phi, outer: optimizer, outerState: tree, sample: fn,
+  learner: object({ metaUpdate: fn, init: fn }, 'an LSTM-optimizer learner (lstmOptimizer())'), phi, outer: optimizer, outerState: tree, sample: fn,
   opts: required({ trajectories: int(1), rng: optional(rng), onSegment: optional(fn) }),
 });
 
