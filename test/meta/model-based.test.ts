@@ -206,13 +206,16 @@ for (const [label, make, iters, lr] of [
   });
 }
 
-test('model-based: MANN learns Omniglot label sequences above chance in a short run (accuracy by instance)', async (t) => {
+test('model-based: MANN learns Omniglot label sequences far above chance in a short run, from its memory (accuracy by instance)', async (t) => {
   const data = await omniglot(t);
   if (!data) return t.end();
-  // Budget: 150 Adam steps on 32 episodes of 5 classes × 5 instances (20×20 images), a small
-  // MANN (64-unit controller, 32 slots of 16, one read head). Far less than the paper's 10^5
-  // episodes: the test checks the mechanism starts to work, not the paper's accuracies.
-  const o = { classes: 5, instances: 5, imageSize: 20 };
+  // Budget: 1300 Adam steps (lr 5e-3) on batches of 16 episodes of 5 classes × 10 instances
+  // (20×20 images, labels one step late), a small MANN (64-unit controller, 32 slots of 16, one
+  // read head). The MANN first sits on a plateau (the label-frequency strategy: a new-looking
+  // image gets a label not used yet) and leaves it after about 800 steps here, when it binds
+  // images to labels through the memory (bench/results/mann.md: measured 52% on instances 2–10
+  // at 1250 steps). Far less than the paper's 10^5 episodes; its accuracies are the bench's job.
+  const o = { classes: 5, instances: 10, imageSize: 20 };
   const train = new mg.LabelSequenceSampler(data.characters('vinyals-train'), o);
   const held = new mg.LabelSequenceSampler(data.characters('vinyals-test'), o);
   const net = mg.mann({ inputSize: 400, controller: 64, slots: 32, width: 16, reads: 1 });
@@ -221,8 +224,8 @@ test('model-based: MANN learns Omniglot label sequences above chance in a short 
   let st = opt.init(p);
   const rng = new mg.Rng(1);
   const t0 = Date.now();
-  for (let i = 0; i < 150; i++) {
-    const s = train.sample(rng, 32);
+  for (let i = 0; i < 1300; i++) {
+    const s = train.sample(rng, 16);
     const u = mg.scope(() => {
       const { tree, leaves } = mg.traceTree(p);
       return opt.update(p, mg.treeUnflatten(p, mg.gradients(net.loss(tree, s.x, s.y).loss, leaves)), st);
@@ -232,15 +235,19 @@ test('model-based: MANN learns Omniglot label sequences above chance in a short 
     st = u.state;
   }
   const secs = (Date.now() - t0) / 1000;
-  const s = held.sample(new mg.Rng(9), 64);
+  const s = held.sample(new mg.Rng(9), 100);
   const { correct } = mg.noGrad(() => net.loss(p, s.x, s.y));
-  const by = await mg.accuracyByInstance(correct, s.instance, 5);
+  const by = await mg.accuracyByInstance(correct, s.instance, 10);
   const acc = by.correct.map((c, k) => c / by.total[k]!);
-  t.comment(`budget: 150 × 32 episodes in ${secs.toFixed(0)} s; held-out accuracy by instance 1..5: ${acc.map((a) => (100 * a).toFixed(1) + '%').join(' ')} (chance 20%)`);
-  const later = by.correct.slice(1).reduce((a, b) => a + b, 0) / by.total.slice(1).reduce((a, b) => a + b, 0);
-  const n = by.total.slice(1).reduce((a, b) => a + b, 0);
-  const lower = later - 1.96 * Math.sqrt((later * (1 - later)) / n);
-  t.ok(lower > 0.23, `instances 2-5 (${n} predictions): ${(100 * later).toFixed(1)}%, lower 95% bound ${(100 * lower).toFixed(1)}% above chance`);
-  t.ok(acc[0]! > 0.3, `1st instance ${(100 * acc[0]!).toFixed(1)}%: it learned to give a new class a label not yet used (the paper's 36.4% effect)`);
+  t.comment(`budget: 1300 × 16 episodes in ${secs.toFixed(0)} s; held-out accuracy by instance 1..10: ${acc.map((a) => (100 * a).toFixed(1) + '%').join(' ')} (chance 20%)`);
+  const pooled = (from: number, to: number) => {
+    const c = by.correct.slice(from, to).reduce((a, b) => a + b, 0), n = by.total.slice(from, to).reduce((a, b) => a + b, 0);
+    const m = c / n;
+    return { m, n, lower: m - 1.96 * Math.sqrt((m * (1 - m)) / n), upper: m + 1.96 * Math.sqrt((m * (1 - m)) / n) };
+  };
+  const later = pooled(1, 10), early = pooled(1, 3), late = pooled(7, 10);
+  t.ok(later.lower > 0.4, `instances 2-10 (${later.n} predictions): ${(100 * later.m).toFixed(1)}%, lower 95% bound ${(100 * later.lower).toFixed(1)}% > 40% (twice chance)`);
+  // Memory use: accuracy grows with the instances of a class seen (and stored) before.
+  t.ok(late.lower > early.upper, `instances 8-10 (${(100 * late.m).toFixed(1)}%) above instances 2-3 (${(100 * early.m).toFixed(1)}%): it recalls the labels it has stored`);
   t.end();
 });
