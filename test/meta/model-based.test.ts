@@ -116,6 +116,31 @@ test('model-based: MANN loss gradient matches finite differences (float64)', (t)
   t.end();
 });
 
+test('model-based: the MANN learner runs a meta-batch as one batch of sequences, with the meta-gradient of task by task (float64)', (t) => {
+  const cfg = { inputSize: 4, classes: 2, controller: 3, slots: 4, width: 2, reads: 2, seed: 5 };
+  const rng = new mg.Rng(6);
+  const batch = (n: number) => ({ x: rng.uniform([n, 4], 0, 1, f64), y: mg.tensor(Int32Array.from({ length: n }, (_, i) => i % 2), [n], { dtype: 'int32', backend: js() }) });
+  for (const sequences of [false, true]) {
+    const learner = mg.mannLearner({ ...cfg, sequences });
+    const meta = learner.net.init(new mg.Rng(2), f64);
+    const tasks: mg.MetaTask[] = [0, 1, 2].map(() => {
+      const support = batch(4);
+      return { support, query: sequences ? support : batch(2) };
+    });
+    learner.setIteration!(0);
+    const all = learner.metaGrad(meta, tasks);
+    learner.setIteration!(0); // the same sequence orders, drawn task by task
+    const one = tasks.map((task) => learner.metaGrad(meta, [task]));
+    const mean = (f: (r: mg.MetaGradResult<mg.MannParams>) => number[]) => f(one[0]!).map((_, i) => one.reduce((s, r) => s + f(r)[i]!, 0) / one.length);
+    const gap = (a: number[], b: number[]) => a.reduce((w, v, i) => Math.max(w, Math.abs(v - b[i]!)), 0);
+    const what = sequences ? 'label sequences' : 'episodes (support then query)';
+    t.ok(gap(flat(all.grads), mean((r) => flat(r.grads))) < 1e-12, `${what}: meta-gradient of the batch = the mean of the tasks' (${flat(all.grads).length} entries)`);
+    t.ok(Math.abs(all.loss.itemSync() - mean((r) => [r.loss.itemSync()])[0]!) < 1e-12, `${what}: the same loss`);
+    t.ok(Math.abs(all.accuracy!.itemSync() - mean((r) => [r.accuracy!.itemSync()])[0]!) < 1e-12, `${what}: the same accuracy`);
+  }
+  t.end();
+});
+
 test('model-based: MANN least-recently-used writes go to the n least used slots, the least used cleared first; and read after it (or before, readBeforeWrite)', (t) => {
   // With zero controller weights every key, gate and read is uniform; what changes is where
   // writes land. Check the first write: σ(0) = ½ of it to the previous read weights (zero at

@@ -27,7 +27,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { lstmCell, type LstmParams } from '../nn/lstm.js';
 import { linear } from '../nn/linear.js';
 import type { InitOptions, Model } from '../nn/model.js';
-import { meanOverTasks, tapeTaskGrad } from './metabatch.js';
+import { meanOfParts, meanOverTasks, tapeTaskGrad } from './metabatch.js';
 import type { LearnerEntry, BuildContext } from './registry.js';
 import type { MetaLearner, MetaTask } from './types.js';
 import type { ParamTree } from '../tensor/tree.js';
@@ -197,17 +197,24 @@ export function mannLearner(o: MannOptions & { seed?: number; sequences?: boolea
     const y = gather(concat([task.support.y, task.query.y], 0), idx, 0);
     return { x: reshape(x, [1, ns + nq, D]), y: reshape(y, [1, ns + nq]), ns, nq };
   };
-  const score = (meta: MannParams, task: MetaTask, r: Rng) => {
-    if (o.sequences) {
-      check('sequence', task.support);
-      const T = task.support.y.shape[0]!;
-      const { loss, correct } = net.loss(meta, reshape(task.support.x, [1, T, D]), reshape(task.support.y, [1, T]));
-      return { loss, accuracy: noGrad(() => mean(correct)) };
-    }
-    const s = sequence(task, r);
-    const { loss, correct } = net.loss(meta, s.x, s.y);
-    return { loss, accuracy: noGrad(() => mean(slice(correct, [0, s.ns], [1, s.nq]))) };
+  // A task as one sequence [1, T, D]: label-sequence tasks as given, episodes shuffled (support, then query).
+  const sequenceOf = (task: MetaTask, r: Rng) => {
+    if (!o.sequences) return sequence(task, r);
+    check('sequence', task.support);
+    const T = task.support.y.shape[0]!;
+    return { x: reshape(task.support.x, [1, T, D]), y: reshape(task.support.y, [1, T]), ns: 0, nq: T };
   };
+  // Tasks of the same length as one batch of sequences [B, T, D], one graph: the loss is the mean
+  // over every task's steps (= the mean of the per-task means), the accuracy the query steps'.
+  const score = (meta: MannParams, tasks: readonly MetaTask[], r: Rng) => {
+    const seqs = tasks.map((t) => sequenceOf(t, r));
+    const x = seqs.length === 1 ? seqs[0]!.x : concat(seqs.map((q) => q.x), 0);
+    const y = seqs.length === 1 ? seqs[0]!.y : concat(seqs.map((q) => q.y), 0);
+    const { ns, nq } = seqs[0]!;
+    const { loss, correct } = net.loss(meta, x, y);
+    return { loss, accuracy: noGrad(() => mean(slice(correct, [0, ns], [tasks.length, nq]))) };
+  };
+  const steps = (t: MetaTask) => (o.sequences ? `${t.support.y.shape[0]}` : `${t.support.y.shape[0]}+${t.query.y.shape[0]}`);
   const isMann = (p: ParamTree): p is MannParams => typeof p === 'object' && p !== null && 'controller' in p && 'key' in p && 'gate' in p && 'out' in p;
   return {
     name,
@@ -217,8 +224,15 @@ export function mannLearner(o: MannOptions & { seed?: number; sequences?: boolea
     setIteration: (i) => {
       rng = new Rng([((o.seed ?? 0) + 0x6d2b79f5) >>> 0, i]); // a stream of its own (the CLI draws tasks from [seed, i + 1])
     },
-    metaGrad: (meta, tasks) => meanOverTasks(name, meta, tasks, (task) => tapeTaskGrad(meta, (m) => score(m, task, rng))),
-    scoreTask: (meta, task) => noGrad(() => score(meta, task, new Rng([o.seed ?? 0, 1]))),
+    // A meta-batch of equally long tasks runs as one batch of sequences (the same meta-gradient as
+    // task by task, in one task's number of kernel calls); tasks of different lengths one at a time.
+    metaGrad: (meta, tasks) => {
+      if (Array.isArray(tasks) && tasks.length > 1 && tasks.every((t) => steps(t) === steps(tasks[0]!))) {
+        return meanOfParts(meta, 1, 1, () => tapeTaskGrad(meta, (m) => score(m, tasks, rng)));
+      }
+      return meanOverTasks(name, meta, tasks, (task) => tapeTaskGrad(meta, (m) => score(m, [task], rng)));
+    },
+    scoreTask: (meta, task) => noGrad(() => score(meta, [task], new Rng([o.seed ?? 0, 1]))),
   };
 }
 
