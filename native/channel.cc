@@ -6,6 +6,7 @@
 #include <initializer_list>
 
 #include "channel.h"
+#include "simd.h"
 #include "threadpool.h"
 
 namespace mg {
@@ -42,8 +43,10 @@ int64_t check_channel(const char* op, const ChannelDims& d, DType dt, std::initi
 int64_t channel_chunk(const ChannelDims& d) { return std::max<int64_t>(1, 32768 / std::max<int64_t>(1, d.n * d.s)); }
 
 // sum of p[0..len) and of p[j]*q[j] (q may be null), accumulated in double.
+#define MG_INLINE inline __attribute__((always_inline))
+
 template <typename T>
-inline void row_sums(const T* p, const T* q, int64_t len, double& s1, double& s2) {
+MG_INLINE void row_sums(const T* p, const T* q, int64_t len, double& s1, double& s2) {
   T a[8] = {0, 0, 0, 0, 0, 0, 0, 0}, b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   int64_t j = 0;
   if (q) {
@@ -71,7 +74,7 @@ inline void row_sums(const T* p, const T* q, int64_t len, double& s1, double& s2
 
 // The two sums of row_sums over channel c's n rows of s values.
 template <typename T>
-inline void channel_sums(const T* p, const T* q, const ChannelDims& d, int64_t c, double& s1, double& s2) {
+MG_INLINE void channel_sums(const T* p, const T* q, const ChannelDims& d, int64_t c, double& s1, double& s2) {
   for (int64_t n = 0; n < d.n; n++) {
     const int64_t o = (n * d.c + c) * d.s;
     row_sums<T>(p + o, q ? q + o : nullptr, d.s, s1, s2);
@@ -80,7 +83,7 @@ inline void channel_sums(const T* p, const T* q, const ChannelDims& d, int64_t c
 
 // sum of (p[j] - mu)^2
 template <typename T>
-inline double row_centred_squares(const T* p, int64_t len, T mu) {
+MG_INLINE double row_centred_squares(const T* p, int64_t len, T mu) {
   T a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   int64_t j = 0;
   for (; j + 8 <= len; j += 8)
@@ -96,6 +99,112 @@ inline double row_centred_squares(const T* p, int64_t len, T mu) {
   }
   return t;
 }
+
+// The per-channel bodies, inlined into one wrapper per ISA below (the portable build is
+// baseline x86-64; inside a target("avx512f") wrapper the same loops vectorize 16 wide).
+template <typename T>
+MG_INLINE void bn_forward_channels(const T* X, const T* G, const T* B, const ChannelDims& d, double eps, T* Y, T* XH, T* M, T* V, T* R,
+                                   int64_t c0, int64_t c1) {
+  const double count = (double)(d.n * d.s);
+  for (int64_t c = c0; c < c1; c++) {
+    double s1 = 0, unused = 0;
+    channel_sums<T>(X, nullptr, d, c, s1, unused);
+    const double mu = s1 / count;
+    double sq = 0;
+    for (int64_t n = 0; n < d.n; n++) sq += row_centred_squares<T>(X + (n * d.c + c) * d.s, d.s, (T)mu);
+    const double v = sq / count, r = 1.0 / std::sqrt(v + eps);
+    const T tmu = (T)mu, tr = (T)r, g = G[c], b = B[c];
+    for (int64_t n = 0; n < d.n; n++) {
+      const int64_t o = (n * d.c + c) * d.s;
+      for (int64_t j = 0; j < d.s; j++) {
+        T xh = (X[o + j] - tmu) * tr;
+        XH[o + j] = xh;
+        Y[o + j] = xh * g + b;
+      }
+    }
+    M[c] = (T)mu;
+    V[c] = (T)v;
+    R[c] = (T)r;
+  }
+}
+
+template <typename T>
+MG_INLINE void bn_backward_channels(const T* G, const T* XH, const T* W, const ChannelDims& d, T* O, int64_t c0, int64_t c1) {
+  const double count = (double)(d.n * d.s);
+  for (int64_t c = c0; c < c1; c++) {
+    double sg = 0, sgx = 0;
+    channel_sums<T>(G, XH, d, c, sg, sgx);
+    const T mg = (T)(sg / count), mgx = (T)(sgx / count), wc = W[c];
+    for (int64_t n = 0; n < d.n; n++) {
+      const int64_t o = (n * d.c + c) * d.s;
+      for (int64_t j = 0; j < d.s; j++) O[o + j] = wc * (G[o + j] - mg - XH[o + j] * mgx);
+    }
+  }
+}
+
+template <typename T>
+MG_INLINE void dot_channels(const T* A, const T* B, const ChannelDims& d, T* O, int64_t c0, int64_t c1) {
+  for (int64_t c = c0; c < c1; c++) {
+    double unused = 0, s = 0;
+    channel_sums<T>(A, B, d, c, unused, s);
+    O[c] = (T)s;
+  }
+}
+
+template <typename T>
+MG_INLINE void affine_rows(const T* X, const T* S, const T* SH, const ChannelDims& d, T* O, int64_t r0, int64_t r1) {
+  for (int64_t r = r0; r < r1; r++) {
+    const int64_t c = r % d.c, o = r * d.s;
+    const T sc = S[c];
+    if (SH) {
+      const T sh = SH[c];
+      for (int64_t j = 0; j < d.s; j++) O[o + j] = X[o + j] * sc + sh;
+    } else {
+      for (int64_t j = 0; j < d.s; j++) O[o + j] = X[o + j] * sc;
+    }
+  }
+}
+
+// fn<T>'s float instantiation compiled for AVX-512, AVX2 and the baseline, chosen by isa().
+#if defined(__x86_64__) || defined(__i386__)
+#define MG_PER_ISA(name, body, params, args)                                                  \
+  __attribute__((target("avx512f,avx512dq"))) void name##_avx512 params { body<float> args; } \
+  __attribute__((target("avx2"))) void name##_avx2 params { body<float> args; }               \
+  void name##_base params { body<float> args; }                                               \
+  void name params {                                                                           \
+    switch (isa()) {                                                                           \
+      case Isa::Avx512: return name##_avx512 args;                                             \
+      case Isa::Avx2: return name##_avx2 args;                                                 \
+      default: return name##_base args;                                                        \
+    }                                                                                          \
+  }
+#else
+#define MG_PER_ISA(name, body, params, args) \
+  void name params { body<float> args; }
+#endif
+
+MG_PER_ISA(bn_forward_f32, bn_forward_channels,
+           (const float* X, const float* G, const float* B, const ChannelDims& d, double eps, float* Y, float* XH, float* M, float* V, float* R, int64_t c0, int64_t c1),
+           (X, G, B, d, eps, Y, XH, M, V, R, c0, c1))
+MG_PER_ISA(bn_backward_f32, bn_backward_channels, (const float* G, const float* XH, const float* W, const ChannelDims& d, float* O, int64_t c0, int64_t c1),
+           (G, XH, W, d, O, c0, c1))
+MG_PER_ISA(dot_f32, dot_channels, (const float* A, const float* B, const ChannelDims& d, float* O, int64_t c0, int64_t c1), (A, B, d, O, c0, c1))
+MG_PER_ISA(affine_f32, affine_rows, (const float* X, const float* S, const float* SH, const ChannelDims& d, float* O, int64_t r0, int64_t r1),
+           (X, S, SH, d, O, r0, r1))
+
+// float: the per-ISA build; double: the portable one.
+void bn_forward(const float* X, const float* G, const float* B, const ChannelDims& d, double eps, float* Y, float* XH, float* M, float* V, float* R, int64_t c0, int64_t c1) {
+  bn_forward_f32(X, G, B, d, eps, Y, XH, M, V, R, c0, c1);
+}
+void bn_forward(const double* X, const double* G, const double* B, const ChannelDims& d, double eps, double* Y, double* XH, double* M, double* V, double* R, int64_t c0, int64_t c1) {
+  bn_forward_channels<double>(X, G, B, d, eps, Y, XH, M, V, R, c0, c1);
+}
+void bn_backward(const float* G, const float* XH, const float* W, const ChannelDims& d, float* O, int64_t c0, int64_t c1) { bn_backward_f32(G, XH, W, d, O, c0, c1); }
+void bn_backward(const double* G, const double* XH, const double* W, const ChannelDims& d, double* O, int64_t c0, int64_t c1) { bn_backward_channels<double>(G, XH, W, d, O, c0, c1); }
+void dot(const float* A, const float* B, const ChannelDims& d, float* O, int64_t c0, int64_t c1) { dot_f32(A, B, d, O, c0, c1); }
+void dot(const double* A, const double* B, const ChannelDims& d, double* O, int64_t c0, int64_t c1) { dot_channels<double>(A, B, d, O, c0, c1); }
+void affine(const float* X, const float* S, const float* SH, const ChannelDims& d, float* O, int64_t r0, int64_t r1) { affine_f32(X, S, SH, d, O, r0, r1); }
+void affine(const double* X, const double* S, const double* SH, const ChannelDims& d, double* O, int64_t r0, int64_t r1) { affine_rows<double>(X, S, SH, d, O, r0, r1); }
 
 }  // namespace
 
@@ -117,29 +226,7 @@ void batch_norm(const Buf& x, const Buf& gamma, const Buf& beta, const ChannelDi
       const T* G = (const T*)gamma.data;
       const T* B = (const T*)beta.data;
       T *Y = (T*)y.data, *XH = (T*)xhat.data, *M = (T*)mean.data, *V = (T*)var.data, *R = (T*)rstd.data;
-      const double count = (double)(d.n * d.s);
-      parallel_range(d.c, channel_chunk(d), [&](int64_t c0, int64_t c1) {
-        for (int64_t c = c0; c < c1; c++) {
-          double s1 = 0, unused = 0;
-          channel_sums<T>(X, nullptr, d, c, s1, unused);
-          const double mu = s1 / count;
-          double sq = 0;
-          for (int64_t n = 0; n < d.n; n++) sq += row_centred_squares<T>(X + (n * d.c + c) * d.s, d.s, (T)mu);
-          const double v = sq / count, r = 1.0 / std::sqrt(v + eps);
-          const T tmu = (T)mu, tr = (T)r, g = G[c], b = B[c];
-          for (int64_t n = 0; n < d.n; n++) {
-            const int64_t o = (n * d.c + c) * d.s;
-            for (int64_t j = 0; j < d.s; j++) {
-              T xh = (X[o + j] - tmu) * tr;
-              XH[o + j] = xh;
-              Y[o + j] = xh * g + b;
-            }
-          }
-          M[c] = (T)mu;
-          V[c] = (T)v;
-          R[c] = (T)r;
-        }
-      });
+      parallel_range(d.c, channel_chunk(d), [&](int64_t c0, int64_t c1) { bn_forward(X, G, B, d, eps, Y, XH, M, V, R, c0, c1); });
     }
   });
 }
@@ -152,18 +239,7 @@ void batch_norm_backward(const Buf& g, const Buf& xhat, const Buf& w, const Chan
     if constexpr (!std::is_same_v<T, int32_t>) {
       const T *G = (const T*)g.data, *XH = (const T*)xhat.data, *W = (const T*)w.data;
       T* O = (T*)out.data;
-      const double count = (double)(d.n * d.s);
-      parallel_range(d.c, channel_chunk(d), [&](int64_t c0, int64_t c1) {
-        for (int64_t c = c0; c < c1; c++) {
-          double sg = 0, sgx = 0;
-          channel_sums<T>(G, XH, d, c, sg, sgx);
-          const T mg = (T)(sg / count), mgx = (T)(sgx / count), wc = W[c];
-          for (int64_t n = 0; n < d.n; n++) {
-            const int64_t o = (n * d.c + c) * d.s;
-            for (int64_t j = 0; j < d.s; j++) O[o + j] = wc * (G[o + j] - mg - XH[o + j] * mgx);
-          }
-        }
-      });
+      parallel_range(d.c, channel_chunk(d), [&](int64_t c0, int64_t c1) { bn_backward(G, XH, W, d, O, c0, c1); });
     }
   });
 }
@@ -178,18 +254,7 @@ void channel_affine(const Buf& x, const Buf& scale, const Buf* shift, const Chan
       const T *X = (const T*)x.data, *S = (const T*)scale.data, *SH = shift ? (const T*)shift->data : nullptr;
       T* O = (T*)out.data;
       // rows of s elements, (n, c) in order
-      parallel_range(d.n * d.c, std::max<int64_t>(1, 32768 / std::max<int64_t>(1, d.s)), [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; r++) {
-          const int64_t c = r % d.c, o = r * d.s;
-          const T sc = S[c];
-          if (SH) {
-            const T sh = SH[c];
-            for (int64_t j = 0; j < d.s; j++) O[o + j] = X[o + j] * sc + sh;
-          } else {
-            for (int64_t j = 0; j < d.s; j++) O[o + j] = X[o + j] * sc;
-          }
-        }
-      });
+      parallel_range(d.n * d.c, std::max<int64_t>(1, 32768 / std::max<int64_t>(1, d.s)), [&](int64_t r0, int64_t r1) { affine(X, S, SH, d, O, r0, r1); });
     }
   });
 }
@@ -201,13 +266,7 @@ void channel_dot(const Buf& a, const Buf& b, const ChannelDims& d, const Buf& ou
     if constexpr (!std::is_same_v<T, int32_t>) {
       const T *A = (const T*)a.data, *B = (const T*)b.data;
       T* O = (T*)out.data;
-      parallel_range(d.c, channel_chunk(d), [&](int64_t c0, int64_t c1) {
-        for (int64_t c = c0; c < c1; c++) {
-          double unused = 0, s = 0;
-          channel_sums<T>(A, B, d, c, unused, s);
-          O[c] = (T)s;
-        }
-      });
+      parallel_range(d.c, channel_chunk(d), [&](int64_t c0, int64_t c1) { dot(A, B, d, O, c0, c1); });
     }
   });
 }

@@ -35,6 +35,9 @@ inline double combine(int op, double acc, double v) {
 // Reduce `len` elements at stride `s` starting at p.
 template <typename T>
 double reduce_run(int op, const T* p, int64_t len, int64_t s, double acc) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (op == R_SUM && s == 1) return acc + sum_f32(p, len);
+  }
   if (op == R_SUM && s == 1) {
     double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     int64_t j = 0;

@@ -15,4 +15,7 @@ void tanh_f32(const float* x, float* o, int64_t n);
 // max (isMax) or min of x[0..n), n > 0, as the js reference folds it: a NaN anywhere gives NaN.
 float minmax_f32(const float* x, int64_t n, bool isMax);
 
+// Σ x[0..n) accumulated in double (the reductions' rule), vectorized; NaN and ±inf propagate.
+double sum_f32(const float* x, int64_t n);
+
 }  // namespace mg
