@@ -287,10 +287,12 @@ if (!native) {
     const paths = (['scalar', 'avx2', 'avx512'] as const).slice(0, ['scalar', 'avx2', 'avx512'].indexOf(info.isa) + 1);
     // [n, cIn, cOut, h, pad, groups]: Conv-4 shapes at small channel counts (folds of 3×3, 5×5,
     // 7×7 and 14×14 images; cIn/groups ≥ 8 takes the flipped-filter input gradient), pads 0 and
-    // 2 (flipped padding 2 and 0), grouped, and one input channel (the transposed filter gradient)
+    // 2 (flipped padding 2 and 0), grouped, one input channel (the transposed filter gradient),
+    // and planes of 34 and 40 (the shifted-padded-fold forward, padding 1 and 2, grouped)
     const shapes: [number, number, number, number, number, number][] = [
       [13, 8, 16, 3, 1, 1], [9, 16, 8, 7, 1, 1], [5, 8, 8, 14, 1, 1], [7, 8, 12, 5, 0, 1],
       [6, 16, 8, 6, 2, 2], [1, 8, 8, 7, 1, 1], [11, 1, 40, 9, 1, 1], [4, 3, 33, 12, 1, 1],
+      [3, 8, 8, 34, 1, 1], [2, 16, 8, 40, 2, 2],
     ];
     try {
       for (const isa of paths) {
