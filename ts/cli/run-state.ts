@@ -155,9 +155,12 @@ export function readRun<C>(dir: string, validate: (config: unknown) => C): RunRe
   if (!existsSync(f.checkpoint)) throw new DataError(`${dir}: ${f.checkpoint} is missing beside config.json`);
   const meta = parseHeaderAs('loadSafetensors', readFileSync(f.checkpoint), f.checkpoint).metadata;
   if (meta['format'] !== RUN_FORMAT) throw new DataError(`${f.checkpoint} is not a metagrad run checkpoint (no '${RUN_FORMAT}' metadata)`);
-  if (meta['iteration'] !== String(iteration) || meta['config'] !== configHash(config)) {
+  // The pair is checked on the configuration as written (not as re-read: an option added since
+  // the run was saved fills in there, and must not orphan the run).
+  const written = configHash(raw['config']);
+  if (meta['iteration'] !== String(iteration) || meta['config'] !== written) {
     throw new DataError(
-      `${dir}: checkpoint.safetensors (iteration ${meta['iteration']}) and config.json (iteration ${String(iteration)}${meta['config'] !== configHash(config) ? ', a different configuration' : ''}) do not belong together — the run was interrupted between writing them or one was edited; refusing to resume from a mismatched pair (start a new --out, or restore both files from a backup)`,
+      `${dir}: checkpoint.safetensors (iteration ${meta['iteration']}) and config.json (iteration ${String(iteration)}${meta['config'] !== written ? ', a different configuration' : ''}) do not belong together — the run was interrupted between writing them or one was edited; refusing to resume from a mismatched pair (start a new --out, or restore both files from a backup)`,
     );
   }
   return {

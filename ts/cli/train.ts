@@ -253,12 +253,15 @@ function validateRunConfig(raw: unknown): RunConfig {
 
 /**
  * A saved configuration re-read against the learner's and task's specs (so a hand-edited
- * config.json fails clearly): keys they do not have are dropped, new ones get defaults.
+ * config.json fails clearly): keys they do not have are dropped, new ones get their `absent`
+ * value (what the code did before the option existed) or their defaults.
  */
 function configFor(entry: LearnerEntry, saved: RunConfig, overrides: Readonly<Record<string, OptionValue>> = {}): RunConfig {
   const specs = runSpecs(entry, saved.task);
   const given: Record<string, OptionValue> = {};
   for (const [k, v] of Object.entries(saved)) if (k in specs && v !== undefined) given[k] = v;
+  // an option the saved run predates takes the value that reproduces how it was trained
+  for (const [k, spec] of Object.entries(specs)) if (!(k in saved) && spec.absent !== undefined) given[k] = spec.absent;
   return asCli(() => resolveOptions(`${entry.name} (config.json)`, specs, { ...given, ...overrides }, { task: saved.task, algo: entry.name })) as RunConfig;
 }
 

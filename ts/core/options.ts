@@ -30,6 +30,11 @@ export interface OptionSpec {
   help: string;
   /** part of what was trained (the network's shape or structure): eval may not change it */
   structural?: boolean;
+  /**
+   * The value for a saved run whose config.json predates this option: what the code did before
+   * the option existed, so --resume continues such a run as it was trained (default: `default`).
+   */
+  absent?: OptionValue;
 }
 
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>;

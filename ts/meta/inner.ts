@@ -145,6 +145,8 @@ export const INNER_LOOP_OPTIONS = {
 export const TASK_BATCH_OPTION = {
   kind: 'int', default: (o: ResolvedOptions) => (o.task === 'sinusoid' ? o['metaBatch'] : 0), min: 0,
   help: 'adapt up to N tasks of a meta-batch together (stacked fast weights: grouped convolutions, batched matmuls); 0: one task at a time (default: the whole meta-batch on sinusoid, 0 otherwise)',
+  // runs saved before task batching existed adapted one task at a time
+  absent: 0,
 } satisfies OptionSpec;
 
 /** The run header's words for an inner loop: '5 inner step(s) α=0.4'. */
