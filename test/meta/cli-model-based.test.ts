@@ -44,6 +44,7 @@ for (const c of cases) {
       const line = a.out.split('\n').find((l) => l.startsWith('result:'));
       t.ok(line && c.result.test(line), `result line: ${line}`);
       for (const f of ['checkpoint.safetensors', 'config.json', 'history.jsonl', 'curve.svg']) t.ok(existsSync(join(out, f)), `wrote ${f}`);
+      if (c.task === 'quadratic') t.ok(/\| val loss /.test(a.out) && !/val mse/.test(a.out), "the progress bar names the quadratics' validation score a loss, not an MSE");
       const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
       t.equal(cfg.iteration, 2, 'config records 2 iterations');
       const e = run('eval', '--checkpoint', out, '--tasks', '6');

@@ -87,7 +87,8 @@ async function loop(b: Built, src: TaskSource, start: LoopState & { iteration: n
   const iterations = cfg['iterations'] as number, metaBatch = cfg['metaBatch'] as number, seed = cfg['seed'] as number;
   const valEvery = cfg['valEvery'] as number, checkpointEvery = cfg['checkpointEvery'] as number;
   let { meta, optState } = start;
-  const metric = src.kind === 'classification' ? 'acc' : 'mse';
+  // the bar's short name for the validation metric (quadratics are scored by their loss, not an MSE)
+  const metric = src.kind === 'classification' ? 'acc' : /MSE/.test(src.metric) ? 'mse' : 'loss';
   const bar = new cliProgress.SingleBar({
     format: `${o.label.padEnd(10)} {bar} {value}/{total} | loss {loss} ${src.kind === 'classification' ? '| acc {acc} ' : ''}| val ${metric} {val} | {eta_formatted}`,
     barsize: 24, hideCursor: true, noTTYOutput: true, notTTYSchedule: 10000, etaBuffer: 50,
