@@ -38,15 +38,7 @@ double reduce_run(int op, const T* p, int64_t len, int64_t s, double acc) {
   if constexpr (std::is_same_v<T, float>) {
     if (op == R_SUM && s == 1) return acc + sum_f32(p, len);
   }
-  if (op == R_SUM && s == 1) {
-    double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    int64_t j = 0;
-    for (; j + 8 <= len; j += 8)
-      for (int q = 0; q < 8; q++) part[q] += (double)p[j + q];
-    double t = 0;
-    for (; j < len; j++) t += (double)p[j];
-    return acc + (((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]))) + t;
-  }
+  if (op == R_SUM && s == 1) return acc + sum_portable(p, len);
   if constexpr (std::is_same_v<T, float>) {
     if ((op == R_MAX || op == R_MIN) && s == 1 && len >= 16) return combine(op, acc, (double)minmax_f32(p, len, op == R_MAX));
   }

@@ -251,16 +251,6 @@ __attribute__((target("avx2"))) double sum_avx2(const float* x, int64_t n) {
 }
 #endif
 
-double sum_scalar(const float* x, int64_t n) {
-  double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t j = 0;
-  for (; j + 8 <= n; j += 8)
-    for (int q = 0; q < 8; q++) part[q] += (double)x[j + q];
-  double t = 0;
-  for (; j < n; j++) t += (double)x[j];
-  return (((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]))) + t;
-}
-
 }  // namespace
 
 double sum_f32(const float* x, int64_t n) {
@@ -271,7 +261,7 @@ double sum_f32(const float* x, int64_t n) {
     default: break;
   }
 #endif
-  return sum_scalar(x, n);
+  return sum_portable(x, n);
 }
 
 void exp_f32(const float* x, float* o, int64_t n) {

@@ -18,4 +18,16 @@ float minmax_f32(const float* x, int64_t n, bool isMax);
 // Σ x[0..n) accumulated in double (the reductions' rule), vectorized; NaN and ±inf propagate.
 double sum_f32(const float* x, int64_t n);
 
+// The portable Σ in double: eight partial sums (sum_f32's fallback; the float64 reductions).
+template <typename T>
+inline double sum_portable(const T* x, int64_t n) {
+  double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int q = 0; q < 8; q++) part[q] += (double)x[j + q];
+  double t = 0;
+  for (; j < n; j++) t += (double)x[j];
+  return (((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]))) + t;
+}
+
 }  // namespace mg
