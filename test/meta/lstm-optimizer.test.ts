@@ -48,6 +48,12 @@ test('lstm optimizer: metaStep (the CLI) makes one outer update per truncation, 
   const b = mg.metaStep(learner, a.meta, adam, a.optState, [task, task]);
   t.equal((b.optState as { step: Tensor }).step.itemSync(), 6, 'two tasks: still one update per truncation (3 more)');
   t.throws(() => mg.metaStep(learner, b.meta, adam, b.optState, []), /lstm-optimizer.metaUpdate: need a non-empty array of tasks/);
+  // metaStep's clipNorm clips each truncation's meta-gradient: plain SGD (lr 1) then moves φ by at most 3 × the norm
+  const sgd = mg.sgd({ lr: 1 });
+  const before = flat(b.meta);
+  const c = mg.metaStep(learner, b.meta, sgd, sgd.init(b.meta), [task], { clipNorm: 1e-6 });
+  const moved = Math.sqrt(flat(c.meta).reduce((s, v, i) => s + (v - before[i]!) ** 2, 0));
+  t.ok(moved > 0 && moved <= 3e-6 * (1 + 1e-9), `clipNorm 1e-6: three clipped updates move φ by ${moved.toExponential(2)} (at most 3e-6)`);
   t.end();
 });
 
