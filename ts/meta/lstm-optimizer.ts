@@ -33,8 +33,8 @@ import { linear } from '../nn/linear.js';
 import type { InitOptions } from '../nn/model.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { makeStep, readStep, checkSameTree } from '../optim/optimizer.js';
-import { clipByGlobalNorm } from '../optim/clip.js';
 import { traceTree } from './inner.js';
+import { outerUpdate } from './step.js';
 import { mlpOptimizee, quadraticOptimizee, type Optimizee } from './optimizees.js';
 import type { BuildContext, LearnerEntry } from './registry.js';
 import type { MetaGradResult, MetaTask } from './types.js';
@@ -278,7 +278,7 @@ export function lstmOptimizer(optimizee: Optimizee, opts: LstmOptimizerOptions =
       at = out.end;
       onSegment({ loss: out.loss, grads: out.grads });
     }
-    for (const x of [...at.theta, ...at.state.flatMap((s) => [s.h, s.c])]) x.dispose();
+    disposeTrajectory(at);
     for (const x of treeFlatten(theta0).leaves) x.dispose();
   };
 
@@ -306,24 +306,18 @@ export function lstmOptimizer(optimizee: Optimizee, opts: LstmOptimizerOptions =
         disposeTrajectory(prev);
         return out.end;
       });
-      const upd = scope(() => {
-        const n = tasks.length;
-        const mean = treeUnflatten(phi, grads!.map((g) => div(g, n)));
-        const g = o.clipNorm !== undefined ? clipByGlobalNorm(mean, o.clipNorm, `${name}.metaUpdate`).grads : mean;
-        const u = noGrad(() => optimizer.update(phi, g, state));
-        return { ...u, loss: div(loss!, n) };
-      });
-      const live = new Set([...treeFlatten(upd.params).leaves, ...treeFlatten(upd.state).leaves]);
-      for (const x of [...treeFlatten(phi).leaves, ...treeFlatten(state).leaves]) if (!live.has(x)) x.dispose();
-      for (const x of [loss!, ...grads!]) x.dispose();
-      phi = upd.params;
-      state = upd.state;
-      if (o.onSegment) o.onSegment(upd.loss.itemSync(), segment);
-      const next = noGrad(() => (total ? add(total, upd.loss) : upd.loss));
-      if (total) for (const x of [total, upd.loss]) x.dispose();
+      const n = tasks.length;
+      const mean = noGrad(() => ({ grads: treeUnflatten(phi, grads!.map((g) => div(g, n))), loss: div(loss!, n) }));
+      const u = outerUpdate(phi, optimizer, state, mean.grads, o.clipNorm, `${name}.metaUpdate`);
+      for (const x of [loss!, ...grads!, ...treeFlatten(mean.grads).leaves]) x.dispose();
+      phi = u.meta;
+      state = u.optState;
+      if (o.onSegment) o.onSegment(mean.loss.itemSync(), segment);
+      const next = noGrad(() => (total ? add(total, mean.loss) : mean.loss));
+      if (total) for (const x of [total, mean.loss]) x.dispose();
       total = next;
     }
-    for (const a of at) for (const x of [...a.theta, ...a.state.flatMap((s) => [s.h, s.c])]) x.dispose();
+    for (const a of at) disposeTrajectory(a);
     for (const t0 of theta0s) for (const x of treeFlatten(t0).leaves) x.dispose();
     return { meta: phi, optState: state, loss: total! };
   };

@@ -31,13 +31,25 @@ export function metaStep<S extends ParamTree, O extends ParamTree = ParamTree>(
     const u = learner.metaUpdate(meta, optimizer, optState, tasks, opts);
     return { meta: u.meta, optState: u.optState as O, loss: u.loss, accuracy: u.accuracy };
   }
-  const out = scope(() => {
+  return scope(() => {
     const { loss, accuracy, grads } = learner.metaGrad(meta, tasks);
-    const g = opts.clipNorm !== undefined ? clipByGlobalNorm(grads, opts.clipNorm, 'metaStep').grads : grads;
-    const upd = noGrad(() => optimizer.update(meta, g, optState));
-    return { meta: upd.params, optState: upd.state, loss, accuracy };
+    return { ...outerUpdate(meta, optimizer, optState, grads, opts.clipNorm, 'metaStep'), loss, accuracy };
   });
-  const live = new Set<Tensor>([...treeFlatten(out.meta).leaves, ...treeFlatten(out.optState).leaves]);
+}
+
+/**
+ * One outer update from a meta-gradient: clipped to the global norm clipNorm when given, applied
+ * by the optimizer; the old meta-parameters and optimizer state are disposed unless the update
+ * passed them through. metaStep's update, and each of a metaUpdate's (the LSTM optimizer's truncations).
+ */
+export function outerUpdate<S extends ParamTree, O extends ParamTree = ParamTree>(
+  meta: S, optimizer: Optimizer<O>, optState: ParamTree, grads: S, clipNorm: number | undefined, who: string,
+): { meta: S; optState: O } {
+  const upd = scope(() => {
+    const g = clipNorm !== undefined ? clipByGlobalNorm(grads, clipNorm, who).grads : grads;
+    return noGrad(() => optimizer.update(meta, g, optState));
+  });
+  const live = new Set<Tensor>([...treeFlatten(upd.params).leaves, ...treeFlatten(upd.state).leaves]);
   for (const t of [...treeFlatten(meta).leaves, ...treeFlatten(optState).leaves]) if (!live.has(t)) t.dispose();
-  return out;
+  return { meta: upd.params, optState: upd.state };
 }
