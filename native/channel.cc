@@ -42,9 +42,10 @@ int64_t check_channel(const char* op, const ChannelDims& d, DType dt, std::initi
 // Work per channel is n*s elements; split channels over threads only when there is enough.
 int64_t channel_chunk(const ChannelDims& d) { return std::max<int64_t>(1, 32768 / std::max<int64_t>(1, d.n * d.s)); }
 
-// sum of p[0..len) and of p[j]*q[j] (q may be null), accumulated in double.
+// The helpers below are always inlined, so they take the ISA of the wrapper they end up in.
 #define MG_INLINE inline __attribute__((always_inline))
 
+// sum of p[0..len) and of p[j]*q[j] (q may be null), accumulated in double.
 template <typename T>
 MG_INLINE void row_sums(const T* p, const T* q, int64_t len, double& s1, double& s2) {
   T a[8] = {0, 0, 0, 0, 0, 0, 0, 0}, b[8] = {0, 0, 0, 0, 0, 0, 0, 0};

@@ -237,11 +237,81 @@ void over_folds(const Folds& f, int64_t n, F&& fn) {
   }
 }
 
-// Y[i0 .. i0+nb) = W · col(X[i0 .. i0+nb)), group by group.
-template <typename T>
-void conv_fwd_shifted(const T* X, const T* W, const ConvGeom& g, T* Y);
-bool fwd_shifted(const ConvGeom& g);
+// Stride-1, undilated convolutions of many-channel images skip the unfolding: each image
+// zero-padded to Hp×Wp and laid out flat, output column r = oy·Wp + ox of an image (the last
+// kw−1 of each padded row are junk, computed and dropped) reads tap (ky, kx) at padded input
+// r + ky·Wp + kx. So the GEMM's B rows are the padded fold shifted per tap and pack by
+// contiguous copies. Same K order (c, ky, kx) and the same zeros as the unfolded matrix: the
+// same sums in the same order. Worth it on large planes, where unfolding is a long copy per
+// tap and the junk columns few: measured 32→32 @42 forward and input gradient +23–25%, no gain
+// at @21 and below (Wp / ow ≥ 1.1), so only planes with Wp / ow ≤ 17/16 take it.
+bool fwd_shifted(const ConvGeom& g) {
+  const int64_t wp = g.w + 2 * g.pw;
+  return g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.kh * g.kw > 1 && g.cIn / g.groups >= 8 && wp * 16 <= g.ow * 17;
+}
 
+template <typename T>
+void conv_fwd_shifted(const T* X, const T* W, const ConvGeom& g, T* Y) {
+  const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, kk = cig * g.kh * g.kw;
+  const int64_t hp = g.h + 2 * g.ph, wp = g.w + 2 * g.pw, pp = hp * wp, cols = g.oh * wp;
+  const Folds f = plan_folds(g.n, cols, kk);
+  const int nr = gemm_nr<T>(cog);
+  over_folds(f, g.n, [&](int64_t i0, int64_t nb, int64_t, bool par) {
+    const int64_t L = nb * cols, slivers = (L + nr - 1) / nr;
+    // sliver s holds columns s·nr ..: runs[first[s] .. first[s+1]), each inside one image (the same for every group)
+    struct Run {
+      int64_t at, lane, len;  // offset of the run's first column in the padded fold, its lane, its length
+    };
+    std::vector<Run> runs;
+    std::vector<int64_t> first(slivers + 1);
+    for (int64_t s = 0; s < slivers; s++) {
+      first[s] = (int64_t)runs.size();
+      for (int64_t q = s * nr, lane = 0; lane < nr && q < L;) {
+        const int64_t j = q / cols, r = q % cols, len = std::min<int64_t>(nr - lane, cols - r);
+        runs.push_back({j * pp + r, lane, len});
+        lane += len;
+        q += len;
+      }
+    }
+    first[slivers] = (int64_t)runs.size();
+    // the fold padded, channel by channel: [cig][nb·pp + tail]; the tail keeps the last junk reads inside
+    const int64_t stride = nb * pp + g.kw;
+    T* Xp = scratch<T, 2>(cig * stride);
+    T* Bp = scratch<T, 0>(slivers * nr * kk);
+    T* out = scratch<T, 1>(cog * L);
+    for (int64_t gr = 0; gr < g.groups; gr++) {
+      for (int64_t c = 0; c < cig; c++) {
+        T* dst = Xp + c * stride;
+        std::fill(dst, dst + stride, T(0));
+        for (int64_t j = 0; j < nb; j++) {
+          const T* src = X + ((i0 + j) * g.cIn + gr * cig + c) * g.h * g.w;
+          for (int64_t y = 0; y < g.h; y++) std::copy(src + y * g.w, src + (y + 1) * g.w, dst + j * pp + (y + g.ph) * wp + g.pw);
+        }
+      }
+      for (int64_t s = 0; s < slivers; s++) {
+        const int64_t filled = std::min<int64_t>(nr, L - s * nr);
+        for (int64_t c = 0; c < cig; c++)
+          for (int64_t ky = 0; ky < g.kh; ky++)
+            for (int64_t kx = 0; kx < g.kw; kx++) {
+              const int64_t p = (c * g.kh + ky) * g.kw + kx;
+              const T* src = Xp + c * stride + ky * wp + kx;
+              T* dst = Bp + (s * kk + p) * nr;
+              for (int64_t k = first[s]; k < first[s + 1]; k++) std::copy(src + runs[k].at, src + runs[k].at + runs[k].len, dst + runs[k].lane);
+              std::fill(dst + filled, dst + nr, T(0));
+            }
+      }
+      gemm_packed_b<T>(cog, L, kk, W + gr * cog * kk, kk, 1, Bp, out, L, par);
+      for (int64_t j = 0; j < nb; j++)
+        for (int64_t c = 0; c < cog; c++) {
+          const T* o = out + c * L + j * cols;
+          T* y = Y + ((i0 + j) * g.cOut + gr * cog + c) * g.oh * g.ow;
+          for (int64_t oy = 0; oy < g.oh; oy++) std::copy(o + oy * wp, o + oy * wp + g.ow, y + oy * g.ow);
+        }
+    }
+  });
+}
+
+// Y[i0 .. i0+nb) = W · col(X[i0 .. i0+nb)), group by group.
 template <typename T>
 void conv_fwd(const T* X, const T* W, const ConvGeom& g, T* Y) {
   if (fwd_shifted(g)) return conv_fwd_shifted<T>(X, W, g, Y);
@@ -262,75 +332,6 @@ void conv_fwd(const T* X, const T* W, const ConvGeom& g, T* Y) {
         for (int64_t j = 0; j < nb; j++)
           for (int64_t c = 0; c < cog; c++)
             std::copy(out + c * L + j * ohw, out + c * L + (j + 1) * ohw, Y + ((i0 + j) * g.cOut + gr * cog + c) * ohw);
-    }
-  });
-}
-
-// Stride-1, undilated convolutions of many-channel images skip the unfolding: each image
-// zero-padded to Hp×Wp and laid out flat, output column r = oy·Wp + ox of an image (the last
-// kw−1 of each padded row are junk, computed and dropped) reads tap (ky, kx) at padded input
-// r + ky·Wp + kx. So the GEMM's B rows are the padded fold shifted per tap and pack by
-// contiguous copies. Same K order (c, ky, kx) and the same zeros as the unfolded matrix: the
-// same sums in the same order. Worth it on large planes, where unfolding is a long copy per
-// tap and the junk columns few: measured 32→32 @42 forward and input gradient +23–25%, no gain
-// at @21 and below (Wp / ow ≥ 1.1), so only planes with Wp / ow ≤ 17/16 take it.
-bool fwd_shifted(const ConvGeom& g) {
-  const int64_t wp = g.w + 2 * g.pw;
-  return g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.kh * g.kw > 1 && g.cIn / g.groups >= 8 && wp * 16 <= g.ow * 17;
-}
-
-template <typename T>
-void conv_fwd_shifted(const T* X, const T* W, const ConvGeom& g, T* Y) {
-  const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, kk = cig * g.kh * g.kw;
-  const int64_t hp = g.h + 2 * g.ph, wp = g.w + 2 * g.pw, pp = hp * wp, cols = g.oh * wp;
-  const Folds f = plan_folds(g.n, cols, kk);
-  const int nr = gemm_nr<T>(cog);
-  if (nr > 64) throw KernelError("conv2d: register tile wider than the shifted packer handles");
-  over_folds(f, g.n, [&](int64_t i0, int64_t nb, int64_t, bool par) {
-    const int64_t L = nb * cols, slivers = (L + nr - 1) / nr;
-    // the fold padded, channel by channel: [cig][nb·pp + tail]; the tail keeps the last junk reads inside
-    const int64_t stride = nb * pp + g.kw;
-    T* Xp = scratch<T, 2>(cig * stride);
-    T* Bp = scratch<T, 0>(slivers * nr * kk);
-    T* out = scratch<T, 1>(cog * L);
-    for (int64_t gr = 0; gr < g.groups; gr++) {
-      for (int64_t c = 0; c < cig; c++) {
-        T* dst = Xp + c * stride;
-        std::fill(dst, dst + stride, T(0));
-        for (int64_t j = 0; j < nb; j++) {
-          const T* src = X + ((i0 + j) * g.cIn + gr * cig + c) * g.h * g.w;
-          for (int64_t y = 0; y < g.h; y++) std::copy(src + y * g.w, src + (y + 1) * g.w, dst + j * pp + (y + g.ph) * wp + g.pw);
-        }
-      }
-      // sliver s holds columns s·nr ..: at most a few runs, each inside one image
-      for (int64_t s = 0; s < slivers; s++) {
-        int64_t runs[65][3], nruns = 0;  // (input offset of the column, lane, length); nr <= 64 runs at most
-        for (int64_t q = s * nr, lane = 0; lane < nr && q < L;) {
-          const int64_t j = q / cols, r = q % cols, len = std::min<int64_t>(nr - lane, cols - r);
-          runs[nruns][0] = j * pp + r;
-          runs[nruns][1] = lane;
-          runs[nruns++][2] = len;
-          lane += len;
-          q += len;
-        }
-        const int64_t filled = nruns ? runs[nruns - 1][1] + runs[nruns - 1][2] : 0;
-        for (int64_t c = 0; c < cig; c++)
-          for (int64_t ky = 0; ky < g.kh; ky++)
-            for (int64_t kx = 0; kx < g.kw; kx++) {
-              const int64_t p = (c * g.kh + ky) * g.kw + kx;
-              const T* src = Xp + c * stride + ky * wp + kx;
-              T* dst = Bp + (s * kk + p) * nr;
-              for (int64_t k = 0; k < nruns; k++) std::copy(src + runs[k][0], src + runs[k][0] + runs[k][2], dst + runs[k][1]);
-              std::fill(dst + filled, dst + nr, T(0));
-            }
-      }
-      gemm_packed_b<T>(cog, L, kk, W + gr * cog * kk, kk, 1, Bp, out, L, par);
-      for (int64_t j = 0; j < nb; j++)
-        for (int64_t c = 0; c < cog; c++) {
-          const T* o = out + c * L + j * cols;
-          T* y = Y + ((i0 + j) * g.cOut + gr * cog + c) * g.oh * g.ow;
-          for (int64_t oy = 0; oy < g.oh; oy++) std::copy(o + oy * wp, o + oy * wp + g.ow, y + oy * g.ow);
-        }
     }
   });
 }
