@@ -10,6 +10,7 @@
         "native/matmul.cc",
         "native/cholesky.cc",
         "native/conv.cc",
+        "native/conv_direct.cc",
         "native/pool.cc",
         "native/channel.cc",
         "native/gather.cc",

@@ -3,7 +3,7 @@
 // Adam) on one backend, every backend kernel call counted and timed (synchronous backends
 // only: js, native). Prints a table per kernel and the seconds per meta-iteration.
 // Env: PROFILE_BACKEND (native), PROFILE_TASKS (meta-batch, default 4), PROFILE_ITERS (3),
-// PROFILE_KERNELS=0 to time without the per-call wrappers, PROFILE_TASK_BATCH (MAML's taskBatch:
+// PROFILE_KERNELS=0 to time without the per-call wrappers, PROFILE_SHAPES=1 to split convolutions by shape, PROFILE_TASK_BATCH (MAML's taskBatch:
 // 0 one task at a time, the default; n tasks adapted together), METAGRAD_THREADS.
 
 import * as mg from '../ts/index.js';
@@ -11,6 +11,7 @@ import type { Backend, ParamTree } from '../ts/index.js';
 
 function instrument(backend: Backend): { table(): { kernel: string; calls: number; ms: number }[]; reset(): void } {
   const b = backend as unknown as Record<string, unknown>;
+  const byShape = process.env['PROFILE_SHAPES'] === '1';
   const stats = new Map<string, { calls: number; ms: number }>();
   const names = new Set<string>();
   for (let o: object | null = backend; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) for (const k of Object.getOwnPropertyNames(o)) names.add(k);
@@ -19,7 +20,10 @@ function instrument(backend: Backend): { table(): { kernel: string; calls: numbe
     if (skip.has(k) || typeof b[k] !== 'function' || k.startsWith('_') || ['make', 'alloc', 'arr', 'guard', 'gatherView', 'convMeta'].includes(k)) continue;
     const f = b[k] as (...a: unknown[]) => unknown;
     b[k] = function (this: unknown, ...args: unknown[]) {
-      const key = k === 'unary' || k === 'binary' || k === 'reduce' ? `${k}:${String(args[0])}` : k;
+      // PROFILE_SHAPES=1 splits the convolutions by geometry (batch, channels, plane)
+      const g = args[2] as { n?: number; cIn?: number; cOut?: number; h?: number; groups?: number } | undefined;
+      const key = k === 'unary' || k === 'binary' || k === 'reduce' ? `${k}:${String(args[0])}`
+        : byShape && k.startsWith('conv2d') && g?.n !== undefined ? `${k} n${g.n} ${g.cIn}→${g.cOut} @${g.h}${(g.groups ?? 1) > 1 ? ` g${g.groups}` : ''}` : k;
       const t0 = performance.now();
       const r = f.apply(backend, args);
       const s = stats.get(key) ?? { calls: 0, ms: 0 };

@@ -189,6 +189,17 @@ KERNEL(Conv2dBackwardInput, 4,
        conv2d_backward_input(to_buf(info[0], "dy"), to_buf(info[1], "w"), to_conv(info[2]), to_buf(info[3], "dx")))
 KERNEL(Conv2dBackwardFilter, 4,
        conv2d_backward_filter(to_buf(info[0], "x"), to_buf(info[1], "dy"), to_conv(info[2]), to_buf(info[3], "dw")))
+Napi::Value ConvDirectPathsOf(const Napi::CallbackInfo& info) {
+  return guarded(info, "convDirectPaths", [&]() -> Napi::Value {
+    need(info, 1, "convDirectPaths");
+    const mg::ConvDirectPaths p = conv_direct_paths(to_conv(info[0]));
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("forward", Napi::Boolean::New(info.Env(), p.forward));
+    o.Set("input", Napi::Boolean::New(info.Env(), p.input));
+    o.Set("filter", Napi::Boolean::New(info.Env(), p.filter));
+    return o;
+  });
+}
 PoolGeom to_pool(const Napi::Value& v) {
   const double* m = to_meta(v, 11, "geometry");
   int64_t q[11];
@@ -303,6 +314,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT("conv2d", Conv2d);
   EXPORT("conv2dBackwardInput", Conv2dBackwardInput);
   EXPORT("conv2dBackwardFilter", Conv2dBackwardFilter);
+  EXPORT("convDirectPaths", ConvDirectPathsOf);
   EXPORT("maxPool2d", MaxPool2d);
   EXPORT("maxPool2dBackward", MaxPool2dBackward);
   EXPORT("batchNorm", BatchNorm);

@@ -16,10 +16,12 @@
 #include <algorithm>
 #include <cstdlib>
 #include <new>
+#include <type_traits>
 #include <vector>
 
 #include "gemm.h"
 #include "conv.h"
+#include "conv_direct.h"
 #include "threadpool.h"
 
 namespace mg {
@@ -40,6 +42,15 @@ void check_geom(const char* op, const ConvGeom& g) {
 
 void check_len(const char* op, const char* what, const Buf& b, double n) {
   if ((double)b.len != n) throw KernelError(std::string(op) + ": " + what + " has " + std::to_string(b.len) + " elements, expected " + std::to_string((long long)n));
+}
+
+// METAGRAD_CONV_DIRECT=0 keeps every conv on the unfolding paths (for A/B measurements)
+bool direct_enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("METAGRAD_CONV_DIRECT");
+    return !(v && v[0] == '0');
+  }();
+  return on;
 }
 
 bool is_pointwise(const ConvGeom& g) {
@@ -314,6 +325,8 @@ void conv_fwd_shifted(const T* X, const T* W, const ConvGeom& g, T* Y) {
 // Y[i0 .. i0+nb) = W · col(X[i0 .. i0+nb)), group by group.
 template <typename T>
 void conv_fwd(const T* X, const T* W, const ConvGeom& g, T* Y) {
+  if constexpr (std::is_same_v<T, float>)
+    if (direct_enabled() && conv_direct_forward_applies(g)) return conv_direct_forward(X, W, g, Y);
   if (fwd_shifted(g)) return conv_fwd_shifted<T>(X, W, g, Y);
   const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, ohw = g.oh * g.ow, kk = cig * g.kh * g.kw;
   const Folds f = plan_folds(g.n, ohw, kk);
@@ -343,6 +356,11 @@ bool bwd_input_as_forward(const ConvGeom& g) {
          g.cIn / g.groups >= 8;
 }
 
+// The forward geometry that computes that input gradient.
+ConvGeom flipped_geometry(const ConvGeom& g) {
+  return ConvGeom{g.n, g.cOut, g.oh, g.ow, g.cIn, g.kh, g.kw, g.h, g.w, 1, 1, g.kh - 1 - g.ph, g.kw - 1 - g.pw, 1, 1, g.groups};
+}
+
 template <typename T>
 void conv_bwd_input_flipped(const T* DY, const T* W, const ConvGeom& g, T* DX) {
   const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, kh = g.kh, kw = g.kw;
@@ -354,8 +372,7 @@ void conv_bwd_input_flipped(const T* DY, const T* W, const ConvGeom& g, T* DX) {
           for (int64_t kx = 0; kx < kw; kx++)
             Wf[(((gr * cig + ci) * cog + co) * kh + ky) * kw + kx] =
                 W[(((gr * cog + co) * cig + ci) * kh + (kh - 1 - ky)) * kw + (kw - 1 - kx)];
-  ConvGeom t{g.n, g.cOut, g.oh, g.ow, g.cIn, kh, kw, g.h, g.w, 1, 1, kh - 1 - g.ph, kw - 1 - g.pw, 1, 1, g.groups};
-  conv_fwd<T>(DY, Wf.data(), t, DX);
+  conv_fwd<T>(DY, Wf.data(), flipped_geometry(g), DX);
 }
 
 template <typename T>
@@ -392,6 +409,8 @@ void conv_bwd_input(const T* DY, const T* W, const ConvGeom& g, T* DX) {
 
 template <typename T>
 void conv_bwd_filter(const T* X, const T* DY, const ConvGeom& g, T* DW) {
+  if constexpr (std::is_same_v<T, float>)
+    if (direct_enabled() && conv_direct_filter_applies(g)) return conv_direct_filter(X, DY, g, DW);
   const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, ohw = g.oh * g.ow, kk = cig * g.kh * g.kw;
   const int64_t wsize = g.cOut * kk;
   const Folds f = plan_folds(g.n, ohw, kk);
@@ -444,6 +463,13 @@ void float_dispatch(const char* op, DType d, F&& fn) {
 }
 
 }  // namespace
+
+ConvDirectPaths conv_direct_paths(const ConvGeom& g) {
+  check_geom("convDirectPaths", g);
+  const bool on = direct_enabled();
+  return {on && conv_direct_forward_applies(g), on && bwd_input_as_forward(g) && conv_direct_forward_applies(flipped_geometry(g)),
+          on && conv_direct_filter_applies(g)};
+}
 
 void conv2d(const Buf& x, const Buf& w, const ConvGeom& g, const Buf& y) {
   check_geom("conv2d", g);

@@ -1,0 +1,16 @@
+// Stride-1 float convolutions that read the zero-padded input in place instead of unfolding
+// it (conv_direct.cc); conv.cc takes them where they apply.
+#pragma once
+#include "conv.h"
+
+namespace mg {
+
+// Whether this CPU (AVX-512) and geometry (stride 1, undilated, padding under the kernel
+// size; the forward needs 8+ input channels per group, the filter gradient a multiple of 16
+// output channels per group, at most 64) take the direct kernels.
+bool conv_direct_forward_applies(const ConvGeom& g);
+bool conv_direct_filter_applies(const ConvGeom& g);
+void conv_direct_forward(const float* X, const float* W, const ConvGeom& g, float* Y);
+void conv_direct_filter(const float* X, const float* DY, const ConvGeom& g, float* DW);
+
+}  // namespace mg
