@@ -1,4 +1,4 @@
-// Stride-1 float convolutions without an unfolded matrix (AVX-512). A fold of images is laid
+// Stride-1 float convolutions without an unfolded matrix (AVX-512, AVX2). A fold of images is laid
 // out once, zero-padded and flat, per input channel: row pitch wp = w + pw, ph zero rows
 // between images. In that layout output (oy, ox) of image j is flat column
 // q = (top + j·pitch + oy)·wp + ox and its tap (c, ky, kx) is padded input q + off(c, ky, kx),
@@ -7,7 +7,9 @@
 // The price is the junk columns (each row's pad columns, the rows between images), computed
 // and dropped: 13% of the columns at 14×14, 23% at 7×7, which costs less than the unfolding.
 //   forward:  Y[co][q] = Σ_k W[co][k] · Xp[q + off(k)]       tiles of 8 channels × 32 columns
-//   filter:   dW[co][k] = Σ_q dY[q][co] · Xp[q + off(k)]     tiles of 6 taps × 16·Q channels,
+//             (AVX2: 6 × 16)
+//   filter:   dW[co][k] = Σ_q dY[q][co] · Xp[q + off(k)]     tiles of 6 taps × 16·Q channels
+//             (AVX2: 6 × 16 per pass),
 //             over the real output columns only, dY transposed to [pixel][co]
 // The backward input of a stride-1 conv is a forward conv (conv.cc), so it runs here too.
 #include "conv_direct.h"
@@ -152,8 +154,6 @@ __attribute__((target("avx512f,fma"))) void fwd_tile(int64_t kk, const float* __
 constexpr int kFilterRows = 6;
 constexpr int64_t kFilterBlock = 64;
 
-// C[6][16·Q] (+)= Σ_{q<L} x_i[q] ⊗ D[q][0..16·Q): six tap rows of the padded input against
-// the transposed output gradient.
 // C[6][16·Q] += Σ over `rows` output rows r of Σ_{l<len} x_i[q[r] + l] ⊗ D[r·len + l][0..16·Q):
 // six tap rows of the padded input against the transposed output gradient. Only real output
 // columns are visited: a junk column would multiply a zero by an input pixel the true sum
@@ -193,6 +193,61 @@ __attribute__((target("avx512f,fma"))) void filter_tile(const int64_t* q, int64_
       _mm512_storeu_ps(ci, _mm512_add_ps(r[i][j], _mm512_loadu_ps(ci)));
     }
 }
+
+// The AVX2 tiles: 16 registers. Forward 6 channels × 16 columns (12 accumulators, like the
+// AVX2 GEMM); filter 6 taps × 16 output channels per pass.
+constexpr int kFwdRowsAvx2 = 6, kFwdColsAvx2 = 16;
+__attribute__((target("avx2,fma"))) void fwd_tile_avx2(int64_t kk, const float* __restrict a, const float* b,
+                                                       const int64_t* __restrict off, float* c, int64_t ldc) {
+  __m256 r[kFwdRowsAvx2][2];
+#pragma GCC unroll 6
+  for (int i = 0; i < kFwdRowsAvx2; i++) r[i][0] = r[i][1] = _mm256_setzero_ps();
+  for (int64_t p = 0; p < kk; p++) {
+    const float* bp = b + off[p];
+    const __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
+#pragma GCC unroll 6
+    for (int i = 0; i < kFwdRowsAvx2; i++) {
+      const __m256 av = _mm256_broadcast_ss(a + i);
+      r[i][0] = _mm256_fmadd_ps(av, b0, r[i][0]);
+      r[i][1] = _mm256_fmadd_ps(av, b1, r[i][1]);
+    }
+    a += kFwdRowsAvx2;
+  }
+#pragma GCC unroll 6
+  for (int i = 0; i < kFwdRowsAvx2; i++) {
+    _mm256_storeu_ps(c + i * ldc, r[i][0]);
+    _mm256_storeu_ps(c + i * ldc + 8, r[i][1]);
+  }
+}
+
+__attribute__((target("avx2,fma"))) void filter_tile_avx2(const int64_t* q, int64_t rows, int64_t len,
+                                                          const float* const* x, const float* __restrict d, int64_t ldd,
+                                                          float* c, int64_t ldc) {
+  __m256 r[kFilterRows][2];
+#pragma GCC unroll 6
+  for (int i = 0; i < kFilterRows; i++) r[i][0] = r[i][1] = _mm256_setzero_ps();
+  for (int64_t row = 0; row < rows; row++) {
+    const float* xs[kFilterRows];
+#pragma GCC unroll 6
+    for (int i = 0; i < kFilterRows; i++) xs[i] = x[i] + q[row];
+    for (int64_t l = 0; l < len; l++) {
+      const __m256 d0 = _mm256_loadu_ps(d), d1 = _mm256_loadu_ps(d + 8);
+#pragma GCC unroll 6
+      for (int i = 0; i < kFilterRows; i++) {
+        const __m256 av = _mm256_broadcast_ss(xs[i] + l);
+        r[i][0] = _mm256_fmadd_ps(av, d0, r[i][0]);
+        r[i][1] = _mm256_fmadd_ps(av, d1, r[i][1]);
+      }
+      d += ldd;
+    }
+  }
+#pragma GCC unroll 6
+  for (int i = 0; i < kFilterRows; i++) {
+    float* ci = c + i * ldc;
+    _mm256_storeu_ps(ci, _mm256_add_ps(r[i][0], _mm256_loadu_ps(ci)));
+    _mm256_storeu_ps(ci + 8, _mm256_add_ps(r[i][1], _mm256_loadu_ps(ci + 8)));
+  }
+}
 #endif
 
 // Stride 1, undilated, padding under the kernel size, and at least 70% of the computed columns
@@ -207,7 +262,7 @@ bool shape_fits(const ConvGeom& g) {
 
 bool conv_direct_forward_applies(const ConvGeom& g) {
 #ifdef MG_X86
-  return isa() == Isa::Avx512 && shape_fits(g) && g.cIn / g.groups >= 8;
+  return isa() != Isa::Scalar && shape_fits(g) && g.cIn / g.groups >= 8;
 #else
   (void)g;
   return false;
@@ -217,7 +272,7 @@ bool conv_direct_forward_applies(const ConvGeom& g) {
 bool conv_direct_filter_applies(const ConvGeom& g) {
 #ifdef MG_X86
   const int64_t cog = g.cOut / g.groups;
-  return isa() == Isa::Avx512 && shape_fits(g) && g.cIn / g.groups >= 8 && cog % 16 == 0 && cog <= 64;
+  return isa() != Isa::Scalar && shape_fits(g) && g.cIn / g.groups >= 8 && cog % 16 == 0 && cog <= 64;
 #else
   (void)g;
   return false;
@@ -227,19 +282,22 @@ bool conv_direct_filter_applies(const ConvGeom& g) {
 void conv_direct_forward(const float* X, const float* W, const ConvGeom& g, float* Y) {
 #ifdef MG_X86
   const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, kk = cig * g.kh * g.kw, ohw = g.oh * g.ow;
-  const int64_t panels = (cog + kFwdRows - 1) / kFwdRows;
-  // every group's filter packed once: [group][panel][tap][8 channels], channels past cog zero
-  std::vector<float> Ap(g.groups * panels * kk * kFwdRows, 0.f);
+  const bool wide = isa() == Isa::Avx512;
+  const int64_t rows = wide ? kFwdRows : kFwdRowsAvx2, cols = wide ? kFwdCols : kFwdColsAvx2;
+  const auto tile = wide ? fwd_tile<kFwdQ> : fwd_tile_avx2;
+  const int64_t panels = (cog + rows - 1) / rows;
+  // every group's filter packed once: [group][panel][tap][rows channels], channels past cog zero
+  std::vector<float> Ap(g.groups * panels * kk * rows, 0.f);
   for (int64_t gr = 0; gr < g.groups; gr++)
     for (int64_t co = 0; co < cog; co++)
       for (int64_t k = 0; k < kk; k++)
-        Ap[((gr * panels + co / kFwdRows) * kk + k) * kFwdRows + co % kFwdRows] = W[(gr * cog + co) * kk + k];
+        Ap[((gr * panels + co / rows) * kk + k) * rows + co % rows] = W[(gr * cog + co) * kk + k];
   const Plan p = plan(g, cig);
   over_folds(p, g.n, [&](int64_t i0, int64_t nb, int64_t) {
-    const Flat f(g, nb, kFwdCols);
-    const int64_t tiles = (f.q1 - f.q0 + kFwdCols - 1) / kFwdCols, ldo = tiles * kFwdCols;
+    const Flat f(g, nb, cols);
+    const int64_t tiles = (f.q1 - f.q0 + cols - 1) / cols, ldo = tiles * cols;
     float* Xp = scratch<0>(cig * f.cstride);
-    float* out = scratch<1>(panels * kFwdRows * ldo);
+    float* out = scratch<1>(panels * rows * ldo);
     std::vector<int64_t> off(kk);
     for (int64_t c = 0; c < cig; c++)
       for (int64_t ky = 0; ky < g.kh; ky++)
@@ -247,9 +305,8 @@ void conv_direct_forward(const float* X, const float* W, const ConvGeom& g, floa
     for (int64_t gr = 0; gr < g.groups; gr++) {
       lay_out(X, g, i0, nb, gr * cig, cig, f, Xp);
       for (int64_t pn = 0; pn < panels; pn++) {
-        const float* a = Ap.data() + (gr * panels + pn) * kk * kFwdRows;
-        for (int64_t t = 0; t < tiles; t++)
-          fwd_tile<kFwdQ>(kk, a, Xp + f.q0 + t * kFwdCols, off.data(), out + pn * kFwdRows * ldo + t * kFwdCols, ldo);
+        const float* a = Ap.data() + (gr * panels + pn) * kk * rows;
+        for (int64_t t = 0; t < tiles; t++) tile(kk, a, Xp + f.q0 + t * cols, off.data(), out + pn * rows * ldo + t * cols, ldo);
       }
       for (int64_t j = 0; j < nb; j++)
         for (int64_t co = 0; co < cog; co++) {
@@ -269,6 +326,7 @@ void conv_direct_filter(const float* X, const float* DY, const ConvGeom& g, floa
 #ifdef MG_X86
   const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, kk = cig * g.kh * g.kw, ohw = g.oh * g.ow;
   const int64_t kt = (kk + kFilterRows - 1) / kFilterRows, kkp = kt * kFilterRows;
+  const bool wide = isa() == Isa::Avx512;
   const Plan p = plan(g, cig);
   const int64_t T = std::min<int64_t>(ThreadPool::get().threads(), p.count);
   // per thread, per group: dW transposed, [kkp][cog] (taps past kk are scratch rows)
@@ -296,8 +354,9 @@ void conv_direct_filter(const float* X, const float* DY, const ConvGeom& g, floa
         const float* dy = DY + ((i0 + j) * g.cOut + gr * cog) * ohw;
         float* d = D + j * ohw * cog;
         int64_t px = 0;
-        for (; px + 16 <= ohw; px += 16)
-          for (int64_t co = 0; co < cog; co += 16) transpose16_f32(dy + co * ohw + px, ohw, d + px * cog + co, cog);
+        if (wide)
+          for (; px + 16 <= ohw; px += 16)
+            for (int64_t co = 0; co < cog; co += 16) transpose16_f32(dy + co * ohw + px, ohw, d + px * cog + co, cog);
         for (; px < ohw; px++)
           for (int64_t co = 0; co < cog; co++) d[px * cog + co] = dy[co * ohw + px];
       }
@@ -309,6 +368,10 @@ void conv_direct_filter(const float* X, const float* DY, const ConvGeom& g, floa
           const float* x[kFilterRows];
           for (int i = 0; i < kFilterRows; i++) x[i] = Xp + off[r * kFilterRows + i];
           float* c = dwt + r * kFilterRows * cog;
+          if (!wide) {
+            for (int64_t co = 0; co < cog; co += 16) filter_tile_avx2(q.data() + r0, nr, g.ow, x, d + co, cog, c + co, cog);
+            continue;
+          }
           switch (cog / 16) {
             case 1: filter_tile<1>(q.data() + r0, nr, g.ow, x, d, cog, c, cog); break;
             case 2: filter_tile<2>(q.data() + r0, nr, g.ow, x, d, cog, c, cog); break;

@@ -5,7 +5,7 @@
 
 namespace mg {
 
-// Whether this CPU (AVX-512) and geometry (stride 1, undilated, padding under the kernel
+// Whether this CPU (AVX-512 or AVX2) and geometry (stride 1, undilated, padding under the kernel
 // size; the forward needs 8+ input channels per group, the filter gradient a multiple of 16
 // output channels per group, at most 64) take the direct kernels.
 bool conv_direct_forward_applies(const ConvGeom& g);

@@ -323,12 +323,13 @@ if (!native) {
     t.end();
   });
 
-  test('native kernels: the direct float32 convolutions (padded input read in place, AVX-512) on the shapes that take them', (t) => {
+  test('native kernels: the direct float32 convolutions (padded input read in place; AVX-512 and AVX2) on the shapes that take them', (t) => {
     const r = new Rand(26);
     const info = nb.info();
     const addon = loadAddon();
-    const avx512 = info.isa === 'avx512' && process.env['METAGRAD_CONV_DIRECT'] !== '0';
-    if (!avx512) t.comment(`isa ${info.isa}: no direct kernels here, so every path must report the unfolding`);
+    const paths = (['scalar', 'avx2', 'avx512'] as const).slice(0, ['scalar', 'avx2', 'avx512'].indexOf(info.isa) + 1);
+    const enabled = process.env['METAGRAD_CONV_DIRECT'] !== '0';
+    if (info.isa === 'scalar') t.comment('no SIMD here: no direct kernels, so every path must report the unfolding');
     // [n, cIn, cOut, h, w, kh, kw, padH, padW, groups] and which of forward / input / filter go direct:
     // 64 channels @7 (the Conv-4 layer), 48 output channels (three registers of them) on a
     // non-square plane, a 3×5 kernel, a valid conv, grouped 5×5, padding k−1 (flipped padding
@@ -349,24 +350,38 @@ if (!native) {
     ];
     const threadCounts = [1, 2, 3];
     try {
-      for (const [[n, cIn, cOut, h, w, kh, kw, padH, padW, groups], want] of cases) {
-        const oh = h + 2 * padH - kh + 1, ow = w + 2 * padW - kw + 1;
-        const g: Conv2dGeometry = { n: n!, cIn: cIn!, h: h!, w: w!, cOut: cOut!, kh: kh!, kw: kw!, oh, ow, strideH: 1, strideW: 1, padH: padH!, padW: padW!, dilationH: 1, dilationW: 1, groups: groups! };
-        const desc = `n${n} ${cIn}->${cOut} @${h}x${w} k${kh}x${kw} pad ${padH},${padW} groups ${groups}`;
-        const got = addon.convDirectPaths(Float64Array.of(g.n, g.cIn, g.h, g.w, g.cOut, g.kh, g.kw, g.oh, g.ow, 1, 1, g.padH, g.padW, 1, 1, g.groups));
-        const expect = avx512 ? want : [false, false, false];
-        t.deepEqual([got.forward, got.input, got.filter], expect, `${desc}: direct forward / input / filter ${expect.join(' / ')}`);
-        const [xj, xn] = both(r, n! * cIn! * h! * w!, 'float32'), [wj, wn] = both(r, cOut! * (cIn! / groups!) * kh! * kw!, 'float32');
-        const [dj, dn] = both(r, n! * cOut! * oh * ow, 'float32');
-        const y = js.conv2d(xj, wj, g), dx = js.conv2dBackwardInput(dj, wj, g), dw = js.conv2dBackwardFilter(xj, dj, g);
-        for (const threads of threadCounts) {
-          nb.setThreads(threads);
-          const ok = check(t, nb.conv2d(xn, wn, g), y, 'float32', `conv2d ${desc} ${threads}t`, 1e-5, 5e-4) &&
-            check(t, nb.conv2dBackwardInput(dn, wn, g), dx, 'float32', `conv2dBackwardInput ${desc} ${threads}t`, 1e-5, 5e-4) &&
-            check(t, nb.conv2dBackwardFilter(xn, dn, g), dw, 'float32', `conv2dBackwardFilter ${desc} ${threads}t`, 1e-5, 5e-3);
-          if (ok) t.pass(`${desc} ${threads}t: forward, input and filter gradients match the reference`);
+      for (const isa of paths) {
+        nb.setSimd(isa);
+        for (const [[n, cIn, cOut, h, w, kh, kw, padH, padW, groups], want] of cases) {
+          const oh = h + 2 * padH - kh + 1, ow = w + 2 * padW - kw + 1;
+          const g: Conv2dGeometry = { n: n!, cIn: cIn!, h: h!, w: w!, cOut: cOut!, kh: kh!, kw: kw!, oh, ow, strideH: 1, strideW: 1, padH: padH!, padW: padW!, dilationH: 1, dilationW: 1, groups: groups! };
+          const desc = `${isa}: n${n} ${cIn}->${cOut} @${h}x${w} k${kh}x${kw} pad ${padH},${padW} groups ${groups}`;
+          const got = addon.convDirectPaths(Float64Array.of(g.n, g.cIn, g.h, g.w, g.cOut, g.kh, g.kw, g.oh, g.ow, 1, 1, g.padH, g.padW, 1, 1, g.groups));
+          const expect = enabled && isa !== 'scalar' ? want : [false, false, false];
+          t.deepEqual([got.forward, got.input, got.filter], expect, `${desc}: direct forward / input / filter ${expect.join(' / ')}`);
+          const [xj, xn] = both(r, n! * cIn! * h! * w!, 'float32'), [wj, wn] = both(r, cOut! * (cIn! / groups!) * kh! * kw!, 'float32');
+          const [dj, dn] = both(r, n! * cOut! * oh * ow, 'float32');
+          const y = js.conv2d(xj, wj, g), dx = js.conv2dBackwardInput(dj, wj, g), dw = js.conv2dBackwardFilter(xj, dj, g);
+          for (const threads of threadCounts) {
+            nb.setThreads(threads);
+            const ok = check(t, nb.conv2d(xn, wn, g), y, 'float32', `conv2d ${desc} ${threads}t`, 1e-5, 5e-4) &&
+              check(t, nb.conv2dBackwardInput(dn, wn, g), dx, 'float32', `conv2dBackwardInput ${desc} ${threads}t`, 1e-5, 5e-4) &&
+              check(t, nb.conv2dBackwardFilter(xn, dn, g), dw, 'float32', `conv2dBackwardFilter ${desc} ${threads}t`, 1e-5, 5e-3);
+            if (ok) t.pass(`${desc} ${threads}t: forward, input and filter gradients match the reference`);
+          }
         }
       }
+      for (const isa of paths) {
+        nb.setSimd(isa);
+        nanChecks(isa);
+      }
+    } finally {
+      nb.setSimd(info.isa as 'avx512');
+      nb.setThreads(info.threads);
+    }
+    t.end();
+
+    function nanChecks(isa: string): void {
       // NaN reaches exactly the outputs it touches: one NaN input pixel poisons its 3×3 neighbourhood
       const g: Conv2dGeometry = { n: 2, cIn: 16, h: 9, w: 9, cOut: 16, kh: 3, kw: 3, oh: 9, ow: 9, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1 };
       const xv = hostValues(r, 2 * 16 * 81, 'float32', 'normal');
@@ -380,7 +395,7 @@ if (!native) {
         if (Number.isNaN(yv[i]!)) nanAt++;
         if (Number.isNaN(yv[i]!) !== touched) wrong++;
       }
-      t.equal(wrong, 0, `a NaN input pixel makes exactly its 3×3 neighbourhood NaN in every output channel (${nanAt} NaN outputs)`);
+      t.equal(wrong, 0, `${isa}: a NaN input pixel makes exactly its 3×3 neighbourhood NaN in every output channel (${nanAt} NaN outputs)`);
       // a NaN in a corner is read by the taps (ky, kx) ≤ (1, 1) only: the filter gradient must
       // not meet it at the junk columns of the padded layout (image 1, so it sits after a gap row)
       const xc = hostValues(r, 2 * 16 * 81, 'float32', 'normal');
@@ -392,11 +407,8 @@ if (!native) {
         const c = Math.floor(i / 9) % 16, ky = Math.floor((i % 9) / 3), kx = i % 3;
         if (Number.isNaN(dwv[i]!) !== (c === 1 && ky <= 1 && kx <= 1)) wrongDw++;
       }
-      t.equal(wrongDw, 0, 'a NaN corner pixel makes exactly the filter-gradient taps that read it NaN');
-    } finally {
-      nb.setThreads(info.threads);
+      t.equal(wrongDw, 0, `${isa}: a NaN corner pixel makes exactly the filter-gradient taps that read it NaN`);
     }
-    t.end();
   });
 
   test('native kernels: maxPool2d, gather, scatterAdd', (t) => {
