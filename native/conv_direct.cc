@@ -91,7 +91,7 @@ void lay_out(const float* X, const ConvGeom& g, int64_t i0, int64_t nb, int64_t 
   }
 }
 
-// Images per fold: the fold's padded input about half of L2, at least one fold per thread.
+// Images per fold: the fold's padded input about half of L2, folds a multiple of the threads.
 struct Plan {
   int64_t nb, count;
 };
@@ -100,7 +100,8 @@ Plan plan(const ConvGeom& g, int64_t cig) {
   const int64_t per = std::max<int64_t>(1, cig * (g.h + g.ph) * (g.w + g.pw));
   int64_t nb = std::max<int64_t>(1, (int64_t)(1 << 17) / per);
   int64_t count = (g.n + nb - 1) / nb;
-  if (count < threads) count = std::min<int64_t>(g.n, threads);
+  // a whole number of folds per thread, so that none waits for another's extra fold
+  count = std::min<int64_t>(g.n, (count + threads - 1) / threads * threads);
   nb = (g.n + count - 1) / count;
   return {nb, (g.n + nb - 1) / nb};
 }
@@ -252,17 +253,94 @@ __attribute__((target("avx2,fma"))) void filter_tile_avx2(const int64_t* q, int6
 
 // Stride 1, undilated, padding under the kernel size, and at least 70% of the computed columns
 // real outputs: 3×3 planes (9 of 16) ran slower than unfolding, 7×7 (49 of 64) faster.
-bool shape_fits(const ConvGeom& g) {
+bool stride1_fits(const ConvGeom& g) {
   return g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.kh * g.kw > 1 && g.ph <= g.kh - 1 &&
-         g.pw <= g.kw - 1 && 10 * g.oh * g.ow >= 7 * (g.h + g.ph) * (g.w + g.pw) &&
-         (double)g.n * g.cIn * (g.h + g.ph + 2) * (g.w + g.pw) < 1e9;
+         g.pw <= g.kw - 1 && (double)g.n * g.cIn * (g.h + 2 * g.ph + 2) * (g.w + 2 * g.pw) < 1e9;
 }
+bool shape_fits(const ConvGeom& g) { return stride1_fits(g) && 10 * g.oh * g.ow >= 7 * (g.h + g.ph) * (g.w + g.pw); }
+
+#ifdef MG_X86
+// Images in the vector lanes, for batches of small planes: 16 images side by side, so an
+// output pixel's 16 values are one register and every tap one aligned load; tiles are pairs of
+// real output pixels, so no junk column is computed at all.
+constexpr int kLanes = 16;
+// up to 64 output pixels (7×7 and 3×3 take it; 14×14 measured no faster than the flat layout)
+constexpr int64_t kLanePlaneMax = 64;
+
+// C0[8][16], C1[8][16] = Σ_p A[p][0..8) ⊗ (B0[off[p]], B1[off[p]]): two pixels × 16 images.
+__attribute__((target("avx512f,fma"))) void lane_tile(int64_t kk, const float* __restrict a, const float* b0,
+                                                      const float* b1, const int64_t* __restrict off, float* c0,
+                                                      float* c1, int64_t ldc) {
+  __m512 r[kFwdRows][2];
+#pragma GCC unroll 8
+  for (int i = 0; i < kFwdRows; i++) r[i][0] = r[i][1] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < kk; p++) {
+    const __m512 v0 = _mm512_load_ps(b0 + off[p]), v1 = _mm512_load_ps(b1 + off[p]);
+#pragma GCC unroll 8
+    for (int i = 0; i < kFwdRows; i++) {
+      const __m512 av = _mm512_set1_ps(a[i]);
+      r[i][0] = _mm512_fmadd_ps(av, v0, r[i][0]);
+      r[i][1] = _mm512_fmadd_ps(av, v1, r[i][1]);
+    }
+    a += kFwdRows;
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < kFwdRows; i++) {
+    _mm512_store_ps(c0 + i * ldc, r[i][0]);
+    _mm512_store_ps(c1 + i * ldc, r[i][1]);
+  }
+}
+
+// Y for images i0 .. i0+nb (nb ≤ 16) of group gr, with Ap the packed filter (8-channel panels).
+void lanes_forward(const float* X, const float* Ap, const ConvGeom& g, int64_t i0, int64_t nb, int64_t gr, float* Y) {
+  const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, kk = cig * g.kh * g.kw, ohw = g.oh * g.ow;
+  const int64_t hp = g.h + 2 * g.ph, wp = g.w + 2 * g.pw, plane = hp * wp * kLanes;
+  const int64_t panels = (cog + kFwdRows - 1) / kFwdRows;
+  float* Xl = scratch<0>(cig * plane);
+  float* out = scratch<1>(panels * kFwdRows * ohw * kLanes);
+  std::fill(Xl, Xl + cig * plane, 0.f);
+  for (int64_t c = 0; c < cig; c++)
+    for (int64_t j = 0; j < nb; j++) {
+      const float* x = X + ((i0 + j) * g.cIn + gr * cig + c) * g.h * g.w;
+      float* d = Xl + c * plane + (g.ph * wp + g.pw) * kLanes + j;
+      for (int64_t y = 0; y < g.h; y++)
+        for (int64_t xx = 0; xx < g.w; xx++) d[(y * wp + xx) * kLanes] = x[y * g.w + xx];
+    }
+  std::vector<int64_t> off(kk), at(ohw);
+  for (int64_t c = 0; c < cig; c++)
+    for (int64_t ky = 0; ky < g.kh; ky++)
+      for (int64_t kx = 0; kx < g.kw; kx++) off[(c * g.kh + ky) * g.kw + kx] = ((c * hp + ky) * wp + kx) * kLanes;
+  for (int64_t oy = 0; oy < g.oh; oy++)
+    for (int64_t ox = 0; ox < g.ow; ox++) at[oy * g.ow + ox] = (oy * wp + ox) * kLanes;
+  const int64_t ldc = ohw * kLanes;
+  for (int64_t pn = 0; pn < panels; pn++) {
+    const float* a = Ap + pn * kk * kFwdRows;
+    float* o = out + pn * kFwdRows * ldc;
+    for (int64_t p0 = 0; p0 < ohw; p0 += 2) {
+      const int64_t p1 = std::min(p0 + 1, ohw - 1);  // an odd last pixel is computed twice
+      lane_tile(kk, a, Xl + at[p0], Xl + at[p1], off.data(), o + p0 * kLanes, o + p1 * kLanes, ldc);
+    }
+  }
+  for (int64_t co = 0; co < cog; co++)
+    for (int64_t p = 0; p < ohw; p++) {
+      const float* v = out + (co * ohw + p) * kLanes;
+      for (int64_t j = 0; j < nb; j++) Y[((i0 + j) * g.cOut + gr * cog + co) * ohw + p] = v[j];
+    }
+}
+
+// Lanes pay where the plane is small (the flat layout's junk share is large) and the batch
+// fills most of the lanes.
+bool lanes_fit(const ConvGeom& g) {
+  const int64_t groups16 = (g.n + kLanes - 1) / kLanes;
+  return isa() == Isa::Avx512 && g.oh * g.ow <= kLanePlaneMax && 4 * g.n >= 3 * kLanes * groups16;
+}
+#endif
 
 }  // namespace
 
 bool conv_direct_forward_applies(const ConvGeom& g) {
 #ifdef MG_X86
-  return isa() != Isa::Scalar && shape_fits(g) && g.cIn / g.groups >= 8;
+  return isa() != Isa::Scalar && g.cIn / g.groups >= 8 && (shape_fits(g) || (stride1_fits(g) && lanes_fit(g)));
 #else
   (void)g;
   return false;
@@ -292,6 +370,13 @@ void conv_direct_forward(const float* X, const float* W, const ConvGeom& g, floa
     for (int64_t co = 0; co < cog; co++)
       for (int64_t k = 0; k < kk; k++)
         Ap[((gr * panels + co / rows) * kk + k) * rows + co % rows] = W[(gr * cog + co) * kk + k];
+  if (wide && lanes_fit(g)) {
+    const Plan lp{kLanes, (g.n + kLanes - 1) / kLanes};
+    over_folds(lp, g.n, [&](int64_t i0, int64_t nb, int64_t) {
+      for (int64_t gr = 0; gr < g.groups; gr++) lanes_forward(X, Ap.data() + gr * panels * kk * rows, g, i0, nb, gr, Y);
+    });
+    return;
+  }
   const Plan p = plan(g, cig);
   over_folds(p, g.n, [&](int64_t i0, int64_t nb, int64_t) {
     const Flat f(g, nb, cols);
