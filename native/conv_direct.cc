@@ -11,6 +11,8 @@
 //   filter:   dW[co][k] = Σ_q dY[q][co] · Xp[q + off(k)]     tiles of 6 taps × 16·Q channels
 //             (AVX2: 6 × 16 per pass),
 //             over the real output columns only, dY transposed to [pixel][co]
+// Batches of small planes go image-per-lane instead (AVX-512): 16 images side by side, so the
+// tiles are real output pixels only (lanes_forward).
 // The backward input of a stride-1 conv is a forward conv (conv.cc), so it runs here too.
 #include "conv_direct.h"
 

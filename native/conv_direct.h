@@ -6,8 +6,9 @@
 namespace mg {
 
 // Whether this CPU (AVX-512 or AVX2) and geometry (stride 1, undilated, padding under the kernel
-// size; the forward needs 8+ input channels per group, the filter gradient a multiple of 16
-// output channels per group, at most 64) take the direct kernels.
+// size, enough real columns in the padded layout or, for the forward on AVX-512, a batch of
+// small planes that fills the image lanes; the forward needs 8+ input channels per group, the
+// filter gradient a multiple of 16 output channels per group, at most 64) take the direct kernels.
 bool conv_direct_forward_applies(const ConvGeom& g);
 bool conv_direct_filter_applies(const ConvGeom& g);
 void conv_direct_forward(const float* X, const float* W, const ConvGeom& g, float* Y);
