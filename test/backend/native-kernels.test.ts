@@ -342,6 +342,8 @@ if (!native) {
       [[29, 16, 16, 3, 3, 3, 3, 1, 1, 1], [true, true, false], [false, false, false]],
       [[13, 8, 24, 7, 7, 3, 3, 1, 1, 1], [true, true, false], [true, true, false]],
       [[32, 16, 16, 5, 6, 3, 3, 0, 0, 1], [true, true, false], [false, true, false]],
+      // grouped (as the task-batched inner loop runs its tasks): 2 groups of 16 channels @3
+      [[29, 32, 32, 3, 3, 3, 3, 1, 1, 2], [true, true, false], [false, false, false]],
       [[3, 64, 64, 7, 7, 3, 3, 1, 1, 1], [true, true, true]],
       [[5, 16, 48, 9, 11, 3, 3, 1, 1, 1], [true, true, true]],
       [[2, 8, 16, 10, 12, 3, 5, 1, 2, 1], [true, true, true]],
