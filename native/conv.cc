@@ -15,13 +15,13 @@
 // threads the GEMMs themselves go parallel.
 #include <algorithm>
 #include <cstdlib>
-#include <new>
 #include <type_traits>
 #include <vector>
 
 #include "gemm.h"
 #include "conv.h"
 #include "conv_direct.h"
+#include "conv_scratch.h"
 #include "threadpool.h"
 
 namespace mg {
@@ -52,6 +52,9 @@ bool direct_enabled() {
   }();
   return on;
 }
+// Whether a float32 forward / filter gradient of this geometry runs the direct kernels.
+bool direct_forward(const ConvGeom& g) { return direct_enabled() && conv_direct_forward_applies(g); }
+bool direct_filter(const ConvGeom& g) { return direct_enabled() && conv_direct_filter_applies(g); }
 
 bool is_pointwise(const ConvGeom& g) {
   return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0;
@@ -192,27 +195,8 @@ void col2im(const T* col, int64_t ld, int64_t cig, const ConvGeom& g, T* x) {
       }
 }
 
-// Per-thread scratch, 64-byte aligned (the GEMM's micro-kernels load packed B aligned),
-// grown as needed and never cleared (every user writes what it reads).
-// Slot 0: unfolded columns; slot 1: the folded output or gradient block; slot 2: one unfolded row.
-template <typename T, int Slot>
-T* scratch(size_t n) {
-  struct Block {
-    void* p = nullptr;
-    size_t cap = 0;
-    ~Block() { std::free(p); }
-  };
-  thread_local Block b;
-  const size_t bytes = n * sizeof(T) + 64;
-  if (bytes > b.cap) {
-    std::free(b.p);
-    b.p = nullptr;
-    b.cap = 0;
-    if (posix_memalign(&b.p, 64, bytes) != 0) throw std::bad_alloc();
-    b.cap = bytes;
-  }
-  return (T*)b.p;
-}
+// Scratch slots (conv_scratch.h) 0: unfolded columns; 1: the folded output or gradient block;
+// 2: one unfolded row or the padded fold.
 
 // How the batch is cut into folds of nb images: wide enough that the GEMM's columns fill
 // its register tiles, small enough that the unfolded fold (kk rows) stays in L2, at least
@@ -287,9 +271,9 @@ void conv_fwd_shifted(const T* X, const T* W, const ConvGeom& g, T* Y) {
     first[slivers] = (int64_t)runs.size();
     // the fold padded, channel by channel: [cig][nb·pp + tail]; the tail keeps the last junk reads inside
     const int64_t stride = nb * pp + g.kw;
-    T* Xp = scratch<T, 2>(cig * stride);
-    T* Bp = scratch<T, 0>(slivers * nr * kk);
-    T* out = scratch<T, 1>(cog * L);
+    T* Xp = conv_scratch<T, 2>(cig * stride);
+    T* Bp = conv_scratch<T, 0>(slivers * nr * kk);
+    T* out = conv_scratch<T, 1>(cog * L);
     for (int64_t gr = 0; gr < g.groups; gr++) {
       for (int64_t c = 0; c < cig; c++) {
         T* dst = Xp + c * stride;
@@ -326,17 +310,17 @@ void conv_fwd_shifted(const T* X, const T* W, const ConvGeom& g, T* Y) {
 template <typename T>
 void conv_fwd(const T* X, const T* W, const ConvGeom& g, T* Y) {
   if constexpr (std::is_same_v<T, float>)
-    if (direct_enabled() && conv_direct_forward_applies(g)) return conv_direct_forward(X, W, g, Y);
+    if (direct_forward(g)) return conv_direct_forward(X, W, g, Y);
   if (fwd_shifted(g)) return conv_fwd_shifted<T>(X, W, g, Y);
   const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, ohw = g.oh * g.ow, kk = cig * g.kh * g.kw;
   const Folds f = plan_folds(g.n, ohw, kk);
   const int nr = gemm_nr<T>(cog);
   over_folds(f, g.n, [&](int64_t i0, int64_t nb, int64_t, bool par) {
     const int64_t L = nb * ohw, slivers = (L + nr - 1) / nr;
-    T* Bp = scratch<T, 0>(slivers * nr * kk);
-    T* row = scratch<T, 2>(slivers * nr);
+    T* Bp = conv_scratch<T, 0>(slivers * nr * kk);
+    T* row = conv_scratch<T, 2>(slivers * nr);
     // one image's output block is already in NCHW order; several are gathered into out first
-    T* out = nb == 1 ? nullptr : scratch<T, 1>(cog * L);
+    T* out = nb == 1 ? nullptr : conv_scratch<T, 1>(cog * L);
     for (int64_t gr = 0; gr < g.groups; gr++) {
       im2col_packed(FoldUnfolder<T>(X + i0 * g.cIn * g.h * g.w, nb, gr * cig, g), cig, nr, row, Bp);
       T* C = nb == 1 ? Y + (i0 * g.cOut + gr * cog) * ohw : out;
@@ -384,8 +368,8 @@ void conv_bwd_input(const T* DY, const T* W, const ConvGeom& g, T* DX) {
   const Folds f = plan_folds(g.n, ohw, kk);
   over_folds(f, g.n, [&](int64_t i0, int64_t nb, int64_t, bool par) {
     const int64_t L = nb * ohw;
-    T* col = scratch<T, 0>(kk * L);
-    T* dyc = scratch<T, 1>(cog * L);
+    T* col = conv_scratch<T, 0>(kk * L);
+    T* dyc = conv_scratch<T, 1>(cog * L);
     for (int64_t gr = 0; gr < g.groups; gr++) {
       const T* Wg = W + gr * cog * kk;
       for (int64_t j = 0; j < nb; j++)
@@ -410,7 +394,7 @@ void conv_bwd_input(const T* DY, const T* W, const ConvGeom& g, T* DX) {
 template <typename T>
 void conv_bwd_filter(const T* X, const T* DY, const ConvGeom& g, T* DW) {
   if constexpr (std::is_same_v<T, float>)
-    if (direct_enabled() && conv_direct_filter_applies(g)) return conv_direct_filter(X, DY, g, DW);
+    if (direct_filter(g)) return conv_direct_filter(X, DY, g, DW);
   const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, ohw = g.oh * g.ow, kk = cig * g.kh * g.kw;
   const int64_t wsize = g.cOut * kk;
   const Folds f = plan_folds(g.n, ohw, kk);
@@ -424,8 +408,8 @@ void conv_bwd_filter(const T* X, const T* DY, const ConvGeom& g, T* DW) {
   over_folds(f, g.n, [&](int64_t i0, int64_t nb, int64_t t, bool par) {
     T* dw = transposed ? acc.data() + t * wsize : t == 0 ? DW : acc.data() + (t - 1) * wsize;
     const int64_t L = nb * ohw;
-    T* col = scratch<T, 0>(kk * L);
-    T* dyc = scratch<T, 1>(cog * L);
+    T* col = conv_scratch<T, 0>(kk * L);
+    T* dyc = conv_scratch<T, 1>(cog * L);
     for (int64_t gr = 0; gr < g.groups; gr++) {
       im2col(FoldUnfolder<T>(X + i0 * g.cIn * g.h * g.w, nb, gr * cig, g), cig, col);
       for (int64_t j = 0; j < nb; j++) {
@@ -466,9 +450,8 @@ void float_dispatch(const char* op, DType d, F&& fn) {
 
 ConvDirectPaths conv_direct_paths(const ConvGeom& g) {
   check_geom("convDirectPaths", g);
-  const bool on = direct_enabled();
-  return {on && conv_direct_forward_applies(g), on && bwd_input_as_forward(g) && conv_direct_forward_applies(flipped_geometry(g)),
-          on && conv_direct_filter_applies(g)};
+  // the input gradient takes the direct kernels through conv_bwd_input_flipped's forward
+  return {direct_forward(g), bwd_input_as_forward(g) && direct_forward(flipped_geometry(g)), direct_filter(g)};
 }
 
 void conv2d(const Buf& x, const Buf& w, const ConvGeom& g, const Buf& y) {

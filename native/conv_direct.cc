@@ -15,10 +15,9 @@
 // tiles are real output pixels only (lanes_forward).
 // The backward input of a stride-1 conv is a forward conv (conv.cc), so it runs here too.
 #include "conv_direct.h"
+#include "conv_scratch.h"
 
 #include <algorithm>
-#include <cstdlib>
-#include <new>
 #include <vector>
 
 #include "simd.h"
@@ -55,25 +54,7 @@ struct Flat {
   }
 };
 
-// Per-thread scratch, 64-byte aligned, grown as needed; every user writes what it reads.
-template <int Slot>
-float* scratch(size_t n) {
-  struct Block {
-    void* p = nullptr;
-    size_t cap = 0;
-    ~Block() { std::free(p); }
-  };
-  thread_local Block b;
-  const size_t bytes = n * sizeof(float) + 64;
-  if (bytes > b.cap) {
-    std::free(b.p);
-    b.p = nullptr;
-    b.cap = 0;
-    if (posix_memalign(&b.p, 64, bytes) != 0) throw std::bad_alloc();
-    b.cap = bytes;
-  }
-  return (float*)b.p;
-}
+// Scratch slots (conv_scratch.h) 0: the laid-out input; 1: the output block or transposed dY.
 
 // Channels c0 .. c0+cig of images i0 .. i0+nb of X ([n][cIn][h][w]) into the flat layout.
 void lay_out(const float* X, const ConvGeom& g, int64_t i0, int64_t nb, int64_t c0, int64_t cig, const Flat& f, float* Xp) {
@@ -253,12 +234,13 @@ __attribute__((target("avx2,fma"))) void filter_tile_avx2(const int64_t* q, int6
 }
 #endif
 
-// Stride 1, undilated, padding under the kernel size, and at least 70% of the computed columns
-// real outputs: 3×3 planes (9 of 16) ran slower than unfolding, 7×7 (49 of 64) faster.
+// Stride 1, undilated, padding under the kernel size (both layouts need it).
 bool stride1_fits(const ConvGeom& g) {
   return g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.kh * g.kw > 1 && g.ph <= g.kh - 1 &&
          g.pw <= g.kw - 1 && (double)g.n * g.cIn * (g.h + 2 * g.ph + 2) * (g.w + 2 * g.pw) < 1e9;
 }
+// The flat layout: at least 70% of the computed columns real outputs. 3×3 planes (9 of 16) ran
+// slower than unfolding, 7×7 (49 of 64) faster.
 bool shape_fits(const ConvGeom& g) { return stride1_fits(g) && 10 * g.oh * g.ow >= 7 * (g.h + g.ph) * (g.w + g.pw); }
 
 #ifdef MG_X86
@@ -293,13 +275,29 @@ __attribute__((target("avx512f,fma"))) void lane_tile(int64_t kk, const float* _
   }
 }
 
+// The lane layout of one group's channels: [c][hp][wp][16 images], fully padded. off: each
+// tap's offset from an output pixel's base, at: each output pixel's base (the same for every
+// lane group and every group, so built once per call).
+struct Lanes {
+  int64_t hp, wp, plane;
+  std::vector<int64_t> off, at;
+  explicit Lanes(const ConvGeom& g)
+      : hp(g.h + 2 * g.ph), wp(g.w + 2 * g.pw), plane(hp * wp * kLanes), off(g.cIn / g.groups * g.kh * g.kw), at(g.oh * g.ow) {
+    for (int64_t c = 0; c < g.cIn / g.groups; c++)
+      for (int64_t ky = 0; ky < g.kh; ky++)
+        for (int64_t kx = 0; kx < g.kw; kx++) off[(c * g.kh + ky) * g.kw + kx] = ((c * hp + ky) * wp + kx) * kLanes;
+    for (int64_t oy = 0; oy < g.oh; oy++)
+      for (int64_t ox = 0; ox < g.ow; ox++) at[oy * g.ow + ox] = (oy * wp + ox) * kLanes;
+  }
+};
+
 // Y for images i0 .. i0+nb (nb ≤ 16) of group gr, with Ap the packed filter (8-channel panels).
-void lanes_forward(const float* X, const float* Ap, const ConvGeom& g, int64_t i0, int64_t nb, int64_t gr, float* Y) {
+void lanes_forward(const float* X, const float* Ap, const ConvGeom& g, const Lanes& L, int64_t i0, int64_t nb, int64_t gr, float* Y) {
   const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, kk = cig * g.kh * g.kw, ohw = g.oh * g.ow;
-  const int64_t hp = g.h + 2 * g.ph, wp = g.w + 2 * g.pw, plane = hp * wp * kLanes;
+  const int64_t wp = L.wp, plane = L.plane;
   const int64_t panels = (cog + kFwdRows - 1) / kFwdRows;
-  float* Xl = scratch<0>(cig * plane);
-  float* out = scratch<1>(panels * kFwdRows * ohw * kLanes);
+  float* Xl = conv_scratch<float, 0>(cig * plane);
+  float* out = conv_scratch<float, 1>(panels * kFwdRows * ohw * kLanes);
   std::fill(Xl, Xl + cig * plane, 0.f);
   for (int64_t c = 0; c < cig; c++)
     for (int64_t j = 0; j < nb; j++) {
@@ -308,19 +306,14 @@ void lanes_forward(const float* X, const float* Ap, const ConvGeom& g, int64_t i
       for (int64_t y = 0; y < g.h; y++)
         for (int64_t xx = 0; xx < g.w; xx++) d[(y * wp + xx) * kLanes] = x[y * g.w + xx];
     }
-  std::vector<int64_t> off(kk), at(ohw);
-  for (int64_t c = 0; c < cig; c++)
-    for (int64_t ky = 0; ky < g.kh; ky++)
-      for (int64_t kx = 0; kx < g.kw; kx++) off[(c * g.kh + ky) * g.kw + kx] = ((c * hp + ky) * wp + kx) * kLanes;
-  for (int64_t oy = 0; oy < g.oh; oy++)
-    for (int64_t ox = 0; ox < g.ow; ox++) at[oy * g.ow + ox] = (oy * wp + ox) * kLanes;
+  const int64_t* at = L.at.data();
   const int64_t ldc = ohw * kLanes;
   for (int64_t pn = 0; pn < panels; pn++) {
     const float* a = Ap + pn * kk * kFwdRows;
     float* o = out + pn * kFwdRows * ldc;
     for (int64_t p0 = 0; p0 < ohw; p0 += 2) {
       const int64_t p1 = std::min(p0 + 1, ohw - 1);  // an odd last pixel is computed twice
-      lane_tile(kk, a, Xl + at[p0], Xl + at[p1], off.data(), o + p0 * kLanes, o + p1 * kLanes, ldc);
+      lane_tile(kk, a, Xl + at[p0], Xl + at[p1], L.off.data(), o + p0 * kLanes, o + p1 * kLanes, ldc);
     }
   }
   for (int64_t co = 0; co < cog; co++)
@@ -374,8 +367,9 @@ void conv_direct_forward(const float* X, const float* W, const ConvGeom& g, floa
         Ap[((gr * panels + co / rows) * kk + k) * rows + co % rows] = W[(gr * cog + co) * kk + k];
   if (wide && lanes_fit(g)) {
     const Plan lp{kLanes, (g.n + kLanes - 1) / kLanes};
+    const Lanes L(g);
     over_folds(lp, g.n, [&](int64_t i0, int64_t nb, int64_t) {
-      for (int64_t gr = 0; gr < g.groups; gr++) lanes_forward(X, Ap.data() + gr * panels * kk * rows, g, i0, nb, gr, Y);
+      for (int64_t gr = 0; gr < g.groups; gr++) lanes_forward(X, Ap.data() + gr * panels * kk * rows, g, L, i0, nb, gr, Y);
     });
     return;
   }
@@ -383,8 +377,8 @@ void conv_direct_forward(const float* X, const float* W, const ConvGeom& g, floa
   over_folds(p, g.n, [&](int64_t i0, int64_t nb, int64_t) {
     const Flat f(g, nb, cols);
     const int64_t tiles = (f.q1 - f.q0 + cols - 1) / cols, ldo = tiles * cols;
-    float* Xp = scratch<0>(cig * f.cstride);
-    float* out = scratch<1>(panels * rows * ldo);
+    float* Xp = conv_scratch<float, 0>(cig * f.cstride);
+    float* out = conv_scratch<float, 1>(panels * rows * ldo);
     std::vector<int64_t> off(kk);
     for (int64_t c = 0; c < cig; c++)
       for (int64_t ky = 0; ky < g.kh; ky++)
@@ -421,8 +415,8 @@ void conv_direct_filter(const float* X, const float* DY, const ConvGeom& g, floa
   over_folds(p, g.n, [&](int64_t i0, int64_t nb, int64_t t) {
     const Flat f(g, nb, 0);
     const int64_t rows = nb * g.oh, cells = nb * ohw;
-    float* Xp = scratch<0>(cig * f.cstride);
-    float* D = scratch<1>((cells + 16) * cog);
+    float* Xp = conv_scratch<float, 0>(cig * f.cstride);
+    float* D = conv_scratch<float, 1>((cells + 16) * cog);
     // the flat column of each output row's first pixel, and each tap's offset from it
     std::vector<int64_t> q(rows), off(kkp);
     for (int64_t j = 0; j < nb; j++)
