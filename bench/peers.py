@@ -11,7 +11,7 @@ The same math as the metagrad side:
   ops       conv2d forward / input gradient / filter gradient, max-pool 2x2 forward and matmul,
             median of repeats.
 Prints one JSON line. Threads: torch.set_num_threads(--threads); the parent also sets
-OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and OPENBLAS_CORETYPE=SkylakeX.
+OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and OPENBLAS_CORETYPE=SkylakeX where the CPU has AVX-512.
 """
 import argparse
 import io

@@ -24,13 +24,13 @@
 // (min–max of the samples) and the ratio PyTorch time / metagrad time (> 1: metagrad faster),
 // at each thread count (metagrad: METAGRAD_THREADS, the native pool size; PyTorch:
 // torch.set_num_threads, OMP_NUM_THREADS, OPENBLAS_NUM_THREADS). OpenBLAS is pinned to its
-// AVX-512 kernels with OPENBLAS_CORETYPE=SkylakeX (Debian's build detects this CPU as
-// "Prescott" otherwise). The load average (uptime) is recorded with each round: the machine
+// AVX-512 kernels with OPENBLAS_CORETYPE=SkylakeX where the CPU has AVX-512 (Debian's build
+// detects such a CPU as "Prescott" otherwise); elsewhere OpenBLAS's detection stands. The load average (uptime) is recorded with each round: the machine
 // may be shared. WebGPU (where an adapter exists) runs the conv and matmul cases once per round.
 // Writes bench/results/peers-<date and time, to the second>.json and bench/results/peers-latest.json.
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -180,11 +180,24 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+// Debian's OpenBLAS detects an AVX-512 CPU as "Prescott" and runs its SSE3 kernels: pin
+// SkylakeX there. Without AVX-512 that pin dies of SIGILL, and OpenBLAS's own detection is
+// right (Haswell kernels on AVX2 Zen and Intel), so the core type is left to it.
+const hasAvx512 = (() => {
+  try {
+    return /\bavx512f\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
+  } catch {
+    return false;
+  }
+})();
+const coreType = hasAvx512 ? 'SkylakeX' : null;
+const coreTypeNote = coreType ? `OPENBLAS_CORETYPE=${coreType} pinned for PyTorch` : 'no AVX-512 here: OPENBLAS_CORETYPE left to OpenBLAS\'s detection for PyTorch';
+
 function torchEnv(threads: number): NodeJS.ProcessEnv {
   // OMP_WAIT_POLICY=PASSIVE: on a shared, oversubscribed machine libgomp's spinning workers
   // cost PyTorch 5-15x at 2 threads (82 s per Omniglot iteration at load 14); passive waiting
   // is the setting that favours PyTorch here
-  return { ...process.env, OPENBLAS_CORETYPE: 'SkylakeX', OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+  return { ...process.env, ...(coreType ? { OPENBLAS_CORETYPE: coreType } : {}), OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
 }
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, what: string): Record<string, unknown> {
@@ -246,7 +259,7 @@ async function parent(): Promise<void> {
   }
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   console.log(`bench:peers — metagrad native${webgpu ? ' + webgpu' : ''} vs PyTorch ${torchVersion} (${PYTHON}), ${cpu}, ${os.cpus().length} CPUs`);
-  console.log(`OPENBLAS_CORETYPE=SkylakeX pinned for PyTorch (its BLAS is OpenBLAS; convolutions go to oneDNN). ${rounds} round(s), threads ${threadList.join(', ')}; load at start: ${load()}`);
+  console.log(`${coreTypeNote} (its BLAS is OpenBLAS; convolutions go to oneDNN). ${rounds} round(s), threads ${threadList.join(', ')}; load at start: ${load()}`);
 
   const meta: { case: MetaCase; order: 'exact' | 'first' }[] = [];
   for (const c of ['omniglot', 'sinusoid'] as const) if (only.has(c)) for (const order of orders) meta.push({ case: c, order });
@@ -360,7 +373,7 @@ async function parent(): Promise<void> {
       }
     const out = {
       date: new Date().toISOString(), cpu, cpus: os.cpus().length, node: process.version, torch: torchVersion, webgpu,
-      env: { OPENBLAS_CORETYPE: 'SkylakeX', OMP_WAIT_POLICY: 'PASSIVE (PyTorch)', metagradThreads: 'METAGRAD_THREADS', torchThreads: 'torch.set_num_threads + OMP/OPENBLAS_NUM_THREADS' },
+      env: { OPENBLAS_CORETYPE: coreType ?? 'unset (OpenBLAS detection; no AVX-512)', OMP_WAIT_POLICY: 'PASSIVE (PyTorch)', metagradThreads: 'METAGRAD_THREADS', torchThreads: 'torch.set_num_threads + OMP/OPENBLAS_NUM_THREADS' },
       command: `npm run bench:peers -- ${argv.join(' ')}`.trim(), taskBatch, nativePoolMB: poolMB ?? 'default (512)',
       rounds, roundsDone: roundLoad.length, threads: threadList, convBatch: CONV_BATCH, load: roundLoad, uptime: spawnSync('uptime', { encoding: 'utf8' }).stdout.trim(), results,
     };

@@ -7,7 +7,8 @@
 // The price is the junk columns (each row's pad columns, the rows between images), computed
 // and dropped: 13% of the columns at 14×14, 23% at 7×7, which costs less than the unfolding.
 //   forward:  Y[co][q] = Σ_k W[co][k] · Xp[q + off(k)]       tiles of 8 channels × 32 columns
-//             (AVX2: 6 × 16)
+//             (AVX2: 6 real output pixels × 16 channels, the filter rows vectors and the
+//             pixels' taps broadcast, so no junk column is computed: pixel_forward_avx2)
 //   filter:   dW[co][k] = Σ_q dY[q][co] · Xp[q + off(k)]     tiles of 6 taps × 16·Q channels
 //             (AVX2: 6 × 16 per pass),
 //             over the real output columns only, dY transposed to [pixel][co]
@@ -18,6 +19,8 @@
 #include "conv_scratch.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <memory>
 #include <vector>
 
 #include "simd.h"
@@ -74,14 +77,17 @@ void lay_out(const float* X, const ConvGeom& g, int64_t i0, int64_t nb, int64_t 
   }
 }
 
-// Images per fold: the fold's padded input about half of L2, folds a multiple of the threads.
+// Images per fold: the fold's padded input a share of L2 (measured: 512 KiB on the AVX-512
+// machine, 1 MiB L2; 128 KiB on an AVX2 Zen, 512 KiB L2, where 512 KiB ran 13% slower),
+// folds a multiple of the threads.
 struct Plan {
   int64_t nb, count;
 };
 Plan plan(const ConvGeom& g, int64_t cig) {
   const int64_t threads = ThreadPool::get().threads();
   const int64_t per = std::max<int64_t>(1, cig * (g.h + g.ph) * (g.w + g.pw));
-  int64_t nb = std::max<int64_t>(1, (int64_t)(1 << 17) / per);
+  const int64_t floats = isa() == Isa::Avx512 ? 1 << 17 : 1 << 15;
+  int64_t nb = std::max<int64_t>(1, floats / per);
   int64_t count = (g.n + nb - 1) / nb;
   // a whole number of folds per thread, so that none waits for another's extra fold
   count = std::min<int64_t>(g.n, (count + threads - 1) / threads * threads);
@@ -232,6 +238,48 @@ __attribute__((target("avx2,fma"))) void filter_tile_avx2(const int64_t* q, int6
     _mm256_storeu_ps(ci + 8, _mm256_add_ps(r[i][1], _mm256_loadu_ps(ci + 8)));
   }
 }
+
+// The AVX2 forward by output pixels: C[6 pixels][16 channels] = Σ_p X[x_i + off[p]] ⊗ W[p][0..16),
+// the filter packed [tap][16 channels] per panel. Each pixel's taps are broadcasts from the flat
+// layout and every filter row is one aligned load, so only real output pixels are computed
+// (no junk columns) and no load straddles a cache line.
+constexpr int kPixRows = 6, kPixVecs = 2, kPixCols = 8 * kPixVecs;
+// METAGRAD_CONV_PIX=0: the AVX2 forward on the flat layout's column tiles instead (A/B runs)
+bool pixel_tiles() {
+  static const bool on = [] {
+    const char* e = std::getenv("METAGRAD_CONV_PIX");
+    return !(e && e[0] == '0');
+  }();
+  return on;
+}
+__attribute__((target("avx2,fma"))) void pixel_tile_avx2(int64_t kk, const float* __restrict w, const float* const* xs,
+                                                         const int64_t* __restrict off, float* c) {
+  __m256 r[kPixRows][kPixVecs];
+#pragma GCC unroll 8
+  for (int i = 0; i < kPixRows; i++)
+#pragma GCC unroll 4
+    for (int v = 0; v < kPixVecs; v++) r[i][v] = _mm256_setzero_ps();
+  const float* x[kPixRows];
+#pragma GCC unroll 8
+  for (int i = 0; i < kPixRows; i++) x[i] = xs[i];
+  for (int64_t p = 0; p < kk; p++) {
+    const int64_t o = off[p];
+    __m256 wv[kPixVecs];
+#pragma GCC unroll 4
+    for (int v = 0; v < kPixVecs; v++) wv[v] = _mm256_load_ps(w + 8 * v);
+#pragma GCC unroll 8
+    for (int i = 0; i < kPixRows; i++) {
+      const __m256 b = _mm256_broadcast_ss(x[i] + o);
+#pragma GCC unroll 4
+      for (int v = 0; v < kPixVecs; v++) r[i][v] = _mm256_fmadd_ps(b, wv[v], r[i][v]);
+    }
+    w += kPixCols;
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < kPixRows; i++)
+#pragma GCC unroll 4
+    for (int v = 0; v < kPixVecs; v++) _mm256_storeu_ps(c + i * kPixCols + 8 * v, r[i][v]);
+}
 #endif
 
 // Stride 1, undilated, padding under the kernel size (both layouts need it).
@@ -331,11 +379,64 @@ bool lanes_fit(const ConvGeom& g) {
 }
 #endif
 
+#ifdef MG_X86
+// The AVX2 forward over folds in the flat layout, by tiles of 6 real output pixels × 16 channels.
+void pixel_forward_avx2(const float* X, const float* W, const ConvGeom& g, float* Y) {
+  const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, kk = cig * g.kh * g.kw, ohw = g.oh * g.ow;
+  const int64_t panels = (cog + kPixCols - 1) / kPixCols;
+  // [group][panel][tap][16 channels], channels past cog zero; 32-byte aligned rows
+  float* Wp = (float*)std::aligned_alloc(64, ((g.groups * panels * kk * kPixCols * sizeof(float)) + 63) / 64 * 64);
+  if (!Wp) throw std::bad_alloc();
+  std::unique_ptr<float, decltype(&std::free)> hold(Wp, &std::free);
+  std::fill(Wp, Wp + g.groups * panels * kk * kPixCols, 0.f);
+  for (int64_t gr = 0; gr < g.groups; gr++)
+    for (int64_t co = 0; co < cog; co++)
+      for (int64_t k = 0; k < kk; k++)
+        Wp[((gr * panels + co / kPixCols) * kk + k) * kPixCols + co % kPixCols] = W[(gr * cog + co) * kk + k];
+  const Plan p = plan(g, cig);
+  over_folds(p, g.n, [&](int64_t i0, int64_t nb, int64_t) {
+    const Flat f(g, nb, 0);
+    float* Xp = conv_scratch<float, 0>(cig * f.cstride);
+    std::vector<int64_t> off(kk), at(nb * ohw);
+    for (int64_t c = 0; c < cig; c++)
+      for (int64_t ky = 0; ky < g.kh; ky++)
+        for (int64_t kx = 0; kx < g.kw; kx++) off[(c * g.kh + ky) * g.kw + kx] = f.off(g, c, ky, kx);
+    for (int64_t j = 0; j < nb; j++)
+      for (int64_t oy = 0; oy < g.oh; oy++)
+        for (int64_t ox = 0; ox < g.ow; ox++) at[(j * g.oh + oy) * g.ow + ox] = f.at(j, oy) + ox;
+    const int64_t npix = nb * ohw;
+    alignas(32) float c[kPixRows * kPixCols];
+    for (int64_t gr = 0; gr < g.groups; gr++) {
+      lay_out(X, g, i0, nb, gr * cig, cig, f, Xp);
+      for (int64_t pn = 0; pn < panels; pn++) {
+        const float* w = Wp + (gr * panels + pn) * kk * kPixCols;
+        const int64_t co0 = pn * kPixCols, nco = std::min<int64_t>(kPixCols, cog - co0);
+        for (int64_t t = 0; t < npix; t += kPixRows) {
+          const float* xs[kPixRows];
+          // a short last tile repeats its last pixel (computed, not stored)
+          for (int i = 0; i < kPixRows; i++) xs[i] = Xp + at[std::min<int64_t>(t + i, npix - 1)];
+          pixel_tile_avx2(kk, w, xs, off.data(), c);
+          for (int64_t i = 0; i < std::min<int64_t>(kPixRows, npix - t); i++) {
+            const int64_t j = (t + i) / ohw, px = (t + i) % ohw;
+            float* y = Y + ((i0 + j) * g.cOut + gr * cog + co0) * ohw + px;
+            for (int64_t co = 0; co < nco; co++) y[co * ohw] = c[i * kPixCols + co];
+          }
+        }
+      }
+    }
+  });
+}
+#endif
+
 }  // namespace
 
 bool conv_direct_forward_applies(const ConvGeom& g) {
 #ifdef MG_X86
-  return isa() != Isa::Scalar && g.cIn / g.groups >= 8 && (shape_fits(g) || (stride1_fits(g) && lanes_fit(g)));
+  if (isa() == Isa::Scalar || g.cIn / g.groups < 8) return false;
+  // AVX2 tiles real output pixels only, so any plane pays; AVX-512's flat tiles need the
+  // columns mostly real, or the lanes
+  if (isa() == Isa::Avx2 && pixel_tiles()) return stride1_fits(g);
+  return shape_fits(g) || (stride1_fits(g) && lanes_fit(g));
 #else
   (void)g;
   return false;
@@ -371,6 +472,10 @@ void conv_direct_forward(const float* X, const float* W, const ConvGeom& g, floa
     over_folds(lp, g.n, [&](int64_t i0, int64_t nb, int64_t) {
       for (int64_t gr = 0; gr < g.groups; gr++) lanes_forward(X, Ap.data() + gr * panels * kk * rows, g, L, i0, nb, gr, Y);
     });
+    return;
+  }
+  if (!wide && pixel_tiles()) {
+    pixel_forward_avx2(X, W, g, Y);
     return;
   }
   const Plan p = plan(g, cig);

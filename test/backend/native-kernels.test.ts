@@ -336,14 +336,15 @@ if (!native) {
     // 0), 40 output channels (the filter stays on unfolding), 4 per group, 3×3 planes (too
     // few real columns), one input channel
     const cases: [number[], [boolean, boolean, boolean], [boolean, boolean, boolean]?][] = [
-      // batches of small planes go image-per-lane on AVX-512 (the third column: AVX2's paths):
-      // 29 images (a full and a partial lane group) @3, 13 @7 (one partial group), a 5×6 valid conv
-      // (whose input gradient, a 3×4 → 5×6 conv, has enough real columns for the flat layout)
-      [[29, 16, 16, 3, 3, 3, 3, 1, 1, 1], [true, true, false], [false, false, false]],
-      [[13, 8, 24, 7, 7, 3, 3, 1, 1, 1], [true, true, false], [true, true, false]],
-      [[32, 16, 16, 5, 6, 3, 3, 0, 0, 1], [true, true, false], [false, true, false]],
+      // batches of small planes go image-per-lane on AVX-512 (the third column: AVX2's paths,
+      // whose forward tiles real output pixels, so it takes every stride-1 plane): 29 images (a
+      // full and a partial lane group) @3, 13 @7 (one partial group), a 5×6 valid conv (whose
+      // input gradient, a 3×4 → 5×6 conv, has enough real columns for the flat layout)
+      [[29, 16, 16, 3, 3, 3, 3, 1, 1, 1], [true, true, false]],
+      [[13, 8, 24, 7, 7, 3, 3, 1, 1, 1], [true, true, false]],
+      [[32, 16, 16, 5, 6, 3, 3, 0, 0, 1], [true, true, false]],
       // grouped (as the task-batched inner loop runs its tasks): 2 groups of 16 channels @3
-      [[29, 32, 32, 3, 3, 3, 3, 1, 1, 2], [true, true, false], [false, false, false]],
+      [[29, 32, 32, 3, 3, 3, 3, 1, 1, 2], [true, true, false]],
       [[3, 64, 64, 7, 7, 3, 3, 1, 1, 1], [true, true, true]],
       [[5, 16, 48, 9, 11, 3, 3, 1, 1, 1], [true, true, true]],
       [[2, 8, 16, 10, 12, 3, 5, 1, 2, 1], [true, true, true]],
@@ -353,7 +354,7 @@ if (!native) {
       [[7, 8, 16, 14, 14, 3, 3, 1, 1, 1], [true, true, true]],
       [[2, 24, 40, 14, 14, 3, 3, 1, 1, 1], [true, true, false]],
       [[6, 16, 8, 7, 7, 3, 3, 1, 1, 2], [true, false, false]],
-      [[9, 16, 16, 3, 3, 3, 3, 1, 1, 1], [false, false, false]],
+      [[9, 16, 16, 3, 3, 3, 3, 1, 1, 1], [false, false, false], [true, true, false]],
       [[4, 1, 32, 14, 14, 3, 3, 1, 1, 1], [false, false, false]],
     ];
     const threadCounts = [1, 2, 3];
