@@ -1,6 +1,6 @@
 // maxPool2d over contiguous [planes, h, w]: a thread per output window. Writes the max and
-// its index within the h*w plane; padding never wins; ties and NaN follow the reference
-// (a later value wins only if strictly greater). An all-padding window gives (-inf, -1).
+// its index within the h*w plane; padding never wins; as the reference, the first maximum
+// wins and a NaN beats any number (NaN propagates). An all-padding window gives (-inf, -1).
 // BACKWARD: the transpose, a thread per input element that sums dy over the windows whose
 // argmax it is, in window order (deterministic, no atomics).
 // Params: POOL_PARAMS (ts/backend/webgpu/params.ts); total is the outputs (BACKWARD: the inputs).
@@ -30,7 +30,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let ix = x0 + kx;
       if (ix < 0 || ix >= w) { continue; }
       let v = f32(x[base + u32(iy * w + ix)]);
-      if (bi < 0 || v > best) { best = v; bi = iy * w + ix; }
+      // the first maximum wins, and a NaN beats any number (NaN propagates)
+      if (bi < 0 || v > best || (is_nan(v) && !is_nan(best))) { best = v; bi = iy * w + ix; }
     }
   }
   vals[o] = {{T}}(best);

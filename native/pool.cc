@@ -1,5 +1,5 @@
 // Max pooling over contiguous [planes, h, w]: values plus the int32 argmax within the
-// plane (first maximum wins, padding never wins), planes in parallel.
+// plane (first maximum wins, a NaN beats any number, padding never wins), planes in parallel.
 #include <limits>
 
 #include "pool.h"
@@ -40,9 +40,10 @@ void max_pool2d(const Buf& x, const PoolGeom& g, const Buf& values, const Buf& i
               const int64_t c = 2 * ox;
               T b = r0[c];
               int32_t bi = base + (int32_t)c;
-              if (r0[c + 1] > b) { b = r0[c + 1]; bi = base + (int32_t)c + 1; }
-              if (r1[c] > b) { b = r1[c]; bi = base + (int32_t)(w + c); }
-              if (r1[c + 1] > b) { b = r1[c + 1]; bi = base + (int32_t)(w + c + 1); }
+              // b == b: once b is NaN nothing replaces it; a NaN replaces any number
+              if (r0[c + 1] > b || (r0[c + 1] != r0[c + 1] && b == b)) { b = r0[c + 1]; bi = base + (int32_t)c + 1; }
+              if (r1[c] > b || (r1[c] != r1[c] && b == b)) { b = r1[c]; bi = base + (int32_t)(w + c); }
+              if (r1[c + 1] > b || (r1[c + 1] != r1[c + 1] && b == b)) { b = r1[c + 1]; bi = base + (int32_t)(w + c + 1); }
               vo[ox] = b;
               io[ox] = bi;
             }
@@ -65,7 +66,8 @@ void max_pool2d(const Buf& x, const PoolGeom& g, const Buf& values, const Buf& i
                 int64_t ix = ox * g.sw - g.pw + kx;
                 if (ix < 0 || ix >= g.w) continue;
                 double val = xp[iy * g.w + ix];
-                if (bi < 0 || val > best) { best = val; bi = iy * g.w + ix; }
+                // the first maximum wins, and a NaN beats any number (NaN propagates)
+                if (bi < 0 || val > best || (val != val && best == best)) { best = val; bi = iy * g.w + ix; }
               }
             }
             int64_t o = (p * g.oh + oy) * g.ow + ox;

@@ -333,7 +333,7 @@ test('webgpu kernels: im2col conv2d and both transposes in image chunks when the
   }
 });
 
-test('webgpu kernels: maxPool2d values and indices', async (t) => {
+test('webgpu kernels: maxPool2d values and indices (ties, NaN)', async (t) => {
   const gpu = await webgpuOrSkip(t);
   if (!gpu) return;
   const cases: mg.Pool2dGeometry[] = [
@@ -343,6 +343,7 @@ test('webgpu kernels: maxPool2d values and indices', async (t) => {
   ];
   for (const g of cases) {
     const x = Float32Array.from(randint(g.planes * g.h * g.w, 0, 6, 50)); // many ties
+    for (let i = 3; i < x.length; i += 7) x[i] = NaN; // NaN beats any number, the first NaN wins
     const px = pair(gpu, x);
     const js = mg.getBackend('js');
     const rj = js.maxPool2d(px[0], g), rg = gpu.maxPool2d(px[1], g);

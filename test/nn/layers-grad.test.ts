@@ -1,7 +1,7 @@
 // Every layer passes gradcheck and gradgradcheck (float64, js backend, tiny shapes).
 import test from 'tape';
 import * as mg from '../../ts/index.js';
-import { batchNorm, conv2d, conv4, embedding, linear, lstmCell, maxPool, flattenBatch, sinusoidMLP, type BatchNormConfig } from '../../ts/nn/index.js';
+import { batchNorm, conv2d, conv4, embedding, linear, lstmCell, maxPool, reluMaxPool, flattenBatch, sinusoidMLP, type BatchNormConfig } from '../../ts/nn/index.js';
 
 const f64 = { dtype: 'float64' as const, backend: 'js' as const };
 
@@ -34,6 +34,44 @@ test('nn grads: conv2d (padding 1) and maxPool + flatten', (t) => {
   const x = rng.normal([2, 2, 4, 4], 0, 1, f64);
   both(t, 'conv2d', (x, w, b) => conv2d.apply({ w: w!, b: b! }, x!, { padding: 1 }), [x, p.w, p.b]);
   both(t, 'maxPool+flatten', (x) => flattenBatch(maxPool(x!)), [rng.normal([2, 2, 4, 4], 0, 1, f64)]);
+  t.end();
+});
+
+test('nn grads: reluMaxPool is maxPool(relu(x)) exactly: values, gradients and second-order gradients, ties, negative windows, zeros and NaN (js float64, native float32)', (t) => {
+  // windows of a 2×2 pool: all negative, a tie of positives, zeros and negatives, a NaN, a
+  // -0 maximum, then random values (odd 5×5 planes: the last row and column are dropped)
+  const crafted = [-3, -1, -2, -4, 2, 5, 5, 1, 0, -1, 0, -2, 1, Number.NaN, 3, 2, -0, -1, -5, -0];
+  for (const backend of ['js', 'native'] as const) {
+    for (const dtype of ['float64', 'float32'] as const) {
+      if (backend === 'js' ? dtype !== 'float64' : dtype !== 'float32') continue;
+      mg.scope(() => {
+        const rng = new mg.Rng(11);
+        const o = { dtype, backend };
+        const vals = Array.from(rng.normal([2, 3, 5, 5], 0, 1, o).dataSync());
+        // window k: plane k >> 2, pooled output (k >> 1 & 1, k & 1); element i of it at (i >> 1, i & 1)
+        crafted.forEach((v, j) => {
+          const k = j >> 2, i = j & 3;
+          vals[(k >> 2) * 25 + (((k >> 1) & 1) * 2 + (i >> 1)) * 5 + (k & 1) * 2 + (i & 1)] = v;
+        });
+        const x = mg.requireGrad(mg.reshape(mg.tensor(vals, o), [2, 3, 5, 5]));
+        const u = mg.requireGrad(rng.normal([2, 3, 2, 2], 0, 1, o)), v = rng.normal([2, 3, 5, 5], 0, 1, o);
+        const run = (f: (x: mg.Tensor) => mg.Tensor) => {
+          const y = f(x);
+          const [gx] = mg.gradients(mg.sum(mg.mul(y, u)), [x], { createGraph: true });
+          const [gu] = mg.gradients(mg.sum(mg.mul(gx!, v)), [u]);
+          return [y, gx!, gu!].map((z) => Array.from(z.dataSync()));
+        };
+        const got = run((x) => reluMaxPool(x)), want = run((x) => maxPool(mg.relu(x)));
+        ['value', 'gradient', 'second-order gradient'].forEach((what, k) => {
+          const a = got[k]!, b = want[k]!;
+          const same = a.length === b.length && a.every((z, i) => Object.is(z, b[i]) || (z === 0 && b[i] === 0));
+          t.ok(same, `${backend} ${dtype}: ${what} the same${same ? '' : `: ${a.slice(0, 8)} vs ${b.slice(0, 8)}`}`);
+        });
+        t.ok(Number.isNaN(got[0]![3]!), `${backend}: a NaN in a window gives NaN`);
+      });
+    }
+  }
+  both(t, 'reluMaxPool', (x) => reluMaxPool(x!), [new mg.Rng(12).normal([2, 2, 4, 4], 0, 1, f64)]);
   t.end();
 });
 

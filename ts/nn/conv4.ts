@@ -18,7 +18,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { ParamTree } from '../tensor/tree.js';
 import { batchNorm, type BatchNormConfig, type BatchNormMode, type BatchNormParams, type BatchNormState } from './batchnorm.js';
 import { conv2d } from './conv2d.js';
-import { flattenBatch, maxPool } from './functional.js';
+import { flattenBatch, reluMaxPool } from './functional.js';
 import { mean } from '../ops/reduce.js';
 import { permute, reshape } from '../ops/shape-ops.js';
 import { checkPositiveInt } from './init.js';
@@ -88,8 +88,8 @@ export function conv4(opts: Conv4Options): Conv4Model {
       throw new ShapeError(`conv4.apply: params must be { features: { blocks: [4 blocks] }${head ? ', head: { w, b }' : ''} } as made by init`);
     }
   };
-  // ReLU, then the 2× pooling of a halving block
-  const finish = (h: Tensor, i: number): Tensor => (i < pooled && downsample === 'maxpool' ? maxPool(relu(h), { kernelSize: 2 }) : relu(h));
+  // ReLU, then the 2× pooling of a halving block (as relu(maxPool(h)): the same, on a quarter of the data)
+  const finish = (h: Tensor, i: number): Tensor => (i < pooled && downsample === 'maxpool' ? reluMaxPool(h, { kernelSize: 2 }) : relu(h));
   // One pass through the blocks; threads batch-norm state when given.
   const run = (p: Conv4Params, x: Tensor, o: ApplyOptions, state: Conv4State | null, head = true): { h: Tensor; maps: Tensor; state: Conv4State | null } => {
     checkParams(p, head);

@@ -15,6 +15,17 @@ export function maxPool(x: Tensor, opts: Partial<Pool2dOptions> = {}): Tensor {
   return maxPoolAs('maxPool', x, { kernelSize: opts.kernelSize ?? 2, ...(opts.stride !== undefined ? { stride: opts.stride } : {}), ...(opts.padding !== undefined ? { padding: opts.padding } : {}) });
 }
 
+/**
+ * maxPool(relu(x)), computed as relu(maxPool(x)): max-pooling commutes with ReLU (a monotone
+ * map), the values and gradients are the same (ReLU's gradient is 0 wherever a window's max is
+ * ≤ 0, and it keeps the order of positives, so the argmax is the same), and ReLU and its mask
+ * run on the pooled quarter of the data instead of all of it.
+ */
+export function reluMaxPool(x: Tensor, opts: Partial<Pool2dOptions> = {}): Tensor {
+  expectOptions(opts, 'reluMaxPool');
+  return relu(maxPoolAs('reluMaxPool', x, { kernelSize: opts.kernelSize ?? 2, ...(opts.stride !== undefined ? { stride: opts.stride } : {}), ...(opts.padding !== undefined ? { padding: opts.padding } : {}) }));
+}
+
 /** Average pooling (NCHW); kernel 2 by default. */
 export function avgPool(x: Tensor, opts: Partial<Pool2dOptions> = {}): Tensor {
   expectOptions(opts, 'avgPool');

@@ -11,6 +11,6 @@ export {
 } from './batchnorm.js';
 export { lstmCell, type LstmParams, type LstmState } from './lstm.js';
 export { embedding, type EmbeddingParams } from './embedding.js';
-export { maxPool, avgPool, flatten, flattenBatch, activation, activations, type ActivationName } from './functional.js';
+export { maxPool, reluMaxPool, avgPool, flatten, flattenBatch, activation, activations, type ActivationName } from './functional.js';
 export { mlp, sinusoidMLP, type MlpParams, type MlpOptions } from './mlp.js';
 export { conv4, embed, type Conv4Options, type Conv4Params, type Conv4State, type Conv4Model } from './conv4.js';

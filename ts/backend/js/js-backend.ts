@@ -383,7 +383,8 @@ export class JsBackend implements Backend {
               const ix = ox * g.strideW - g.padW + kx;
               if (ix < 0 || ix >= g.w) continue;
               const v = X[(p * g.h + iy) * g.w + ix]!;
-              if (bi < 0 || v > best) { best = v; bi = iy * g.w + ix; }
+              // the first maximum wins, and a NaN beats any number (NaN propagates)
+              if (bi < 0 || v > best || (v !== v && best === best)) { best = v; bi = iy * g.w + ix; }
             }
           }
           const o = (p * g.oh + oy) * g.ow + ox;
