@@ -25,8 +25,9 @@
 // at each thread count (metagrad: METAGRAD_THREADS, the native pool size; PyTorch:
 // torch.set_num_threads, OMP_NUM_THREADS, OPENBLAS_NUM_THREADS). OpenBLAS is pinned to its
 // AVX-512 kernels with OPENBLAS_CORETYPE=SkylakeX where the CPU has AVX-512 (Debian's build
-// detects such a CPU as "Prescott" otherwise); elsewhere OpenBLAS's detection stands. The load average (uptime) is recorded with each round: the machine
-// may be shared. WebGPU (where an adapter exists) runs the conv and matmul cases once per round.
+// detects such a CPU as "Prescott" otherwise); elsewhere OpenBLAS's detection stands. The
+// load average (uptime) is recorded with each round: the machine may be shared. WebGPU
+// (where an adapter exists) runs the conv and matmul cases once per round.
 // Writes bench/results/peers-<date and time, to the second>.json and bench/results/peers-latest.json.
 
 import { spawnSync } from 'node:child_process';

@@ -77,6 +77,39 @@ void lay_out(const float* X, const ConvGeom& g, int64_t i0, int64_t nb, int64_t 
   }
 }
 
+#ifdef MG_X86
+// Every group's filter packed once for the forward tiles: [group][panel][tap][rows channels],
+// channels past cog zero, 64-byte aligned (the AVX2 pixel tiles load its rows aligned).
+struct PackedFilter {
+  std::unique_ptr<float, decltype(&std::free)> data{nullptr, &std::free};
+  int64_t panels, kk, rows;
+  PackedFilter(const float* W, const ConvGeom& g, int64_t rows_) : rows(rows_) {
+    const int64_t cog = g.cOut / g.groups;
+    kk = g.cIn / g.groups * g.kh * g.kw;
+    panels = (cog + rows - 1) / rows;
+    const int64_t n = g.groups * panels * kk * rows;
+    data.reset((float*)std::aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64));
+    if (!data) throw std::bad_alloc();
+    float* A = data.get();
+    std::fill(A, A + n, 0.f);
+    for (int64_t gr = 0; gr < g.groups; gr++)
+      for (int64_t co = 0; co < cog; co++)
+        for (int64_t k = 0; k < kk; k++) A[((gr * panels + co / rows) * kk + k) * rows + co % rows] = W[(gr * cog + co) * kk + k];
+  }
+  // panel pn of group gr
+  const float* panel(int64_t gr, int64_t pn) const { return data.get() + (gr * panels + pn) * kk * rows; }
+};
+
+// Each forward tap's offset in the flat layout, in the filter's (c, ky, kx) order.
+std::vector<int64_t> tap_offsets(const ConvGeom& g, const Flat& f) {
+  std::vector<int64_t> off(g.cIn / g.groups * g.kh * g.kw);
+  for (int64_t c = 0; c < g.cIn / g.groups; c++)
+    for (int64_t ky = 0; ky < g.kh; ky++)
+      for (int64_t kx = 0; kx < g.kw; kx++) off[(c * g.kh + ky) * g.kw + kx] = f.off(g, c, ky, kx);
+  return off;
+}
+#endif
+
 // Images per fold: the fold's padded input a share of L2 (measured: 512 KiB on the AVX-512
 // machine, 1 MiB L2; 128 KiB on an AVX2 Zen, 512 KiB L2, where 512 KiB ran 13% slower),
 // folds a multiple of the threads.
@@ -385,24 +418,13 @@ bool lanes_fit(const ConvGeom& g) {
 // The AVX2 forward over folds in the flat layout, by tiles of 6 real output pixels × 16 channels.
 void pixel_forward_avx2(const float* X, const float* W, const ConvGeom& g, float* Y) {
   const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, kk = cig * g.kh * g.kw, ohw = g.oh * g.ow;
-  const int64_t panels = (cog + kPixCols - 1) / kPixCols;
-  // [group][panel][tap][16 channels], channels past cog zero; 32-byte aligned rows
-  float* Wp = (float*)std::aligned_alloc(64, ((g.groups * panels * kk * kPixCols * sizeof(float)) + 63) / 64 * 64);
-  if (!Wp) throw std::bad_alloc();
-  std::unique_ptr<float, decltype(&std::free)> hold(Wp, &std::free);
-  std::fill(Wp, Wp + g.groups * panels * kk * kPixCols, 0.f);
-  for (int64_t gr = 0; gr < g.groups; gr++)
-    for (int64_t co = 0; co < cog; co++)
-      for (int64_t k = 0; k < kk; k++)
-        Wp[((gr * panels + co / kPixCols) * kk + k) * kPixCols + co % kPixCols] = W[(gr * cog + co) * kk + k];
+  const PackedFilter A(W, g, kPixCols);
   const Plan p = plan(g, cig);
   over_folds(p, g.n, [&](int64_t i0, int64_t nb, int64_t) {
     const Flat f(g, nb, 0);
     float* Xp = conv_scratch<float, 0>(cig * f.cstride);
-    std::vector<int64_t> off(kk), at(nb * ohw);
-    for (int64_t c = 0; c < cig; c++)
-      for (int64_t ky = 0; ky < g.kh; ky++)
-        for (int64_t kx = 0; kx < g.kw; kx++) off[(c * g.kh + ky) * g.kw + kx] = f.off(g, c, ky, kx);
+    const std::vector<int64_t> off = tap_offsets(g, f);
+    std::vector<int64_t> at(nb * ohw);
     for (int64_t j = 0; j < nb; j++)
       for (int64_t oy = 0; oy < g.oh; oy++)
         for (int64_t ox = 0; ox < g.ow; ox++) at[(j * g.oh + oy) * g.ow + ox] = f.at(j, oy) + ox;
@@ -410,8 +432,8 @@ void pixel_forward_avx2(const float* X, const float* W, const ConvGeom& g, float
     alignas(32) float c[kPixRows * kPixCols];
     for (int64_t gr = 0; gr < g.groups; gr++) {
       lay_out(X, g, i0, nb, gr * cig, cig, f, Xp);
-      for (int64_t pn = 0; pn < panels; pn++) {
-        const float* w = Wp + (gr * panels + pn) * kk * kPixCols;
+      for (int64_t pn = 0; pn < A.panels; pn++) {
+        const float* w = A.panel(gr, pn);
         const int64_t co0 = pn * kPixCols, nco = std::min<int64_t>(kPixCols, cog - co0);
         for (int64_t t = 0; t < npix; t += kPixRows) {
           const float* xs[kPixRows];
@@ -459,25 +481,20 @@ void conv_direct_forward(const float* X, const float* W, const ConvGeom& g, floa
 #ifdef MG_X86
   const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, kk = cig * g.kh * g.kw, ohw = g.oh * g.ow;
   const bool wide = isa() == Isa::Avx512;
+  if (!wide && pixel_tiles()) {
+    pixel_forward_avx2(X, W, g, Y);
+    return;
+  }
   const int64_t rows = wide ? kFwdRows : kFwdRowsAvx2, cols = wide ? kFwdCols : kFwdColsAvx2;
   const auto tile = wide ? fwd_tile<kFwdQ> : fwd_tile_avx2;
-  const int64_t panels = (cog + rows - 1) / rows;
-  // every group's filter packed once: [group][panel][tap][rows channels], channels past cog zero
-  std::vector<float> Ap(g.groups * panels * kk * rows, 0.f);
-  for (int64_t gr = 0; gr < g.groups; gr++)
-    for (int64_t co = 0; co < cog; co++)
-      for (int64_t k = 0; k < kk; k++)
-        Ap[((gr * panels + co / rows) * kk + k) * rows + co % rows] = W[(gr * cog + co) * kk + k];
+  const PackedFilter A(W, g, rows);
+  const int64_t panels = A.panels;
   if (wide && lanes_fit(g)) {
     const Plan lp{kLanes, (g.n + kLanes - 1) / kLanes};
     const Lanes L(g);
     over_folds(lp, g.n, [&](int64_t i0, int64_t nb, int64_t) {
-      for (int64_t gr = 0; gr < g.groups; gr++) lanes_forward(X, Ap.data() + gr * panels * kk * rows, g, L, i0, nb, gr, Y);
+      for (int64_t gr = 0; gr < g.groups; gr++) lanes_forward(X, A.panel(gr, 0), g, L, i0, nb, gr, Y);
     });
-    return;
-  }
-  if (!wide && pixel_tiles()) {
-    pixel_forward_avx2(X, W, g, Y);
     return;
   }
   const Plan p = plan(g, cig);
@@ -486,14 +503,11 @@ void conv_direct_forward(const float* X, const float* W, const ConvGeom& g, floa
     const int64_t tiles = (f.q1 - f.q0 + cols - 1) / cols, ldo = tiles * cols;
     float* Xp = conv_scratch<float, 0>(cig * f.cstride);
     float* out = conv_scratch<float, 1>(panels * rows * ldo);
-    std::vector<int64_t> off(kk);
-    for (int64_t c = 0; c < cig; c++)
-      for (int64_t ky = 0; ky < g.kh; ky++)
-        for (int64_t kx = 0; kx < g.kw; kx++) off[(c * g.kh + ky) * g.kw + kx] = f.off(g, c, ky, kx);
+    const std::vector<int64_t> off = tap_offsets(g, f);
     for (int64_t gr = 0; gr < g.groups; gr++) {
       lay_out(X, g, i0, nb, gr * cig, cig, f, Xp);
       for (int64_t pn = 0; pn < panels; pn++) {
-        const float* a = Ap.data() + (gr * panels + pn) * kk * rows;
+        const float* a = A.panel(gr, pn);
         for (int64_t t = 0; t < tiles; t++) tile(kk, a, Xp + f.q0 + t * cols, off.data(), out + pn * rows * ldo + t * cols, ldo);
       }
       for (int64_t j = 0; j < nb; j++)

@@ -7,6 +7,15 @@
 
 namespace mg {
 
+namespace {
+// v replaces the window's best so far: strictly greater (the first maximum wins), or a NaN
+// over a number (NaN propagates; once the best is NaN nothing replaces it)
+template <typename T>
+inline bool beats(T v, T best) {
+  return v > best || (v != v && best == best);
+}
+}  // namespace
+
 void max_pool2d(const Buf& x, const PoolGeom& g, const Buf& values, const Buf& indices) {
   const int64_t v[] = {g.planes, g.h, g.w, g.kh, g.kw, g.oh, g.ow, g.sh, g.sw};
   for (int64_t q : v)
@@ -40,10 +49,9 @@ void max_pool2d(const Buf& x, const PoolGeom& g, const Buf& values, const Buf& i
               const int64_t c = 2 * ox;
               T b = r0[c];
               int32_t bi = base + (int32_t)c;
-              // b == b: once b is NaN nothing replaces it; a NaN replaces any number
-              if (r0[c + 1] > b || (r0[c + 1] != r0[c + 1] && b == b)) { b = r0[c + 1]; bi = base + (int32_t)c + 1; }
-              if (r1[c] > b || (r1[c] != r1[c] && b == b)) { b = r1[c]; bi = base + (int32_t)(w + c); }
-              if (r1[c + 1] > b || (r1[c + 1] != r1[c + 1] && b == b)) { b = r1[c + 1]; bi = base + (int32_t)(w + c + 1); }
+              if (beats(r0[c + 1], b)) { b = r0[c + 1]; bi = base + (int32_t)c + 1; }
+              if (beats(r1[c], b)) { b = r1[c]; bi = base + (int32_t)(w + c); }
+              if (beats(r1[c + 1], b)) { b = r1[c + 1]; bi = base + (int32_t)(w + c + 1); }
               vo[ox] = b;
               io[ox] = bi;
             }
@@ -66,8 +74,7 @@ void max_pool2d(const Buf& x, const PoolGeom& g, const Buf& values, const Buf& i
                 int64_t ix = ox * g.sw - g.pw + kx;
                 if (ix < 0 || ix >= g.w) continue;
                 double val = xp[iy * g.w + ix];
-                // the first maximum wins, and a NaN beats any number (NaN propagates)
-                if (bi < 0 || val > best || (val != val && best == best)) { best = val; bi = iy * g.w + ix; }
+                if (bi < 0 || beats(val, best)) { best = val; bi = iy * g.w + ix; }
               }
             }
             int64_t o = (p * g.oh + oy) * g.ow + ox;

@@ -435,8 +435,8 @@ if (!native) {
       check(t, a.values, b.values, dtype, `maxPool2d values ${JSON.stringify(g)}`);
       check(t, a.indices, b.indices, 'int32', `maxPool2d indices ${JSON.stringify(g)}`);
     }
-
-
+    // the 2×2 stride-2 fast path (Conv-4's pooling): even and odd sides, ties, and NaN (which
+    // beats any number, the first NaN of a window winning, as in the general path and the js reference)
     for (let rep = 0; rep < 24; rep++) {
       const dtype = r.pick(DTYPES);
       const h = r.int(2, 11), w = r.int(2, 11), planes = r.int(1, 4);

@@ -9,10 +9,17 @@ import { avgPoolAs, maxPoolAs, type Pool2dOptions } from '../ops/pool.js';
 import { flatten as flattenOp, reshape } from '../ops/shape-ops.js';
 import type { Tensor } from '../tensor/tensor.js';
 
+// the layers' defaults: kernel 2; stride and padding passed on only when given
+const poolOptions = (opts: Partial<Pool2dOptions>): Pool2dOptions => ({
+  kernelSize: opts.kernelSize ?? 2,
+  ...(opts.stride !== undefined ? { stride: opts.stride } : {}),
+  ...(opts.padding !== undefined ? { padding: opts.padding } : {}),
+});
+
 /** Max pooling (NCHW); kernel 2 (stride = kernel) by default. */
 export function maxPool(x: Tensor, opts: Partial<Pool2dOptions> = {}): Tensor {
   expectOptions(opts, 'maxPool');
-  return maxPoolAs('maxPool', x, { kernelSize: opts.kernelSize ?? 2, ...(opts.stride !== undefined ? { stride: opts.stride } : {}), ...(opts.padding !== undefined ? { padding: opts.padding } : {}) });
+  return maxPoolAs('maxPool', x, poolOptions(opts));
 }
 
 /**
@@ -23,13 +30,13 @@ export function maxPool(x: Tensor, opts: Partial<Pool2dOptions> = {}): Tensor {
  */
 export function reluMaxPool(x: Tensor, opts: Partial<Pool2dOptions> = {}): Tensor {
   expectOptions(opts, 'reluMaxPool');
-  return relu(maxPoolAs('reluMaxPool', x, { kernelSize: opts.kernelSize ?? 2, ...(opts.stride !== undefined ? { stride: opts.stride } : {}), ...(opts.padding !== undefined ? { padding: opts.padding } : {}) }));
+  return relu(maxPoolAs('reluMaxPool', x, poolOptions(opts)));
 }
 
 /** Average pooling (NCHW); kernel 2 by default. */
 export function avgPool(x: Tensor, opts: Partial<Pool2dOptions> = {}): Tensor {
   expectOptions(opts, 'avgPool');
-  return avgPoolAs('avgPool', x, { kernelSize: opts.kernelSize ?? 2, ...(opts.stride !== undefined ? { stride: opts.stride } : {}), ...(opts.padding !== undefined ? { padding: opts.padding } : {}) });
+  return avgPoolAs('avgPool', x, poolOptions(opts));
 }
 
 /**
