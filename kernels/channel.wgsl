@@ -1,5 +1,6 @@
 // Per-channel kernels over contiguous [n, c, s] tensors (channels on axis 1): batch-norm
-// statistics (STATS) and normalization (NORM), its input gradient (BACKWARD), a per-channel
+// statistics (STATS) and normalization (NORM), its input gradient (BACKWARD; SUMS: also the
+// sums Σg and Σg·x̂ per channel it computes on the way, batch norm's β and γ gradients), a per-channel
 // affine map (AFFINE, NOSHIFT: no shift) and a per-channel dot product (DOT). The reductions
 // use one workgroup per channel (a channel's n·s values at (k·c + ch)·s + j, walked with a
 // stride of WG), then a tree in workgroup memory; arithmetic in f32.
@@ -25,6 +26,10 @@
 @group(0) @binding(2) var<storage, read> xhat: array<{{T}}>;
 @group(0) @binding(3) var<storage, read> w: array<{{T}}>;
 @group(0) @binding(4) var<storage, read_write> out0: array<{{T}}>;
+//#if SUMS
+@group(0) @binding(5) var<storage, read_write> sumG: array<{{T}}>;
+@group(0) @binding(6) var<storage, read_write> sumGX: array<{{T}}>;
+//#endif
 //#endif
 //#if DOT
 @group(0) @binding(1) var<storage, read> a: array<{{T}}>;
@@ -121,6 +126,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   red[lid] = sg;
   red2[lid] = sgx;
   tree(true, lid);
+  //#if SUMS
+  if (lid == 0u) {
+    sumG[ch] = {{T}}(red[0]);
+    sumGX[ch] = {{T}}(red2[0]);
+  }
+  //#endif
   let mg = red[0] / f32(m);
   let mgx = red2[0] / f32(m);
   let wc = f32(w[ch]);

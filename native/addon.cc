@@ -229,6 +229,11 @@ KERNEL(BatchNorm, 10, {
 KERNEL(BatchNormBackward, 5,
        batch_norm_backward(to_buf(info[0], "g"), to_buf(info[1], "xhat"), to_buf(info[2], "w"), to_channel_dims(info[3]),
                            to_buf(info[4], "out")))
+KERNEL(BatchNormBackwardSums, 7, {
+  const Buf sg = to_buf(info[5], "sumG"), sgx = to_buf(info[6], "sumGX");
+  batch_norm_backward(to_buf(info[0], "g"), to_buf(info[1], "xhat"), to_buf(info[2], "w"), to_channel_dims(info[3]), to_buf(info[4], "out"),
+                      &sg, &sgx);
+})
 KERNEL(ChannelAffine, 5, {
   Buf shift;
   bool hasShift = !info[2].IsNull() && !info[2].IsUndefined();
@@ -319,6 +324,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT("maxPool2dBackward", MaxPool2dBackward);
   EXPORT("batchNorm", BatchNorm);
   EXPORT("batchNormBackward", BatchNormBackward);
+  EXPORT("batchNormBackwardSums", BatchNormBackwardSums);
   EXPORT("channelAffine", ChannelAffine);
   EXPORT("channelDot", ChannelDot);
   EXPORT("gather", Gather);

@@ -129,12 +129,18 @@ MG_INLINE void bn_forward_channels(const T* X, const T* G, const T* B, const Cha
   }
 }
 
+// SG, SGX (both or neither): the sums Σg and Σg·x̂ per channel, which batch norm's γ and β
+// gradients are, written on the way
 template <typename T>
-MG_INLINE void bn_backward_channels(const T* G, const T* XH, const T* W, const ChannelDims& d, T* O, int64_t c0, int64_t c1) {
+MG_INLINE void bn_backward_channels(const T* G, const T* XH, const T* W, const ChannelDims& d, T* O, T* SG, T* SGX, int64_t c0, int64_t c1) {
   const double count = (double)(d.n * d.s);
   for (int64_t c = c0; c < c1; c++) {
     double sg = 0, sgx = 0;
     channel_sums<T>(G, XH, d, c, sg, sgx);
+    if (SG) {
+      SG[c] = (T)sg;
+      SGX[c] = (T)sgx;
+    }
     const T mg = (T)(sg / count), mgx = (T)(sgx / count), wc = W[c];
     for (int64_t n = 0; n < d.n; n++) {
       const int64_t o = (n * d.c + c) * d.s;
@@ -187,8 +193,8 @@ MG_INLINE void affine_rows(const T* X, const T* S, const T* SH, const ChannelDim
 MG_PER_ISA(bn_forward_f32, bn_forward_channels,
            (const float* X, const float* G, const float* B, const ChannelDims& d, double eps, float* Y, float* XH, float* M, float* V, float* R, int64_t c0, int64_t c1),
            (X, G, B, d, eps, Y, XH, M, V, R, c0, c1))
-MG_PER_ISA(bn_backward_f32, bn_backward_channels, (const float* G, const float* XH, const float* W, const ChannelDims& d, float* O, int64_t c0, int64_t c1),
-           (G, XH, W, d, O, c0, c1))
+MG_PER_ISA(bn_backward_f32, bn_backward_channels, (const float* G, const float* XH, const float* W, const ChannelDims& d, float* O, float* SG, float* SGX, int64_t c0, int64_t c1),
+           (G, XH, W, d, O, SG, SGX, c0, c1))
 MG_PER_ISA(dot_f32, dot_channels, (const float* A, const float* B, const ChannelDims& d, float* O, int64_t c0, int64_t c1), (A, B, d, O, c0, c1))
 MG_PER_ISA(affine_f32, affine_rows, (const float* X, const float* S, const float* SH, const ChannelDims& d, float* O, int64_t r0, int64_t r1),
            (X, S, SH, d, O, r0, r1))
@@ -200,8 +206,12 @@ void bn_forward(const float* X, const float* G, const float* B, const ChannelDim
 void bn_forward(const double* X, const double* G, const double* B, const ChannelDims& d, double eps, double* Y, double* XH, double* M, double* V, double* R, int64_t c0, int64_t c1) {
   bn_forward_channels<double>(X, G, B, d, eps, Y, XH, M, V, R, c0, c1);
 }
-void bn_backward(const float* G, const float* XH, const float* W, const ChannelDims& d, float* O, int64_t c0, int64_t c1) { bn_backward_f32(G, XH, W, d, O, c0, c1); }
-void bn_backward(const double* G, const double* XH, const double* W, const ChannelDims& d, double* O, int64_t c0, int64_t c1) { bn_backward_channels<double>(G, XH, W, d, O, c0, c1); }
+void bn_backward(const float* G, const float* XH, const float* W, const ChannelDims& d, float* O, float* SG, float* SGX, int64_t c0, int64_t c1) {
+  bn_backward_f32(G, XH, W, d, O, SG, SGX, c0, c1);
+}
+void bn_backward(const double* G, const double* XH, const double* W, const ChannelDims& d, double* O, double* SG, double* SGX, int64_t c0, int64_t c1) {
+  bn_backward_channels<double>(G, XH, W, d, O, SG, SGX, c0, c1);
+}
 void dot(const float* A, const float* B, const ChannelDims& d, float* O, int64_t c0, int64_t c1) { dot_f32(A, B, d, O, c0, c1); }
 void dot(const double* A, const double* B, const ChannelDims& d, double* O, int64_t c0, int64_t c1) { dot_channels<double>(A, B, d, O, c0, c1); }
 void affine(const float* X, const float* S, const float* SH, const ChannelDims& d, float* O, int64_t r0, int64_t r1) { affine_f32(X, S, SH, d, O, r0, r1); }
@@ -232,15 +242,26 @@ void batch_norm(const Buf& x, const Buf& gamma, const Buf& beta, const ChannelDi
   });
 }
 
-void batch_norm_backward(const Buf& g, const Buf& xhat, const Buf& w, const ChannelDims& d, const Buf& out) {
+void batch_norm_backward(const Buf& g, const Buf& xhat, const Buf& w, const ChannelDims& d, const Buf& out, const Buf* sum_g,
+                         const Buf* sum_gx) {
   const int64_t total = check_channel("batchNormBackward", d, g.dtype, {&g, &xhat, &out}, {&w});
-  if (total == 0) return;
+  if ((sum_g == nullptr) != (sum_gx == nullptr)) throw KernelError("batchNormBackward: the two sums go together");
+  if (sum_g) {
+    check_buf("batchNormBackward", "sumG", *sum_g, d.c, g.dtype);
+    check_buf("batchNormBackward", "sumGX", *sum_gx, d.c, g.dtype);
+  }
   dispatch(g.dtype, [&](auto tag) {
     using T = decltype(tag);
     if constexpr (!std::is_same_v<T, int32_t>) {
       const T *G = (const T*)g.data, *XH = (const T*)xhat.data, *W = (const T*)w.data;
       T* O = (T*)out.data;
-      parallel_range(d.c, channel_chunk(d), [&](int64_t c0, int64_t c1) { bn_backward(G, XH, W, d, O, c0, c1); });
+      T *SG = sum_g ? (T*)sum_g->data : nullptr, *SGX = sum_gx ? (T*)sum_gx->data : nullptr;
+      // an empty channel (n·s = 0) still gets its sums, zero
+      if (total == 0) {
+        if (SG) std::fill(SG, SG + d.c, T(0)), std::fill(SGX, SGX + d.c, T(0));
+        return;
+      }
+      parallel_range(d.c, channel_chunk(d), [&](int64_t c0, int64_t c1) { bn_backward(G, XH, W, d, O, SG, SGX, c0, c1); });
     }
   });
 }

@@ -186,6 +186,11 @@ export const opCases: OpCase[] = [
   { name: 'batchNormTrain/statistics', inputs: [{ shape: [4, 3, 2] }, { shape: [3] }, { shape: [3] }],
     fn: (x, g, b) => t.noGrad(() => { const r = t.batchNormTrain(x, g, b); return t.concat([r.mean, r.variance]); }), differentiable: false },
   { name: 'batchNormBackward', inputs: [{ shape: [2, 3, 3] }, { shape: [2, 3, 3] }, { shape: [3] }], fn: (g, xh, w) => t.batchNormBackward(g, xh, w) },
+  // the fused kernel's three outputs together (one cotangent over all), and its two sums alone
+  { name: 'batchNormBackwardSums', inputs: [{ shape: [2, 3, 3] }, { shape: [2, 3, 3] }, { shape: [3] }],
+    fn: (g, xh, w) => { const r = t.batchNormBackwardSums(g, xh, w); return t.concat([t.reshape(r.dx, [-1]), r.sumG, r.sumGX]); } },
+  { name: 'batchNormBackwardSums/sums', inputs: [{ shape: [3, 2, 2] }, { shape: [3, 2, 2] }, { shape: [2] }],
+    fn: (g, xh, w) => { const r = t.batchNormBackwardSums(g, xh, w); return t.concat([r.sumG, t.mul(r.sumGX, 0.5)]); } },
   { name: 'batchNormInference', inputs: [{ shape: [2, 3, 2] }, { shape: [3], constant: [0.3, -0.5, 1] }, { shape: [3], constant: [0.8, 1.5, 0.2] }, { shape: [3] }, { shape: [3] }],
     fn: (x, m, v, g, b) => t.batchNormInference(x, m, v, g, b),
     tfjs: (tf, x, m, v, g, b) => tf.transpose(tf.batchNorm(tf.transpose(x, [0, 2, 1]), m, v, b, g, 1e-5), [0, 2, 1]) },

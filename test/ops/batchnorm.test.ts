@@ -106,6 +106,8 @@ test('batchNorm ops: bad input raises errors naming the op and shapes', (t) => {
     t.throws(() => mg.batchNormTrain(mg.zeros([3], f64), g, g), (e: unknown) => e instanceof mg.ShapeError && /\[N, C, \.\.\.\]/.test((e as Error).message));
     t.throws(() => mg.batchNormTrain(x, mg.ones([3], { dtype: 'float32', backend: 'js' }), g), (e: unknown) => e instanceof mg.DTypeError, 'dtype mismatch');
     t.throws(() => mg.batchNormBackward(x, mg.zeros([2, 3, 5], f64), g), (e: unknown) => e instanceof mg.ShapeError && /batchNormBackward: gradient \[2, 3, 4\] and xhat \[2, 3, 5\]/.test((e as Error).message));
+    t.throws(() => mg.batchNormBackwardSums(x, mg.zeros([2, 3, 5], f64), g), (e: unknown) => e instanceof mg.ShapeError && /batchNormBackwardSums: gradient \[2, 3, 4\] and xhat \[2, 3, 5\]/.test((e as Error).message));
+    t.throws(() => mg.batchNormBackwardSums(x, x, mg.ones([4], f64)), (e: unknown) => e instanceof mg.ShapeError && /batchNormBackwardSums: w \[4\] must be \[3\]/.test((e as Error).message));
     t.throws(() => mg.channelDot(x, mg.zeros([2, 3, 5], f64)), (e: unknown) => e instanceof mg.ShapeError && /channelDot/.test((e as Error).message));
     t.throws(() => mg.channelAffine(mg.zeros([2, 3], { dtype: 'int32' }), mg.ones([3], { dtype: 'int32' })), (e: unknown) => e instanceof mg.DTypeError);
     // NaN propagates through the statistics
@@ -161,6 +163,7 @@ test('native per-channel and max-pool-backward kernels reject bad buffers with a
   const f = (n: number) => be.upload(new Float32Array(n), 'float32');
   t.throws(() => be.batchNorm(f(10), f(2), f(2), { n: 2, c: 2, s: 3 }, 1e-5), (e: unknown) => e instanceof mg.BackendError && /batchNorm/.test((e as Error).message), 'x of the wrong size');
   t.throws(() => be.batchNormBackward(f(12), f(12), f(3), { n: 2, c: 2, s: 3 }), (e: unknown) => e instanceof mg.BackendError, 'w of the wrong size');
+  t.throws(() => be.batchNormBackwardSums(f(12), f(11), f(2), { n: 2, c: 2, s: 3 }), (e: unknown) => e instanceof mg.BackendError && /batchNormBackward/.test((e as Error).message), 'xhat of the wrong size, with sums');
   t.throws(() => be.channelDot(f(12), be.upload(new Float64Array(12), 'float64'), { n: 2, c: 2, s: 3 }), (e: unknown) => e instanceof mg.BackendError, 'mixed dtypes');
   const g = { planes: 1, h: 2, w: 2, kh: 2, kw: 2, oh: 1, ow: 1, strideH: 2, strideW: 2, padH: 0, padW: 0 };
   t.throws(() => be.maxPool2dBackward(f(1), be.upload(Int32Array.of(7), 'int32'), g), (e: unknown) => e instanceof mg.BackendError && /outside the plane/.test((e as Error).message), 'an index outside the plane');

@@ -233,6 +233,11 @@ export interface Backend {
    * over n and s; g and xhat contiguous [n, c, s], w [c].
    */
   batchNormBackward(g: Storage, xhat: Storage, w: Storage, d: ChannelDims): Storage;
+  /**
+   * batchNormBackward with the two per-channel sums it computes on the way, which are batch
+   * norm's β and γ gradients: sumG[c] = Σ g, sumGX[c] = Σ g·xhat (over n and s, [c] each).
+   */
+  batchNormBackwardSums(g: Storage, xhat: Storage, w: Storage, d: ChannelDims): { dx: Storage; sumG: Storage; sumGX: Storage };
   /** y = x·scale[c] + shift[c] over contiguous [n, c, s]; shift may be null (0). */
   channelAffine(x: Storage, scale: Storage, shift: Storage | null, d: ChannelDims): Storage;
   /** out[c] = the sum over n and s of a·b (contiguous [n, c, s] each), [c]. */

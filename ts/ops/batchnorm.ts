@@ -6,11 +6,13 @@
 //   x̂    = (x - mean)·rstd,  vjp  g ↦ batchNormBackward(g, x̂, rstd)
 //   rstd = (var + eps)^-½,   vjp  r ↦ -rstd³/M · (x - mean)·r      (M values per channel)
 //   y    = x̂·γ + β,          vjp  g ↦ (batchNormBackward(g, x̂, rstd·γ), Σ g·x̂, Σ g)
+// The three come from one kernel (batchNormBackwardSums: the input gradient's pass sums Σ g and
+// Σ g·x̂ anyway), each recorded with the vjp of the op it replaces.
 
 import { ShapeError, fmtShape } from '../core/errors.js';
 import { record } from '../tensor/tape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { channelAffine, channelDims, channelDot, channelSum, checkChannelVector } from './channel.js';
+import { channelAffine, channelDims, channelDot, channelSum, checkChannelVector, recordChannelDot, recordChannelSum } from './channel.js';
 import { add, mul, neg, reciprocal, sqrt, sub } from './elementwise.js';
 import { contiguous } from './shape-ops.js';
 import { checkFloat, checkTensor, wrap, opScope } from './util.js';
@@ -49,11 +51,11 @@ export function batchNormTrain(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-
       return [channelAffine(xi!, k, neg(mul(mu, k)))];
     });
     record(xhat, 'batchNormXhat', [xc], (g, xh) => [batchNormBackward(g, xh, rstd)], [rstd]);
-    const out = record(y, 'batchNorm', [xc, gc, bc], (g, _y, [xi, gi, bi]) => [
-      xi!.requiresGrad ? batchNormBackward(g, xhat, mul(rstd, gi!)) : null,
-      gi!.requiresGrad ? channelDot(g, xhat) : null,
-      bi!.requiresGrad ? channelSum(g) : null,
-    ], [xhat, rstd]);
+    const out = record(y, 'batchNorm', [xc, gc, bc], (g, _y, [xi, gi, bi]) => {
+      if (!xi!.requiresGrad) return [null, gi!.requiresGrad ? channelDot(g, xhat) : null, bi!.requiresGrad ? channelSum(g) : null];
+      const r = batchNormBackwardSums(g, xhat, mul(rstd, gi!));
+      return [r.dx, gi!.requiresGrad ? r.sumGX : null, bi!.requiresGrad ? r.sumG : null];
+    }, [xhat, rstd]);
     return { y: out, mean, variance };
   });
 }
@@ -64,30 +66,57 @@ export function batchNormTrain(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-
  */
 export function batchNormBackward(g: Tensor, xhat: Tensor, w: Tensor): Tensor {
   return opScope(() => {
-    checkTensor(g, 'batchNormBackward', 'gradient');
-    checkTensor(xhat, 'batchNormBackward', 'xhat');
-    checkFloat('batchNormBackward', g, xhat);
-    if (g.rank !== xhat.rank || g.shape.some((v, i) => v !== xhat.shape[i])) {
-      throw new ShapeError(`batchNormBackward: gradient ${fmtShape(g.shape)} and xhat ${fmtShape(xhat.shape)} must have the same shape`);
-    }
+    checkBackwardInputs('batchNormBackward', g, xhat);
     const d = channelDims(g, 'batchNormBackward');
     checkChannelVector('batchNormBackward', 'w', w, g, d.c);
     const gc = contiguous(g), xc = contiguous(xhat), wc = contiguous(w);
-    const out = wrap(g.backend.batchNormBackward(gc.storage, xc.storage, wc.storage, d), g.shape, g);
-    const m = d.n * d.s;
-    return record(out, 'batchNormBackward', [gc, xc, wc], (h, _y, [gi, xi, wi]) => {
-      // out is symmetric in g: its g-vjp is the same map applied to h
-      const dg = gi!.requiresGrad ? batchNormBackward(h, xi!, wi!) : null;
-      if (!xi!.requiresGrad && !wi!.requiresGrad) return [dg, null, null];
-      const sgx = channelDot(gi!, xi!), shx = channelDot(h, xi!);
-      const dxhat = xi!.requiresGrad
-        ? add(channelAffine(h, mul(mul(wi!, sgx), -1 / m)), channelAffine(gi!, mul(mul(wi!, shx), -1 / m)))
-        : null;
-      const dw = wi!.requiresGrad
-        ? sub(sub(channelDot(h, gi!), mul(mul(channelSum(h), channelSum(gi!)), 1 / m)), mul(mul(shx, sgx), 1 / m))
-        : null;
-      return [dg, dxhat, dw];
-    });
+    return recordBatchNormBackward(wrap(g.backend.batchNormBackward(gc.storage, xc.storage, wc.storage, d), g.shape, g), gc, xc, wc, d.n * d.s);
+  });
+}
+
+/**
+ * batchNormBackward(g, xhat, w) and, from the same kernel, sumG = Σ g and sumGX = Σ g·xhat per
+ * channel ([C] each: batch norm's β and γ gradients), each differentiable as channelSum(g) and
+ * channelDot(g, xhat) are.
+ */
+export function batchNormBackwardSums(g: Tensor, xhat: Tensor, w: Tensor): { dx: Tensor; sumG: Tensor; sumGX: Tensor } {
+  return opScope(() => {
+    checkBackwardInputs('batchNormBackwardSums', g, xhat);
+    const d = channelDims(g, 'batchNormBackwardSums');
+    checkChannelVector('batchNormBackwardSums', 'w', w, g, d.c);
+    const gc = contiguous(g), xc = contiguous(xhat), wc = contiguous(w);
+    const k = g.backend.batchNormBackwardSums(gc.storage, xc.storage, wc.storage, d);
+    return {
+      dx: recordBatchNormBackward(wrap(k.dx, g.shape, g), gc, xc, wc, d.n * d.s),
+      sumG: recordChannelSum(wrap(k.sumG, [d.c], g), gc),
+      sumGX: recordChannelDot(wrap(k.sumGX, [d.c], g), gc, xc),
+    };
+  });
+}
+
+function checkBackwardInputs(op: string, g: Tensor, xhat: Tensor): void {
+  checkTensor(g, op, 'gradient');
+  checkTensor(xhat, op, 'xhat');
+  checkFloat(op, g, xhat);
+  if (g.rank !== xhat.rank || g.shape.some((v, i) => v !== xhat.shape[i])) {
+    throw new ShapeError(`${op}: gradient ${fmtShape(g.shape)} and xhat ${fmtShape(xhat.shape)} must have the same shape`);
+  }
+}
+
+// out = batchNormBackward(gc, xc, wc) on the tape (gc, xc, wc contiguous; m values per channel)
+function recordBatchNormBackward(out: Tensor, gc: Tensor, xc: Tensor, wc: Tensor, m: number): Tensor {
+  return record(out, 'batchNormBackward', [gc, xc, wc], (h, _y, [gi, xi, wi]) => {
+    // out is symmetric in g: its g-vjp is the same map applied to h
+    const dg = gi!.requiresGrad ? batchNormBackward(h, xi!, wi!) : null;
+    if (!xi!.requiresGrad && !wi!.requiresGrad) return [dg, null, null];
+    const sgx = channelDot(gi!, xi!), shx = channelDot(h, xi!);
+    const dxhat = xi!.requiresGrad
+      ? add(channelAffine(h, mul(mul(wi!, sgx), -1 / m)), channelAffine(gi!, mul(mul(wi!, shx), -1 / m)))
+      : null;
+    const dw = wi!.requiresGrad
+      ? sub(sub(channelDot(h, gi!), mul(mul(channelSum(h), channelSum(gi!)), 1 / m)), mul(mul(shx, sgx), 1 / m))
+      : null;
+    return [dg, dxhat, dw];
   });
 }
 

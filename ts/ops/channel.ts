@@ -8,7 +8,7 @@ import { record } from '../tensor/tape.js';
 import type { ChannelDims } from '../backend/kernels.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { sum } from './reduce.js';
-import { contiguous } from './shape-ops.js';
+import { broadcastTo, contiguous, reshape } from './shape-ops.js';
 import { checkFloat, checkSameBackend, checkSameDType, checkTensor, wrap, opScope } from './util.js';
 
 /** [n, c, s] of an [N, C, ...] tensor, checked. */
@@ -40,6 +40,23 @@ export function checkChannelVector(op: string, what: string, v: Tensor, x: Tenso
 export function channelSum(x: Tensor): Tensor {
   checkTensor(x, 'channelSum');
   return sum(x, channelAxes(x));
+}
+
+/**
+ * Record out [C], computed by a fused kernel, as channelSum(x): its vjp is that of the sum
+ * (h broadcast over every axis but 1). x: the contiguous input the kernel read.
+ */
+export function recordChannelSum(out: Tensor, x: Tensor): Tensor {
+  const kept = x.shape.map((d, i) => (i === 1 ? d : 1));
+  return record(out, 'sum', [x], (h) => [broadcastTo(reshape(h, kept), x.shape)]);
+}
+
+/** Record out [C], computed by a fused kernel, as channelDot(a, b) (a, b: the contiguous inputs it read). */
+export function recordChannelDot(out: Tensor, a: Tensor, b: Tensor): Tensor {
+  return record(out, 'channelDot', [a, b], (g, _y, [ai, bi]) => [
+    ai!.requiresGrad ? channelAffine(bi!, g) : null,
+    bi!.requiresGrad ? channelAffine(ai!, g) : null,
+  ]);
 }
 
 /** y = x·scale[c] + shift[c] for x [N, C, ...]; shift may be omitted (0). */
@@ -74,10 +91,6 @@ export function channelDot(a: Tensor, b: Tensor): Tensor {
       throw new ShapeError(`channelDot: inputs ${fmtShape(a.shape)} and ${fmtShape(b.shape)} must have the same shape`);
     }
     const ac = contiguous(a), bc = contiguous(b);
-    const out = wrap(a.backend.channelDot(ac.storage, bc.storage, d), [d.c], a);
-    return record(out, 'channelDot', [ac, bc], (g, _y, [ai, bi]) => [
-      ai!.requiresGrad ? channelAffine(bi!, g) : null,
-      bi!.requiresGrad ? channelAffine(ai!, g) : null,
-    ]);
+    return recordChannelDot(wrap(a.backend.channelDot(ac.storage, bc.storage, d), [d.c], a), ac, bc);
   });
 }

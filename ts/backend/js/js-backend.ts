@@ -434,8 +434,13 @@ export class JsBackend implements Backend {
   }
 
   batchNormBackward(gs: Storage, xs: Storage, ws: Storage, d: ChannelDims): Storage {
+    return this.batchNormBackwardSums(gs, xs, ws, d).dx;
+  }
+
+  batchNormBackwardSums(gs: Storage, xs: Storage, ws: Storage, d: ChannelDims): { dx: Storage; sumG: Storage; sumGX: Storage } {
     const G = this.arr(gs), XH = this.arr(xs), W = this.arr(ws);
     const out = this.alloc(d.n * d.c * d.s, gs.dtype), m = d.n * d.s;
+    const sumG = this.alloc(d.c, gs.dtype), sumGX = this.alloc(d.c, gs.dtype);
     for (let c = 0; c < d.c; c++) {
       let sg = 0, sgx = 0;
       for (let n = 0; n < d.n; n++)
@@ -443,10 +448,12 @@ export class JsBackend implements Backend {
           sg += G[o + j]!;
           sgx += G[o + j]! * XH[o + j]!;
         }
+      sumG.data[c] = sg;
+      sumGX.data[c] = sgx;
       const mg = sg / m, mgx = sgx / m, w = W[c]!;
       for (let n = 0; n < d.n; n++) for (let j = 0, o = (n * d.c + c) * d.s; j < d.s; j++) out.data[o + j] = w * (G[o + j]! - mg - XH[o + j]! * mgx);
     }
-    return out;
+    return { dx: out, sumG, sumGX };
   }
 
   channelAffine(xs: Storage, ss: Storage, ts: Storage | null, d: ChannelDims): Storage {

@@ -331,6 +331,14 @@ export class NativeBackend extends JsBackend {
     });
   }
 
+  override batchNormBackwardSums(g: Storage, xhat: Storage, w: Storage, d: ChannelDims): { dx: Storage; sumG: Storage; sumGX: Storage } {
+    return this.guard('batchNormBackward', () => {
+      const dx = this.alloc(d.n * d.c * d.s, g.dtype), sumG = this.alloc(d.c, g.dtype), sumGX = this.alloc(d.c, g.dtype);
+      this.addon.batchNormBackwardSums(this.arr(g), this.arr(xhat), this.arr(w), channelMeta(d), dx.data, sumG.data, sumGX.data);
+      return { dx, sumG, sumGX };
+    });
+  }
+
   override channelAffine(x: Storage, scale: Storage, shift: Storage | null, d: ChannelDims): Storage {
     return this.guard('channelAffine', () => {
       const out = this.alloc(d.n * d.c * d.s, x.dtype);

@@ -37,6 +37,19 @@ export function batchNormBackward(ctx: Ctx, g: GpuStorage, xhat: GpuStorage, w: 
   return out;
 }
 
+/** batchNormBackward and the per-channel sums Σg, Σg·x̂ from the same pass. */
+export function batchNormBackwardSums(ctx: Ctx, g: GpuStorage, xhat: GpuStorage, w: GpuStorage, d: ChannelDims) {
+  const dx = ctx.alloc(g.dtype, d.n * d.c * d.s), sumG = ctx.alloc(g.dtype, d.c), sumGX = ctx.alloc(g.dtype, d.c);
+  if (d.c === 0) return { dx, sumG, sumGX };
+  if (d.n * d.s === 0) {
+    ctx.queue.clear(sumG.buf, sumG.buf.bytes);
+    ctx.queue.clear(sumGX.buf, sumGX.buf.bytes);
+    return { dx, sumG, sumGX };
+  }
+  ctx.launch(kernel(ctx, 'BACKWARD', d, g.dtype, 3, 3, { SUMS: true }), [g.buf, xhat.buf, w.buf, dx.buf, sumG.buf, sumGX.buf], channelParams(d), ctx.grid(d.c));
+  return { dx, sumG, sumGX };
+}
+
 export function channelAffine(ctx: Ctx, x: GpuStorage, scale: GpuStorage, shift: GpuStorage | null, d: ChannelDims): GpuStorage {
   const total = d.n * d.c * d.s;
   const out = ctx.alloc(x.dtype, total);

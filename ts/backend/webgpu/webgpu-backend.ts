@@ -209,6 +209,10 @@ export class WebGpuBackend implements Backend {
     const c = this.ctx;
     return channel.batchNormBackward(c, c.storage(g), c.storage(xhat), c.storage(w), d);
   }
+  batchNormBackwardSums(g: Storage, xhat: Storage, w: Storage, d: ChannelDims): { dx: Storage; sumG: Storage; sumGX: Storage } {
+    const c = this.ctx;
+    return channel.batchNormBackwardSums(c, c.storage(g), c.storage(xhat), c.storage(w), d);
+  }
   channelAffine(x: Storage, scale: Storage, shift: Storage | null, d: ChannelDims): Storage {
     const c = this.ctx;
     return channel.channelAffine(c, c.storage(x), c.storage(scale), shift ? c.storage(shift) : null, d);
