@@ -421,6 +421,44 @@ if (!native) {
     }
   });
 
+  test('native kernels: batch norm and its input gradient with the channel sums, small planes and large (x̂ streamed), every SIMD path and 1-2 threads', (t) => {
+    const r = new Rand(11);
+    const info = nb.info();
+    const paths = (['scalar', 'avx2', 'avx512'] as const).slice(0, ['scalar', 'avx2', 'avx512'].indexOf(info.isa) + 1);
+    // [n, c, s]: odd sizes; 7×7 planes; 2^20 values with rows of whole cache lines, which stream
+    const dims = [{ n: 2, c: 3, s: 5 }, { n: 5, c: 4, s: 49 }, { n: 4, c: 16, s: 16384 }, { n: 3, c: 2, s: 131072 + 16 }];
+    let cases = 0;
+    try {
+      for (const isa of paths)
+        for (const threads of [1, 2]) {
+          nb.setSimd(isa);
+          nb.setThreads(threads);
+          for (const d of dims)
+            for (const dtype of ['float32', 'float64'] as const) {
+              const total = d.n * d.c * d.s, what = `${isa}/${threads}t ${dtype} ${JSON.stringify(d)}`;
+              const [xj, xn] = both(r, total, dtype), [gj, gn] = both(r, d.c, dtype), [bj, bn] = both(r, d.c, dtype);
+              const a = nb.batchNorm(xn, gn, bn, d, 1e-5), b = js.batchNorm(xj, gj, bj, d, 1e-5);
+              const tol = dtype === 'float32' ? [1e-4, 1e-4] : [1e-10, 1e-10];
+              let ok = true;
+              for (const k of ['y', 'xhat', 'mean', 'variance', 'rstd'] as const) ok = check(t, a[k], b[k], dtype, `batchNorm ${k} ${what}`, tol[0], tol[1]) && ok;
+              const [dyj, dyn] = both(r, total, dtype), [wj, wn] = both(r, d.c, dtype);
+              const s1 = nb.batchNormBackwardSums(dyn, a.xhat, wn, d), s2 = js.batchNormBackwardSums(dyj, b.xhat, wj, d);
+              ok = check(t, s1.dx, s2.dx, dtype, `batchNormBackwardSums dx ${what}`, tol[0], tol[1]) && ok;
+              // sums over up to 2^19 values: float32 partial sums, so a looser absolute tolerance
+              ok = check(t, s1.sumG, s2.sumG, dtype, `batchNormBackwardSums sumG ${what}`, tol[0], dtype === 'float32' ? 2e-2 : 1e-8) && ok;
+              ok = check(t, s1.sumGX, s2.sumGX, dtype, `batchNormBackwardSums sumGX ${what}`, tol[0], dtype === 'float32' ? 2e-2 : 1e-8) && ok;
+              ok = check(t, nb.batchNormBackward(dyn, a.xhat, wn, d), s1.dx, dtype, `batchNormBackward = batchNormBackwardSums' dx ${what}`, 0, 0) && ok;
+              if (ok) cases++;
+            }
+        }
+    } finally {
+      nb.setSimd(info.isa as 'avx512');
+      nb.setThreads(info.threads);
+    }
+    t.equal(cases, paths.length * 2 * dims.length * 2, `every batch-norm case matches on ${paths.join(', ')}`);
+    t.end();
+  });
+
   test('native kernels: maxPool2d, gather, scatterAdd', (t) => {
     const r = new Rand(7);
     for (let rep = 0; rep < 40; rep++) {
