@@ -1,10 +1,11 @@
 // Per-channel kernels over contiguous [n, c, s] tensors (channels on axis 1): batch-norm
 // statistics (STATS) and normalization (NORM), its input gradient (BACKWARD; SUMS: also the
 // sums Σg and Σg·x̂ per channel it computes on the way, batch norm's β and γ gradients), a per-channel
-// affine map (AFFINE, NOSHIFT: no shift) and a per-channel dot product (DOT). The reductions
+// affine map (AFFINE, NOSHIFT: no shift), a bias added in place (BIAS) and a per-channel dot
+// product (DOT). The reductions
 // use one workgroup per channel (a channel's n·s values at (k·c + ch)·s + j, walked with a
 // stride of WG), then a tree in workgroup memory; arithmetic in f32.
-// Params: CHANNEL_PARAMS (ts/backend/webgpu/params.ts): eps for STATS, total elements for AFFINE/NORM.
+// Params: CHANNEL_PARAMS (ts/backend/webgpu/params.ts): eps for STATS, total elements for AFFINE/NORM/BIAS.
 
 //#if STATS
 @group(0) @binding(1) var<storage, read> x: array<{{T}}>;
@@ -35,6 +36,10 @@
 @group(0) @binding(1) var<storage, read> a: array<{{T}}>;
 @group(0) @binding(2) var<storage, read> b: array<{{T}}>;
 @group(0) @binding(3) var<storage, read_write> out0: array<{{T}}>;
+//#endif
+//#if BIAS
+@group(0) @binding(1) var<storage, read> bias: array<{{T}}>;
+@group(0) @binding(2) var<storage, read_write> y: array<{{T}}>;
 //#endif
 //#if AFFINE
 @group(0) @binding(1) var<storage, read> x: array<{{T}}>;
@@ -73,8 +78,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 }
 //#endif
 
+//#if BIAS
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i = group_index(wid, nwg) * 256u + lid;
+  if (i >= p_total()) { return; }
+  y[i] = {{T}}(f32(y[i]) + f32(bias[(i / p_s()) % p_c()]));
+}
+//#endif
+
 //#if !NORM
 //#if !AFFINE
+//#if !BIAS
 var<workgroup> red: array<f32, {{WG}}>;
 var<workgroup> red2: array<f32, {{WG}}>;
 
@@ -145,5 +160,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (lid == 0u) { out0[ch] = {{T}}(red[0]); }
   //#endif
 }
+//#endif
 //#endif
 //#endif

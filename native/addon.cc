@@ -184,7 +184,12 @@ ConvGeom to_conv(const Napi::Value& v) {
   return ConvGeom{q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10], q[11], q[12], q[13], q[14], q[15]};
 }
 
-KERNEL(Conv2d, 4, conv2d(to_buf(info[0], "x"), to_buf(info[1], "w"), to_conv(info[2]), to_buf(info[3], "y")))
+KERNEL(Conv2d, 4, {
+  Buf bias;
+  const bool hasBias = info.Length() > 4 && !info[4].IsNull() && !info[4].IsUndefined();
+  if (hasBias) bias = to_buf(info[4], "bias");
+  conv2d(to_buf(info[0], "x"), to_buf(info[1], "w"), to_conv(info[2]), to_buf(info[3], "y"), hasBias ? &bias : nullptr);
+})
 KERNEL(Conv2dBackwardInput, 4,
        conv2d_backward_input(to_buf(info[0], "dy"), to_buf(info[1], "w"), to_conv(info[2]), to_buf(info[3], "dx")))
 KERNEL(Conv2dBackwardFilter, 4,

@@ -246,7 +246,7 @@ bool fwd_shifted(const ConvGeom& g) {
 }
 
 template <typename T>
-void conv_fwd_shifted(const T* X, const T* W, const ConvGeom& g, T* Y) {
+void conv_fwd_shifted(const T* X, const T* W, const ConvGeom& g, T* Y, const T* bias) {
   const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, kk = cig * g.kh * g.kw;
   const int64_t hp = g.h + 2 * g.ph, wp = g.w + 2 * g.pw, pp = hp * wp, cols = g.oh * wp;
   const Folds f = plan_folds(g.n, cols, kk);
@@ -300,7 +300,7 @@ void conv_fwd_shifted(const T* X, const T* W, const ConvGeom& g, T* Y) {
         for (int64_t c = 0; c < cog; c++) {
           const T* o = out + c * L + j * cols;
           T* y = Y + ((i0 + j) * g.cOut + gr * cog + c) * g.oh * g.ow;
-          for (int64_t oy = 0; oy < g.oh; oy++) std::copy(o + oy * wp, o + oy * wp + g.ow, y + oy * g.ow);
+          for (int64_t oy = 0; oy < g.oh; oy++) put_row(o + oy * wp, g.ow, y + oy * g.ow, bias, gr * cog + c);
         }
     }
   });
@@ -308,10 +308,10 @@ void conv_fwd_shifted(const T* X, const T* W, const ConvGeom& g, T* Y) {
 
 // Y[i0 .. i0+nb) = W · col(X[i0 .. i0+nb)), group by group.
 template <typename T>
-void conv_fwd(const T* X, const T* W, const ConvGeom& g, T* Y) {
+void conv_fwd(const T* X, const T* W, const ConvGeom& g, T* Y, const T* bias = nullptr) {
   if constexpr (std::is_same_v<T, float>)
-    if (direct_forward(g)) return conv_direct_forward(X, W, g, Y);
-  if (fwd_shifted(g)) return conv_fwd_shifted<T>(X, W, g, Y);
+    if (direct_forward(g)) return conv_direct_forward(X, W, g, Y, bias);
+  if (fwd_shifted(g)) return conv_fwd_shifted<T>(X, W, g, Y, bias);
   const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, ohw = g.oh * g.ow, kk = cig * g.kh * g.kw;
   const Folds f = plan_folds(g.n, ohw, kk);
   const int nr = gemm_nr<T>(cog);
@@ -327,8 +327,9 @@ void conv_fwd(const T* X, const T* W, const ConvGeom& g, T* Y) {
       gemm_packed_b<T>(cog, L, kk, W + gr * cog * kk, kk, 1, Bp, C, L, par);
       if (nb > 1)
         for (int64_t j = 0; j < nb; j++)
-          for (int64_t c = 0; c < cog; c++)
-            std::copy(out + c * L + j * ohw, out + c * L + (j + 1) * ohw, Y + ((i0 + j) * g.cOut + gr * cog + c) * ohw);
+          for (int64_t c = 0; c < cog; c++) put_row(out + c * L + j * ohw, ohw, Y + ((i0 + j) * g.cOut + gr * cog + c) * ohw, bias, gr * cog + c);
+      else if (bias)  // the GEMM wrote the image's block in place: add the bias while it is in cache
+        for (int64_t c = 0; c < cog; c++) put_row(C + c * ohw, ohw, C + c * ohw, bias, gr * cog + c);
     }
   });
 }
@@ -454,15 +455,19 @@ ConvDirectPaths conv_direct_paths(const ConvGeom& g) {
   return {direct_forward(g), bwd_input_as_forward(g) && direct_forward(flipped_geometry(g)), direct_filter(g)};
 }
 
-void conv2d(const Buf& x, const Buf& w, const ConvGeom& g, const Buf& y) {
+void conv2d(const Buf& x, const Buf& w, const ConvGeom& g, const Buf& y, const Buf* bias) {
   check_geom("conv2d", g);
   if (x.dtype != w.dtype || y.dtype != x.dtype) throw KernelError("conv2d: dtypes differ");
   check_len("conv2d", "x", x, (double)g.n * g.cIn * g.h * g.w);
   check_len("conv2d", "w", w, (double)g.cOut * (g.cIn / g.groups) * g.kh * g.kw);
   check_len("conv2d", "y", y, (double)g.n * g.cOut * g.oh * g.ow);
+  if (bias) {
+    if (bias->dtype != x.dtype) throw KernelError("conv2d: the bias dtype differs from the input's");
+    check_len("conv2d", "bias", *bias, (double)g.cOut);
+  }
   float_dispatch("conv2d", x.dtype, [&](auto tag) {
     using T = decltype(tag);
-    conv_fwd<T>((const T*)x.data, (const T*)w.data, g, (T*)y.data);
+    conv_fwd<T>((const T*)x.data, (const T*)w.data, g, (T*)y.data, bias ? (const T*)bias->data : nullptr);
   });
 }
 

@@ -7,7 +7,8 @@ namespace mg {
 struct ConvGeom {
   int64_t n, cIn, h, w, cOut, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw, groups;
 };
-void conv2d(const Buf& x, const Buf& w, const ConvGeom& g, const Buf& y);
+// bias (may be null): [cOut], added to every output plane of its channel
+void conv2d(const Buf& x, const Buf& w, const ConvGeom& g, const Buf& y, const Buf* bias = nullptr);
 void conv2d_backward_input(const Buf& dy, const Buf& w, const ConvGeom& g, const Buf& dx);
 void conv2d_backward_filter(const Buf& x, const Buf& dy, const ConvGeom& g, const Buf& dw);
 
@@ -17,5 +18,18 @@ struct ConvDirectPaths {
   bool forward, input, filter;
 };
 ConvDirectPaths conv_direct_paths(const ConvGeom& g);
+
+// One output row of a forward conv out of a kernel's block: copied, plus the channel's bias
+// when there is one (added here, while the block is in cache, not in a pass of its own; no
+// bias is a plain copy, so a -0 stays -0).
+template <typename T>
+inline void put_row(const T* src, int64_t len, T* dst, const T* bias, int64_t channel) {
+  if (!bias) {
+    for (int64_t i = 0; i < len; i++) dst[i] = src[i];
+    return;
+  }
+  const T b = bias[channel];
+  for (int64_t i = 0; i < len; i++) dst[i] = src[i] + b;
+}
 
 }  // namespace mg

@@ -375,7 +375,8 @@ struct Lanes {
 };
 
 // Y for images i0 .. i0+nb (nb ≤ 16) of group gr, with Ap the packed filter (8-channel panels).
-void lanes_forward(const float* X, const float* Ap, const ConvGeom& g, const Lanes& L, int64_t i0, int64_t nb, int64_t gr, float* Y) {
+void lanes_forward(const float* X, const float* Ap, const ConvGeom& g, const Lanes& L, int64_t i0, int64_t nb, int64_t gr, float* Y,
+                   const float* bias) {
   const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, kk = cig * g.kh * g.kw, ohw = g.oh * g.ow;
   const int64_t wp = L.wp, plane = L.plane;
   const int64_t panels = (cog + kFwdRows - 1) / kFwdRows;
@@ -399,11 +400,16 @@ void lanes_forward(const float* X, const float* Ap, const ConvGeom& g, const Lan
       lane_tile(kk, a, Xl + at[p0], Xl + at[p1], L.off.data(), o + p0 * kLanes, o + p1 * kLanes, ldc);
     }
   }
-  for (int64_t co = 0; co < cog; co++)
+  for (int64_t co = 0; co < cog; co++) {
+    const float b = bias ? bias[gr * cog + co] : 0.f;
     for (int64_t p = 0; p < ohw; p++) {
       const float* v = out + (co * ohw + p) * kLanes;
-      for (int64_t j = 0; j < nb; j++) Y[((i0 + j) * g.cOut + gr * cog + co) * ohw + p] = v[j];
+      if (bias)
+        for (int64_t j = 0; j < nb; j++) Y[((i0 + j) * g.cOut + gr * cog + co) * ohw + p] = v[j] + b;
+      else
+        for (int64_t j = 0; j < nb; j++) Y[((i0 + j) * g.cOut + gr * cog + co) * ohw + p] = v[j];
     }
+  }
 }
 
 // Lanes pay where the plane is small (the flat layout's junk share is large) and the batch
@@ -416,7 +422,7 @@ bool lanes_fit(const ConvGeom& g) {
 
 #ifdef MG_X86
 // The AVX2 forward over folds in the flat layout, by tiles of 6 real output pixels × 16 channels.
-void pixel_forward_avx2(const float* X, const float* W, const ConvGeom& g, float* Y) {
+void pixel_forward_avx2(const float* X, const float* W, const ConvGeom& g, float* Y, const float* bias) {
   const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, kk = cig * g.kh * g.kw, ohw = g.oh * g.ow;
   const PackedFilter A(W, g, kPixCols);
   const Plan p = plan(g, cig);
@@ -443,7 +449,10 @@ void pixel_forward_avx2(const float* X, const float* W, const ConvGeom& g, float
           for (int64_t i = 0; i < std::min<int64_t>(kPixRows, npix - t); i++) {
             const int64_t j = (t + i) / ohw, px = (t + i) % ohw;
             float* y = Y + ((i0 + j) * g.cOut + gr * cog + co0) * ohw + px;
-            for (int64_t co = 0; co < nco; co++) y[co * ohw] = c[i * kPixCols + co];
+            if (bias)
+              for (int64_t co = 0; co < nco; co++) y[co * ohw] = c[i * kPixCols + co] + bias[gr * cog + co0 + co];
+            else
+              for (int64_t co = 0; co < nco; co++) y[co * ohw] = c[i * kPixCols + co];
           }
         }
       }
@@ -477,12 +486,12 @@ bool conv_direct_filter_applies(const ConvGeom& g) {
 #endif
 }
 
-void conv_direct_forward(const float* X, const float* W, const ConvGeom& g, float* Y) {
+void conv_direct_forward(const float* X, const float* W, const ConvGeom& g, float* Y, const float* bias) {
 #ifdef MG_X86
   const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, kk = cig * g.kh * g.kw, ohw = g.oh * g.ow;
   const bool wide = isa() == Isa::Avx512;
   if (!wide && pixel_tiles()) {
-    pixel_forward_avx2(X, W, g, Y);
+    pixel_forward_avx2(X, W, g, Y, bias);
     return;
   }
   const int64_t rows = wide ? kFwdRows : kFwdRowsAvx2, cols = wide ? kFwdCols : kFwdColsAvx2;
@@ -493,7 +502,7 @@ void conv_direct_forward(const float* X, const float* W, const ConvGeom& g, floa
     const Plan lp{kLanes, (g.n + kLanes - 1) / kLanes};
     const Lanes L(g);
     over_folds(lp, g.n, [&](int64_t i0, int64_t nb, int64_t) {
-      for (int64_t gr = 0; gr < g.groups; gr++) lanes_forward(X, A.panel(gr, 0), g, L, i0, nb, gr, Y);
+      for (int64_t gr = 0; gr < g.groups; gr++) lanes_forward(X, A.panel(gr, 0), g, L, i0, nb, gr, Y, bias);
     });
     return;
   }
@@ -514,12 +523,12 @@ void conv_direct_forward(const float* X, const float* W, const ConvGeom& g, floa
         for (int64_t co = 0; co < cog; co++) {
           const float* o = out + co * ldo + f.at(j, 0) - f.q0;
           float* y = Y + ((i0 + j) * g.cOut + gr * cog + co) * ohw;
-          for (int64_t oy = 0; oy < g.oh; oy++) std::copy(o + oy * f.wp, o + oy * f.wp + g.ow, y + oy * g.ow);
+          for (int64_t oy = 0; oy < g.oh; oy++) put_row(o + oy * f.wp, g.ow, y + oy * g.ow, bias, gr * cog + co);
         }
     }
   });
 #else
-  (void)X, (void)W, (void)g, (void)Y;
+  (void)X, (void)W, (void)g, (void)Y, (void)bias;
   throw KernelError("conv2d: the direct kernel needs x86");
 #endif
 }

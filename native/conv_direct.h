@@ -11,7 +11,8 @@ namespace mg {
 // filter gradient a multiple of 16 output channels per group, at most 64) take the direct kernels.
 bool conv_direct_forward_applies(const ConvGeom& g);
 bool conv_direct_filter_applies(const ConvGeom& g);
-void conv_direct_forward(const float* X, const float* W, const ConvGeom& g, float* Y);
+// bias: null, or [cOut] added to each output plane as it is written
+void conv_direct_forward(const float* X, const float* W, const ConvGeom& g, float* Y, const float* bias = nullptr);
 void conv_direct_filter(const float* X, const float* DY, const ConvGeom& g, float* DW);
 
 }  // namespace mg

@@ -31,7 +31,8 @@ export * from './ops/shape-ops.js';
 export * from './ops/matmul.js';
 export * from './ops/conv.js';
 export { maxPool2d, avgPool2d, type Pool2dOptions } from './ops/pool.js';
-export * from './ops/channel.js';
+// the recordChannel* helpers stay internal (the fused batch-norm kernels' tape records)
+export { channelAffine, channelAxes, channelDims, channelDot, channelSum, checkChannelVector } from './ops/channel.js';
 export * from './ops/batchnorm.js';
 export * from './ops/indexing.js';
 export * from './ops/losses.js';

@@ -251,6 +251,8 @@ if (!native) {
       const rtol = dtype === 'float32' ? 1e-5 : undefined, atol = dtype === 'float32' ? 1e-4 : undefined;
       const desc = `${label} ${dtype} ${JSON.stringify(g)}`;
       check(t, nb.conv2d(xn, wn, g), js.conv2d(xj, wj, g), dtype, `conv2d ${desc}`, rtol, atol);
+      const [bj, bn] = both(r, cOut, dtype);
+      check(t, nb.conv2d(xn, wn, g, bn), js.conv2d(xj, wj, g, bj), dtype, `conv2d with bias ${desc}`, rtol, atol);
       check(t, nb.conv2dBackwardInput(dn, wn, g), js.conv2dBackwardInput(dj, wj, g), dtype, `conv2dBackwardInput ${desc}`, rtol, atol);
       check(t, nb.conv2dBackwardFilter(xn, dn, g), js.conv2dBackwardFilter(xj, dj, g), dtype, `conv2dBackwardFilter ${desc}`, rtol, atol);
     }
@@ -309,6 +311,8 @@ if (!native) {
               const rtol = dtype === 'float32' ? 1e-5 : undefined, atol = dtype === 'float32' ? 5e-4 : undefined;
               const desc = `${isa}/${threads}t ${dtype} n${n} ${cIn}->${cOut}@${h} pad ${pad} groups ${groups}`;
               check(t, nb.conv2d(xn, wn, g), js.conv2d(xj, wj, g), dtype, `conv2d ${desc}`, rtol, atol);
+              const [bj, bn] = both(r, cOut, dtype);
+              check(t, nb.conv2d(xn, wn, g, bn), js.conv2d(xj, wj, g, bj), dtype, `conv2d with bias ${desc}`, rtol, atol);
               check(t, nb.conv2dBackwardInput(dn, wn, g), js.conv2dBackwardInput(dj, wj, g), dtype, `conv2dBackwardInput ${desc}`, rtol, atol);
               check(t, nb.conv2dBackwardFilter(xn, dn, g), js.conv2dBackwardFilter(xj, dj, g), dtype, `conv2dBackwardFilter ${desc}`, rtol, dtype === 'float32' ? 5e-3 : undefined);
             }
@@ -371,10 +375,13 @@ if (!native) {
           t.deepEqual([got.forward, got.input, got.filter], expect, `${desc}: direct forward / input / filter ${expect.join(' / ')}`);
           const [xj, xn] = both(r, n! * cIn! * h! * w!, 'float32'), [wj, wn] = both(r, cOut! * (cIn! / groups!) * kh! * kw!, 'float32');
           const [dj, dn] = both(r, n! * cOut! * oh * ow, 'float32');
+          const [bj, bn] = both(r, cOut!, 'float32');
           const y = js.conv2d(xj, wj, g), dx = js.conv2dBackwardInput(dj, wj, g), dw = js.conv2dBackwardFilter(xj, dj, g);
+          const yb = js.conv2d(xj, wj, g, bj);
           for (const threads of threadCounts) {
             nb.setThreads(threads);
             const ok = check(t, nb.conv2d(xn, wn, g), y, 'float32', `conv2d ${desc} ${threads}t`, 1e-5, 5e-4) &&
+              check(t, nb.conv2d(xn, wn, g, bn), yb, 'float32', `conv2d with bias ${desc} ${threads}t`, 1e-5, 5e-4) &&
               check(t, nb.conv2dBackwardInput(dn, wn, g), dx, 'float32', `conv2dBackwardInput ${desc} ${threads}t`, 1e-5, 5e-4) &&
               check(t, nb.conv2dBackwardFilter(xn, dn, g), dw, 'float32', `conv2dBackwardFilter ${desc} ${threads}t`, 1e-5, 5e-3);
             if (ok) t.pass(`${desc} ${threads}t: forward, input and filter gradients match the reference`);

@@ -190,8 +190,11 @@ export interface Backend {
   // --- linear algebra --------------------------------------------------------------
   /** out[b] = a[b] (m×k) · b[b] (k×n), contiguous [batch, m, n]. */
   matmul(a: MatView, b: MatView, dims: MatmulDims, dtype: DType): Storage;
-  /** y = conv2d(x, w): x contiguous [n, cIn, h, w], w contiguous [cOut, cIn/groups, kh, kw]; y [n, cOut, oh, ow]. */
-  conv2d(x: Storage, w: Storage, g: Conv2dGeometry): Storage;
+  /**
+   * y = conv2d(x, w) (+ bias[c] on every output plane of channel c, when given): x contiguous
+   * [n, cIn, h, w], w contiguous [cOut, cIn/groups, kh, kw], bias contiguous [cOut]; y [n, cOut, oh, ow].
+   */
+  conv2d(x: Storage, w: Storage, g: Conv2dGeometry, bias?: Storage | null): Storage;
   /** dx = conv2d's transpose applied to dy (contiguous [n, cOut, oh, ow]) with w; dx [n, cIn, h, w]. */
   conv2dBackwardInput(dy: Storage, w: Storage, g: Conv2dGeometry): Storage;
   /** dw = the filter gradient from x and dy; dw [cOut, cIn/groups, kh, kw]. */

@@ -1,8 +1,7 @@
 // 2-D convolution layer (NCHW): w [Cout, Cin/groups, KH, KW], b [Cout].
 
 import { ShapeError, fmtShape } from '../core/errors.js';
-import { add } from '../ops/elementwise.js';
-import { conv2d as conv2dOp, type Conv2dOptions } from '../ops/conv.js';
+import { conv2d as conv2dOp, conv2dBias, type Conv2dOptions } from '../ops/conv.js';
 import { reshape } from '../ops/shape-ops.js';
 import type { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -37,13 +36,12 @@ export const conv2d = {
   },
   /** x [N, Cin, H, W] -> [N, Cout, OH, OW] */
   apply(params: Conv2dParams, x: Tensor, opts: Conv2dOptions = {}): Tensor {
-    const y = conv2dOp(x, params.w, opts);
-    if (!('b' in params)) return y;
+    if (!('b' in params)) return conv2dOp(x, params.w, opts);
     const b = params.b;
     if (b.rank !== 1 || b.shape[0] !== params.w.shape[0]) {
       throw new ShapeError(`conv2d.apply: bias ${fmtShape(b.shape)} does not fit weight ${fmtShape(params.w.shape)} (expected [${params.w.shape[0]}])`);
     }
-    return add(y, reshape(b, [1, -1, 1, 1]));
+    return conv2dBias(x, params.w, b, opts);
   },
   /**
    * T tasks' layers at once (task-batched inner loops) as one grouped convolution: w
@@ -57,12 +55,12 @@ export const conv2d = {
     const [t, cOut] = [w.shape[0]!, w.shape[1]!];
     const groups = opts.groups ?? 1;
     if (x.rank !== 4 || x.shape[1]! % t !== 0) throw new ShapeError(`conv2d.applyTasks: input ${fmtShape(x.shape)} must be [N, T·Cin, H, W] for ${t} tasks`);
-    const y = conv2dOp(x, reshape(w, [t * cOut, ...w.shape.slice(2)]), { ...opts, groups: t * groups });
-    if (!('b' in params)) return y;
+    const wt = reshape(w, [t * cOut, ...w.shape.slice(2)]), o = { ...opts, groups: t * groups };
+    if (!('b' in params)) return conv2dOp(x, wt, o);
     const b = params.b;
     if (b.rank !== 2 || b.shape[0] !== t || b.shape[1] !== cOut) {
       throw new ShapeError(`conv2d.applyTasks: bias ${fmtShape(b.shape)} does not fit task-stacked weight ${fmtShape(w.shape)} (expected [${t}, ${cOut}])`);
     }
-    return add(y, reshape(b, [1, -1, 1, 1]));
+    return conv2dBias(x, wt, reshape(b, [-1]), o);
   },
 };

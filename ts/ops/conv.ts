@@ -3,13 +3,16 @@
 //   y  = conv2d(x, w)
 //   dx = conv2dBackwardInput(dy, w)      (the transposed convolution)
 //   dw = conv2dBackwardFilter(x, dy)
+// conv2dBias adds a bias per output channel in the same kernel (db = Σ dy per channel).
 
 import type { Conv2dGeometry, Storage } from '../backend/kernels.js';
 import { record } from '../tensor/tape.js';
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { describe, expectCaller, expectOptions } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { contiguous } from './shape-ops.js';
+import { channelSum } from './channel.js';
+import { add } from './elementwise.js';
+import { contiguous, reshape } from './shape-ops.js';
 import { checkFloat, checkSameBackend, checkSameDType, checkTensor, wrap, opScope } from './util.js';
 
 export interface Conv2dOptions {
@@ -89,6 +92,35 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
     return record(out, 'conv2d', [xc, wc], (dy, _y, [xi, wi]) => [
       xi!.requiresGrad ? conv2dBackwardInput(dy, wi!, [g.h, g.w], optsOf(g)) : null,
       wi!.requiresGrad ? conv2dBackwardFilter(xi!, dy, [g.kh, g.kw], optsOf(g)) : null,
+    ]);
+  });
+}
+
+/**
+ * conv2d(x, w, opts) + b[c] on every output plane of channel c (b [Cout]), the bias added by
+ * the convolution's kernel in place (as PyTorch's conv2d with a bias): no second pass over
+ * the output nor a second buffer. Its vjp: the conv's two, and Σ dy per channel for b.
+ */
+export function conv2dBias(x: Tensor, w: Tensor, b: Tensor, opts: Conv2dOptions = {}): Tensor {
+  return opScope(() => {
+    checkTensor(x, 'conv2dBias', 'input');
+    checkTensor(w, 'conv2dBias', 'weight');
+    checkTensor(b, 'conv2dBias', 'bias');
+    checkSameBackend('conv2dBias', x, w);
+    checkSameBackend('conv2dBias', x, b);
+    checkSameDType('conv2dBias', x, w);
+    checkSameDType('conv2dBias', x, b);
+    checkFloat('conv2dBias', x, w, b);
+    const g = conv2dGeometry('conv2dBias', x.shape, w.shape, opts);
+    if (b.rank !== 1 || b.shape[0] !== g.cOut) throw new ShapeError(`conv2dBias: bias ${fmtShape(b.shape)} does not fit weight ${fmtShape(w.shape)} (expected [${g.cOut}])`);
+    // an empty sum (no input channels) never reaches a kernel: zeros, then the bias
+    if (g.n === 0 || g.cIn === 0 || g.cOut === 0) return add(conv2d(x, w, opts), reshape(b, [1, -1, 1, 1]));
+    const xc = contiguous(x), wc = contiguous(w), bc = contiguous(b);
+    const out = wrap(x.backend.conv2d(xc.storage, wc.storage, g, bc.storage), [g.n, g.cOut, g.oh, g.ow], x);
+    return record(out, 'conv2dBias', [xc, wc, bc], (dy, _y, [xi, wi, bi]) => [
+      xi!.requiresGrad ? conv2dBackwardInput(dy, wi!, [g.h, g.w], optsOf(g)) : null,
+      wi!.requiresGrad ? conv2dBackwardFilter(xi!, dy, [g.kh, g.kw], optsOf(g)) : null,
+      bi!.requiresGrad ? channelSum(dy) : null,
     ]);
   });
 }

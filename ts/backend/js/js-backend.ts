@@ -347,10 +347,14 @@ export class JsBackend implements Backend {
     return out;
   }
 
-  conv2d(xs: Storage, ws: Storage, g: Conv2dGeometry): Storage {
+  conv2d(xs: Storage, ws: Storage, g: Conv2dGeometry, bias: Storage | null = null): Storage {
     const X = this.arr(xs), W = this.arr(ws);
     const acc = new Float64Array(g.n * g.cOut * g.oh * g.ow);
     convAccumulate(g, 'output', X, W, acc);
+    if (bias) {
+      const B = this.arr(bias), ohw = g.oh * g.ow;
+      for (let p = 0; p < g.n * g.cOut; p++) for (let j = 0, b = B[p % g.cOut]!; j < ohw; j++) acc[p * ohw + j]! += b;
+    }
     return this.upload(acc, xs.dtype);
   }
 

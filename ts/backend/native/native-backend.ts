@@ -272,10 +272,10 @@ export class NativeBackend extends JsBackend {
     return Float64Array.of(g.n, g.cIn, g.h, g.w, g.cOut, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.groups);
   }
 
-  override conv2d(x: Storage, w: Storage, g: Conv2dGeometry): Storage {
+  override conv2d(x: Storage, w: Storage, g: Conv2dGeometry, bias: Storage | null = null): Storage {
     return this.guard('conv2d', () => {
       const out = this.alloc(g.n * g.cOut * g.oh * g.ow, x.dtype);
-      this.addon.conv2d(this.arr(x), this.arr(w), this.convMeta(g), out.data);
+      this.addon.conv2d(this.arr(x), this.arr(w), this.convMeta(g), out.data, bias ? this.arr(bias) : null);
       return out;
     });
   }

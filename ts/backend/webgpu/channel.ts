@@ -50,6 +50,13 @@ export function batchNormBackwardSums(ctx: Ctx, g: GpuStorage, xhat: GpuStorage,
   return { dx, sumG, sumGX };
 }
 
+/** y[n, c, s] += bias[c], in place (a convolution's bias on the buffer it just wrote). */
+export function addChannelBias(ctx: Ctx, y: GpuStorage, bias: GpuStorage, d: ChannelDims): void {
+  const total = d.n * d.c * d.s;
+  if (total === 0) return;
+  ctx.launch(kernel(ctx, 'BIAS', d, y.dtype, 1, 1), [bias.buf, y.buf], channelParams(d), ctx.grid(Math.ceil(total / 256)));
+}
+
 export function channelAffine(ctx: Ctx, x: GpuStorage, scale: GpuStorage, shift: GpuStorage | null, d: ChannelDims): GpuStorage {
   const total = d.n * d.c * d.s;
   const out = ctx.alloc(x.dtype, total);

@@ -182,8 +182,10 @@ export class WebGpuBackend implements Backend {
   triangularSolve(t: MatView, b: MatView, dims: TriangularSolveDims, lower: boolean, _dtype: DType): Storage {
     return linalg.triangularSolve(this.ctx, t, b, dims, lower);
   }
-  conv2d(x: Storage, w: Storage, g: Conv2dGeometry): Storage {
-    return conv.conv2d(this.ctx, this.ctx.storage(x), this.ctx.storage(w), g);
+  conv2d(x: Storage, w: Storage, g: Conv2dGeometry, bias: Storage | null = null): Storage {
+    const y = conv.conv2d(this.ctx, this.ctx.storage(x), this.ctx.storage(w), g);
+    if (bias) channel.addChannelBias(this.ctx, y, this.ctx.storage(bias), { n: g.n, c: g.cOut, s: g.oh * g.ow });
+    return y;
   }
   conv2dBackwardInput(dy: Storage, w: Storage, g: Conv2dGeometry): Storage {
     return conv.conv2dBackwardInput(this.ctx, this.ctx.storage(dy), this.ctx.storage(w), g);
