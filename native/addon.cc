@@ -234,6 +234,17 @@ KERNEL(BatchNorm, 10, {
 KERNEL(BatchNormBackward, 5,
        batch_norm_backward(to_buf(info[0], "g"), to_buf(info[1], "xhat"), to_buf(info[2], "w"), to_channel_dims(info[3]),
                            to_buf(info[4], "out")))
+KERNEL(BatchNormReluMaxPool, 13, {
+  if (!info[4].IsNumber()) throw KernelError("batchNormReluMaxPool: eps must be a number");
+  batch_norm_relu_max_pool(to_buf(info[0], "x"), to_buf(info[1], "gamma"), to_buf(info[2], "beta"), to_channel_dims(info[3]),
+                           arg_int(info, 5, "h"), arg_int(info, 6, "w"), info[4].As<Napi::Number>().DoubleValue(), to_buf(info[7], "xhat"),
+                           to_buf(info[8], "pooled"), to_buf(info[9], "indices"), to_buf(info[10], "mean"), to_buf(info[11], "variance"),
+                           to_buf(info[12], "rstd"));
+})
+KERNEL(BatchNormReluMaxPoolBackward, 11,
+       batch_norm_relu_max_pool_backward(to_buf(info[0], "pooled gradient"), to_buf(info[1], "pooled"), to_buf(info[2], "indices"),
+                                         to_buf(info[3], "xhat"), to_buf(info[4], "w"), to_channel_dims(info[5]), arg_int(info, 6, "h"),
+                                         arg_int(info, 7, "w"), to_buf(info[8], "dx"), to_buf(info[9], "sumG"), to_buf(info[10], "sumGX")))
 KERNEL(BatchNormBackwardSums, 7, {
   const Buf sg = to_buf(info[5], "sumG"), sgx = to_buf(info[6], "sumGX");
   batch_norm_backward(to_buf(info[0], "g"), to_buf(info[1], "xhat"), to_buf(info[2], "w"), to_channel_dims(info[3]), to_buf(info[4], "out"),
@@ -330,6 +341,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT("batchNorm", BatchNorm);
   EXPORT("batchNormBackward", BatchNormBackward);
   EXPORT("batchNormBackwardSums", BatchNormBackwardSums);
+  EXPORT("batchNormReluMaxPool", BatchNormReluMaxPool);
+  EXPORT("batchNormReluMaxPoolBackward", BatchNormReluMaxPoolBackward);
   EXPORT("channelAffine", ChannelAffine);
   EXPORT("channelDot", ChannelDot);
   EXPORT("gather", Gather);

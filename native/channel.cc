@@ -4,13 +4,18 @@
 // parallel; each channel's sums accumulate in double (as the js reference does), row by
 // row with eight independent float partial sums so the inner loops vectorize.
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
+#include <string>
+#include <vector>
 #include <type_traits>
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
 
 #include "channel.h"
+#include "conv_scratch.h"
+#include "pool.h"
 #include "simd.h"
 #include "threadpool.h"
 
@@ -108,50 +113,192 @@ MG_INLINE double row_centred_squares(const T* p, int64_t len, T mu) {
 
 // The per-channel bodies, inlined into one wrapper per ISA below (the portable build is
 // baseline x86-64; inside a target("avx512f") wrapper the same loops vectorize 16 wide).
+// Channel c's batch statistics: mean, biased variance and 1/sqrt(variance + eps), in double.
+template <typename T>
+MG_INLINE void channel_stats(const T* X, const ChannelDims& d, int64_t c, double eps, double& mu, double& v, double& r) {
+  const double count = (double)(d.n * d.s);
+  double s1 = 0, unused = 0;
+  channel_sums<T>(X, nullptr, d, c, s1, unused);
+  mu = s1 / count;
+  double sq = 0;
+  for (int64_t n = 0; n < d.n; n++) sq += row_centred_squares<T>(X + (n * d.c + c) * d.s, d.s, (T)mu);
+  v = sq / count;
+  r = 1.0 / std::sqrt(v + eps);
+}
+
+// x̂ = (x - mu)·r over a row of len, and y = x̂·g + b when Y is given. x̂ is read again only
+// in the backward, long after: with `stream` its stores skip the caches and the read for
+// ownership (a third of batch norm's memory traffic). Callers stream only whole cache lines per
+// row (s a multiple of 16) of a tensor well past L2: partial lines stream slowly (7×7 planes
+// ran 5× slower).
+template <typename T>
+MG_INLINE void bn_write_row(const T* X, T* XH, T* Y, int64_t len, T tmu, T tr, T g, T b, bool stream) {
+  int64_t j = 0;
+#if defined(__x86_64__) || defined(__i386__)
+  if constexpr (std::is_same_v<T, float>) if (stream) {
+    for (; j < len && ((uintptr_t)(XH + j) & 15); j++) {
+      const T xh = (X[j] - tmu) * tr;
+      XH[j] = xh;
+      if (Y) Y[j] = xh * g + b;
+    }
+    const __m128 vm = _mm_set1_ps(tmu), vr = _mm_set1_ps(tr), vg = _mm_set1_ps(g), vb = _mm_set1_ps(b);
+    for (; j + 4 <= len; j += 4) {
+      const __m128 xh = _mm_mul_ps(_mm_sub_ps(_mm_loadu_ps(X + j), vm), vr);
+      _mm_stream_ps(XH + j, xh);
+      if (Y) _mm_storeu_ps(Y + j, _mm_add_ps(_mm_mul_ps(xh, vg), vb));
+    }
+  }
+#else
+  (void)stream;
+#endif
+  if (Y)
+    for (; j < len; j++) {
+      T xh = (X[j] - tmu) * tr;
+      XH[j] = xh;
+      Y[j] = xh * g + b;
+    }
+  else
+    for (; j < len; j++) XH[j] = (X[j] - tmu) * tr;
+}
+
+bool stream_xhat(const ChannelDims& d) { return d.s % 16 == 0 && d.n * d.c * d.s >= (1 << 20); }
+
+// The per-channel bodies, inlined into one wrapper per ISA below (the portable build is
+// baseline x86-64; inside a target("avx512f") wrapper the same loops vectorize 16 wide).
 template <typename T>
 MG_INLINE void bn_forward_channels(const T* X, const T* G, const T* B, const ChannelDims& d, double eps, T* Y, T* XH, T* M, T* V, T* R,
                                    int64_t c0, int64_t c1) {
-  const double count = (double)(d.n * d.s);
-  [[maybe_unused]] const bool stream = d.s % 16 == 0 && d.n * d.c * d.s >= (1 << 20);
+  const bool stream = stream_xhat(d);
   for (int64_t c = c0; c < c1; c++) {
-    double s1 = 0, unused = 0;
-    channel_sums<T>(X, nullptr, d, c, s1, unused);
-    const double mu = s1 / count;
-    double sq = 0;
-    for (int64_t n = 0; n < d.n; n++) sq += row_centred_squares<T>(X + (n * d.c + c) * d.s, d.s, (T)mu);
-    const double v = sq / count, r = 1.0 / std::sqrt(v + eps);
+    double mu, v, r;
+    channel_stats<T>(X, d, c, eps, mu, v, r);
     const T tmu = (T)mu, tr = (T)r, g = G[c], b = B[c];
     for (int64_t n = 0; n < d.n; n++) {
       const int64_t o = (n * d.c + c) * d.s;
-      int64_t j = 0;
-#if defined(__x86_64__) || defined(__i386__)
-      // x̂ is read again only in the backward, long after: streaming stores keep it out of the
-      // caches and skip reading its lines in first (a third of this kernel's memory traffic).
-      // Only whole cache lines per row (s a multiple of 16) and a tensor well past L2: partial
-      // lines stream slowly (7×7 planes ran 5× slower)
-      if constexpr (std::is_same_v<T, float>) if (stream) {
-        for (; j < d.s && ((uintptr_t)(XH + o + j) & 15); j++) {
-          const T xh = (X[o + j] - tmu) * tr;
-          XH[o + j] = xh;
-          Y[o + j] = xh * g + b;
-        }
-        const __m128 vm = _mm_set1_ps(tmu), vr = _mm_set1_ps(tr), vg = _mm_set1_ps(g), vb = _mm_set1_ps(b);
-        for (; j + 4 <= d.s; j += 4) {
-          const __m128 xh = _mm_mul_ps(_mm_sub_ps(_mm_loadu_ps(X + o + j), vm), vr);
-          _mm_stream_ps(XH + o + j, xh);
-          _mm_storeu_ps(Y + o + j, _mm_add_ps(_mm_mul_ps(xh, vg), vb));
-        }
-      }
-#endif
-      for (; j < d.s; j++) {
-        T xh = (X[o + j] - tmu) * tr;
-        XH[o + j] = xh;
-        Y[o + j] = xh * g + b;
-      }
+      bn_write_row<T>(X + o, XH + o, Y + o, d.s, tmu, tr, g, b, stream);
     }
     M[c] = (T)mu;
     V[c] = (T)v;
     R[c] = (T)r;
+  }
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+// 2×2 pooling windows, 16 per step: win[k] the top-left of window k in y (rows of width w),
+// at[k] in its plane; its four values gathered, the maximum and its index (in the plane) by
+// masked blends (branches mispredict on data this random), ReLU with NaN kept. Returns the
+// windows done (a multiple of 16); the caller finishes the rest.
+__attribute__((target("avx512f"))) int64_t pool_windows_avx512(const float* y, const int32_t* win, const int32_t* at, int64_t windows,
+                                                                int64_t w, float* po, int32_t* io) {
+  const __m512 zero = _mm512_setzero_ps();
+  const int32_t step[3] = {1, (int32_t)w, (int32_t)w + 1};
+  int64_t k = 0;
+  for (; k + 16 <= windows; k += 16) {
+    const __m512i first = _mm512_loadu_si512((const void*)(win + k));
+    __m512 best = _mm512_i32gather_ps(first, y, 4);
+    __m512i bi = _mm512_setzero_si512();
+    for (int j = 0; j < 3; j++) {
+      const __m512i sj = _mm512_set1_epi32(step[j]);
+      const __m512 c = _mm512_i32gather_ps(_mm512_add_epi32(first, sj), y, 4);
+      // beats: greater, or a NaN over a number
+      const __mmask16 m = _mm512_cmp_ps_mask(c, best, _CMP_GT_OQ) | (_mm512_cmp_ps_mask(c, c, _CMP_UNORD_Q) & _mm512_cmp_ps_mask(best, best, _CMP_ORD_Q));
+      best = _mm512_mask_blend_ps(m, best, c);
+      bi = _mm512_mask_blend_epi32(m, bi, sj);
+    }
+    // ReLU: keep where > 0 or NaN (not ≤ 0, unordered true)
+    _mm512_storeu_ps(po + k, _mm512_mask_blend_ps(_mm512_cmp_ps_mask(best, zero, _CMP_NLE_UQ), zero, best));
+    _mm512_storeu_si512((void*)(io + k), _mm512_add_epi32(_mm512_loadu_si512((const void*)(at + k)), bi));
+  }
+  return k;
+}
+#endif
+
+// Batch norm, then ReLU of the 2×2 stride-2 max-pool of y, per channel of [n, c, h·w] planes:
+// x̂ written whole, y computed into the channel's scratch `yr` (n·s values, never stored), the
+// pooled ReLU values P and each window's argmax I (flat in its plane; first maximum, a NaN
+// beating any number, as maxPool2d). A trailing odd row or column is in no window, as in
+// maxPool2d. The windows of all n planes run as one sequence (small planes have fewer than a
+// vector of them): win[k] is window k's top-left in yr, at[k] in its plane; tp, ti their results
+// before they go to each plane's place.
+template <typename T>
+MG_INLINE void bn_pool_forward_channels(const T* X, const T* G, const T* B, const ChannelDims& d, int64_t h, int64_t w, double eps, T* XH,
+                                        T* P, int32_t* I, T* M, T* V, T* R, T* yr, const int32_t* win, const int32_t* at, T* tp,
+                                        int32_t* ti, int64_t c0, int64_t c1) {
+  const bool stream = stream_xhat(d);
+  const int64_t ohw = (h / 2) * (w / 2), windows = d.n * ohw;
+  for (int64_t c = c0; c < c1; c++) {
+    double mu, v, r;
+    channel_stats<T>(X, d, c, eps, mu, v, r);
+    const T tmu = (T)mu, tr = (T)r, g = G[c], b = B[c];
+    for (int64_t n = 0; n < d.n; n++) {
+      const int64_t o = (n * d.c + c) * d.s;
+      const T* x = X + o;
+      bn_write_row<T>(x, XH + o, nullptr, d.s, tmu, tr, g, b, stream);
+      // y from x, as x̂ was (the streamed x̂ is not read back)
+      T* y = yr + n * d.s;
+      for (int64_t j = 0; j < d.s; j++) y[j] = ((x[j] - tmu) * tr) * g + b;
+    }
+    int64_t k = 0;
+#if defined(__x86_64__) || defined(__i386__)
+    if constexpr (std::is_same_v<T, float>)
+      if (isa() == Isa::Avx512) k = pool_windows_avx512(yr, win, at, windows, w, tp, ti);
+#endif
+    for (; k < windows; k++) {
+      const int32_t p0 = win[k], cand[3] = {1, (int32_t)w, (int32_t)w + 1};
+      T best = yr[p0];
+      int32_t bi = 0;
+      for (int j = 0; j < 3; j++)
+        if (beats(yr[p0 + cand[j]], best)) best = yr[p0 + cand[j]], bi = cand[j];
+      tp[k] = best > 0 || best != best ? best : T(0);  // ReLU; NaN propagates
+      ti[k] = at[k] + bi;
+    }
+    for (int64_t n = 0; n < d.n; n++) {
+      const int64_t q = (n * d.c + c) * ohw;
+      for (int64_t j = 0; j < ohw; j++) P[q + j] = tp[n * ohw + j], I[q + j] = ti[n * ohw + j];
+    }
+    M[c] = (T)mu;
+    V[c] = (T)v;
+    R[c] = (T)r;
+  }
+}
+
+// p > 0 ? v : 0 without a branch (the mask is as random as the data; v NaN or not)
+template <typename T>
+MG_INLINE T keep_if_positive(T v, T p) {
+  using U = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  U bits;
+  std::memcpy(&bits, &v, sizeof v);
+  bits &= U(0) - U(p > 0);
+  std::memcpy(&v, &bits, sizeof v);
+  return v;
+}
+
+// Its input gradient and the two sums, from the pooled gradient GP: gy is GP at each window's
+// argmax where the pooled value passed the ReLU (0 elsewhere), built for the channel's n planes
+// in `gy` (scratch of n·s values), then batch norm's backward over it as bn_backward_channels
+// (its sums over every value, so a NaN in x̂ reaches Σgy·x̂ as in the unfused ops).
+template <typename T>
+MG_INLINE void bn_pool_backward_channels(const T* GP, const T* P, const int32_t* I, const T* XH, const T* W, const ChannelDims& d,
+                                         int64_t ohw, T* O, T* SG, T* SGX, T* gy, int64_t c0, int64_t c1) {
+  const double count = (double)(d.n * d.s);
+  for (int64_t c = c0; c < c1; c++) {
+    double sg = 0, sgx = 0;
+    for (int64_t n = 0; n < d.n; n++) {
+      const int64_t o = (n * d.c + c) * d.s, q = (n * d.c + c) * ohw;
+      T* gp = gy + n * d.s;
+      for (int64_t j = 0; j < d.s; j++) gp[j] = T(0);
+      for (int64_t k = 0; k < ohw; k++)
+        gp[I[q + k]] = keep_if_positive(GP[q + k], P[q + k]);  // windows do not overlap: one write each
+      row_sums<T>(gp, XH + o, d.s, sg, sgx);
+    }
+    SG[c] = (T)sg;
+    SGX[c] = (T)sgx;
+    const T mg = (T)(sg / count), mgx = (T)(sgx / count), wc = W[c];
+    for (int64_t n = 0; n < d.n; n++) {
+      const int64_t o = (n * d.c + c) * d.s;
+      const T* gp = gy + n * d.s;
+      for (int64_t j = 0; j < d.s; j++) O[o + j] = wc * (gp[j] - mg - XH[o + j] * mgx);
+    }
   }
 }
 
@@ -221,6 +368,15 @@ MG_PER_ISA(bn_forward_f32, bn_forward_channels,
            (X, G, B, d, eps, Y, XH, M, V, R, c0, c1))
 MG_PER_ISA(bn_backward_f32, bn_backward_channels, (const float* G, const float* XH, const float* W, const ChannelDims& d, float* O, float* SG, float* SGX, int64_t c0, int64_t c1),
            (G, XH, W, d, O, SG, SGX, c0, c1))
+MG_PER_ISA(bn_pool_forward_f32, bn_pool_forward_channels,
+           (const float* X, const float* G, const float* B, const ChannelDims& d, int64_t h, int64_t w, double eps, float* XH, float* P,
+            int32_t* I, float* M, float* V, float* R, float* yr, const int32_t* win, const int32_t* at, float* tp, int32_t* ti, int64_t c0,
+            int64_t c1),
+           (X, G, B, d, h, w, eps, XH, P, I, M, V, R, yr, win, at, tp, ti, c0, c1))
+MG_PER_ISA(bn_pool_backward_f32, bn_pool_backward_channels,
+           (const float* GP, const float* P, const int32_t* I, const float* XH, const float* W, const ChannelDims& d, int64_t ohw, float* O,
+            float* SG, float* SGX, float* gy, int64_t c0, int64_t c1),
+           (GP, P, I, XH, W, d, ohw, O, SG, SGX, gy, c0, c1))
 MG_PER_ISA(dot_f32, dot_channels, (const float* A, const float* B, const ChannelDims& d, float* O, int64_t c0, int64_t c1), (A, B, d, O, c0, c1))
 MG_PER_ISA(affine_f32, affine_rows, (const float* X, const float* S, const float* SH, const ChannelDims& d, float* O, int64_t r0, int64_t r1),
            (X, S, SH, d, O, r0, r1))
@@ -237,6 +393,24 @@ void bn_backward(const float* G, const float* XH, const float* W, const ChannelD
 }
 void bn_backward(const double* G, const double* XH, const double* W, const ChannelDims& d, double* O, double* SG, double* SGX, int64_t c0, int64_t c1) {
   bn_backward_channels<double>(G, XH, W, d, O, SG, SGX, c0, c1);
+}
+void bn_pool_forward(const float* X, const float* G, const float* B, const ChannelDims& d, int64_t h, int64_t w, double eps, float* XH, float* P,
+                     int32_t* I, float* M, float* V, float* R, float* yr, const int32_t* win, const int32_t* at, float* tp, int32_t* ti,
+                     int64_t c0, int64_t c1) {
+  bn_pool_forward_f32(X, G, B, d, h, w, eps, XH, P, I, M, V, R, yr, win, at, tp, ti, c0, c1);
+}
+void bn_pool_forward(const double* X, const double* G, const double* B, const ChannelDims& d, int64_t h, int64_t w, double eps, double* XH,
+                     double* P, int32_t* I, double* M, double* V, double* R, double* yr, const int32_t* win, const int32_t* at, double* tp,
+                     int32_t* ti, int64_t c0, int64_t c1) {
+  bn_pool_forward_channels<double>(X, G, B, d, h, w, eps, XH, P, I, M, V, R, yr, win, at, tp, ti, c0, c1);
+}
+void bn_pool_backward(const float* GP, const float* P, const int32_t* I, const float* XH, const float* W, const ChannelDims& d, int64_t ohw,
+                      float* O, float* SG, float* SGX, float* gy, int64_t c0, int64_t c1) {
+  bn_pool_backward_f32(GP, P, I, XH, W, d, ohw, O, SG, SGX, gy, c0, c1);
+}
+void bn_pool_backward(const double* GP, const double* P, const int32_t* I, const double* XH, const double* W, const ChannelDims& d,
+                      int64_t ohw, double* O, double* SG, double* SGX, double* gy, int64_t c0, int64_t c1) {
+  bn_pool_backward_channels<double>(GP, P, I, XH, W, d, ohw, O, SG, SGX, gy, c0, c1);
 }
 void dot(const float* A, const float* B, const ChannelDims& d, float* O, int64_t c0, int64_t c1) { dot_f32(A, B, d, O, c0, c1); }
 void dot(const double* A, const double* B, const ChannelDims& d, double* O, int64_t c0, int64_t c1) { dot_channels<double>(A, B, d, O, c0, c1); }
@@ -293,6 +467,74 @@ void batch_norm_backward(const Buf& g, const Buf& xhat, const Buf& w, const Chan
         return;
       }
       parallel_range(d.c, channel_chunk(d), [&](int64_t c0, int64_t c1) { bn_backward(G, XH, W, d, O, SG, SGX, c0, c1); });
+    }
+  });
+}
+
+// [n, c, h·w] with h, w ≥ 2 (at least one window), the pooled planes [n, c, (h/2)·(w/2)]
+int64_t check_pool_planes(const char* op, const ChannelDims& d, int64_t h, int64_t w) {
+  if (h < 2 || w < 2 || h * w != d.s) throw KernelError(std::string(op) + ": planes " + std::to_string(h) + "x" + std::to_string(w) + " must be at least 2x2 and hold s = " + std::to_string(d.s) + " values");
+  return d.n * d.c * (h / 2) * (w / 2);
+}
+
+void batch_norm_relu_max_pool(const Buf& x, const Buf& gamma, const Buf& beta, const ChannelDims& d, int64_t h, int64_t w, double eps,
+                              const Buf& xhat, const Buf& pooled, const Buf& indices, const Buf& mean, const Buf& var, const Buf& rstd) {
+  const char* op = "batchNormReluMaxPool";
+  check_channel(op, d, x.dtype, {&x, &xhat}, {&gamma, &beta, &mean, &var, &rstd});
+  const int64_t np = check_pool_planes(op, d, h, w);
+  check_buf(op, "pooled", pooled, np, x.dtype);
+  check_buf(op, "indices", indices, np, I32);
+  if (d.n == 0) throw KernelError(std::string(op) + ": batch statistics need values (n = 0)");
+  dispatch(x.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (!std::is_same_v<T, int32_t>) {
+      const T *X = (const T*)x.data, *G = (const T*)gamma.data, *B = (const T*)beta.data;
+      T *XH = (T*)xhat.data, *P = (T*)pooled.data, *M = (T*)mean.data, *V = (T*)var.data, *R = (T*)rstd.data;
+      int32_t* I = (int32_t*)indices.data;
+      // each window's top-left in its plane (at) and in a channel's n planes laid end to end (win)
+      const int64_t ohw = (h / 2) * (w / 2);
+      std::vector<int32_t> at(d.n * ohw), win(d.n * ohw);
+      for (int64_t n = 0; n < d.n; n++)
+        for (int64_t oy = 0; oy < h / 2; oy++)
+          for (int64_t ox = 0; ox < w / 2; ox++) {
+            const int64_t k = n * ohw + oy * (w / 2) + ox;
+            at[k] = (int32_t)(2 * oy * w + 2 * ox);
+            win[k] = (int32_t)(n * d.s) + at[k];
+          }
+      parallel_range(d.c, channel_chunk(d), [&](int64_t c0, int64_t c1) {
+        // per-thread scratch, kept between calls (a fresh allocation this size costs page faults)
+        T* yr = conv_scratch<T, 4>(d.n * d.s);
+        T* tp = conv_scratch<T, 5>(d.n * ohw);
+        int32_t* ti = conv_scratch<int32_t, 6>(d.n * ohw);
+        bn_pool_forward(X, G, B, d, h, w, eps, XH, P, I, M, V, R, yr, win.data(), at.data(), tp, ti, c0, c1);
+#if defined(__x86_64__) || defined(__i386__)
+        _mm_sfence();  // the streamed x̂ visible before the kernel returns
+#endif
+      });
+    }
+  });
+}
+
+void batch_norm_relu_max_pool_backward(const Buf& gp, const Buf& pooled, const Buf& indices, const Buf& xhat, const Buf& wv,
+                                       const ChannelDims& d, int64_t h, int64_t w, const Buf& out, const Buf& sum_g, const Buf& sum_gx) {
+  const char* op = "batchNormReluMaxPoolBackward";
+  check_channel(op, d, xhat.dtype, {&xhat, &out}, {&wv, &sum_g, &sum_gx});
+  const int64_t np = check_pool_planes(op, d, h, w), ohw = (h / 2) * (w / 2);
+  check_buf(op, "pooled gradient", gp, np, xhat.dtype);
+  check_buf(op, "pooled", pooled, np, xhat.dtype);
+  check_buf(op, "indices", indices, np, I32);
+  const int32_t* I = (const int32_t*)indices.data;
+  // every index inside its plane before anything is written
+  for (int64_t i = 0; i < np; i++)
+    if (I[i] < 0 || I[i] >= d.s) throw KernelError(std::string(op) + ": index " + std::to_string(I[i]) + " outside the plane of " + std::to_string(d.s));
+  dispatch(xhat.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (!std::is_same_v<T, int32_t>) {
+      const T *GP = (const T*)gp.data, *P = (const T*)pooled.data, *XH = (const T*)xhat.data, *W = (const T*)wv.data;
+      T *O = (T*)out.data, *SG = (T*)sum_g.data, *SGX = (T*)sum_gx.data;
+      parallel_range(d.c, channel_chunk(d), [&](int64_t c0, int64_t c1) {
+        bn_pool_backward(GP, P, I, XH, W, d, ohw, O, SG, SGX, conv_scratch<T, 4>(d.n * d.s), c0, c1);
+      });
     }
   });
 }

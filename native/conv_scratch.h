@@ -1,7 +1,8 @@
 // Per-thread scratch for the convolutions (conv.cc, conv_direct.cc): 64-byte aligned (the
 // micro-kernels load aligned), grown as needed and never cleared (every user writes what it
 // reads). A slot is one buffer per thread; a conv holds its slots only inside one call and
-// calls no other conv while it does, so the unfolding and the direct paths share them.
+// calls no other conv while it does, so the unfolding and the direct paths share them. The fused
+// batch-norm pooling kernels (channel.cc) use slots 4-6, which no conv touches.
 #pragma once
 #include <cstddef>
 #include <cstdlib>

@@ -7,14 +7,6 @@
 
 namespace mg {
 
-namespace {
-// v replaces the window's best so far: strictly greater (the first maximum wins), or a NaN
-// over a number (NaN propagates; once the best is NaN nothing replaces it)
-template <typename T>
-inline bool beats(T v, T best) {
-  return v > best || (v != v && best == best);
-}
-}  // namespace
 
 void max_pool2d(const Buf& x, const PoolGeom& g, const Buf& values, const Buf& indices) {
   const int64_t v[] = {g.planes, g.h, g.w, g.kh, g.kw, g.oh, g.ow, g.sh, g.sw};

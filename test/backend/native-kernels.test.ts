@@ -466,6 +466,55 @@ if (!native) {
     t.end();
   });
 
+  test('native kernels: fused batch norm + ReLU + 2×2 max-pool and its backward against the js composition, every SIMD path and 1-2 threads', (t) => {
+    const r = new Rand(12);
+    const info = nb.info();
+    const paths = (['scalar', 'avx2', 'avx512'] as const).slice(0, ['scalar', 'avx2', 'avx512'].indexOf(info.isa) + 1);
+    // [n, c, h, w, kind]: odd sides (a row / column in no window), integer values (ties: the first
+    // maximum wins), Conv-4's 14×14, a NaN (its channel all NaN), and 2^20 values (x̂ streamed)
+    const cases: [number, number, number, number, 'normal' | 'int' | 'nan'][] = [
+      [2, 3, 4, 5, 'normal'], [3, 2, 5, 5, 'int'], [4, 8, 14, 14, 'normal'], [2, 3, 2, 2, 'nan'], [3, 4, 7, 6, 'int'], [2, 8, 256, 256, 'normal'],
+    ];
+    let ok = 0, total = 0;
+    try {
+      for (const isa of paths)
+        for (const threads of [1, 2]) {
+          nb.setSimd(isa);
+          nb.setThreads(threads);
+          for (const [n, c, h, w, kind] of cases)
+            for (const dtype of ['float32', 'float64'] as const) {
+              total++;
+              const d = { n, c, s: h * w }, np = n * c * Math.floor(h / 2) * Math.floor(w / 2), what = `${isa}/${threads}t ${dtype} [${n}, ${c}, ${h}, ${w}] ${kind}`;
+              const xv = hostValues(r, n * c * h * w, dtype, kind === 'int' ? 'int' : 'normal');
+              if (kind === 'nan') xv[5] = NaN;
+              // |γ| ≥ 0.5: distinct integers stay apart in y, so a window's tie is a tie in every
+              // rounding (a γ near 0 makes near-ties that float32 and the float64 reference break apart)
+              const gv = Array.from({ length: c }, (_, i) => (i % 2 ? -1 : 1) * (0.5 + r.next() * 1.5));
+              const [xj, xn] = pair(xv, dtype, nb), [gj, gn] = pair(dtype === 'float64' ? Float64Array.from(gv) : Float32Array.from(gv), dtype, nb), [bj, bn] = both(r, c, dtype);
+              const a = nb.batchNormReluMaxPool(xn, gn, bn, d, 1e-5, h, w), b = js.batchNormReluMaxPool(xj, gj, bj, d, 1e-5, h, w);
+              const tol = dtype === 'float32' ? 1e-4 : 1e-10;
+              let good = check(t, a.indices, b.indices, 'int32', `indices ${what}`);
+              for (const k of ['pooled', 'xhat', 'mean', 'variance', 'rstd'] as const) good = check(t, a[k], b[k], dtype, `${k} ${what}`, tol, tol) && good;
+              const [gpj, gpn] = both(r, np, dtype), [wj, wn] = both(r, c, dtype);
+              const fa = nb.batchNormReluMaxPoolBackward(gpn, a.pooled, a.indices, a.xhat, wn, d, h, w);
+              const fb = js.batchNormReluMaxPoolBackward(gpj, b.pooled, b.indices, b.xhat, wj, d, h, w);
+              for (const k of ['dx', 'sumG', 'sumGX'] as const) good = check(t, fa[k], fb[k], dtype, `backward ${k} ${what}`, tol, dtype === 'float32' ? 1e-3 : 1e-9) && good;
+              if (good) ok++;
+            }
+        }
+    } finally {
+      nb.setSimd(info.isa as 'avx512');
+      nb.setThreads(info.threads);
+    }
+    t.equal(ok, total, `every fused batch-norm-pool case matches on ${paths.join(', ')}`);
+    // an index outside its plane is refused before anything is written
+    const f = (k: number) => nb.upload(new Float32Array(k), 'float32');
+    t.throws(() => nb.batchNormReluMaxPoolBackward(f(2), f(2), nb.upload(Int32Array.of(0, 9), 'int32'), f(8), f(2), { n: 1, c: 2, s: 4 }, 2, 2),
+      (e: unknown) => e instanceof mg.BackendError && /outside the plane/.test((e as Error).message), 'a bad argmax index');
+    t.throws(() => nb.batchNormReluMaxPool(f(8), f(2), f(2), { n: 1, c: 2, s: 4 }, 1e-5, 1, 4), (e: unknown) => e instanceof mg.BackendError && /at least 2x2/.test((e as Error).message), 'a plane under one window');
+    t.end();
+  });
+
   test('native kernels: maxPool2d, gather, scatterAdd', (t) => {
     const r = new Rand(7);
     for (let rep = 0; rep < 40; rep++) {

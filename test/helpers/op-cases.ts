@@ -194,6 +194,11 @@ export const opCases: OpCase[] = [
     fn: (g, xh, w) => { const r = t.batchNormBackwardSums(g, xh, w); return t.concat([t.reshape(r.dx, [-1]), r.sumG, r.sumGX]); } },
   { name: 'batchNormBackwardSums/sums', inputs: [{ shape: [3, 2, 2] }, { shape: [3, 2, 2] }, { shape: [2] }],
     fn: (g, xh, w) => { const r = t.batchNormBackwardSums(g, xh, w); return t.concat([r.sumG, t.mul(r.sumGX, 0.5)]); } },
+  // relu(maxPool2d(batchNormTrain(x).y)) fused: an odd width (a column in no window), and a square plane
+  { name: 'batchNormReluMaxPool', inputs: [{ shape: [2, 3, 4, 5] }, { shape: [3] }, { shape: [3] }], fn: (x, g, b) => t.batchNormReluMaxPool(x, g, b, 1e-3).y },
+  { name: 'batchNormReluMaxPool/square', inputs: [{ shape: [3, 2, 4, 4] }, { shape: [2] }, { shape: [2] }], fn: (x, g, b) => t.batchNormReluMaxPool(x, g, b).y },
+  { name: 'batchNormReluMaxPool/statistics', inputs: [{ shape: [2, 3, 2, 2] }, { shape: [3] }, { shape: [3] }],
+    fn: (x, g, b) => t.noGrad(() => { const r = t.batchNormReluMaxPool(x, g, b); return t.concat([r.mean, r.variance]); }), differentiable: false },
   { name: 'batchNormInference', inputs: [{ shape: [2, 3, 2] }, { shape: [3], constant: [0.3, -0.5, 1] }, { shape: [3], constant: [0.8, 1.5, 0.2] }, { shape: [3] }, { shape: [3] }],
     fn: (x, m, v, g, b) => t.batchNormInference(x, m, v, g, b),
     tfjs: (tf, x, m, v, g, b) => tf.transpose(tf.batchNorm(tf.transpose(x, [0, 2, 1]), m, v, b, g, 1e-5), [0, 2, 1]) },

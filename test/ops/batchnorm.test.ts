@@ -6,6 +6,7 @@ import test from 'tape';
 import * as mg from '../../ts/index.js';
 import type { ParamTree, Tensor } from '../../ts/index.js';
 import { flat, maxRelErr } from '../meta/helpers.js';
+import { probeBackends } from '../helpers/backends.js';
 
 const f64 = { dtype: 'float64' as const, backend: 'js' };
 
@@ -36,6 +37,50 @@ test('batchNormTrain: value, gradient and second derivative equal batch norm in 
     const labels = ['y', 'dx', 'dgamma', 'dbeta', 'd2x', 'd2gamma', 'd2beta'];
     fused.forEach((a, k) => t.ok(maxRelErr(a, ref[k]!) < 1e-10 || Math.max(...a.map((v, i) => Math.abs(v - ref[k]![i]!))) < 1e-12, `${labels[k]} agrees`));
   });
+  t.end();
+});
+
+test('batchNormReluMaxPool: value, gradient (the fused backward kernel) and second derivative equal relu(maxPool2d(batchNormTrain)) on every backend', async (t) => {
+  for (const p of (await probeBackends()).filter((p) => p.available || p.required)) {
+    if (!p.available) {
+      t.fail(`${p.name} is required but unavailable: ${p.why}`);
+      continue;
+    }
+    const dtype = p.name === 'js' ? 'float64' as const : 'float32' as const;
+    const o = { dtype, backend: p.name };
+    for (const shape of [[3, 4, 6, 5], [5, 3, 14, 14]]) {
+      const { fused, ref } = mg.scope(() => {
+        const rng = new mg.Rng(15);
+        const x = mg.requireGrad(rng.normal(shape, 0.5, 2, o));
+        // a negative gamma flips which of a window is its maximum
+        const g = mg.requireGrad(mg.tensor(Array.from({ length: shape[1]! }, (_, i) => (i % 2 ? -0.7 : 1.3) + 0.1 * i), [shape[1]!], o));
+        const b = mg.requireGrad(rng.normal([shape[1]!], 0, 1, o));
+        const r = rng.normal([shape[0]!, shape[1]!, Math.floor(shape[2]! / 2), Math.floor(shape[3]! / 2)], 0, 1, o), s = rng.normal(shape, 0, 1, o);
+        const run = (f: (x: Tensor, g: Tensor, b: Tensor) => Tensor): Tensor[] => {
+          const y = f(x, g, b);
+          // first order without a graph: the fused backward kernel
+          const plain = mg.gradients(mg.sum(mg.mul(y, r)), [x, g, b]);
+          const gs = mg.gradients(mg.sum(mg.mul(f(x, g, b), r)), [x, g, b], { createGraph: true });
+          const hs = mg.gradients(mg.sum(mg.mul(gs[0]!, s)), [x, g, b]);
+          return [mg.detach(y), ...plain, ...gs.map(mg.detach), ...hs];
+        };
+        return {
+          fused: run((x, g, b) => mg.batchNormReluMaxPool(x, g, b).y),
+          ref: run((x, g, b) => mg.relu(mg.maxPool2d(mg.batchNormTrain(x, g, b).y, { kernelSize: 2 }))),
+        };
+      });
+      const read = (zs: Tensor[]) => Promise.all(zs.map(async (z) => Array.from(await z.data())));
+      const [fa, ra] = [await read(fused), await read(ref)];
+      mg.disposeAll([...fused, ...ref]);
+      const labels = ['y', 'dx', 'dgamma', 'dbeta', 'dx (graph)', 'dgamma (graph)', 'dbeta (graph)', 'd2x', 'd2gamma', 'd2beta'];
+      const tol = dtype === 'float64' ? 1e-10 : 2e-4;
+      fa.forEach((a, k) => {
+        const scale = Math.max(1, ...ra[k]!.map(Math.abs));
+        const worst = Math.max(...a.map((v, i) => Math.abs(v - ra[k]![i]!)));
+        t.ok(a.length === ra[k]!.length && worst <= tol * scale, `${p.name} ${JSON.stringify(shape)}: ${labels[k]} agrees (worst ${worst.toExponential(2)})`);
+      });
+    }
+  }
   t.end();
 });
 

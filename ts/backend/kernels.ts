@@ -241,6 +241,17 @@ export interface Backend {
    * norm's β and γ gradients: sumG[c] = Σ g, sumGX[c] = Σ g·xhat (over n and s, [c] each).
    */
   batchNormBackwardSums(g: Storage, xhat: Storage, w: Storage, d: ChannelDims): { dx: Storage; sumG: Storage; sumGX: Storage };
+  /**
+   * Batch norm (as batchNorm), then ReLU of the 2×2 stride-2 max-pool of y, over contiguous
+   * [n, c, h·w] (s = h·w, h and w ≥ 2): pooled [n, c, ⌊h/2⌋·⌊w/2⌋], each window's argmax in its
+   * plane (int32, as maxPool2d's indices), x̂ and the statistics. y itself is not returned.
+   */
+  batchNormReluMaxPool(x: Storage, gamma: Storage, beta: Storage, d: ChannelDims, eps: number, h: number, w: number): { pooled: Storage; indices: Storage; xhat: Storage; mean: Storage; variance: Storage; rstd: Storage };
+  /**
+   * Its backward from the pooled gradient gp: gy = maxPool2dBackward(reluMask(gp, pooled),
+   * indices), then batchNormBackwardSums(gy, xhat, w).
+   */
+  batchNormReluMaxPoolBackward(gp: Storage, pooled: Storage, indices: Storage, xhat: Storage, w: Storage, d: ChannelDims, h: number, wd: number): { dx: Storage; sumG: Storage; sumGX: Storage };
   /** y = x·scale[c] + shift[c] over contiguous [n, c, s]; shift may be null (0). */
   channelAffine(x: Storage, scale: Storage, shift: Storage | null, d: ChannelDims): Storage;
   /** out[c] = the sum over n and s of a·b (contiguous [n, c, s] each), [c]. */

@@ -10,7 +10,7 @@ import { mse } from '../ops/losses.js';
 import { broadcastTo, concat, expandDims, reshape, split } from '../ops/shape-ops.js';
 import { batchNorm, type BatchNormParams } from '../nn/batchnorm.js';
 import { conv2d } from '../nn/conv2d.js';
-import { flattenBatch, reluMaxPool } from '../nn/functional.js';
+import { flattenBatch } from '../nn/functional.js';
 import { linear } from '../nn/linear.js';
 import { Rng } from '../ops/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -44,7 +44,7 @@ const BN = { mode: 'transductive' as const };
 /** g_ϕ on concatenated pair maps [P, 2C, S, S] -> relation scores [P]. */
 function relationModule(p: RelationParams['relation'], pairs: Tensor): Tensor {
   let h = pairs;
-  for (const b of p.blocks) h = reluMaxPool(batchNorm.apply(b.bn, conv2d.apply(b.conv, h, { padding: 1 }), BN, { training: true }), { kernelSize: 2 });
+  for (const b of p.blocks) h = batchNorm.apply(b.bn, conv2d.apply(b.conv, h, { padding: 1 }), BN, { training: true, reluMaxPool: true });
   return reshape(sigmoid(linear.apply(p.fc2, relu(linear.apply(p.fc1, flattenBatch(h))))), [-1]);
 }
 

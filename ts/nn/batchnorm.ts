@@ -14,8 +14,9 @@
 
 import { ShapeError, fmtShape } from '../core/errors.js';
 import { noGrad } from '../tensor/tape.js';
-import { batchNormInference, batchNormTrain } from '../ops/batchnorm.js';
-import { add, mul, sub } from '../ops/elementwise.js';
+import { batchNormInference, batchNormReluMaxPool, batchNormTrain } from '../ops/batchnorm.js';
+import { add, mul, relu, sub } from '../ops/elementwise.js';
+import { maxPool2d } from '../ops/pool.js';
 import { oneHot } from '../ops/indexing.js';
 import { broadcastTo, permute, reshape, slice } from '../ops/shape-ops.js';
 import { ones, tensor, zeros } from '../tensor/create.js';
@@ -43,6 +44,12 @@ export interface BatchNormApplyOptions {
   training?: boolean;
   step?: number;
   state?: BatchNormState;
+  /**
+   * Follow with ReLU and a 2×2 stride-2 max-pool (x [N, C, H, W], H, W ≥ 2): Conv-4's block end.
+   * With batch statistics this is one fused op (batchNormReluMaxPool), which never stores the
+   * normalized y; with running statistics, batchNormInference then relu(maxPool2d).
+   */
+  reluMaxPool?: boolean;
 }
 
 const MODES: readonly BatchNormMode[] = ['transductive', 'per-step', 'running'];
@@ -152,7 +159,7 @@ export const batchNorm = {
     // shared running statistics, repeated for every task
     const tile = (s: Tensor): Tensor => (stepped ? reshape(broadcastTo(reshape(s, [s.shape[0]!, 1, s.shape[1]!]), [s.shape[0]!, t, s.shape[1]!]), [s.shape[0]!, t * s.shape[1]!]) : reshape(broadcastTo(reshape(s, [1, -1]), [t, s.shape[0]!]), [-1]));
     const state = st && st.mean && st.var ? { mean: tile(st.mean), var: tile(st.var) } : undefined;
-    return forward({ gamma: flat(g), beta: flat(params.beta) }, x, cfg, { training: opts.training, step: opts.step, state }, 'batchNorm.applyTasks').y;
+    return forward({ gamma: flat(g), beta: flat(params.beta) }, x, cfg, { training: opts.training, step: opts.step, state, reluMaxPool: opts.reluMaxPool }, 'batchNorm.applyTasks').y;
   },
 };
 
@@ -179,9 +186,10 @@ function forward(params: BatchNormParams, x: Tensor, cfg: BatchNormConfig, opts:
   if (useRunning) {
     const m = pick(state!.mean!), v = pick(state!.var!);
     if (m.shape[0] !== channels || v.shape[0] !== channels) throw new ShapeError(`${fn}: running statistics ${fmtShape(state!.mean!.shape)} do not fit ${channels} channels`);
-    return { y: batchNormInference(x, m, v, pick(params.gamma), pick(params.beta), c.eps), count };
+    const y = batchNormInference(x, m, v, pick(params.gamma), pick(params.beta), c.eps);
+    return { y: opts.reluMaxPool ? relu(maxPool2d(y, { kernelSize: 2 })) : y, count };
   }
   if (count < 2) throw new ShapeError(`${fn}: batch statistics need more than one value per channel, input is ${fmtShape(x.shape)}`);
-  const b = batchNormTrain(x, pick(params.gamma), pick(params.beta), c.eps);
+  const b = (opts.reluMaxPool ? batchNormReluMaxPool : batchNormTrain)(x, pick(params.gamma), pick(params.beta), c.eps);
   return { y: b.y, batchMean: b.mean, batchVar: b.variance, count };
 }

@@ -18,7 +18,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { ParamTree } from '../tensor/tree.js';
 import { batchNorm, type BatchNormConfig, type BatchNormMode, type BatchNormParams, type BatchNormState } from './batchnorm.js';
 import { conv2d } from './conv2d.js';
-import { flattenBatch, reluMaxPool } from './functional.js';
+import { flattenBatch } from './functional.js';
 import { mean } from '../ops/reduce.js';
 import { permute, reshape } from '../ops/shape-ops.js';
 import { checkPositiveInt } from './init.js';
@@ -88,8 +88,10 @@ export function conv4(opts: Conv4Options): Conv4Model {
       throw new ShapeError(`conv4.apply: params must be { features: { blocks: [4 blocks] }${head ? ', head: { w, b }' : ''} } as made by init`);
     }
   };
-  // ReLU, then the 2× pooling of a halving block (as relu(maxPool(h)): the same, on a quarter of the data)
-  const finish = (h: Tensor, i: number): Tensor => (i < pooled && downsample === 'maxpool' ? reluMaxPool(h, { kernelSize: 2 }) : relu(h));
+  // A halving block ends in ReLU and 2× max-pooling, which batch norm does fused
+  // (batchNorm's reluMaxPool option); the others in ReLU.
+  const fusedPool = (i: number): boolean => i < pooled && downsample === 'maxpool';
+  const finish = (h: Tensor, i: number): Tensor => (fusedPool(i) ? h : relu(h));
   // One pass through the blocks; threads batch-norm state when given.
   const run = (p: Conv4Params, x: Tensor, o: ApplyOptions, state: Conv4State | null, head = true): { h: Tensor; maps: Tensor; state: Conv4State | null } => {
     checkParams(p, head);
@@ -101,11 +103,11 @@ export function conv4(opts: Conv4Options): Conv4Model {
       const halve = i < pooled;
       h = conv2d.apply(b.conv, h, { padding: 1, stride: halve && downsample === 'stride' ? 2 : 1 });
       if (state) {
-        const r = batchNorm.applyWithState(b.bn, state.blocks[i]!, h, bn, { training: o.training, step: o.step });
+        const r = batchNorm.applyWithState(b.bn, state.blocks[i]!, h, bn, { training: o.training, step: o.step, reluMaxPool: fusedPool(i) });
         h = r.y;
         next.push(r.state);
       } else {
-        h = batchNorm.apply(b.bn, h, bn, { training: o.training, step: o.step, state: given?.[i] });
+        h = batchNorm.apply(b.bn, h, bn, { training: o.training, step: o.step, state: given?.[i], reluMaxPool: fusedPool(i) });
       }
       h = finish(h, i);
     });
@@ -127,7 +129,7 @@ export function conv4(opts: Conv4Options): Conv4Model {
     p.features.blocks.forEach((b, i) => {
       const halve = i < pooled;
       h = conv2d.applyTasks(b.conv, h, { padding: 1, stride: halve && downsample === 'stride' ? 2 : 1 });
-      h = finish(batchNorm.applyTasks(b.bn, h, bn, { training: o.training, step: o.step, state: given?.[i] }), i);
+      h = finish(batchNorm.applyTasks(b.bn, h, bn, { training: o.training, step: o.step, state: given?.[i], reluMaxPool: fusedPool(i) }), i);
     });
     // [N, T·C, s, s] -> [N, T, C·s·s] (each task's features in the serial flatten order) -> [T, N, F]
     const flat = downsample === 'stride' ? reshape(mean(h, [2, 3]), [n, t, hidden]) : reshape(h, [n, t, featureSize]);

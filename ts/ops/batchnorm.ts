@@ -10,10 +10,13 @@
 // Σ g·x̂ anyway), each recorded with the vjp of the op it replaces.
 
 import { ShapeError, fmtShape } from '../core/errors.js';
-import { record } from '../tensor/tape.js';
+import type { Storage } from '../backend/kernels.js';
+import { pairPoolGeometry } from '../backend/bn-relu-pool.js';
+import { isGradEnabled, record } from '../tensor/tape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { channelAffine, channelDims, channelDot, channelSum, checkChannelVector, recordChannelDot, recordChannelSum } from './channel.js';
-import { add, mul, neg, reciprocal, sqrt, sub } from './elementwise.js';
+import { add, mul, neg, reciprocal, reluMask, sqrt, sub } from './elementwise.js';
+import { maxPool2dBackward } from './pool.js';
 import { contiguous } from './shape-ops.js';
 import { checkFloat, checkTensor, wrap, opScope } from './util.js';
 
@@ -42,20 +45,77 @@ export function batchNormTrain(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-
     if (!(eps >= 0)) throw new ShapeError(`batchNormTrain: eps must be >= 0, got ${eps}`);
     const xc = contiguous(x), gc = contiguous(gamma), bc = contiguous(beta);
     const k = x.backend.batchNorm(xc.storage, gc.storage, bc.storage, d, eps);
-    const y = wrap(k.y, x.shape, x), xhat = wrap(k.xhat, x.shape, x), rstd = wrap(k.rstd, [d.c], x);
-    const mean = wrap(k.mean, [d.c], x), variance = wrap(k.variance, [d.c], x);
-    // rstd first: its vjp needs only x (and the mean, recomputed differentiably), no cycle with x̂
-    record(rstd, 'batchNormRstd', [xc], (r, rs, [xi]) => {
-      const mu = mul(channelSum(xi!), 1 / m);
-      const k = mul(mul(mul(rs, rs), rs), neg(mul(r, 1 / m)));
-      return [channelAffine(xi!, k, neg(mul(mu, k)))];
-    });
-    record(xhat, 'batchNormXhat', [xc], (g, xh) => [batchNormBackward(g, xh, rstd)], [rstd]);
+    const y = wrap(k.y, x.shape, x);
+    const { xhat, rstd, mean, variance } = statistics(xc, k, m);
     const out = record(y, 'batchNorm', [xc, gc, bc], (g, _y, [xi, gi, bi]) => {
       if (!xi!.requiresGrad) return [null, gi!.requiresGrad ? channelDot(g, xhat) : null, bi!.requiresGrad ? channelSum(g) : null];
       const r = batchNormBackwardSums(g, xhat, mul(rstd, gi!));
       return [r.dx, gi!.requiresGrad ? r.sumGX : null, bi!.requiresGrad ? r.sumG : null];
     }, [xhat, rstd]);
+    return { y: out, mean, variance };
+  });
+}
+
+// x̂, rstd, mean and variance from a batch-norm kernel as tensors, x̂ and rstd on the tape as
+// functions of x (xc contiguous, m values per channel), so a second backward differentiates them
+function statistics(xc: Tensor, k: { xhat: Storage; rstd: Storage; mean: Storage; variance: Storage }, m: number) {
+  const c = xc.shape[1]!;
+  const xhat = wrap(k.xhat, xc.shape, xc), rstd = wrap(k.rstd, [c], xc);
+  const mean = wrap(k.mean, [c], xc), variance = wrap(k.variance, [c], xc);
+  // rstd first: its vjp needs only x (and the mean, recomputed differentiably), no cycle with x̂
+  record(rstd, 'batchNormRstd', [xc], (r, rs, [xi]) => {
+    const mu = mul(channelSum(xi!), 1 / m);
+    const k = mul(mul(mul(rs, rs), rs), neg(mul(r, 1 / m)));
+    return [channelAffine(xi!, k, neg(mul(mu, k)))];
+  });
+  record(xhat, 'batchNormXhat', [xc], (g, xh) => [batchNormBackward(g, xh, rstd)], [rstd]);
+  return { xhat, rstd, mean, variance };
+}
+
+/**
+ * relu(maxPool2d(batchNormTrain(x, gamma, beta, eps).y, 2×2 stride 2)) as one fused op (x
+ * [N, C, H, W], H, W ≥ 2; an odd last row or column is in no window, as in maxPool2d): the
+ * normalized y is never stored. Its vjp is batchNormTrain's applied to maxPool2d's and relu's:
+ * gy = maxPool2dBackward(reluMask(g, out), argmax), then batchNormBackwardSums(gy, x̂, rstd·γ),
+ * in those differentiable ops while the backward is recorded (second order), and in one fused
+ * kernel when it is not. `mean`, `variance`: the batch statistics (no gradient).
+ */
+export function batchNormReluMaxPool(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): BatchNormResult {
+  return opScope(() => {
+    const op = 'batchNormReluMaxPool';
+    checkTensor(x, op);
+    checkFloat(op, x);
+    if (x.rank !== 4 || x.shape[2]! < 2 || x.shape[3]! < 2) throw new ShapeError(`${op}: input ${fmtShape(x.shape)} must be [N, C, H, W] with H, W >= 2 (one 2×2 window at least)`);
+    const d = channelDims(x, op);
+    checkChannelVector(op, 'gamma', gamma, x, d.c);
+    checkChannelVector(op, 'beta', beta, x, d.c);
+    const m = d.n * d.s;
+    if (m < 2) throw new ShapeError(`${op}: batch statistics need more than one value per channel, input is ${fmtShape(x.shape)}`);
+    if (!(eps >= 0)) throw new ShapeError(`${op}: eps must be >= 0, got ${eps}`);
+    const [h, w] = [x.shape[2]!, x.shape[3]!];
+    const xc = contiguous(x), gc = contiguous(gamma), bc = contiguous(beta);
+    const k = x.backend.batchNormReluMaxPool(xc.storage, gc.storage, bc.storage, d, eps, h, w);
+    const outShape = [d.n, d.c, Math.floor(h / 2), Math.floor(w / 2)];
+    const pooled = wrap(k.pooled, outShape, x), idx = wrap(k.indices, [d.n * d.c, outShape[2]! * outShape[3]!], x);
+    const { xhat, rstd, mean, variance } = statistics(xc, k, m);
+    const pg = pairPoolGeometry(d, h, w);
+    const out = record(pooled, op, [xc, gc, bc], (g, y, [xi, gi, bi]) => {
+      if (!isGradEnabled()) {
+        // not recorded: one kernel from the pooled gradient to dx and the two sums
+        const gpc = contiguous(g), wv = mul(rstd, gi!);
+        const r = x.backend.batchNormReluMaxPoolBackward(gpc.storage, y.storage, idx.storage, xhat.storage, wv.storage, d, h, w);
+        const dx = wrap(r.dx, x.shape, x), sumG = wrap(r.sumG, [d.c], x), sumGX = wrap(r.sumGX, [d.c], x);
+        if (!xi!.requiresGrad) dx.dispose();
+        if (!gi!.requiresGrad) sumGX.dispose();
+        if (!bi!.requiresGrad) sumG.dispose();
+        return [xi!.requiresGrad ? dx : null, gi!.requiresGrad ? sumGX : null, bi!.requiresGrad ? sumG : null];
+      }
+      const gy = maxPool2dBackward(reluMask(g, y), idx, xc.shape, pg);
+      if (!xi!.requiresGrad) return [null, gi!.requiresGrad ? channelDot(gy, xhat) : null, bi!.requiresGrad ? channelSum(gy) : null];
+      const r = batchNormBackwardSums(gy, xhat, mul(rstd, gi!));
+      return [r.dx, gi!.requiresGrad ? r.sumGX : null, bi!.requiresGrad ? r.sumG : null];
+    }, [xhat, rstd, idx]);
+    idx.dispose();
     return { y: out, mean, variance };
   });
 }

@@ -69,9 +69,9 @@ function poolGeometry(g: ReturnType<typeof geometry>): Pool2dGeometry {
 /**
  * The transpose of maxPool2d (its vjp as an op): dx [N, C, H, W] with each window's gradient
  * dy [N, C, OH, OW] added at its argmax `indices` ([N·C, OH·OW], int32, from the forward).
- * Linear in dy; its vjp is the gather at the same indices.
+ * Linear in dy; its vjp is the gather at the same indices. @internal (batch norm's fused pooling uses it)
  */
-function maxPool2dBackward(dy: Tensor, indices: Tensor, xShape: readonly number[], pg: Pool2dGeometry): Tensor {
+export function maxPool2dBackward(dy: Tensor, indices: Tensor, xShape: readonly number[], pg: Pool2dGeometry): Tensor {
   return opScope(() => {
     const dyc = contiguous(dy);
     const out = wrap(dy.backend.maxPool2dBackward(dyc.storage, indices.storage, pg), xShape, dy);

@@ -9,6 +9,7 @@ import type {
   RandomKind, ReduceOp, Storage, TriangularSolveDims, UnaryOp, View,
 } from '../kernels.js';
 import { permuteView, reductionLayout, viewOffsets } from '../strided.js';
+import { composeBatchNormReluMaxPool, composeBatchNormReluMaxPoolBackward, type BatchNormReluMaxPoolResult } from '../bn-relu-pool.js';
 
 export class HostStorage implements Storage {
   constructor(readonly backend: string, readonly dtype: DType, readonly data: TypedArray) {}
@@ -458,6 +459,14 @@ export class JsBackend implements Backend {
       for (let n = 0; n < d.n; n++) for (let j = 0, o = (n * d.c + c) * d.s; j < d.s; j++) out.data[o + j] = w * (G[o + j]! - mg - XH[o + j]! * mgx);
     }
     return { dx: out, sumG, sumGX };
+  }
+
+  batchNormReluMaxPool(x: Storage, gamma: Storage, beta: Storage, d: ChannelDims, eps: number, h: number, w: number): BatchNormReluMaxPoolResult {
+    return composeBatchNormReluMaxPool(this, x, gamma, beta, d, eps, h, w);
+  }
+
+  batchNormReluMaxPoolBackward(gp: Storage, pooled: Storage, indices: Storage, xhat: Storage, w: Storage, d: ChannelDims, h: number, wd: number): { dx: Storage; sumG: Storage; sumGX: Storage } {
+    return composeBatchNormReluMaxPoolBackward(this, gp, pooled, indices, xhat, w, d, h, wd);
   }
 
   channelAffine(xs: Storage, ss: Storage, ts: Storage | null, d: ChannelDims): Storage {

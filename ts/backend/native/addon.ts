@@ -42,6 +42,8 @@ export interface NativeAddon {
   maxPool2dBackward(dy: ArrayLike<number>, indices: ArrayLike<number>, g: Float64Array, dx: ArrayLike<number>): void;
   batchNorm(x: ArrayLike<number>, gamma: ArrayLike<number>, beta: ArrayLike<number>, dims: Float64Array, eps: number, y: ArrayLike<number>, xhat: ArrayLike<number>, mean: ArrayLike<number>, variance: ArrayLike<number>, rstd: ArrayLike<number>): void;
   batchNormBackward(g: ArrayLike<number>, xhat: ArrayLike<number>, w: ArrayLike<number>, dims: Float64Array, out: ArrayLike<number>): void;
+  batchNormReluMaxPool(x: ArrayLike<number>, gamma: ArrayLike<number>, beta: ArrayLike<number>, dims: Float64Array, eps: number, h: number, w: number, xhat: ArrayLike<number>, pooled: ArrayLike<number>, indices: ArrayLike<number>, mean: ArrayLike<number>, variance: ArrayLike<number>, rstd: ArrayLike<number>): void;
+  batchNormReluMaxPoolBackward(gp: ArrayLike<number>, pooled: ArrayLike<number>, indices: ArrayLike<number>, xhat: ArrayLike<number>, w: ArrayLike<number>, dims: Float64Array, h: number, wd: number, dx: ArrayLike<number>, sumG: ArrayLike<number>, sumGX: ArrayLike<number>): void;
   batchNormBackwardSums(g: ArrayLike<number>, xhat: ArrayLike<number>, w: ArrayLike<number>, dims: Float64Array, out: ArrayLike<number>, sumG: ArrayLike<number>, sumGX: ArrayLike<number>): void;
   channelAffine(x: ArrayLike<number>, scale: ArrayLike<number>, shift: ArrayLike<number> | null, dims: Float64Array, out: ArrayLike<number>): void;
   channelDot(a: ArrayLike<number>, b: ArrayLike<number>, dims: Float64Array, out: ArrayLike<number>): void;

@@ -14,6 +14,7 @@ import { BINARY_OPS, RANDOM_KINDS, REDUCE_OPS, UNARY_OPS } from '../kernels.js';
 import { HostStorage, JsBackend } from '../js/js-backend.js';
 import type { NativeAddon } from './addon.js';
 import { HostBufferPool } from './storage-pool.js';
+import type { BatchNormReluMaxPoolResult } from '../bn-relu-pool.js';
 
 // Op codes: positions in the op lists of ts/backend/kernels.ts (loadAddon has checked that
 // the addon's own lists, native/elementwise.h, reduce.h and philox.h, are the same).
@@ -335,6 +336,24 @@ export class NativeBackend extends JsBackend {
     return this.guard('batchNormBackward', () => {
       const dx = this.alloc(d.n * d.c * d.s, g.dtype), sumG = this.alloc(d.c, g.dtype), sumGX = this.alloc(d.c, g.dtype);
       this.addon.batchNormBackwardSums(this.arr(g), this.arr(xhat), this.arr(w), channelMeta(d), dx.data, sumG.data, sumGX.data);
+      return { dx, sumG, sumGX };
+    });
+  }
+
+  override batchNormReluMaxPool(x: Storage, gamma: Storage, beta: Storage, d: ChannelDims, eps: number, h: number, w: number): BatchNormReluMaxPoolResult {
+    return this.guard('batchNormReluMaxPool', () => {
+      const dt = x.dtype, np = d.n * d.c * Math.floor(h / 2) * Math.floor(w / 2);
+      const xhat = this.alloc(d.n * d.c * d.s, dt), pooled = this.alloc(np, dt), indices = this.alloc(np, 'int32');
+      const mean = this.alloc(d.c, dt), variance = this.alloc(d.c, dt), rstd = this.alloc(d.c, dt);
+      this.addon.batchNormReluMaxPool(this.arr(x), this.arr(gamma), this.arr(beta), channelMeta(d), eps, h, w, xhat.data, pooled.data, indices.data, mean.data, variance.data, rstd.data);
+      return { pooled, indices, xhat, mean, variance, rstd };
+    });
+  }
+
+  override batchNormReluMaxPoolBackward(gp: Storage, pooled: Storage, indices: Storage, xhat: Storage, w: Storage, d: ChannelDims, h: number, wd: number): { dx: Storage; sumG: Storage; sumGX: Storage } {
+    return this.guard('batchNormReluMaxPoolBackward', () => {
+      const dx = this.alloc(d.n * d.c * d.s, xhat.dtype), sumG = this.alloc(d.c, xhat.dtype), sumGX = this.alloc(d.c, xhat.dtype);
+      this.addon.batchNormReluMaxPoolBackward(this.arr(gp), this.arr(pooled), this.arr(indices), this.arr(xhat), this.arr(w), channelMeta(d), h, wd, dx.data, sumG.data, sumGX.data);
       return { dx, sumG, sumGX };
     });
   }

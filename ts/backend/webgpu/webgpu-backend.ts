@@ -24,6 +24,7 @@ import * as red from './reduce.js';
 import { softmax } from './softmax.js';
 import { loadKernelSources } from './source.js';
 import { storageBytes } from './storage.js';
+import { composeBatchNormReluMaxPool, composeBatchNormReluMaxPoolBackward, type BatchNormReluMaxPoolResult } from '../bn-relu-pool.js';
 
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu';
@@ -214,6 +215,12 @@ export class WebGpuBackend implements Backend {
   batchNormBackwardSums(g: Storage, xhat: Storage, w: Storage, d: ChannelDims): { dx: Storage; sumG: Storage; sumGX: Storage } {
     const c = this.ctx;
     return channel.batchNormBackwardSums(c, c.storage(g), c.storage(xhat), c.storage(w), d);
+  }
+  batchNormReluMaxPool(x: Storage, gamma: Storage, beta: Storage, d: ChannelDims, eps: number, h: number, w: number): BatchNormReluMaxPoolResult {
+    return composeBatchNormReluMaxPool(this, x, gamma, beta, d, eps, h, w);
+  }
+  batchNormReluMaxPoolBackward(gp: Storage, pooled: Storage, indices: Storage, xhat: Storage, w: Storage, d: ChannelDims, h: number, wd: number): { dx: Storage; sumG: Storage; sumGX: Storage } {
+    return composeBatchNormReluMaxPoolBackward(this, gp, pooled, indices, xhat, w, d, h, wd);
   }
   channelAffine(x: Storage, scale: Storage, shift: Storage | null, d: ChannelDims): Storage {
     const c = this.ctx;
