@@ -192,8 +192,12 @@ KERNEL(Conv2d, 4, {
 })
 KERNEL(Conv2dBackwardInput, 4,
        conv2d_backward_input(to_buf(info[0], "dy"), to_buf(info[1], "w"), to_conv(info[2]), to_buf(info[3], "dx")))
-KERNEL(Conv2dBackwardFilter, 4,
-       conv2d_backward_filter(to_buf(info[0], "x"), to_buf(info[1], "dy"), to_conv(info[2]), to_buf(info[3], "dw")))
+KERNEL(Conv2dBackwardFilter, 4, {
+  Buf db;
+  const bool hasBias = info.Length() > 4 && !info[4].IsNull() && !info[4].IsUndefined();
+  if (hasBias) db = to_buf(info[4], "db");
+  conv2d_backward_filter(to_buf(info[0], "x"), to_buf(info[1], "dy"), to_conv(info[2]), to_buf(info[3], "dw"), hasBias ? &db : nullptr);
+})
 Napi::Value ConvDirectPathsOf(const Napi::CallbackInfo& info) {
   return guarded(info, "convDirectPaths", [&]() -> Napi::Value {
     need(info, 1, "convDirectPaths");

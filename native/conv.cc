@@ -393,9 +393,9 @@ void conv_bwd_input(const T* DY, const T* W, const ConvGeom& g, T* DX) {
 }
 
 template <typename T>
-void conv_bwd_filter(const T* X, const T* DY, const ConvGeom& g, T* DW) {
+void conv_bwd_filter(const T* X, const T* DY, const ConvGeom& g, T* DW, T* DB = nullptr) {
   if constexpr (std::is_same_v<T, float>)
-    if (direct_filter(g)) return conv_direct_filter(X, DY, g, DW);
+    if (direct_filter(g)) return conv_direct_filter(X, DY, g, DW, DB);
   const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, ohw = g.oh * g.ow, kk = cig * g.kh * g.kw;
   const int64_t wsize = g.cOut * kk;
   const Folds f = plan_folds(g.n, ohw, kk);
@@ -406,6 +406,8 @@ void conv_bwd_filter(const T* X, const T* DY, const ConvGeom& g, T* DW) {
   // one accumulator per thread (the first is DW itself unless transposed), summed at the end
   std::vector<T> acc((parts - (transposed ? 0 : 1)) * wsize, T(0));
   std::fill(DW, DW + wsize, T(0));
+  // per thread: Σ dY per output channel (the bias gradient, DB given), summed as dY is copied
+  std::vector<double> bacc(DB ? parts * g.cOut : 0, 0.0);
   over_folds(f, g.n, [&](int64_t i0, int64_t nb, int64_t t, bool par) {
     T* dw = transposed ? acc.data() + t * wsize : t == 0 ? DW : acc.data() + (t - 1) * wsize;
     const int64_t L = nb * ohw;
@@ -415,7 +417,14 @@ void conv_bwd_filter(const T* X, const T* DY, const ConvGeom& g, T* DW) {
       im2col(FoldUnfolder<T>(X + i0 * g.cIn * g.h * g.w, nb, gr * cig, g), cig, col);
       for (int64_t j = 0; j < nb; j++) {
         const T* dy = DY + ((i0 + j) * g.cOut + gr * cog) * ohw;
-        for (int64_t c = 0; c < cog; c++) std::copy(dy + c * ohw, dy + (c + 1) * ohw, dyc + c * L + j * ohw);
+        for (int64_t c = 0; c < cog; c++) {
+          std::copy(dy + c * ohw, dy + (c + 1) * ohw, dyc + c * L + j * ohw);
+          if (DB) {
+            T s = T(0);
+            for (int64_t q = 0; q < ohw; q++) s += dy[c * ohw + q];
+            bacc[t * g.cOut + gr * cog + c] += (double)s;
+          }
+        }
       }
       if (transposed) {
         // dy^T read in place: row stride 1, column stride L
@@ -438,6 +447,12 @@ void conv_bwd_filter(const T* X, const T* DY, const ConvGeom& g, T* DW) {
     for (int64_t t = 1; t < parts; t++)
       for (int64_t j = 0; j < wsize; j++) DW[j] += acc[(t - 1) * wsize + j];
   }
+  if (DB)
+    for (int64_t c = 0; c < g.cOut; c++) {
+      double s = 0;
+      for (int64_t t = 0; t < parts; t++) s += bacc[t * g.cOut + c];
+      DB[c] = (T)s;
+    }
 }
 
 template <typename F>
@@ -483,15 +498,19 @@ void conv2d_backward_input(const Buf& dy, const Buf& w, const ConvGeom& g, const
   });
 }
 
-void conv2d_backward_filter(const Buf& x, const Buf& dy, const ConvGeom& g, const Buf& dw) {
+void conv2d_backward_filter(const Buf& x, const Buf& dy, const ConvGeom& g, const Buf& dw, const Buf* db) {
   check_geom("conv2dBackwardFilter", g);
   if (x.dtype != dy.dtype || dw.dtype != x.dtype) throw KernelError("conv2dBackwardFilter: dtypes differ");
   check_len("conv2dBackwardFilter", "x", x, (double)g.n * g.cIn * g.h * g.w);
   check_len("conv2dBackwardFilter", "dy", dy, (double)g.n * g.cOut * g.oh * g.ow);
   check_len("conv2dBackwardFilter", "dw", dw, (double)g.cOut * (g.cIn / g.groups) * g.kh * g.kw);
+  if (db) {
+    if (db->dtype != x.dtype) throw KernelError("conv2dBackwardFilter: the bias gradient's dtype differs");
+    check_len("conv2dBackwardFilter", "db", *db, (double)g.cOut);
+  }
   float_dispatch("conv2dBackwardFilter", x.dtype, [&](auto tag) {
     using T = decltype(tag);
-    conv_bwd_filter<T>((const T*)x.data, (const T*)dy.data, g, (T*)dw.data);
+    conv_bwd_filter<T>((const T*)x.data, (const T*)dy.data, g, (T*)dw.data, db ? (T*)db->data : nullptr);
   });
 }
 

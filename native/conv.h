@@ -10,7 +10,8 @@ struct ConvGeom {
 // bias (may be null): [cOut], added to every output plane of its channel
 void conv2d(const Buf& x, const Buf& w, const ConvGeom& g, const Buf& y, const Buf* bias = nullptr);
 void conv2d_backward_input(const Buf& dy, const Buf& w, const ConvGeom& g, const Buf& dx);
-void conv2d_backward_filter(const Buf& x, const Buf& dy, const ConvGeom& g, const Buf& dw);
+// db (may be null): [cOut], gets Σ dy per output channel (a conv bias's gradient) on the way
+void conv2d_backward_filter(const Buf& x, const Buf& dy, const ConvGeom& g, const Buf& dw, const Buf* db = nullptr);
 
 // Which of the three take the direct kernels (conv_direct.cc) for a float32 geometry on this
 // CPU: for the tests that must know they exercised them.

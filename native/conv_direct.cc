@@ -533,7 +533,7 @@ void conv_direct_forward(const float* X, const float* W, const ConvGeom& g, floa
 #endif
 }
 
-void conv_direct_filter(const float* X, const float* DY, const ConvGeom& g, float* DW) {
+void conv_direct_filter(const float* X, const float* DY, const ConvGeom& g, float* DW, float* DB) {
 #ifdef MG_X86
   const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, kk = cig * g.kh * g.kw, ohw = g.oh * g.ow;
   const int64_t kt = (kk + kFilterRows - 1) / kFilterRows, kkp = kt * kFilterRows;
@@ -542,6 +542,8 @@ void conv_direct_filter(const float* X, const float* DY, const ConvGeom& g, floa
   const int64_t T = std::min<int64_t>(ThreadPool::get().threads(), p.count);
   // per thread, per group: dW transposed, [kkp][cog] (taps past kk are scratch rows)
   std::vector<float> acc(T * g.groups * kkp * cog, 0.f);
+  // per thread: Σ dY per output channel, the bias gradient, while dY is transposed (DB given)
+  std::vector<double> bacc(DB ? T * g.cOut : 0, 0.0);
   over_folds(p, g.n, [&](int64_t i0, int64_t nb, int64_t t) {
     const Flat f(g, nb, 0);
     const int64_t rows = nb * g.oh, cells = nb * ohw;
@@ -564,6 +566,12 @@ void conv_direct_filter(const float* X, const float* DY, const ConvGeom& g, floa
       for (int64_t j = 0; j < nb; j++) {
         const float* dy = DY + ((i0 + j) * g.cOut + gr * cog) * ohw;
         float* d = D + j * ohw * cog;
+        if (DB)
+          for (int64_t co = 0; co < cog; co++) {
+            float s = 0.f;
+            for (int64_t q = 0; q < ohw; q++) s += dy[co * ohw + q];
+            bacc[t * g.cOut + gr * cog + co] += s;
+          }
         int64_t px = 0;
         if (wide)
           for (; px + 16 <= ohw; px += 16)
@@ -600,8 +608,14 @@ void conv_direct_filter(const float* X, const float* DY, const ConvGeom& g, floa
         for (int64_t t = 0; t < T; t++) s += acc[((t * g.groups + gr) * kkp + k) * cog + co];
         DW[(gr * cog + co) * kk + k] = s;
       }
+  if (DB)
+    for (int64_t c = 0; c < g.cOut; c++) {
+      double s = 0;
+      for (int64_t t = 0; t < T; t++) s += bacc[t * g.cOut + c];
+      DB[c] = (float)s;
+    }
 #else
-  (void)X, (void)DY, (void)g, (void)DW;
+  (void)X, (void)DY, (void)g, (void)DW, (void)DB;
   throw KernelError("conv2dBackwardFilter: the direct kernel needs x86");
 #endif
 }

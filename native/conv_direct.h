@@ -13,6 +13,7 @@ bool conv_direct_forward_applies(const ConvGeom& g);
 bool conv_direct_filter_applies(const ConvGeom& g);
 // bias: null, or [cOut] added to each output plane as it is written
 void conv_direct_forward(const float* X, const float* W, const ConvGeom& g, float* Y, const float* bias = nullptr);
-void conv_direct_filter(const float* X, const float* DY, const ConvGeom& g, float* DW);
+// DB: null, or [cOut] that gets Σ dY per output channel (a conv bias's gradient) on the way
+void conv_direct_filter(const float* X, const float* DY, const ConvGeom& g, float* DW, float* DB = nullptr);
 
 }  // namespace mg

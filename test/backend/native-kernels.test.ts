@@ -255,6 +255,9 @@ if (!native) {
       check(t, nb.conv2d(xn, wn, g, bn), js.conv2d(xj, wj, g, bj), dtype, `conv2d with bias ${desc}`, rtol, atol);
       check(t, nb.conv2dBackwardInput(dn, wn, g), js.conv2dBackwardInput(dj, wj, g), dtype, `conv2dBackwardInput ${desc}`, rtol, atol);
       check(t, nb.conv2dBackwardFilter(xn, dn, g), js.conv2dBackwardFilter(xj, dj, g), dtype, `conv2dBackwardFilter ${desc}`, rtol, atol);
+      const fb = nb.conv2dBackwardFilterBias(xn, dn, g), fj = js.conv2dBackwardFilterBias(xj, dj, g);
+      check(t, fb.dw, fj.dw, dtype, `conv2dBackwardFilterBias dw ${desc}`, rtol, atol);
+      check(t, fb.db, fj.db, dtype, `conv2dBackwardFilterBias db ${desc}`, rtol, atol);
     }
   }
 
@@ -315,6 +318,9 @@ if (!native) {
               check(t, nb.conv2d(xn, wn, g, bn), js.conv2d(xj, wj, g, bj), dtype, `conv2d with bias ${desc}`, rtol, atol);
               check(t, nb.conv2dBackwardInput(dn, wn, g), js.conv2dBackwardInput(dj, wj, g), dtype, `conv2dBackwardInput ${desc}`, rtol, atol);
               check(t, nb.conv2dBackwardFilter(xn, dn, g), js.conv2dBackwardFilter(xj, dj, g), dtype, `conv2dBackwardFilter ${desc}`, rtol, dtype === 'float32' ? 5e-3 : undefined);
+              const fb = nb.conv2dBackwardFilterBias(xn, dn, g), fj = js.conv2dBackwardFilterBias(xj, dj, g);
+              check(t, fb.dw, fj.dw, dtype, `conv2dBackwardFilterBias dw ${desc}`, rtol, dtype === 'float32' ? 5e-3 : undefined);
+              check(t, fb.db, fj.db, dtype, `conv2dBackwardFilterBias db ${desc}`, rtol, dtype === 'float32' ? 5e-3 : undefined);
             }
           }
         }
@@ -377,13 +383,15 @@ if (!native) {
           const [dj, dn] = both(r, n! * cOut! * oh * ow, 'float32');
           const [bj, bn] = both(r, cOut!, 'float32');
           const y = js.conv2d(xj, wj, g), dx = js.conv2dBackwardInput(dj, wj, g), dw = js.conv2dBackwardFilter(xj, dj, g);
-          const yb = js.conv2d(xj, wj, g, bj);
+          const yb = js.conv2d(xj, wj, g, bj), db = js.conv2dBackwardFilterBias(xj, dj, g).db;
           for (const threads of threadCounts) {
             nb.setThreads(threads);
             const ok = check(t, nb.conv2d(xn, wn, g), y, 'float32', `conv2d ${desc} ${threads}t`, 1e-5, 5e-4) &&
               check(t, nb.conv2d(xn, wn, g, bn), yb, 'float32', `conv2d with bias ${desc} ${threads}t`, 1e-5, 5e-4) &&
               check(t, nb.conv2dBackwardInput(dn, wn, g), dx, 'float32', `conv2dBackwardInput ${desc} ${threads}t`, 1e-5, 5e-4) &&
-              check(t, nb.conv2dBackwardFilter(xn, dn, g), dw, 'float32', `conv2dBackwardFilter ${desc} ${threads}t`, 1e-5, 5e-3);
+              check(t, nb.conv2dBackwardFilter(xn, dn, g), dw, 'float32', `conv2dBackwardFilter ${desc} ${threads}t`, 1e-5, 5e-3) &&
+              check(t, nb.conv2dBackwardFilterBias(xn, dn, g).dw, dw, 'float32', `conv2dBackwardFilterBias dw ${desc} ${threads}t`, 1e-5, 5e-3) &&
+              check(t, nb.conv2dBackwardFilterBias(xn, dn, g).db, db, 'float32', `conv2dBackwardFilterBias db ${desc} ${threads}t`, 1e-5, 5e-3);
             if (ok) t.pass(`${desc} ${threads}t: forward, input and filter gradients match the reference`);
           }
         }

@@ -199,6 +199,8 @@ export interface Backend {
   conv2dBackwardInput(dy: Storage, w: Storage, g: Conv2dGeometry): Storage;
   /** dw = the filter gradient from x and dy; dw [cOut, cIn/groups, kh, kw]. */
   conv2dBackwardFilter(x: Storage, dy: Storage, g: Conv2dGeometry): Storage;
+  /** conv2dBackwardFilter and, from the same pass over dy, db[c] = Σ dy over n and the plane (a conv bias's gradient, [cOut]). */
+  conv2dBackwardFilterBias(x: Storage, dy: Storage, g: Conv2dGeometry): { dw: Storage; db: Storage };
 
   /**
    * Lower Cholesky factors (L Lᵀ = A) of a batch of n×n matrices, reading only A's lower

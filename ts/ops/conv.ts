@@ -6,7 +6,7 @@
 // conv2dBias adds a bias per output channel in the same kernel (db = Σ dy per channel).
 
 import type { Conv2dGeometry, Storage } from '../backend/kernels.js';
-import { record } from '../tensor/tape.js';
+import { isGradEnabled, record } from '../tensor/tape.js';
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { describe, expectCaller, expectOptions } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -99,7 +99,8 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
 /**
  * conv2d(x, w, opts) + b[c] on every output plane of channel c (b [Cout]), the bias added by
  * the convolution's kernel in place (as PyTorch's conv2d with a bias): no second pass over
- * the output nor a second buffer. Its vjp: the conv's two, and Σ dy per channel for b.
+ * the output nor a second buffer. Its vjp: the conv's two, and Σ dy per channel for b (with
+ * the filter gradient, from one kernel, when the backward is not itself recorded).
  */
 export function conv2dBias(x: Tensor, w: Tensor, b: Tensor, opts: Conv2dOptions = {}): Tensor {
   return opScope(() => {
@@ -117,11 +118,15 @@ export function conv2dBias(x: Tensor, w: Tensor, b: Tensor, opts: Conv2dOptions 
     if (g.n === 0 || g.cIn === 0 || g.cOut === 0) return add(conv2d(x, w, opts), reshape(b, [1, -1, 1, 1]));
     const xc = contiguous(x), wc = contiguous(w), bc = contiguous(b);
     const out = wrap(x.backend.conv2d(xc.storage, wc.storage, g, bc.storage), [g.n, g.cOut, g.oh, g.ow], x);
-    return record(out, 'conv2dBias', [xc, wc, bc], (dy, _y, [xi, wi, bi]) => [
-      xi!.requiresGrad ? conv2dBackwardInput(dy, wi!, [g.h, g.w], optsOf(g)) : null,
-      wi!.requiresGrad ? conv2dBackwardFilter(xi!, dy, [g.kh, g.kw], optsOf(g)) : null,
-      bi!.requiresGrad ? channelSum(dy) : null,
-    ]);
+    return record(out, 'conv2dBias', [xc, wc, bc], (dy, _y, [xi, wi, bi]) => {
+      const dx = xi!.requiresGrad ? conv2dBackwardInput(dy, wi!, [g.h, g.w], optsOf(g)) : null;
+      if (!isGradEnabled() && wi!.requiresGrad && bi!.requiresGrad) {
+        // not recorded: the filter and bias gradients from one pass over dy
+        const k = x.backend.conv2dBackwardFilterBias(xc.storage, contiguous(dy).storage, g);
+        return [dx, wrap(k.dw, wc.shape, x), wrap(k.db, [g.cOut], x)];
+      }
+      return [dx, wi!.requiresGrad ? conv2dBackwardFilter(xi!, dy, [g.kh, g.kw], optsOf(g)) : null, bi!.requiresGrad ? channelSum(dy) : null];
+    });
   });
 }
 

@@ -373,6 +373,12 @@ export class JsBackend implements Backend {
     return this.upload(acc, xs.dtype);
   }
 
+  conv2dBackwardFilterBias(xs: Storage, dys: Storage, g: Conv2dGeometry): { dw: Storage; db: Storage } {
+    const DY = this.arr(dys), ohw = g.oh * g.ow, db = new Float64Array(g.cOut);
+    for (let p = 0; p < g.n * g.cOut; p++) for (let j = 0; j < ohw; j++) db[p % g.cOut]! += DY[p * ohw + j]!;
+    return { dw: this.conv2dBackwardFilter(xs, dys, g), db: this.upload(db, xs.dtype) };
+  }
+
   maxPool2d(xs: Storage, g: Pool2dGeometry): { values: Storage; indices: Storage } {
     const X = this.arr(xs);
     const vals = this.alloc(g.planes * g.oh * g.ow, xs.dtype);

@@ -35,7 +35,7 @@ export interface NativeAddon {
   triangularSolve(t: ArrayLike<number>, tm: Float64Array, b: ArrayLike<number>, bm: Float64Array, dims: Float64Array, lower: boolean, out: ArrayLike<number>): void;
   conv2d(x: ArrayLike<number>, w: ArrayLike<number>, g: Float64Array, y: ArrayLike<number>, bias?: ArrayLike<number> | null): void;
   conv2dBackwardInput(dy: ArrayLike<number>, w: ArrayLike<number>, g: Float64Array, dx: ArrayLike<number>): void;
-  conv2dBackwardFilter(x: ArrayLike<number>, dy: ArrayLike<number>, g: Float64Array, dw: ArrayLike<number>): void;
+  conv2dBackwardFilter(x: ArrayLike<number>, dy: ArrayLike<number>, g: Float64Array, dw: ArrayLike<number>, db?: ArrayLike<number> | null): void;
   /** Which of conv2d, its input gradient and its filter gradient take the direct (unfolding-free) float32 kernels for this geometry here. */
   convDirectPaths(g: Float64Array): { forward: boolean; input: boolean; filter: boolean };
   maxPool2d(x: ArrayLike<number>, g: Float64Array, values: ArrayLike<number>, indices: ArrayLike<number>): void;

@@ -297,6 +297,14 @@ export class NativeBackend extends JsBackend {
     });
   }
 
+  override conv2dBackwardFilterBias(x: Storage, dy: Storage, g: Conv2dGeometry): { dw: Storage; db: Storage } {
+    return this.guard('conv2dBackwardFilter', () => {
+      const dw = this.alloc(g.cOut * (g.cIn / g.groups) * g.kh * g.kw, x.dtype), db = this.alloc(g.cOut, x.dtype);
+      this.addon.conv2dBackwardFilter(this.arr(x), this.arr(dy), this.convMeta(g), dw.data, db.data);
+      return { dw, db };
+    });
+  }
+
   override maxPool2d(x: Storage, g: Pool2dGeometry): { values: Storage; indices: Storage } {
     return this.guard('maxPool2d', () => {
       const n = g.planes * g.oh * g.ow;

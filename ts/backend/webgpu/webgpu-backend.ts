@@ -194,6 +194,11 @@ export class WebGpuBackend implements Backend {
   conv2dBackwardFilter(x: Storage, dy: Storage, g: Conv2dGeometry): Storage {
     return conv.conv2dBackwardFilter(this.ctx, this.ctx.storage(x), this.ctx.storage(dy), g);
   }
+  conv2dBackwardFilterBias(x: Storage, dy: Storage, g: Conv2dGeometry): { dw: Storage; db: Storage } {
+    // two kernels here: the filter gradient, then the reduction over [n, cOut, plane]
+    const planes = { storage: dy, shape: [g.n, g.cOut, g.oh * g.ow], strides: [g.cOut * g.oh * g.ow, g.oh * g.ow, 1], offset: 0 };
+    return { dw: this.conv2dBackwardFilter(x, dy, g), db: this.reduce('sum', planes, [0, 2]) };
+  }
 
   // --- pooling, indexing, randomness ------------------------------------------------
   maxPool2d(x: Storage, g: Pool2dGeometry): { values: Storage; indices: Storage } {
