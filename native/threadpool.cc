@@ -1,7 +1,11 @@
 #include "threadpool.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace mg {
 
@@ -20,10 +24,29 @@ ThreadPool::ThreadPool() {
   int n = (int)std::thread::hardware_concurrency();
   if (const char* env = std::getenv("METAGRAD_THREADS")) n = std::atoi(env);
   nthreads_ = std::clamp(n, 1, 64);
+  if (const char* env = std::getenv("METAGRAD_SPIN_US")) spin_ns_ = std::clamp<int64_t>(std::atoll(env), 0, 10000) * 1000;
 }
+
+namespace {
+// Spin until done() or spin_ns have passed; true when done() held.
+template <typename F>
+bool spin_until(int64_t spin_ns, F&& done) {
+  if (spin_ns <= 0) return done();
+  const auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(spin_ns);
+  for (int i = 0;; i++) {
+    if (done()) return true;
+#if defined(__x86_64__) || defined(__i386__)
+    _mm_pause();
+#endif
+    if ((i & 63) == 63 && std::chrono::steady_clock::now() >= until) return done();
+  }
+}
+}  // namespace
 
 void ThreadPool::start(int n) {
   stop_ = false;
+  // more threads than cores: a spinning thread would take a core from one with work
+  spin_ = (unsigned)n <= std::max(1u, std::thread::hardware_concurrency()) ? spin_ns_ : 0;
   for (int i = 1; i < n; i++) workers_.emplace_back([this] { worker(); });
 }
 
@@ -39,6 +62,7 @@ void ThreadPool::shutdown() {
   {
     std::lock_guard<std::mutex> lk(mu_);
     stop_ = true;
+    published_.fetch_add(1);
   }
   work_cv_.notify_all();
   for (auto& t : workers_) t.join();
@@ -68,6 +92,10 @@ void ThreadPool::worker() {
   uint64_t seen = 0;
   std::unique_lock<std::mutex> lk(mu_);
   for (;;) {
+    // the next job usually comes within microseconds (the next kernel): spin for it first
+    lk.unlock();
+    spin_until(spin_, [&] { return published_.load(std::memory_order_acquire) != seen; });
+    lk.lock();
     work_cv_.wait(lk, [&] { return stop_ || (current_ && generation_ != seen); });
     if (stop_) return;
     seen = generation_;
@@ -96,15 +124,20 @@ void ThreadPool::parallel_for(int64_t tasks, const std::function<void(int64_t)>&
     std::lock_guard<std::mutex> lk(mu_);
     current_ = &job;
     generation_++;
+    published_.store(generation_, std::memory_order_release);
   }
   work_cv_.notify_all();
   run(job);  // the caller works too, so the job finishes even if no worker ever wakes
   std::exception_ptr error;
   {
-    std::unique_lock<std::mutex> lk(mu_);
+    std::lock_guard<std::mutex> lk(mu_);
     current_ = nullptr;  // no worker joins from here on
-    // Every task was claimed (run returned); those claimed by workers finish before their
-    // worker leaves, so joined == 0 means all are done.
+  }
+  // Every task was claimed (run returned); those claimed by workers finish before their
+  // worker leaves, so joined == 0 means all are done. Spin for it a little, then sleep.
+  spin_until(spin_, [&] { return job.joined.load(std::memory_order_acquire) == 0; });
+  {
+    std::unique_lock<std::mutex> lk(mu_);
     done_cv_.wait(lk, [&] { return job.joined == 0; });
     error = job.error;
   }

@@ -31,7 +31,7 @@ class ThreadPool {
     const std::function<void(int64_t)>* fn;
     int64_t tasks;
     std::atomic<int64_t> next{0};       // next task index to claim
-    int joined = 0;                     // workers inside run(); guarded by mu_
+    std::atomic<int> joined{0};         // workers inside run(); changed under mu_ (read spinning)
     std::exception_ptr error;           // first exception; guarded by mu_
   };
 
@@ -47,6 +47,14 @@ class ThreadPool {
   Job* current_ = nullptr;  // the job workers may join; guarded by mu_
   uint64_t generation_ = 0;  // bumped per job so a worker joins each job at most once
   bool stop_ = false;
+  // generation_ (and a bump on shutdown) mirrored for the spin before sleeping: a worker that
+  // sees it change stops spinning and takes mu_ to check properly
+  std::atomic<uint64_t> published_{0};
+  // How long a worker spins for the next job, and the caller for the workers to finish, before
+  // sleeping on the condition variable (METAGRAD_SPIN_US, default 50; 0: sleep at once). A
+  // sleeping thread takes tens of microseconds to wake, longer than many kernels.
+  int64_t spin_ns_ = 50000;
+  int64_t spin_ = 0;  // spin_ns_, or 0 when the pool has more threads than the machine has cores
   // Held while a parallel_for runs: a nested call (from a task) or a concurrent one (from
   // another Node worker thread) cannot take it and runs serially instead.
   std::mutex run_mu_;
