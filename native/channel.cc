@@ -111,19 +111,20 @@ MG_INLINE double row_centred_squares(const T* p, int64_t len, T mu) {
   return t;
 }
 
-// The per-channel bodies, inlined into one wrapper per ISA below (the portable build is
-// baseline x86-64; inside a target("avx512f") wrapper the same loops vectorize 16 wide).
-// Channel c's batch statistics: mean, biased variance and 1/sqrt(variance + eps), in double.
+// Channel c's batch statistics, computed in double and stored: M[c] the mean, V[c] the biased
+// variance, R[c] = 1/sqrt(variance + eps); tmu, tr the mean and R[c] as T, for x̂.
 template <typename T>
-MG_INLINE void channel_stats(const T* X, const ChannelDims& d, int64_t c, double eps, double& mu, double& v, double& r) {
+MG_INLINE void channel_stats(const T* X, const ChannelDims& d, int64_t c, double eps, T* M, T* V, T* R, T& tmu, T& tr) {
   const double count = (double)(d.n * d.s);
   double s1 = 0, unused = 0;
   channel_sums<T>(X, nullptr, d, c, s1, unused);
-  mu = s1 / count;
+  const double mu = s1 / count;
   double sq = 0;
   for (int64_t n = 0; n < d.n; n++) sq += row_centred_squares<T>(X + (n * d.c + c) * d.s, d.s, (T)mu);
-  v = sq / count;
-  r = 1.0 / std::sqrt(v + eps);
+  const double v = sq / count, r = 1.0 / std::sqrt(v + eps);
+  M[c] = tmu = (T)mu;
+  V[c] = (T)v;
+  R[c] = tr = (T)r;
 }
 
 // x̂ = (x - mu)·r over a row of len, and y = x̂·g + b when Y is given. x̂ is read again only
@@ -170,16 +171,13 @@ MG_INLINE void bn_forward_channels(const T* X, const T* G, const T* B, const Cha
                                    int64_t c0, int64_t c1) {
   const bool stream = stream_xhat(d);
   for (int64_t c = c0; c < c1; c++) {
-    double mu, v, r;
-    channel_stats<T>(X, d, c, eps, mu, v, r);
-    const T tmu = (T)mu, tr = (T)r, g = G[c], b = B[c];
+    T tmu, tr;
+    channel_stats<T>(X, d, c, eps, M, V, R, tmu, tr);
+    const T g = G[c], b = B[c];
     for (int64_t n = 0; n < d.n; n++) {
       const int64_t o = (n * d.c + c) * d.s;
       bn_write_row<T>(X + o, XH + o, Y + o, d.s, tmu, tr, g, b, stream);
     }
-    M[c] = (T)mu;
-    V[c] = (T)v;
-    R[c] = (T)r;
   }
 }
 
@@ -227,9 +225,9 @@ MG_INLINE void bn_pool_forward_channels(const T* X, const T* G, const T* B, cons
   const bool stream = stream_xhat(d);
   const int64_t ohw = (h / 2) * (w / 2), windows = d.n * ohw;
   for (int64_t c = c0; c < c1; c++) {
-    double mu, v, r;
-    channel_stats<T>(X, d, c, eps, mu, v, r);
-    const T tmu = (T)mu, tr = (T)r, g = G[c], b = B[c];
+    T tmu, tr;
+    channel_stats<T>(X, d, c, eps, M, V, R, tmu, tr);
+    const T g = G[c], b = B[c];
     for (int64_t n = 0; n < d.n; n++) {
       const int64_t o = (n * d.c + c) * d.s;
       const T* x = X + o;
@@ -256,9 +254,6 @@ MG_INLINE void bn_pool_forward_channels(const T* X, const T* G, const T* B, cons
       const int64_t q = (n * d.c + c) * ohw;
       for (int64_t j = 0; j < ohw; j++) P[q + j] = tp[n * ohw + j], I[q + j] = ti[n * ohw + j];
     }
-    M[c] = (T)mu;
-    V[c] = (T)v;
-    R[c] = (T)r;
   }
 }
 
@@ -485,6 +480,8 @@ void batch_norm_relu_max_pool(const Buf& x, const Buf& gamma, const Buf& beta, c
   check_buf(op, "pooled", pooled, np, x.dtype);
   check_buf(op, "indices", indices, np, I32);
   if (d.n == 0) throw KernelError(std::string(op) + ": batch statistics need values (n = 0)");
+  // the windows are addressed by int32 offsets into a channel's n planes
+  if (d.n * d.s > INT32_MAX) throw KernelError(std::string(op) + ": a channel of " + std::to_string(d.n * d.s) + " values is past int32 offsets");
   dispatch(x.dtype, [&](auto tag) {
     using T = decltype(tag);
     if constexpr (!std::is_same_v<T, int32_t>) {

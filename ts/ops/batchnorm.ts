@@ -35,14 +35,7 @@ export interface BatchNormResult {
  */
 export function batchNormTrain(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): BatchNormResult {
   return opScope(() => {
-    checkTensor(x, 'batchNormTrain');
-    checkFloat('batchNormTrain', x);
-    const d = channelDims(x, 'batchNormTrain');
-    checkChannelVector('batchNormTrain', 'gamma', gamma, x, d.c);
-    checkChannelVector('batchNormTrain', 'beta', beta, x, d.c);
-    const m = d.n * d.s;
-    if (m < 2) throw new ShapeError(`batchNormTrain: batch statistics need more than one value per channel, input is ${fmtShape(x.shape)}`);
-    if (!(eps >= 0)) throw new ShapeError(`batchNormTrain: eps must be >= 0, got ${eps}`);
+    const { d, m } = checkTrainArgs('batchNormTrain', x, gamma, beta, eps);
     const xc = contiguous(x), gc = contiguous(gamma), bc = contiguous(beta);
     const k = x.backend.batchNorm(xc.storage, gc.storage, bc.storage, d, eps);
     const y = wrap(k.y, x.shape, x);
@@ -54,6 +47,20 @@ export function batchNormTrain(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-
     }, [xhat, rstd]);
     return { y: out, mean, variance };
   });
+}
+
+// The checks of a batch norm with batch statistics: x float [N, C, ...] with 2+ values per
+// channel, gamma and beta [C], eps >= 0. Returns x's [n, c, s] and the values per channel.
+function checkTrainArgs(op: string, x: Tensor, gamma: Tensor, beta: Tensor, eps: number) {
+  checkTensor(x, op);
+  checkFloat(op, x);
+  const d = channelDims(x, op);
+  checkChannelVector(op, 'gamma', gamma, x, d.c);
+  checkChannelVector(op, 'beta', beta, x, d.c);
+  const m = d.n * d.s;
+  if (m < 2) throw new ShapeError(`${op}: batch statistics need more than one value per channel, input is ${fmtShape(x.shape)}`);
+  if (!(eps >= 0)) throw new ShapeError(`${op}: eps must be >= 0, got ${eps}`);
+  return { d, m };
 }
 
 // x̂, rstd, mean and variance from a batch-norm kernel as tensors, x̂ and rstd on the tape as
@@ -86,12 +93,7 @@ export function batchNormReluMaxPool(x: Tensor, gamma: Tensor, beta: Tensor, eps
     checkTensor(x, op);
     checkFloat(op, x);
     if (x.rank !== 4 || x.shape[2]! < 2 || x.shape[3]! < 2) throw new ShapeError(`${op}: input ${fmtShape(x.shape)} must be [N, C, H, W] with H, W >= 2 (one 2×2 window at least)`);
-    const d = channelDims(x, op);
-    checkChannelVector(op, 'gamma', gamma, x, d.c);
-    checkChannelVector(op, 'beta', beta, x, d.c);
-    const m = d.n * d.s;
-    if (m < 2) throw new ShapeError(`${op}: batch statistics need more than one value per channel, input is ${fmtShape(x.shape)}`);
-    if (!(eps >= 0)) throw new ShapeError(`${op}: eps must be >= 0, got ${eps}`);
+    const { d, m } = checkTrainArgs(op, x, gamma, beta, eps);
     const [h, w] = [x.shape[2]!, x.shape[3]!];
     const xc = contiguous(x), gc = contiguous(gamma), bc = contiguous(beta);
     const k = x.backend.batchNormReluMaxPool(xc.storage, gc.storage, bc.storage, d, eps, h, w);
