@@ -11,6 +11,7 @@
 //   backward filter: dW[g] += dy[g] · col(x[g])^T, the folded columns as the long inner
 //                    dimension (col^T packed by 16×16 transposes on AVX-512); a thin filter
 //                    (one input channel) is computed transposed so its long side fills the tiles
+//                    (float32 3×3 ones with 1–3 input channels: conv_thin_filter.cc instead)
 // Folds run in parallel (each thread its own scratch, serial GEMMs); with fewer folds than
 // threads the GEMMs themselves go parallel.
 #include <algorithm>
@@ -22,6 +23,7 @@
 #include "conv.h"
 #include "conv_direct.h"
 #include "conv_scratch.h"
+#include "conv_thin_filter.h"
 #include "threadpool.h"
 
 namespace mg {
@@ -55,6 +57,8 @@ bool direct_enabled() {
 // Whether a float32 forward / filter gradient of this geometry runs the direct kernels.
 bool direct_forward(const ConvGeom& g) { return direct_enabled() && conv_direct_forward_applies(g); }
 bool direct_filter(const ConvGeom& g) { return direct_enabled() && conv_direct_filter_applies(g); }
+// one to three input channels per group: row dot products instead of a thin GEMM
+bool thin_filter(const ConvGeom& g) { return direct_enabled() && conv_thin_filter_applies(g); }
 
 bool is_pointwise(const ConvGeom& g) {
   return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0;
@@ -394,8 +398,10 @@ void conv_bwd_input(const T* DY, const T* W, const ConvGeom& g, T* DX) {
 
 template <typename T>
 void conv_bwd_filter(const T* X, const T* DY, const ConvGeom& g, T* DW, T* DB = nullptr) {
-  if constexpr (std::is_same_v<T, float>)
+  if constexpr (std::is_same_v<T, float>) {
+    if (thin_filter(g)) return conv_thin_filter(X, DY, g, DW, DB);
     if (direct_filter(g)) return conv_direct_filter(X, DY, g, DW, DB);
+  }
   const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, ohw = g.oh * g.ow, kk = cig * g.kh * g.kw;
   const int64_t wsize = g.cOut * kk;
   const Folds f = plan_folds(g.n, ohw, kk);
@@ -467,7 +473,7 @@ void float_dispatch(const char* op, DType d, F&& fn) {
 ConvDirectPaths conv_direct_paths(const ConvGeom& g) {
   check_geom("convDirectPaths", g);
   // the input gradient takes the direct kernels through conv_bwd_input_flipped's forward
-  return {direct_forward(g), bwd_input_as_forward(g) && direct_forward(flipped_geometry(g)), direct_filter(g)};
+  return {direct_forward(g), bwd_input_as_forward(g) && direct_forward(flipped_geometry(g)), direct_filter(g) || thin_filter(g)};
 }
 
 void conv2d(const Buf& x, const Buf& w, const ConvGeom& g, const Buf& y, const Buf* bias) {

@@ -365,7 +365,15 @@ if (!native) {
       [[2, 24, 40, 14, 14, 3, 3, 1, 1, 1], [true, true, false]],
       [[6, 16, 8, 7, 7, 3, 3, 1, 1, 2], [true, false, false]],
       [[9, 16, 16, 3, 3, 3, 3, 1, 1, 1], [false, false, false], [true, true, false]],
-      [[4, 1, 32, 14, 14, 3, 3, 1, 1, 1], [false, false, false]],
+      // 1–3 input channels per group: the filter gradient by row dot products (conv_thin_filter.cc)
+      // — one channel @14 (two 16-column chunks, one partial), three channels on a 20×37 plane
+      // with padding 2 (three chunks), 5 output channels (a tile of two short of one), a valid
+      // conv, 2 per group over 3 groups, and a 3×3 plane (one partial chunk per row)
+      [[4, 1, 32, 14, 14, 3, 3, 1, 1, 1], [false, false, true]],
+      [[3, 3, 5, 20, 37, 3, 3, 2, 2, 1], [false, false, true]],
+      [[5, 2, 7, 9, 9, 3, 3, 0, 0, 1], [false, false, true]],
+      [[4, 6, 9, 8, 11, 3, 3, 1, 1, 3], [false, false, true]],
+      [[17, 1, 16, 3, 3, 3, 3, 1, 1, 1], [false, false, true]],
     ];
     const threadCounts = [1, 2, 3];
     try {
@@ -433,6 +441,28 @@ if (!native) {
         if (Number.isNaN(dwv[i]!) !== (c === 1 && ky <= 1 && kx <= 1)) wrongDw++;
       }
       t.equal(wrongDw, 0, `${isa}: a NaN corner pixel makes exactly the filter-gradient taps that read it NaN`);
+      // one input channel (the row dot products): a NaN at the end of a 20-column row (past a
+      // full chunk) is read by the taps (ky ≤ 1, kx ≥ 1) only; a NaN in dY poisons its channel's
+      // taps and bias gradient only
+      const gt: Conv2dGeometry = { ...g, cIn: 1, w: 20, ow: 20 };
+      const xt = hostValues(r, 2 * 9 * 20, 'float32', 'normal');
+      xt[9 * 20 + 19] = NaN;  // image 1, pixel (0, 19)
+      const dt = hostValues(r, 2 * 16 * 9 * 20, 'float32', 'normal');
+      const [, xtn] = pair(xt, 'float32', nb), [, dtn] = both(r, 2 * 16 * 9 * 20, 'float32');
+      const dwt = read(nb, nb.conv2dBackwardFilter(xtn, dtn, gt));
+      let wrongT = 0;
+      for (let i = 0; i < dwt.length; i++) {
+        const ky = Math.floor((i % 9) / 3), kx = i % 3;
+        if (Number.isNaN(dwt[i]!) !== (ky <= 1 && kx >= 1)) wrongT++;
+      }
+      t.equal(wrongT, 0, `${isa}: one input channel: a NaN at a row's last pixel makes exactly the taps that read it NaN`);
+      dt[(16 + 3) * 180 + 77] = NaN;  // image 1, output channel 3
+      const [, xfn] = both(r, 2 * 9 * 20, 'float32'), [, dfn] = pair(dt, 'float32', nb);
+      const fb = nb.conv2dBackwardFilterBias(xfn, dfn, gt), dwf = read(nb, fb.dw), dbf = read(nb, fb.db);
+      let wrongF = 0;
+      for (let i = 0; i < dwf.length; i++) if (Number.isNaN(dwf[i]!) !== (Math.floor(i / 9) === 3)) wrongF++;
+      for (let c = 0; c < 16; c++) if (Number.isNaN(dbf[c]!) !== (c === 3)) wrongF++;
+      t.equal(wrongF, 0, `${isa}: one input channel: a NaN in dY makes exactly its channel's taps and bias gradient NaN`);
     }
   });
 
