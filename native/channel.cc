@@ -166,19 +166,24 @@ bool stream_xhat(const ChannelDims& d) { return d.s % 16 == 0 && d.n * d.c * d.s
 
 // The per-channel bodies, inlined into one wrapper per ISA below (the portable build is
 // baseline x86-64; inside a target("avx512f") wrapper the same loops vectorize 16 wide).
+// Channel c of batch norm: its statistics (stored in M, V, R), then x̂ and y = x̂·γ + β row by
+// row, image n's row of y at y_row(n, o) (o: the row's offset in X and x̂).
+template <typename T, typename F>
+MG_INLINE void normalize_channel(const T* X, const T* G, const T* B, const ChannelDims& d, int64_t c, double eps, bool stream, T* XH, T* M,
+                                 T* V, T* R, F&& y_row) {
+  T tmu, tr;
+  channel_stats<T>(X, d, c, eps, M, V, R, tmu, tr);
+  for (int64_t n = 0; n < d.n; n++) {
+    const int64_t o = (n * d.c + c) * d.s;
+    bn_write_row<T>(X + o, XH + o, y_row(n, o), d.s, tmu, tr, G[c], B[c], stream);
+  }
+}
+
 template <typename T>
 MG_INLINE void bn_forward_channels(const T* X, const T* G, const T* B, const ChannelDims& d, double eps, T* Y, T* XH, T* M, T* V, T* R,
                                    int64_t c0, int64_t c1) {
   const bool stream = stream_xhat(d);
-  for (int64_t c = c0; c < c1; c++) {
-    T tmu, tr;
-    channel_stats<T>(X, d, c, eps, M, V, R, tmu, tr);
-    const T g = G[c], b = B[c];
-    for (int64_t n = 0; n < d.n; n++) {
-      const int64_t o = (n * d.c + c) * d.s;
-      bn_write_row<T>(X + o, XH + o, Y + o, d.s, tmu, tr, g, b, stream);
-    }
-  }
+  for (int64_t c = c0; c < c1; c++) normalize_channel<T>(X, G, B, d, c, eps, stream, XH, M, V, R, [&](int64_t, int64_t o) { return Y + o; });
 }
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -225,17 +230,8 @@ MG_INLINE void bn_pool_forward_channels(const T* X, const T* G, const T* B, cons
   const bool stream = stream_xhat(d);
   const int64_t ohw = (h / 2) * (w / 2), windows = d.n * ohw;
   for (int64_t c = c0; c < c1; c++) {
-    T tmu, tr;
-    channel_stats<T>(X, d, c, eps, M, V, R, tmu, tr);
-    const T g = G[c], b = B[c];
-    for (int64_t n = 0; n < d.n; n++) {
-      const int64_t o = (n * d.c + c) * d.s;
-      const T* x = X + o;
-      bn_write_row<T>(x, XH + o, nullptr, d.s, tmu, tr, g, b, stream);
-      // y from x, as x̂ was (the streamed x̂ is not read back)
-      T* y = yr + n * d.s;
-      for (int64_t j = 0; j < d.s; j++) y[j] = ((x[j] - tmu) * tr) * g + b;
-    }
+    // y into the channel's scratch, from x̂ in registers (the streamed x̂ is not read back)
+    normalize_channel<T>(X, G, B, d, c, eps, stream, XH, M, V, R, [&](int64_t n, int64_t) { return yr + n * d.s; });
     int64_t k = 0;
 #if defined(__x86_64__) || defined(__i386__)
     if constexpr (std::is_same_v<T, float>)

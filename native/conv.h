@@ -13,8 +13,9 @@ void conv2d_backward_input(const Buf& dy, const Buf& w, const ConvGeom& g, const
 // db (may be null): [cOut], gets Σ dy per output channel (a conv bias's gradient) on the way
 void conv2d_backward_filter(const Buf& x, const Buf& dy, const ConvGeom& g, const Buf& dw, const Buf* db = nullptr);
 
-// Which of the three take the direct kernels (conv_direct.cc) for a float32 geometry on this
-// CPU: for the tests that must know they exercised them.
+// Which of the three take the direct kernels (conv_direct.cc; the filter gradient also
+// conv_thin_filter.cc) for a float32 geometry on this CPU: for the tests that must know they
+// exercised them.
 struct ConvDirectPaths {
   bool forward, input, filter;
 };
