@@ -14,6 +14,7 @@
         "native/conv_thin_filter.cc",
         "native/pool.cc",
         "native/channel.cc",
+        "native/bn_pool_avx512.cc",
         "native/gather.cc",
         "native/philox.cc",
         "native/threadpool.cc",

@@ -3,6 +3,7 @@
 // gradient, a per-channel affine map and a per-channel dot product. Channels run in
 // parallel; each channel's sums accumulate in double (as the js reference does), row by
 // row with eight independent float partial sums so the inner loops vectorize.
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
@@ -13,6 +14,7 @@
 #include <immintrin.h>
 #endif
 
+#include "bn_pool_avx512.h"
 #include "channel.h"
 #include "conv_scratch.h"
 #include "pool.h"
@@ -279,7 +281,7 @@ MG_INLINE void bn_pool_backward_channels(const T* GP, const T* P, const int32_t*
       T* gp = gy + n * d.s;
       for (int64_t j = 0; j < d.s; j++) gp[j] = T(0);
       for (int64_t k = 0; k < ohw; k++)
-        gp[I[q + k]] = keep_if_positive(GP[q + k], P[q + k]);  // windows do not overlap: one write each
+        gp[I[q + k]] += keep_if_positive(GP[q + k], P[q + k]);  // added, as maxPool2d's backward (an index outside its window may repeat)
       row_sums<T>(gp, XH + o, d.s, sg, sgx);
     }
     SG[c] = (T)sg;
@@ -462,6 +464,11 @@ void batch_norm_backward(const Buf& g, const Buf& xhat, const Buf& w, const Chan
   });
 }
 
+// The plane-by-plane AVX-512 kernels (bn_pool_avx512.cc) for rows of 4 windows or more; narrower
+// planes fill a vector with windows of many planes by gathers (bn_pool_*_channels), which
+// measured faster there (7×7: 0.33 against 0.37 ms)
+bool bn_pool_planes_avx512(int64_t w) { return isa() == Isa::Avx512 && w >= 8; }
+
 // [n, c, h·w] with h, w ≥ 2 (at least one window), the pooled planes [n, c, (h/2)·(w/2)]
 int64_t check_pool_planes(const char* op, const ChannelDims& d, int64_t h, int64_t w) {
   if (h < 2 || w < 2 || h * w != d.s) throw KernelError(std::string(op) + ": planes " + std::to_string(h) + "x" + std::to_string(w) + " must be at least 2x2 and hold s = " + std::to_string(d.s) + " values");
@@ -484,6 +491,18 @@ void batch_norm_relu_max_pool(const Buf& x, const Buf& gamma, const Buf& beta, c
       const T *X = (const T*)x.data, *G = (const T*)gamma.data, *B = (const T*)beta.data;
       T *XH = (T*)xhat.data, *P = (T*)pooled.data, *M = (T*)mean.data, *V = (T*)var.data, *R = (T*)rstd.data;
       int32_t* I = (int32_t*)indices.data;
+#if defined(__x86_64__) || defined(__i386__)
+      if constexpr (std::is_same_v<T, float>)
+        if (bn_pool_planes_avx512(w)) {
+          const bool stream = stream_xhat(d);
+          parallel_range(d.c, channel_chunk(d), [&](int64_t c0, int64_t c1) {
+            // per-thread scratch for one plane's y, kept between calls
+            bn_pool_forward_avx512(X, G, B, d, h, w, eps, stream, XH, P, I, M, V, R, conv_scratch<float, 4>(d.s + 32), c0, c1);
+            _mm_sfence();  // the streamed x̂ visible before the kernel returns
+          });
+          return;
+        }
+#endif
       // each window's top-left in its plane (at) and in a channel's n planes laid end to end (win)
       const int64_t ohw = (h / 2) * (w / 2);
       std::vector<int32_t> at(d.n * ohw), win(d.n * ohw);
@@ -517,15 +536,22 @@ void batch_norm_relu_max_pool_backward(const Buf& gp, const Buf& pooled, const B
   check_buf(op, "pooled", pooled, np, xhat.dtype);
   check_buf(op, "indices", indices, np, I32);
   const int32_t* I = (const int32_t*)indices.data;
-  // every index inside its plane before anything is written
-  for (int64_t i = 0; i < np; i++)
-    if (I[i] < 0 || I[i] >= d.s) throw KernelError(std::string(op) + ": index " + std::to_string(I[i]) + " outside the plane of " + std::to_string(d.s));
+  // every index inside its plane before anything is written (the range first: a loop that vectorizes)
+  int32_t lo = 0, hi = 0;
+  for (int64_t i = 0; i < np; i++) lo = std::min(lo, I[i]), hi = std::max(hi, I[i]);
+  if (lo < 0 || hi >= d.s)
+    for (int64_t i = 0; i < np; i++)
+      if (I[i] < 0 || I[i] >= d.s) throw KernelError(std::string(op) + ": index " + std::to_string(I[i]) + " outside the plane of " + std::to_string(d.s));
   dispatch(xhat.dtype, [&](auto tag) {
     using T = decltype(tag);
     if constexpr (!std::is_same_v<T, int32_t>) {
       const T *GP = (const T*)gp.data, *P = (const T*)pooled.data, *XH = (const T*)xhat.data, *W = (const T*)wv.data;
       T *O = (T*)out.data, *SG = (T*)sum_g.data, *SGX = (T*)sum_gx.data;
       parallel_range(d.c, channel_chunk(d), [&](int64_t c0, int64_t c1) {
+#if defined(__x86_64__) || defined(__i386__)
+        if constexpr (std::is_same_v<T, float>)
+          if (bn_pool_planes_avx512(w)) return bn_pool_backward_avx512(GP, P, I, XH, W, d, h, w, O, SG, SGX, conv_scratch<float, 4>(d.n * d.s), c0, c1);
+#endif
         bn_pool_backward(GP, P, I, XH, W, d, ohw, O, SG, SGX, conv_scratch<T, 4>(d.n * d.s), c0, c1);
       });
     }

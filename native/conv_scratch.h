@@ -2,7 +2,7 @@
 // micro-kernels load aligned), grown as needed and never cleared (every user writes what it
 // reads). A slot is one buffer per thread; a conv holds its slots only inside one call and
 // calls no other conv while it does, so the unfolding and the direct paths share them. The fused
-// batch-norm pooling kernels (channel.cc) use slots 4-6, which no conv touches.
+// batch-norm pooling kernels (channel.cc, and bn_pool_avx512.cc through it) use slots 4-6, which no conv touches.
 #pragma once
 #include <cstddef>
 #include <cstdlib>

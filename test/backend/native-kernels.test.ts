@@ -509,9 +509,12 @@ if (!native) {
     const info = nb.info();
     const paths = (['scalar', 'avx2', 'avx512'] as const).slice(0, ['scalar', 'avx2', 'avx512'].indexOf(info.isa) + 1);
     // [n, c, h, w, kind]: odd sides (a row / column in no window), integer values (ties: the first
-    // maximum wins), Conv-4's 14×14, a NaN (its channel all NaN), and 2^20 values (x̂ streamed)
+    // maximum wins), Conv-4's 14×14, a NaN (its channel all NaN), and 2^20 values (x̂ streamed).
+    // Rows of 8 columns or more take AVX-512's plane kernels: 14, 256, and 45 and 40 columns (a
+    // row of 22 or 20 windows, one full vector and a part), odd and even, with ties
     const cases: [number, number, number, number, 'normal' | 'int' | 'nan'][] = [
       [2, 3, 4, 5, 'normal'], [3, 2, 5, 5, 'int'], [4, 8, 14, 14, 'normal'], [2, 3, 2, 2, 'nan'], [3, 4, 7, 6, 'int'], [2, 8, 256, 256, 'normal'],
+      [2, 3, 9, 45, 'normal'], [3, 2, 16, 40, 'int'], [2, 2, 8, 8, 'nan'],
     ];
     let ok = 0, total = 0;
     try {
@@ -550,6 +553,30 @@ if (!native) {
     t.throws(() => nb.batchNormReluMaxPoolBackward(f(2), f(2), nb.upload(Int32Array.of(0, 9), 'int32'), f(8), f(2), { n: 1, c: 2, s: 4 }, 2, 2),
       (e: unknown) => e instanceof mg.BackendError && /outside the plane/.test((e as Error).message), 'a bad argmax index');
     t.throws(() => nb.batchNormReluMaxPool(f(8), f(2), f(2), { n: 1, c: 2, s: 4 }, 1e-5, 1, 4), (e: unknown) => e instanceof mg.BackendError && /at least 2x2/.test((e as Error).message), 'a plane under one window');
+    // indices inside their plane but outside their window (two windows naming one pixel, one
+    // naming another row): scattered and added as the js composition does, on every path
+    {
+      const n = 2, c = 3, h = 8, w = 10, s = h * w, ohw = (h / 2) * (w / 2), d = { n, c, s };
+      const [xj] = both(r, n * c * s, 'float32'), [gj] = both(r, c, 'float32'), [bj] = both(r, c, 'float32');
+      const fwd = js.batchNormReluMaxPool(xj, gj, bj, d, 1e-5, h, w);
+      const idx = Int32Array.from(read(js, fwd.indices) as ArrayLike<number>);
+      const pooled = Float32Array.from({ length: n * c * ohw }, (_, i) => (i % 3 === 2 ? -1 : 1 + i));  // some windows cut by the ReLU
+      idx[1] = idx[0]!;
+      idx[ohw + 7] = 3 * w + 9;
+      idx[2 * ohw + 4] = s - 1;
+      const [gpj, gpn] = both(r, n * c * ohw, 'float32'), [wj, wn] = both(r, c, 'float32');
+      const xh = read(js, fwd.xhat) as Float32Array;
+      const want = js.batchNormReluMaxPoolBackward(gpj, js.upload(pooled, 'float32'), js.upload(idx, 'int32'), fwd.xhat, wj, d, h, w);
+      try {
+        for (const isa of paths) {
+          nb.setSimd(isa);
+          const got = nb.batchNormReluMaxPoolBackward(gpn, nb.upload(pooled, 'float32'), nb.upload(idx, 'int32'), nb.upload(xh, 'float32'), wn, d, h, w);
+          for (const k of ['dx', 'sumG', 'sumGX'] as const) t.ok(check(t, got[k], want[k], 'float32', `${isa}: indices outside their window, backward ${k}`, 1e-4, 1e-3), `${isa}: indices outside their window scattered and added, ${k}`);
+        }
+      } finally {
+        nb.setSimd(info.isa as 'avx512');
+      }
+    }
     t.end();
   });
 
