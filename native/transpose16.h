@@ -11,9 +11,10 @@ namespace mg {
 // A 16×16 float transpose: 16 columns of B (column j at src + j*cs, its rows contiguous)
 // become 16 rows of a packed sliver (row q at out + q*ldo). The shuffle network leaves
 // row q of the result in register q.
-__attribute__((target("avx512f"))) inline void transpose16_f32(const float* src, int64_t cs, float* out, int64_t ldo) {
+// The same with each column where it lies (column j at src[j]).
+__attribute__((target("avx512f"))) inline void transpose16_f32_rows(const float* const* src, float* out, int64_t ldo) {
   __m512 r[16], t[16];
-  for (int j = 0; j < 16; j++) r[j] = _mm512_loadu_ps(src + j * cs);
+  for (int j = 0; j < 16; j++) r[j] = _mm512_loadu_ps(src[j]);
   for (int i = 0; i < 8; i++) {
     t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
     t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
@@ -35,6 +36,12 @@ __attribute__((target("avx512f"))) inline void transpose16_f32(const float* src,
     _mm512_storeu_ps(out + j * ldo, _mm512_shuffle_f32x4(t[j], t[8 + j], 0x88));
     _mm512_storeu_ps(out + (8 + j) * ldo, _mm512_shuffle_f32x4(t[j], t[8 + j], 0xdd));
   }
+}
+
+__attribute__((target("avx512f"))) inline void transpose16_f32(const float* src, int64_t cs, float* out, int64_t ldo) {
+  const float* cols[16];
+  for (int j = 0; j < 16; j++) cols[j] = src + j * cs;
+  transpose16_f32_rows(cols, out, ldo);
 }
 
 }  // namespace mg

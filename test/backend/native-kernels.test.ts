@@ -353,6 +353,12 @@ if (!native) {
       [[29, 16, 16, 3, 3, 3, 3, 1, 1, 1], [true, true, false]],
       [[13, 8, 24, 7, 7, 3, 3, 1, 1, 1], [true, true, false]],
       [[32, 16, 16, 5, 6, 3, 3, 0, 0, 1], [true, true, false]],
+      // the lanes skip the taps in the padding pair by pair, along a spiral from the border: a
+      // 5×7 plane (an odd ring and an odd pixel left), and a 5×5 kernel with padding 2 on 6×5
+      [[14, 8, 16, 5, 7, 3, 3, 1, 1, 1], [true, true, true]],
+      [[16, 8, 16, 6, 5, 5, 5, 2, 2, 1], [true, true, false]],
+      // planes up to 512 pixels: an 11×13 one (lanes rather than the flat layout)
+      [[12, 16, 16, 11, 13, 3, 3, 1, 1, 1], [true, true, true]],
       // grouped (as the task-batched inner loop runs its tasks): 2 groups of 16 channels @3
       [[29, 32, 32, 3, 3, 3, 3, 1, 1, 2], [true, true, false]],
       [[3, 64, 64, 7, 7, 3, 3, 1, 1, 1], [true, true, true]],
