@@ -176,35 +176,42 @@ __attribute__((target("avx512f,fma"))) void fwd_tile(int64_t kk, const float* __
     for (int q = 0; q < Q; q++) _mm512_storeu_ps(c + i * ldc + 16 * q, r[i][q]);
 }
 
-constexpr int kFilterRows = 6;
+// taps per filter tile: 6 (AVX-512 with 48-64 output channels, 24 accumulators; AVX2), or 8 where
+// they divide the input channels and 16-32 output channels leave the registers for them (no
+// scratch rows in a tile of 32 channels' taps)
+constexpr int kFilterRows = 6, kFilterRowsNarrow = 8;
 // output columns per filter block: 64 measured best on the AVX-512 machine; on an AVX2 Zen
 // (16 registers, so 4 passes over the block for 64 channels) 512 ran 10-20% faster
 constexpr int64_t kFilterBlock = 64, kFilterBlockAvx2 = 512;
 
-// C[6][16·Q] += Σ over `rows` output rows r of Σ_{l<len} x_i[q[r] + l] ⊗ D[r·len + l][0..16·Q):
+// C[6][16·Q] += Σ over output rows r ∈ rs of Σ_{l0≤l<l0+len} x_i[q[r] + l] ⊗ D[r·ow + l][0..16·Q):
 // six tap rows of the padded input against the transposed output gradient. Only real output
 // columns are visited: a junk column would multiply a zero by an input pixel the true sum
-// never reads, and a NaN or infinity there would leak into dW.
-template <int Q>
-__attribute__((target("avx512f,fma"))) void filter_tile(const int64_t* q, int64_t rows, int64_t len,
-                                                        const float* const* x, const float* __restrict d, int64_t ldd,
-                                                        float* c, int64_t ldc) {
-  __m512 r[kFilterRows][Q];
-#pragma GCC unroll 6
-  for (int i = 0; i < kFilterRows; i++)
+// never reads, and a NaN or infinity there would leak into dW. The six taps share their
+// (ky, kx), so rs and l0 .. l0+len are the pixels where that tap lies inside the image: the
+// products with the padding are skipped, as the reference skips them.
+template <int R, int Q>
+__attribute__((target("avx512f,fma"))) void filter_tile(const int64_t* q, const int64_t* rs, int64_t rows, int64_t l0,
+                                                        int64_t len, int64_t ow, const float* const* x,
+                                                        const float* __restrict D, int64_t ldd, float* c, int64_t ldc) {
+  __m512 r[R][Q];
+#pragma GCC unroll 8
+  for (int i = 0; i < R; i++)
 #pragma GCC unroll 4
     for (int j = 0; j < Q; j++) r[i][j] = _mm512_setzero_ps();
   for (int64_t row = 0; row < rows; row++) {
-    const float* xs[kFilterRows];
-#pragma GCC unroll 6
-    for (int i = 0; i < kFilterRows; i++) xs[i] = x[i] + q[row];
+    const int64_t rr = rs[row];
+    const float* xs[R];
+#pragma GCC unroll 8
+    for (int i = 0; i < R; i++) xs[i] = x[i] + q[rr] + l0;
+    const float* d = D + (rr * ow + l0) * ldd;
     for (int64_t l = 0; l < len; l++) {
       __m512 dv[Q];
 #pragma GCC unroll 4
       for (int j = 0; j < Q; j++) dv[j] = _mm512_loadu_ps(d + j * 16);
-      // one broadcast live at a time: 6·Q accumulators, Q gradient rows and it fit the 32 registers
-#pragma GCC unroll 6
-      for (int i = 0; i < kFilterRows; i++) {
+      // one broadcast live at a time: R·Q accumulators, Q gradient rows and it fit the 32 registers
+#pragma GCC unroll 8
+      for (int i = 0; i < R; i++) {
         const __m512 a = _mm512_set1_ps(xs[i][l]);
 #pragma GCC unroll 4
         for (int j = 0; j < Q; j++) r[i][j] = _mm512_fmadd_ps(a, dv[j], r[i][j]);
@@ -212,8 +219,8 @@ __attribute__((target("avx512f,fma"))) void filter_tile(const int64_t* q, int64_
       d += ldd;
     }
   }
-#pragma GCC unroll 6
-  for (int i = 0; i < kFilterRows; i++)
+#pragma GCC unroll 8
+  for (int i = 0; i < R; i++)
 #pragma GCC unroll 4
     for (int j = 0; j < Q; j++) {
       float* ci = c + i * ldc + j * 16;
@@ -247,16 +254,18 @@ __attribute__((target("avx2,fma"))) void fwd_tile_avx2(int64_t kk, const float* 
   }
 }
 
-__attribute__((target("avx2,fma"))) void filter_tile_avx2(const int64_t* q, int64_t rows, int64_t len,
-                                                          const float* const* x, const float* __restrict d, int64_t ldd,
-                                                          float* c, int64_t ldc) {
+__attribute__((target("avx2,fma"))) void filter_tile_avx2(const int64_t* q, const int64_t* rs, int64_t rows, int64_t l0,
+                                                          int64_t len, int64_t ow, const float* const* x,
+                                                          const float* __restrict D, int64_t ldd, float* c, int64_t ldc) {
   __m256 r[kFilterRows][2];
 #pragma GCC unroll 6
   for (int i = 0; i < kFilterRows; i++) r[i][0] = r[i][1] = _mm256_setzero_ps();
   for (int64_t row = 0; row < rows; row++) {
+    const int64_t rr = rs[row];
     const float* xs[kFilterRows];
 #pragma GCC unroll 6
-    for (int i = 0; i < kFilterRows; i++) xs[i] = x[i] + q[row];
+    for (int i = 0; i < kFilterRows; i++) xs[i] = x[i] + q[rr] + l0;
+    const float* d = D + (rr * ow + l0) * ldd;
     for (int64_t l = 0; l < len; l++) {
       const __m256 d0 = _mm256_loadu_ps(d), d1 = _mm256_loadu_ps(d + 8);
 #pragma GCC unroll 6
@@ -590,7 +599,9 @@ bool conv_direct_forward_applies(const ConvGeom& g) {
 bool conv_direct_filter_applies(const ConvGeom& g) {
 #ifdef MG_X86
   const int64_t cog = g.cOut / g.groups;
-  return isa() != Isa::Scalar && shape_fits(g) && g.cIn / g.groups >= 8 && cog % 16 == 0 && cog <= 64;
+  // it visits real output pixels only, so any stride-1 plane pays (3×3 ones ran 1.7× faster than
+  // the GEMM path on an AMD EPYC, once the taps in the padding were skipped)
+  return isa() != Isa::Scalar && stride1_fits(g) && g.cIn / g.groups >= 8 && cog % 16 == 0 && cog <= 64;
 #else
   (void)g;
   return false;
@@ -653,9 +664,12 @@ void conv_direct_forward(const float* X, const float* W, const ConvGeom& g, floa
 
 void conv_direct_filter(const float* X, const float* DY, const ConvGeom& g, float* DW, float* DB) {
 #ifdef MG_X86
-  const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, kk = cig * g.kh * g.kw, ohw = g.oh * g.ow;
-  const int64_t kt = (kk + kFilterRows - 1) / kFilterRows, kkp = kt * kFilterRows;
+  const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, khw = g.kh * g.kw, kk = cig * khw, ohw = g.oh * g.ow;
+  // taps by (ky, kx), then input channel, in tiles of R channels (a last tile's extra rows
+  // are scratch): row t·cigp + c of dW transposed is tap t of channel c
   const bool wide = isa() == Isa::Avx512;
+  const int64_t R = wide && cog <= 32 && cig % kFilterRowsNarrow == 0 ? kFilterRowsNarrow : kFilterRows;
+  const int64_t ct = (cig + R - 1) / R, cigp = ct * R, kkp = khw * cigp;
   const Plan p = plan(g, cig);
   const int64_t T = std::min<int64_t>(ThreadPool::get().threads(), p.count);
   // per thread, per group: dW transposed, [kkp][cog] (taps past kk are scratch rows)
@@ -668,13 +682,11 @@ void conv_direct_filter(const float* X, const float* DY, const ConvGeom& g, floa
     float* Xp = conv_scratch<float, 0>(cig * f.cstride);
     float* D = conv_scratch<float, 1>((cells + 16) * cog);
     // the flat column of each output row's first pixel, and each tap's offset from it
-    std::vector<int64_t> q(rows), off(kkp);
+    std::vector<int64_t> q(rows), off(kkp), rs(rows);
     for (int64_t j = 0; j < nb; j++)
       for (int64_t oy = 0; oy < g.oh; oy++) q[j * g.oh + oy] = f.at(j, oy);
-    for (int64_t k = 0; k < kkp; k++) {
-      const int64_t kc = std::min(k, kk - 1), c = kc / (g.kh * g.kw), ky = kc / g.kw % g.kh, kx = kc % g.kw;
-      off[k] = f.off(g, c, ky, kx);
-    }
+    for (int64_t t = 0; t < khw; t++)
+      for (int64_t c = 0; c < cigp; c++) off[t * cigp + c] = f.off(g, std::min(c, cig - 1), t / g.kw, t % g.kw);
     // output rows per block: about 64 columns (AVX2: 512), whose dY rows and input window stay
     // in L1 (AVX2: L2) while every tap row passes over them
     const int64_t block = std::max<int64_t>(1, (wide ? kFilterBlock : kFilterBlockAvx2) / g.ow);
@@ -699,32 +711,55 @@ void conv_direct_filter(const float* X, const float* DY, const ConvGeom& g, floa
       }
       float* dwt = acc.data() + (t * g.groups + gr) * kkp * cog;
       for (int64_t r0 = 0; r0 < rows; r0 += block) {
-        const int64_t nr = std::min<int64_t>(block, rows - r0);
-        const float* d = D + r0 * g.ow * cog;
-        for (int64_t r = 0; r < kt; r++) {
-          const float* x[kFilterRows];
-          for (int i = 0; i < kFilterRows; i++) x[i] = Xp + off[r * kFilterRows + i];
-          float* c = dwt + r * kFilterRows * cog;
-          if (!wide) {
-            for (int64_t co = 0; co < cog; co += 16) filter_tile_avx2(q.data() + r0, nr, g.ow, x, d + co, cog, c + co, cog);
-            continue;
-          }
-          switch (cog / 16) {
-            case 1: filter_tile<1>(q.data() + r0, nr, g.ow, x, d, cog, c, cog); break;
-            case 2: filter_tile<2>(q.data() + r0, nr, g.ow, x, d, cog, c, cog); break;
-            case 3: filter_tile<3>(q.data() + r0, nr, g.ow, x, d, cog, c, cog); break;
-            default: filter_tile<4>(q.data() + r0, nr, g.ow, x, d, cog, c, cog); break;
+        const int64_t r1 = std::min<int64_t>(r0 + block, rows);
+        for (int64_t ky = 0; ky < g.kh; ky++) {
+          // the block's output rows whose tap row ky lies inside the image, and for each kx the columns
+          const int64_t oy0 = std::max<int64_t>(0, g.ph - ky), oy1 = std::min<int64_t>(g.oh, g.h + g.ph - ky);
+          int64_t nr = 0;
+          for (int64_t r = r0; r < r1; r++)
+            if (r % g.oh >= oy0 && r % g.oh < oy1) rs[nr++] = r;
+          if (nr == 0) continue;
+          for (int64_t kx = 0; kx < g.kw; kx++) {
+            const int64_t l0 = std::max<int64_t>(0, g.pw - kx), l1 = std::min<int64_t>(g.ow, g.w + g.pw - kx);
+            if (l1 <= l0) continue;
+            const int64_t t = ky * g.kw + kx;
+            for (int64_t r = 0; r < ct; r++) {
+              const float* x[kFilterRowsNarrow];
+              for (int i = 0; i < R; i++) x[i] = Xp + off[t * cigp + r * R + i];
+              float* c = dwt + (t * cigp + r * R) * cog;
+              const int64_t* rp = rs.data();
+              if (!wide) {
+                for (int64_t co = 0; co < cog; co += 16)
+                  filter_tile_avx2(q.data(), rp, nr, l0, l1 - l0, g.ow, x, D + co, cog, c + co, cog);
+                continue;
+              }
+              const int64_t len = l1 - l0;
+              switch (cog / 16 + (R == kFilterRowsNarrow ? 4 : 0)) {
+                case 1: filter_tile<kFilterRows, 1>(q.data(), rp, nr, l0, len, g.ow, x, D, cog, c, cog); break;
+                case 2: filter_tile<kFilterRows, 2>(q.data(), rp, nr, l0, len, g.ow, x, D, cog, c, cog); break;
+                case 3: filter_tile<kFilterRows, 3>(q.data(), rp, nr, l0, len, g.ow, x, D, cog, c, cog); break;
+                case 4: filter_tile<kFilterRows, 4>(q.data(), rp, nr, l0, len, g.ow, x, D, cog, c, cog); break;
+                case 5: filter_tile<kFilterRowsNarrow, 1>(q.data(), rp, nr, l0, len, g.ow, x, D, cog, c, cog); break;
+                default: filter_tile<kFilterRowsNarrow, 2>(q.data(), rp, nr, l0, len, g.ow, x, D, cog, c, cog); break;
+              }
+            }
           }
         }
       }
     }
   });
+  // the threads' sums into the first's (in thread order, as before), then transposed into dW
+  const int64_t per = g.groups * kkp * cog;
+  for (int64_t th = 1; th < T; th++) {
+    const float* a = acc.data() + th * per;
+    float* s = acc.data();
+    for (int64_t i = 0; i < per; i++) s[i] += a[i];
+  }
   for (int64_t gr = 0; gr < g.groups; gr++)
-    for (int64_t co = 0; co < cog; co++)
-      for (int64_t k = 0; k < kk; k++) {
-        float s = 0.f;
-        for (int64_t t = 0; t < T; t++) s += acc[((t * g.groups + gr) * kkp + k) * cog + co];
-        DW[(gr * cog + co) * kk + k] = s;
+    for (int64_t t = 0; t < khw; t++)
+      for (int64_t c = 0; c < cig; c++) {
+        const float* s = acc.data() + (gr * kkp + t * cigp + c) * cog;
+        for (int64_t co = 0; co < cog; co++) DW[(gr * cog + co) * kk + c * khw + t] = s[co];
       }
   if (DB)
     for (int64_t c = 0; c < g.cOut; c++) {

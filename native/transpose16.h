@@ -12,7 +12,7 @@ namespace mg {
 // become 16 rows of a packed sliver (row q at out + q*ldo). The shuffle network leaves
 // row q of the result in register q.
 // The same with each column where it lies (column j at src[j]).
-__attribute__((target("avx512f"))) inline void transpose16_f32_rows(const float* const* src, float* out, int64_t ldo) {
+__attribute__((target("avx512f"), always_inline)) inline void transpose16_f32_rows(const float* const* src, float* out, int64_t ldo) {
   __m512 r[16], t[16];
   for (int j = 0; j < 16; j++) r[j] = _mm512_loadu_ps(src[j]);
   for (int i = 0; i < 8; i++) {

@@ -344,23 +344,24 @@ if (!native) {
     // 64 channels @7 (the Conv-4 layer), 48 output channels (three registers of them) on a
     // non-square plane, a 3×5 kernel, a valid conv, grouped 5×5, padding k−1 (flipped padding
     // 0), 40 output channels (the filter stays on unfolding), 4 per group, 3×3 planes (too
-    // few real columns), one input channel
+    // few real columns for the flat forward; the filter gradient, over real pixels only, takes
+    // them), one input channel
     const cases: [number[], [boolean, boolean, boolean], [boolean, boolean, boolean]?][] = [
       // batches of small planes go image-per-lane on AVX-512 (the third column: AVX2's paths,
       // whose forward tiles real output pixels, so it takes every stride-1 plane): 29 images (a
       // full and a partial lane group) @3, 13 @7 (one partial group), a 5×6 valid conv (whose
       // input gradient, a 3×4 → 5×6 conv, has enough real columns for the flat layout)
-      [[29, 16, 16, 3, 3, 3, 3, 1, 1, 1], [true, true, false]],
+      [[29, 16, 16, 3, 3, 3, 3, 1, 1, 1], [true, true, true]],
       [[13, 8, 24, 7, 7, 3, 3, 1, 1, 1], [true, true, false]],
-      [[32, 16, 16, 5, 6, 3, 3, 0, 0, 1], [true, true, false]],
+      [[32, 16, 16, 5, 6, 3, 3, 0, 0, 1], [true, true, true]],
       // the lanes skip the taps in the padding pair by pair, along a spiral from the border: a
       // 5×7 plane (an odd ring and an odd pixel left), and a 5×5 kernel with padding 2 on 6×5
       [[14, 8, 16, 5, 7, 3, 3, 1, 1, 1], [true, true, true]],
-      [[16, 8, 16, 6, 5, 5, 5, 2, 2, 1], [true, true, false]],
+      [[16, 8, 16, 6, 5, 5, 5, 2, 2, 1], [true, true, true]],
       // planes up to 512 pixels: an 11×13 one (lanes rather than the flat layout)
       [[12, 16, 16, 11, 13, 3, 3, 1, 1, 1], [true, true, true]],
       // grouped (as the task-batched inner loop runs its tasks): 2 groups of 16 channels @3
-      [[29, 32, 32, 3, 3, 3, 3, 1, 1, 2], [true, true, false]],
+      [[29, 32, 32, 3, 3, 3, 3, 1, 1, 2], [true, true, true]],
       [[3, 64, 64, 7, 7, 3, 3, 1, 1, 1], [true, true, true]],
       [[5, 16, 48, 9, 11, 3, 3, 1, 1, 1], [true, true, true]],
       [[2, 8, 16, 10, 12, 3, 5, 1, 2, 1], [true, true, true]],
@@ -370,7 +371,7 @@ if (!native) {
       [[7, 8, 16, 14, 14, 3, 3, 1, 1, 1], [true, true, true]],
       [[2, 24, 40, 14, 14, 3, 3, 1, 1, 1], [true, true, false]],
       [[6, 16, 8, 7, 7, 3, 3, 1, 1, 2], [true, false, false]],
-      [[9, 16, 16, 3, 3, 3, 3, 1, 1, 1], [false, false, false], [true, true, false]],
+      [[9, 16, 16, 3, 3, 3, 3, 1, 1, 1], [false, false, true], [true, true, true]],
       // 1–3 input channels per group: the filter gradient by row dot products (conv_thin_filter.cc)
       // — one channel @14 (two 16-column chunks, one partial), three channels on a 20×37 plane
       // with padding 2 (three chunks), 5 output channels (a tile of two short of one), a valid
