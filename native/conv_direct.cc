@@ -9,9 +9,10 @@
 //   forward:  Y[co][q] = Σ_k W[co][k] · Xp[q + off(k)]       tiles of 8 channels × 32 columns
 //             (AVX2: 6 real output pixels × 16 channels, the filter rows vectors and the
 //             pixels' taps broadcast, so no junk column is computed: pixel_forward_avx2)
-//   filter:   dW[co][k] = Σ_q dY[q][co] · Xp[q + off(k)]     tiles of 6 taps × 16·Q channels
+//   filter:   dW[co][k] = Σ_q dY[q][co] · Xp[q + off(k)]     tiles of 6 or 8 taps × 16·Q channels
 //             (AVX2: 6 × 16 per pass),
-//             over the real output columns only, dY transposed to [pixel][co]
+//             over the real output columns only, dY transposed to [pixel][co], each tap
+//             over the outputs where it lies inside the image
 // Batches of planes up to 512 pixels go image-per-lane instead (AVX-512): 16 images side by
 // side, so the tiles are real output pixels only, and each pair of them skips the taps that lie
 // in the padding for both (lanes_forward).
@@ -144,6 +145,16 @@ void over_folds(const Plan& p, int64_t n, F&& fn) {
   });
 }
 
+// The outputs [lo, hi) of a stride-1, undilated axis (n inputs, `out` outputs, padding pad)
+// whose tap k lies inside the image, o − pad + k ∈ [0, n): where the taps in the padding start
+// and end, for the tiles that skip them.
+struct Span {
+  int64_t lo, hi;
+};
+Span inside_span(int64_t pad, int64_t k, int64_t n, int64_t out) {
+  return {std::max<int64_t>(0, pad - k), std::min<int64_t>(out, n + pad - k)};
+}
+
 #ifdef MG_X86
 // 8 channels × 32 columns: 16 accumulators; 48 columns measured no faster
 constexpr int kFwdRows = 8, kFwdQ = 2, kFwdCols = 16 * kFwdQ;
@@ -184,10 +195,10 @@ constexpr int kFilterRows = 6, kFilterRowsNarrow = 8;
 // (16 registers, so 4 passes over the block for 64 channels) 512 ran 10-20% faster
 constexpr int64_t kFilterBlock = 64, kFilterBlockAvx2 = 512;
 
-// C[6][16·Q] += Σ over output rows r ∈ rs of Σ_{l0≤l<l0+len} x_i[q[r] + l] ⊗ D[r·ow + l][0..16·Q):
-// six tap rows of the padded input against the transposed output gradient. Only real output
+// C[R][16·Q] += Σ over output rows r ∈ rs of Σ_{l0≤l<l0+len} x_i[q[r] + l] ⊗ D[r·ow + l][0..16·Q):
+// R tap rows of the padded input against the transposed output gradient. Only real output
 // columns are visited: a junk column would multiply a zero by an input pixel the true sum
-// never reads, and a NaN or infinity there would leak into dW. The six taps share their
+// never reads, and a NaN or infinity there would leak into dW. The R taps share their
 // (ky, kx), so rs and l0 .. l0+len are the pixels where that tap lies inside the image: the
 // products with the padding are skipped, as the reference skips them.
 template <int R, int Q>
@@ -408,15 +419,18 @@ struct Lanes {
   std::vector<int32_t> tb, ta;
   std::vector<int32_t> lay;  // where input value f of an image's group block, f = c·h·w + y·w + x, goes
 
-  // tap (ky, kx) of output (oy, ox) reads inside the plane
+  // bit ky·kw + kx: tap (ky, kx) of output pixel p reads inside the plane
   static uint64_t inside(const ConvGeom& g, int64_t p) {
     const int64_t oy = p / g.ow, ox = p % g.ow;
     uint64_t m = 0;
-    for (int64_t ky = 0; ky < g.kh; ky++)
+    for (int64_t ky = 0; ky < g.kh; ky++) {
+      const Span ys = inside_span(g.ph, ky, g.h, g.oh);
+      if (oy < ys.lo || oy >= ys.hi) continue;
       for (int64_t kx = 0; kx < g.kw; kx++) {
-        const int64_t iy = oy - g.ph + ky, ix = ox - g.pw + kx;
-        if (iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) m |= uint64_t{1} << (ky * g.kw + kx);
+        const Span xs = inside_span(g.pw, kx, g.w, g.ow);
+        if (ox >= xs.lo && ox < xs.hi) m |= uint64_t{1} << (ky * g.kw + kx);
       }
+    }
     return m;
   }
 
@@ -532,8 +546,8 @@ void lanes_forward(const float* X, const float* Ap, const ConvGeom& g, const Lan
   lanes_lay_out(out, g, i0, nb, gr, pn0 * kFwdRows, std::min(pn1 * kFwdRows, cog), bias, Y);
 }
 
-// Lanes pay where the plane is small (the flat layout's junk share is large) and the batch
-// fills most of the lanes.
+// Lanes pay where the plane is small enough (the flat layout's junk share large, or the taps
+// in the padding worth skipping) and the batch fills most of the lanes.
 bool lanes_fit(const ConvGeom& g) {
   const int64_t groups16 = (g.n + kLanes - 1) / kLanes;
   return isa() == Isa::Avx512 && g.oh * g.ow <= kLanePlaneMax && 4 * g.n >= 3 * kLanes * groups16 && Lanes::fits(g);
@@ -714,26 +728,26 @@ void conv_direct_filter(const float* X, const float* DY, const ConvGeom& g, floa
         const int64_t r1 = std::min<int64_t>(r0 + block, rows);
         for (int64_t ky = 0; ky < g.kh; ky++) {
           // the block's output rows whose tap row ky lies inside the image, and for each kx the columns
-          const int64_t oy0 = std::max<int64_t>(0, g.ph - ky), oy1 = std::min<int64_t>(g.oh, g.h + g.ph - ky);
+          const Span ys = inside_span(g.ph, ky, g.h, g.oh);
           int64_t nr = 0;
           for (int64_t r = r0; r < r1; r++)
-            if (r % g.oh >= oy0 && r % g.oh < oy1) rs[nr++] = r;
+            if (r % g.oh >= ys.lo && r % g.oh < ys.hi) rs[nr++] = r;
           if (nr == 0) continue;
+          const int64_t* rp = rs.data();
           for (int64_t kx = 0; kx < g.kw; kx++) {
-            const int64_t l0 = std::max<int64_t>(0, g.pw - kx), l1 = std::min<int64_t>(g.ow, g.w + g.pw - kx);
-            if (l1 <= l0) continue;
+            const Span xs = inside_span(g.pw, kx, g.w, g.ow);
+            const int64_t l0 = xs.lo, len = xs.hi - xs.lo;
+            if (len <= 0) continue;
             const int64_t t = ky * g.kw + kx;
             for (int64_t r = 0; r < ct; r++) {
               const float* x[kFilterRowsNarrow];
               for (int i = 0; i < R; i++) x[i] = Xp + off[t * cigp + r * R + i];
               float* c = dwt + (t * cigp + r * R) * cog;
-              const int64_t* rp = rs.data();
               if (!wide) {
                 for (int64_t co = 0; co < cog; co += 16)
-                  filter_tile_avx2(q.data(), rp, nr, l0, l1 - l0, g.ow, x, D + co, cog, c + co, cog);
+                  filter_tile_avx2(q.data(), rp, nr, l0, len, g.ow, x, D + co, cog, c + co, cog);
                 continue;
               }
-              const int64_t len = l1 - l0;
               switch (cog / 16 + (R == kFilterRowsNarrow ? 4 : 0)) {
                 case 1: filter_tile<kFilterRows, 1>(q.data(), rp, nr, l0, len, g.ow, x, D, cog, c, cog); break;
                 case 2: filter_tile<kFilterRows, 2>(q.data(), rp, nr, l0, len, g.ow, x, D, cog, c, cog); break;
