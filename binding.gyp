@@ -11,6 +11,7 @@
         "native/cholesky.cc",
         "native/conv.cc",
         "native/conv_direct.cc",
+        "native/conv_winograd.cc",
         "native/conv_thin_filter.cc",
         "native/pool.cc",
         "native/channel.cc",

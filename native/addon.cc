@@ -206,6 +206,8 @@ Napi::Value ConvDirectPathsOf(const Napi::CallbackInfo& info) {
     o.Set("forward", Napi::Boolean::New(info.Env(), p.forward));
     o.Set("input", Napi::Boolean::New(info.Env(), p.input));
     o.Set("filter", Napi::Boolean::New(info.Env(), p.filter));
+    o.Set("winogradForward", Napi::Boolean::New(info.Env(), p.winogradForward));
+    o.Set("winogradInput", Napi::Boolean::New(info.Env(), p.winogradInput));
     return o;
   });
 }
@@ -307,6 +309,10 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 }
 
 KERNEL(SetThreads, 1, ThreadPool::get().set_threads(arg_int(info, 0, "threads")))
+KERNEL(SetConvWinograd, 1, {
+  if (!info[0].IsBoolean()) throw mg::KernelError("setConvWinograd: expected a boolean");
+  set_conv_winograd(info[0].As<Napi::Boolean>().Value());
+})
 KERNEL(SetIsa, 1, {
   std::string s = info[0].ToString().Utf8Value();
   set_isa_cap(s == "scalar" ? Isa::Scalar : s == "avx2" ? Isa::Avx2 : Isa::Avx512);
@@ -355,6 +361,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT("info", Info);
   EXPORT("opNames", OpNames);
   EXPORT("setThreads", SetThreads);
+  EXPORT("setConvWinograd", SetConvWinograd);
   EXPORT("setIsa", SetIsa);
   EXPORT("shutdown", Shutdown);
   EXPORT("gemmTune", GemmTune);

@@ -15,6 +15,7 @@
 // Folds run in parallel (each thread its own scratch, serial GEMMs); with fewer folds than
 // threads the GEMMs themselves go parallel.
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <type_traits>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "gemm.h"
 #include "conv.h"
 #include "conv_direct.h"
+#include "conv_winograd.h"
 #include "conv_scratch.h"
 #include "conv_thin_filter.h"
 #include "threadpool.h"
@@ -54,6 +56,17 @@ bool direct_enabled() {
   }();
   return on;
 }
+// METAGRAD_CONV_WINOGRAD=0 keeps the 3×3 convolutions that Winograd takes on the direct
+// kernels (A/B measurements); set_conv_winograd switches it at run time (the tests, which
+// check both)
+std::atomic<int>& winograd_switch() {
+  static std::atomic<int> on{[] {
+    const char* v = std::getenv("METAGRAD_CONV_WINOGRAD");
+    return v && v[0] == '0' ? 0 : 1;
+  }()};
+  return on;
+}
+bool winograd_forward(const ConvGeom& g) { return direct_enabled() && winograd_switch().load() && conv_winograd_applies(g); }
 // Whether a float32 forward / filter gradient of this geometry runs the direct kernels.
 bool direct_forward(const ConvGeom& g) { return direct_enabled() && conv_direct_forward_applies(g); }
 bool direct_filter(const ConvGeom& g) { return direct_enabled() && conv_direct_filter_applies(g); }
@@ -313,8 +326,11 @@ void conv_fwd_shifted(const T* X, const T* W, const ConvGeom& g, T* Y, const T* 
 // Y[i0 .. i0+nb) = W · col(X[i0 .. i0+nb)), group by group.
 template <typename T>
 void conv_fwd(const T* X, const T* W, const ConvGeom& g, T* Y, const T* bias = nullptr) {
-  if constexpr (std::is_same_v<T, float>)
+  if constexpr (std::is_same_v<T, float>) {
+    // Winograd declines an input or weight that is not finite: the direct path recomputes Y
+    if (winograd_forward(g) && conv_winograd_forward(X, W, g, Y, bias)) return;
     if (direct_forward(g)) return conv_direct_forward(X, W, g, Y, bias);
+  }
   if (fwd_shifted(g)) return conv_fwd_shifted<T>(X, W, g, Y, bias);
   const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, ohw = g.oh * g.ow, kk = cig * g.kh * g.kw;
   const Folds f = plan_folds(g.n, ohw, kk);
@@ -473,8 +489,12 @@ void float_dispatch(const char* op, DType d, F&& fn) {
 ConvDirectPaths conv_direct_paths(const ConvGeom& g) {
   check_geom("convDirectPaths", g);
   // the input gradient takes the direct kernels through conv_bwd_input_flipped's forward
-  return {direct_forward(g), bwd_input_as_forward(g) && direct_forward(flipped_geometry(g)), direct_filter(g) || thin_filter(g)};
+  const bool input = bwd_input_as_forward(g);
+  return {direct_forward(g), input && direct_forward(flipped_geometry(g)), direct_filter(g) || thin_filter(g), winograd_forward(g),
+          input && winograd_forward(flipped_geometry(g))};
 }
+
+void set_conv_winograd(bool on) { winograd_switch().store(on ? 1 : 0); }
 
 void conv2d(const Buf& x, const Buf& w, const ConvGeom& g, const Buf& y, const Buf* bias) {
   check_geom("conv2d", g);

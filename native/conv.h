@@ -16,10 +16,14 @@ void conv2d_backward_filter(const Buf& x, const Buf& dy, const ConvGeom& g, cons
 // Which of the three take the direct kernels (conv_direct.cc; the filter gradient also
 // conv_thin_filter.cc) for a float32 geometry on this CPU: for the tests that must know they
 // exercised them.
+// winogradForward / winogradInput: whether those two take Winograd (conv_winograd.cc) first.
 struct ConvDirectPaths {
-  bool forward, input, filter;
+  bool forward, input, filter, winogradForward, winogradInput;
 };
 ConvDirectPaths conv_direct_paths(const ConvGeom& g);
+// Winograd on or off for this process (METAGRAD_CONV_WINOGRAD=0 starts it off): for the tests
+// that check the direct kernels on the shapes Winograd would take.
+void set_conv_winograd(bool on);
 
 // One output row of a forward conv out of a kernel's block: copied, plus the channel's bias
 // when there is one (added here, while the block is in cache, not in a pass of its own; no

@@ -383,6 +383,8 @@ if (!native) {
       [[17, 1, 16, 3, 3, 3, 3, 1, 1, 1], [false, false, true]],
     ];
     const threadCounts = [1, 2, 3];
+    // Winograd would take several of these 3×3 shapes first (its own test follows)
+    addon.setConvWinograd(false);
     try {
       for (const isa of paths) {
         nb.setSimd(isa);
@@ -416,6 +418,7 @@ if (!native) {
         nanChecks(isa);
       }
     } finally {
+      addon.setConvWinograd(true);
       nb.setSimd(info.isa as 'avx512');
       nb.setThreads(info.threads);
     }
@@ -471,6 +474,100 @@ if (!native) {
       for (let c = 0; c < 16; c++) if (Number.isNaN(dbf[c]!) !== (c === 3)) wrongF++;
       t.equal(wrongF, 0, `${isa}: one input channel: a NaN in dY makes exactly its channel's taps and bias gradient NaN`);
     }
+  });
+
+  test('native kernels: Winograd F(2×2, 3×3) convolutions (forward, input gradient) against the reference and the direct kernels', (t) => {
+    const r = new Rand(27);
+    const info = nb.info();
+    const addon = loadAddon();
+    if (info.isa !== 'avx512' || process.env['METAGRAD_CONV_DIRECT'] === '0' || process.env['METAGRAD_CONV_WINOGRAD'] === '0') {
+      t.comment(`isa ${info.isa}, METAGRAD_CONV_DIRECT=${process.env['METAGRAD_CONV_DIRECT'] ?? ''}, METAGRAD_CONV_WINOGRAD=${process.env['METAGRAD_CONV_WINOGRAD'] ?? ''}: no Winograd here, so every shape must say so`);
+    }
+    const on = info.isa === 'avx512' && process.env['METAGRAD_CONV_DIRECT'] !== '0' && process.env['METAGRAD_CONV_WINOGRAD'] !== '0';
+    const geom = (n: number, cIn: number, cOut: number, h: number, w: number, k = 3, pad = 1, groups = 1): Conv2dGeometry =>
+      ({ n, cIn, h, w, cOut, kh: k, kw: k, oh: h + 2 * pad - k + 1, ow: w + 2 * pad - k + 1, strideH: 1, strideW: 1, padH: pad, padW: pad, dilationH: 1, dilationW: 1, groups });
+    const pathsOf = (g: Conv2dGeometry) => addon.convDirectPaths(Float64Array.of(g.n, g.cIn, g.h, g.w, g.cOut, g.kh, g.kw, g.oh, g.ow, 1, 1, g.padH, g.padW, 1, 1, g.groups));
+    // what it takes: the Conv-4 planes 14×14 (49 tiles, one image a task; 5 images, so the bands
+    // halve for the threads) and 7×7 (a ragged last tile row and column; 3 images a task),
+    // the smallest plane 6×6, a 9×11 plane and a 13×8 one, 80 output channels (a 64-channel
+    // panel and a 16-channel one; its input gradient 16), 32 channels on 21×21 and on 42×42
+    // (bands of tile rows within one image), more images than a task takes
+    const takes: [Conv2dGeometry, boolean][] = [
+      [geom(5, 64, 64, 14, 14), true], [geom(7, 64, 64, 7, 7), true], [geom(2, 16, 16, 6, 6), true], [geom(3, 32, 16, 9, 11), true],
+      [geom(1, 16, 80, 13, 8), true], [geom(4, 32, 32, 21, 21), true], [geom(1, 16, 16, 42, 42), true], [geom(75, 16, 16, 7, 7), true],
+      // what it leaves to the direct kernels: 5×5 planes, two groups, 8 input channels (so
+      // an input gradient of 8 output channels), no padding, a 5×5 kernel
+      [geom(4, 16, 16, 5, 5), false], [geom(4, 32, 32, 8, 8, 3, 1, 2), false], [geom(4, 8, 16, 8, 8), false],
+      [geom(4, 16, 16, 8, 8, 3, 0), false], [geom(4, 16, 16, 8, 8, 5, 2), false],
+    ];
+    try {
+      for (const [g, takes3x3] of takes) {
+        const desc = `n${g.n} ${g.cIn}->${g.cOut} @${g.h}x${g.w} k${g.kh} pad ${g.padH} groups ${g.groups}`;
+        const p = pathsOf(g);
+        t.deepEqual([p.winogradForward, p.winogradInput], [on && takes3x3, on && takes3x3], `${desc}: Winograd forward / input ${on && takes3x3}`);
+        const [xj, xn] = both(r, g.n * g.cIn * g.h * g.w, 'float32'), [wj, wn] = both(r, g.cOut * (g.cIn / g.groups) * g.kh * g.kw, 'float32');
+        const [dj, dn] = both(r, g.n * g.cOut * g.oh * g.ow, 'float32'), [bj, bn] = both(r, g.cOut, 'float32');
+        const y = js.conv2d(xj, wj, g), yb = js.conv2d(xj, wj, g, bj), dx = js.conv2dBackwardInput(dj, wj, g);
+        for (const threads of [1, 2, 3]) {
+          nb.setThreads(threads);
+          const ok = check(t, nb.conv2d(xn, wn, g), y, 'float32', `conv2d ${desc} ${threads}t`, 1e-5, 5e-4) &&
+            check(t, nb.conv2d(xn, wn, g, bn), yb, 'float32', `conv2d with bias ${desc} ${threads}t`, 1e-5, 5e-4) &&
+            check(t, nb.conv2dBackwardInput(dn, wn, g), dx, 'float32', `conv2dBackwardInput ${desc} ${threads}t`, 1e-5, 5e-4);
+          if (ok) t.pass(`${desc} ${threads}t: forward (with and without bias) and input gradient match the reference`);
+        }
+        // the same as the direct kernels beneath, to float32 rounding
+        const yw = read(nb, nb.conv2d(xn, wn, g, bn)), dxw = read(nb, nb.conv2dBackwardInput(dn, wn, g));
+        addon.setConvWinograd(false);
+        const yd = read(nb, nb.conv2d(xn, wn, g, bn)), dxd = read(nb, nb.conv2dBackwardInput(dn, wn, g));
+        addon.setConvWinograd(true);
+        // the largest difference against the largest output: float32 sums of up to 576 terms
+        let worst = 0;
+        for (const [a, b] of [[yw, yd], [dxw, dxd]] as const) {
+          let diff = 0, big = 0;
+          for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i]! - b[i]!)), big = Math.max(big, Math.abs(b[i]!));
+          worst = Math.max(worst, diff / big);
+        }
+        t.ok(worst < 2e-6, `${desc}: Winograd and the direct kernels agree (largest difference ${worst.toExponential(2)} of the largest output)`);
+      }
+      nb.setThreads(2);
+      // a value that is not finite: the transforms would mix it into its whole tile (an
+      // infinity minus itself is NaN), so those calls go to the direct kernels and NaN and
+      // infinity land exactly where the direct kernels put them
+      const g = geom(3, 16, 32, 14, 14);
+      const nonFinite = (what: string, xv: Float32Array, wv: Float32Array, dv: Float32Array): void => {
+        const [, xn] = pair(xv, 'float32', nb), [, wn] = pair(wv, 'float32', nb), [, dn] = pair(dv, 'float32', nb);
+        const yw = read(nb, nb.conv2d(xn, wn, g)), dxw = read(nb, nb.conv2dBackwardInput(dn, wn, g));
+        addon.setConvWinograd(false);
+        const yd = read(nb, nb.conv2d(xn, wn, g)), dxd = read(nb, nb.conv2dBackwardInput(dn, wn, g));
+        addon.setConvWinograd(true);
+        let differ = 0, special = 0;
+        for (const [a, b] of [[yw, yd], [dxw, dxd]] as const)
+          for (let i = 0; i < a.length; i++) {
+            if (!Number.isFinite(b[i]!)) special++;
+            if (Number.isFinite(a[i]!) !== Number.isFinite(b[i]!) || (!Number.isFinite(b[i]!) && !Object.is(a[i], b[i])) || (Number.isFinite(b[i]!) && Math.abs(a[i]! - b[i]!) > 1e-4 * (1 + Math.abs(b[i]!)))) differ++;
+          }
+        t.ok(special > 0 && differ === 0, `${what}: the same outputs as the direct kernels, NaN and infinities included (${special} not finite, ${differ} differ)`);
+      };
+      const vals = (n: number) => Float32Array.from(hostValues(r, n, 'float32', 'normal'));
+      const nx = 3 * 16 * 196, nw = 32 * 16 * 9, nd = 3 * 32 * 196;
+      let xv = vals(nx);
+      xv[196 + 5 * 14 + 6] = NaN;
+      nonFinite('a NaN input pixel', xv, vals(nw), vals(nd));
+      xv = vals(nx);
+      xv[2 * 16 * 196 + 3 * 196 + 13] = Infinity;
+      xv[2 * 16 * 196 + 3 * 196 + 14] = -Infinity;
+      nonFinite('an infinite input pixel beside a negative one', xv, vals(nw), vals(nd));
+      const wv = vals(nw);
+      wv[5 * 16 * 9 + 7 * 9 + 4] = Infinity;
+      nonFinite('an infinite weight', vals(nx), wv, vals(nd));
+      const dv = vals(nd);
+      dv[32 * 196 + 31 * 196 + 195] = NaN;
+      nonFinite('a NaN in the output gradient', vals(nx), vals(nw), dv);
+    } finally {
+      addon.setConvWinograd(true);
+      nb.setThreads(info.threads);
+    }
+    t.end();
   });
 
   test('native kernels: batch norm and its input gradient with the channel sums, small planes and large (x̂ streamed), every SIMD path and 1-2 threads', (t) => {

@@ -1,0 +1,274 @@
+// Winograd F(2×2, 3×3) (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks"):
+// each 2×2 output tile of channel k is
+//   Y = Aᵀ [ Σ_c (G g_kc Gᵀ) ⊙ (Bᵀ d_c B) ] A
+// over the 4×4 input patch d_c under it, so the channel sums become 16 GEMMs, one per point
+// ξ of the 4×4 transforms, M_ξ[tile][k] = Σ_c V_ξ[tile][c] · U_ξ[c][k]: 16 products per tile
+// and channel pair instead of 36 (2.25× fewer where the tiles cover the plane, as 49 cover
+// 14×14; 1.72× at 7×7, whose 16 tiles hold 64 outputs for 49).
+// A task is a block of images and a band of their tile rows. Its input is laid in
+// channel-innermost and zero-padded (P) by 16×16 transposes, transformed 16 channels to a
+// vector (V), multiplied (M), transformed back with the bias added (Q, pixel-major) and laid
+// out into NCHW by 16×16 transposes; P, V, M, Q and the transformed filter U stay in L2.
+#include "conv_winograd.h"
+#include "conv_scratch.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+
+#include "simd.h"
+#include "threadpool.h"
+#include "transpose16.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define MG_X86 1
+#endif
+
+namespace mg {
+
+#ifdef MG_X86
+namespace {
+
+// tiles per task: V and M of 64 channels 192 KiB each, beside U's 256 KiB, in a 1 MiB L2
+constexpr int64_t kTileTarget = 48;
+// tiles per GEMM micro-tile (× 64 output channels: 24 accumulators)
+constexpr int kRows = 6;
+
+// How the tiles of a call are cut into tasks.
+struct Tiling {
+  int64_t tH, tW, Wp;      // tiles down and across a plane; the padded row (2·tW + 2 pixels)
+  int64_t B, blocks;       // images per task, blocks of them
+  int64_t band, bands;     // tile rows per task, bands per plane
+  Tiling(const ConvGeom& g, int64_t threads) {
+    tH = (g.h + 1) / 2, tW = (g.w + 1) / 2, Wp = 2 * tW + 2;
+    const int64_t per = tH * tW;
+    if (per <= 64) {
+      B = std::max<int64_t>(1, std::min(g.n, kTileTarget / per));
+      bands = 1;
+    } else {
+      B = 1;
+      bands = (per + kTileTarget - 1) / kTileTarget;
+    }
+    blocks = (g.n + B - 1) / B;
+    // few tasks that do not divide among the threads: halve the bands (the input rows between
+    // two bands are laid in twice, which costs less than a thread waiting)
+    if (threads > 1 && blocks * bands < 4 * threads && (blocks * bands) % threads != 0 && tH >= 2 * bands) bands *= 2;
+    band = (tH + bands - 1) / bands;
+    bands = (tH + band - 1) / band;
+  }
+};
+
+// M[R][16·NK] = V[R][C] · U[C][16·NK] (V rows at stride C, U and M rows at stride K).
+template <int R, int NK>
+__attribute__((target("avx512f,fma"))) void gemm_tile(int64_t C, const float* __restrict v, const float* __restrict u, int64_t K,
+                                                      float* __restrict m) {
+  __m512 acc[R][NK];
+#pragma GCC unroll 6
+  for (int i = 0; i < R; i++)
+#pragma GCC unroll 4
+    for (int q = 0; q < NK; q++) acc[i][q] = _mm512_setzero_ps();
+  for (int64_t c = 0; c < C; c++) {
+    __m512 b[NK];
+#pragma GCC unroll 4
+    for (int q = 0; q < NK; q++) b[q] = _mm512_loadu_ps(u + c * K + 16 * q);
+#pragma GCC unroll 6
+    for (int i = 0; i < R; i++) {
+      const __m512 a = _mm512_set1_ps(v[i * C + c]);
+#pragma GCC unroll 4
+      for (int q = 0; q < NK; q++) acc[i][q] = _mm512_fmadd_ps(a, b[q], acc[i][q]);
+    }
+  }
+#pragma GCC unroll 6
+  for (int i = 0; i < R; i++)
+#pragma GCC unroll 4
+    for (int q = 0; q < NK; q++) _mm512_storeu_ps(m + i * K + 16 * q, acc[i][q]);
+}
+
+using GemmTile = void (*)(int64_t, const float*, const float*, int64_t, float*);
+template <int R>
+constexpr GemmTile tile_of(int nk) {
+  return nk == 1 ? gemm_tile<R, 1> : nk == 2 ? gemm_tile<R, 2> : nk == 3 ? gemm_tile<R, 3> : gemm_tile<R, 4>;
+}
+GemmTile gemm_tile_for(int rows, int nk) {
+  switch (rows) {
+    case 1: return tile_of<1>(nk);
+    case 2: return tile_of<2>(nk);
+    case 3: return tile_of<3>(nk);
+    case 4: return tile_of<4>(nk);
+    case 5: return tile_of<5>(nk);
+    default: return tile_of<6>(nk);
+  }
+}
+
+// U[ξ][c][k] = (G g_kc Gᵀ)[ξ], in double and rounded once. False if a weight is not finite.
+bool transform_filter(const float* W, int64_t C, int64_t K, float* U) {
+  for (int64_t k = 0; k < K; k++)
+    for (int64_t c = 0; c < C; c++) {
+      const float* g = W + (k * C + c) * 9;
+      for (int i = 0; i < 9; i++)
+        if (!std::isfinite(g[i])) return false;
+      double r[4][3];  // G g
+      for (int x = 0; x < 3; x++) {
+        const double g0 = g[x], g1 = g[3 + x], g2 = g[6 + x];
+        r[0][x] = g0, r[1][x] = 0.5 * (g0 + g1 + g2), r[2][x] = 0.5 * (g0 - g1 + g2), r[3][x] = g2;
+      }
+      for (int a = 0; a < 4; a++) {
+        const double u[4] = {r[a][0], 0.5 * (r[a][0] + r[a][1] + r[a][2]), 0.5 * (r[a][0] - r[a][1] + r[a][2]), r[a][2]};
+        for (int b = 0; b < 4; b++) U[((a * 4 + b) * C + c) * K + k] = (float)u[b];
+      }
+    }
+  return true;
+}
+
+// One task: images [i0, i0+nb), tile rows [ty0, ty1). False if an input was not finite.
+__attribute__((target("avx512f,fma"))) bool task(const float* X, const float* U, const ConvGeom& g, const Tiling& tl, int64_t i0,
+                                                 int64_t nb, int64_t ty0, int64_t ty1, float* Y, const float* bias) {
+  const int64_t C = g.cIn, K = g.cOut, H = g.h, W = g.w, HW = H * W, Wp = tl.Wp, tW = tl.tW;
+  const int64_t rows = ty1 - ty0, T = nb * rows * tW;
+  const int64_t rp = 2 * rows + 2;                      // padded input rows of the band
+  const int64_t y0 = 2 * ty0 - 1;                        // the input row of padded row 0
+  const int64_t qy0 = 2 * ty0, qrows = std::min(H, 2 * ty1) - qy0;  // the output rows
+  float* P = conv_scratch<float, 0>(nb * rp * Wp * C);
+  float* V = conv_scratch<float, 1>(16 * T * C);
+  float* M = conv_scratch<float, 2>(16 * T * K);
+  float* Q = conv_scratch<float, 3>(nb * qrows * W * K);
+  // lay in: the band's input rows, channel-innermost, inside a zero border
+  std::fill(P, P + nb * rp * Wp * C, 0.f);
+  __m512 seen = _mm512_setzero_ps();  // Σ x·0: NaN once any input is not finite
+  const int64_t ylo = std::max<int64_t>(0, y0), yhi = std::min(H, y0 + rp);
+  for (int64_t j = 0; j < nb; j++)
+    for (int64_t cg = 0; cg < C; cg += 16) {
+      const float* src = X + ((i0 + j) * C + cg) * HW;
+      for (int64_t p0 = ylo * W; p0 < yhi * W; p0 += 16) {
+        const int64_t np = std::min<int64_t>(16, yhi * W - p0);
+        const __mmask16 mk = (__mmask16)((1u << np) - 1);
+        __m512 r[16], o[16];
+        for (int q = 0; q < 16; q++) {
+          r[q] = _mm512_maskz_loadu_ps(mk, src + q * HW + p0);
+          seen = _mm512_fmadd_ps(r[q], _mm512_setzero_ps(), seen);
+        }
+        transpose16_regs(r, o);
+        for (int64_t s = 0; s < np; s++) {
+          const int64_t p = p0 + s, y = p / W, x = p % W;
+          _mm512_storeu_ps(P + ((j * rp + y - y0) * Wp + x + 1) * C + cg, o[s]);
+        }
+      }
+    }
+  if (_mm512_cmp_ps_mask(seen, seen, _CMP_UNORD_Q)) return false;
+  // V = Bᵀ d B, 16 channels to a vector
+  for (int64_t j = 0, t = 0; j < nb; j++)
+    for (int64_t ty = 0; ty < rows; ty++)
+      for (int64_t tx = 0; tx < tW; tx++, t++)
+        for (int64_t cg = 0; cg < C; cg += 16) {
+          const float* d = P + ((j * rp + 2 * ty) * Wp + 2 * tx) * C + cg;
+          __m512 e[4][4];
+          for (int b = 0; b < 4; b++) {  // Bᵀ d, column by column
+            const __m512 d0 = _mm512_loadu_ps(d + b * C), d1 = _mm512_loadu_ps(d + (Wp + b) * C);
+            const __m512 d2 = _mm512_loadu_ps(d + (2 * Wp + b) * C), d3 = _mm512_loadu_ps(d + (3 * Wp + b) * C);
+            e[0][b] = _mm512_sub_ps(d0, d2), e[1][b] = _mm512_add_ps(d1, d2);
+            e[2][b] = _mm512_sub_ps(d2, d1), e[3][b] = _mm512_sub_ps(d1, d3);
+          }
+          float* v = V + t * C + cg;
+          const int64_t xs = T * C;  // one ξ to the next
+          for (int a = 0; a < 4; a++) {  // (Bᵀ d) B, row by row
+            _mm512_storeu_ps(v + (4 * a + 0) * xs, _mm512_sub_ps(e[a][0], e[a][2]));
+            _mm512_storeu_ps(v + (4 * a + 1) * xs, _mm512_add_ps(e[a][1], e[a][2]));
+            _mm512_storeu_ps(v + (4 * a + 2) * xs, _mm512_sub_ps(e[a][2], e[a][1]));
+            _mm512_storeu_ps(v + (4 * a + 3) * xs, _mm512_sub_ps(e[a][1], e[a][3]));
+          }
+        }
+  // M_ξ = V_ξ · U_ξ: a panel of up to 64 output channels stays in L1 while the tiles pass
+  for (int xi = 0; xi < 16; xi++)
+    for (int64_t k0 = 0; k0 < K; k0 += 64) {
+      const int nk = (int)(std::min<int64_t>(64, K - k0) / 16);
+      const float* u = U + xi * C * K + k0;
+      for (int64_t t0 = 0; t0 < T; t0 += kRows) {
+        const int r = (int)std::min<int64_t>(kRows, T - t0);
+        gemm_tile_for(r, nk)(C, V + (xi * T + t0) * C, u, K, M + (xi * T + t0) * K + k0);
+      }
+    }
+  // Q = Aᵀ m A + bias, pixel-major; the tiles' outputs past the plane's edge are dropped
+  for (int64_t j = 0, t = 0; j < nb; j++)
+    for (int64_t ty = 0; ty < rows; ty++)
+      for (int64_t tx = 0; tx < tW; tx++, t++)
+        for (int64_t kg = 0; kg < K; kg += 16) {
+          const float* m = M + t * K + kg;
+          const int64_t xs = T * K;
+          __m512 s[2][4];
+          for (int b = 0; b < 4; b++) {  // Aᵀ m, column by column
+            const __m512 m0 = _mm512_loadu_ps(m + b * xs), m1 = _mm512_loadu_ps(m + (4 + b) * xs);
+            const __m512 m2 = _mm512_loadu_ps(m + (8 + b) * xs), m3 = _mm512_loadu_ps(m + (12 + b) * xs);
+            s[0][b] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
+            s[1][b] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
+          }
+          const __m512 bv = bias ? _mm512_loadu_ps(bias + kg) : _mm512_setzero_ps();
+          for (int a = 0; a < 2; a++) {
+            const int64_t oy = 2 * (ty0 + ty) + a;
+            if (oy >= H) break;
+            __m512 y[2] = {_mm512_add_ps(_mm512_add_ps(s[a][0], s[a][1]), s[a][2]), _mm512_sub_ps(_mm512_sub_ps(s[a][1], s[a][2]), s[a][3])};
+            for (int b = 0; b < 2; b++) {
+              const int64_t ox = 2 * tx + b;
+              if (ox >= W) break;
+              _mm512_storeu_ps(Q + ((j * qrows + oy - qy0) * W + ox) * K + kg, bias ? _mm512_add_ps(y[b], bv) : y[b]);
+            }
+          }
+        }
+  // lay out: the band's output rows are one run of each NCHW plane
+  const int64_t run = qrows * W;
+  for (int64_t j = 0; j < nb; j++)
+    for (int64_t kg = 0; kg < K; kg += 16) {
+      float* dst = Y + ((i0 + j) * K + kg) * HW + qy0 * W;
+      for (int64_t p0 = 0; p0 < run; p0 += 16) {
+        const int64_t np = std::min<int64_t>(16, run - p0);
+        const __mmask16 mk = (__mmask16)((1u << np) - 1);
+        __m512 r[16], o[16];
+        for (int64_t s = 0; s < 16; s++) r[s] = s < np ? _mm512_loadu_ps(Q + (j * run + p0 + s) * K + kg) : _mm512_setzero_ps();
+        transpose16_regs(r, o);
+        for (int q = 0; q < 16; q++) _mm512_mask_storeu_ps(dst + q * HW + p0, mk, o[q]);
+      }
+    }
+  return true;
+}
+
+}  // namespace
+#endif
+
+bool conv_winograd_applies(const ConvGeom& g) {
+#ifdef MG_X86
+  return isa() == Isa::Avx512 && g.groups == 1 && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 &&
+         g.ph == 1 && g.pw == 1 && g.oh == g.h && g.ow == g.w && g.cIn % 16 == 0 && g.cOut % 16 == 0 && g.h >= 6 && g.w >= 6;
+#else
+  (void)g;
+  return false;
+#endif
+}
+
+bool conv_winograd_forward(const float* X, const float* W, const ConvGeom& g, float* Y, const float* bias) {
+#ifdef MG_X86
+  if (!conv_winograd_applies(g)) throw KernelError("conv2d: the Winograd kernel does not take this geometry");
+  ThreadPool& pool = ThreadPool::get();
+  // the caller's slot 7: its slots 0-3 are its task scratch, as a worker's are
+  float* U = conv_scratch<float, 7>(16 * g.cIn * g.cOut);
+  if (!transform_filter(W, g.cIn, g.cOut, U)) return false;
+  const Tiling tl(g, pool.threads());
+  const int64_t tasks = tl.blocks * tl.bands;
+  std::atomic<bool> finite{true};
+  auto run = [&](int64_t task_index) {
+    if (!finite.load(std::memory_order_relaxed)) return;
+    const int64_t blk = task_index / tl.bands, bd = task_index % tl.bands;
+    const int64_t i0 = blk * tl.B, nb = std::min(tl.B, g.n - i0), ty0 = bd * tl.band, ty1 = std::min(tl.tH, ty0 + tl.band);
+    if (!task(X, U, g, tl, i0, nb, ty0, ty1, Y, bias)) finite.store(false, std::memory_order_relaxed);
+  };
+  if (pool.threads() <= 1 || tasks == 1)
+    for (int64_t t = 0; t < tasks; t++) run(t);
+  else
+    pool.parallel_for(tasks, run);
+  return finite.load();
+#else
+  (void)X, (void)W, (void)g, (void)Y, (void)bias;
+  throw KernelError("conv2d: the Winograd kernel needs x86");
+#endif
+}
+
+}  // namespace mg

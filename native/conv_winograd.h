@@ -1,0 +1,18 @@
+// Winograd F(2×2, 3×3) for the 3×3, stride-1, padding-1 float convolutions of meta-learning's
+// conv nets (conv_winograd.cc); conv.cc takes it, for the forward and (through the flipped
+// filter) the input gradient, where it applies.
+#pragma once
+#include "conv.h"
+
+namespace mg {
+
+// AVX-512, one group, a 3×3 kernel at stride 1, undilated, padding 1 on both axes, input and
+// output channels multiples of 16, and planes of 7×7 or more (smaller ones waste too much of
+// their 2×2 tiles).
+bool conv_winograd_applies(const ConvGeom& g);
+// Y = conv(X, W) + bias (bias: null or [cOut]). Returns false, with Y partly written, when an
+// input or weight is not finite: the transforms would turn an infinity into NaN and spread a
+// NaN over a whole tile, so the caller recomputes Y on a direct path, which writes all of it.
+bool conv_winograd_forward(const float* X, const float* W, const ConvGeom& g, float* Y, const float* bias = nullptr);
+
+}  // namespace mg
