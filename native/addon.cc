@@ -208,6 +208,7 @@ Napi::Value ConvDirectPathsOf(const Napi::CallbackInfo& info) {
     o.Set("filter", Napi::Boolean::New(info.Env(), p.filter));
     o.Set("winogradForward", Napi::Boolean::New(info.Env(), p.winogradForward));
     o.Set("winogradInput", Napi::Boolean::New(info.Env(), p.winogradInput));
+    o.Set("winogradFilter", Napi::Boolean::New(info.Env(), p.winogradFilter));
     return o;
   });
 }

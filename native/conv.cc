@@ -66,7 +66,7 @@ std::atomic<int>& winograd_switch() {
   }()};
   return on;
 }
-bool winograd_forward(const ConvGeom& g) { return direct_enabled() && winograd_switch().load() && conv_winograd_applies(g); }
+bool winograd_takes(const ConvGeom& g) { return direct_enabled() && winograd_switch().load() && conv_winograd_applies(g); }
 // Whether a float32 forward / filter gradient of this geometry runs the direct kernels.
 bool direct_forward(const ConvGeom& g) { return direct_enabled() && conv_direct_forward_applies(g); }
 bool direct_filter(const ConvGeom& g) { return direct_enabled() && conv_direct_filter_applies(g); }
@@ -328,7 +328,7 @@ template <typename T>
 void conv_fwd(const T* X, const T* W, const ConvGeom& g, T* Y, const T* bias = nullptr) {
   if constexpr (std::is_same_v<T, float>) {
     // Winograd declines an input or weight that is not finite: the direct path recomputes Y
-    if (winograd_forward(g) && conv_winograd_forward(X, W, g, Y, bias)) return;
+    if (winograd_takes(g) && conv_winograd_forward(X, W, g, Y, bias)) return;
     if (direct_forward(g)) return conv_direct_forward(X, W, g, Y, bias);
   }
   if (fwd_shifted(g)) return conv_fwd_shifted<T>(X, W, g, Y, bias);
@@ -415,6 +415,7 @@ void conv_bwd_input(const T* DY, const T* W, const ConvGeom& g, T* DX) {
 template <typename T>
 void conv_bwd_filter(const T* X, const T* DY, const ConvGeom& g, T* DW, T* DB = nullptr) {
   if constexpr (std::is_same_v<T, float>) {
+    if (winograd_takes(g) && conv_winograd_filter(X, DY, g, DW, DB)) return;
     if (thin_filter(g)) return conv_thin_filter(X, DY, g, DW, DB);
     if (direct_filter(g)) return conv_direct_filter(X, DY, g, DW, DB);
   }
@@ -490,8 +491,8 @@ ConvDirectPaths conv_direct_paths(const ConvGeom& g) {
   check_geom("convDirectPaths", g);
   // the input gradient takes the direct kernels through conv_bwd_input_flipped's forward
   const bool input = bwd_input_as_forward(g);
-  return {direct_forward(g), input && direct_forward(flipped_geometry(g)), direct_filter(g) || thin_filter(g), winograd_forward(g),
-          input && winograd_forward(flipped_geometry(g))};
+  return {direct_forward(g), input && direct_forward(flipped_geometry(g)), direct_filter(g) || thin_filter(g), winograd_takes(g),
+          input && winograd_takes(flipped_geometry(g)), winograd_takes(g)};
 }
 
 void set_conv_winograd(bool on) { winograd_switch().store(on ? 1 : 0); }

@@ -16,9 +16,9 @@ void conv2d_backward_filter(const Buf& x, const Buf& dy, const ConvGeom& g, cons
 // Which of the three take the direct kernels (conv_direct.cc; the filter gradient also
 // conv_thin_filter.cc) for a float32 geometry on this CPU: for the tests that must know they
 // exercised them.
-// winogradForward / winogradInput: whether those two take Winograd (conv_winograd.cc) first.
+// winogradForward / winogradInput / winogradFilter: whether they take Winograd (conv_winograd.cc) first.
 struct ConvDirectPaths {
-  bool forward, input, filter, winogradForward, winogradInput;
+  bool forward, input, filter, winogradForward, winogradInput, winogradFilter;
 };
 ConvDirectPaths conv_direct_paths(const ConvGeom& g);
 // Winograd on or off for this process (METAGRAD_CONV_WINOGRAD=0 starts it off): for the tests

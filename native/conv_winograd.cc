@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <vector>
 
 #include "simd.h"
 #include "threadpool.h"
@@ -101,64 +102,158 @@ GemmTile gemm_tile_for(int rows, int nk) {
   }
 }
 
-// U[ξ][c][k] = (G g_kc Gᵀ)[ξ], in double and rounded once. False if a weight is not finite.
-bool transform_filter(const float* W, int64_t C, int64_t K, float* U) {
-  for (int64_t k = 0; k < K; k++)
-    for (int64_t c = 0; c < C; c++) {
-      const float* g = W + (k * C + c) * 9;
-      for (int i = 0; i < 9; i++)
-        if (!std::isfinite(g[i])) return false;
-      double r[4][3];  // G g
-      for (int x = 0; x < 3; x++) {
-        const double g0 = g[x], g1 = g[3 + x], g2 = g[6 + x];
-        r[0][x] = g0, r[1][x] = 0.5 * (g0 + g1 + g2), r[2][x] = 0.5 * (g0 - g1 + g2), r[3][x] = g2;
-      }
-      for (int a = 0; a < 4; a++) {
-        const double u[4] = {r[a][0], 0.5 * (r[a][0] + r[a][1] + r[a][2]), 0.5 * (r[a][0] - r[a][1] + r[a][2]), r[a][2]};
-        for (int b = 0; b < 4; b++) U[((a * 4 + b) * C + c) * K + k] = (float)u[b];
-      }
+// S[R][16·NK] += Σ_t V[t][0..R) ⊗ Z[t][0..16·NK): R input channels' rows of one ξ of the filter
+// gradient (V rows at stride C, Z and S rows at stride K).
+template <int R, int NK>
+__attribute__((target("avx512f,fma"))) void filter_gemm_tile(int64_t T, const float* __restrict v, int64_t C, const float* __restrict z,
+                                                             int64_t K, float* __restrict s) {
+  __m512 acc[R][NK];
+#pragma GCC unroll 6
+  for (int i = 0; i < R; i++)
+#pragma GCC unroll 4
+    for (int q = 0; q < NK; q++) acc[i][q] = _mm512_loadu_ps(s + i * K + 16 * q);
+  for (int64_t t = 0; t < T; t++) {
+    __m512 b[NK];
+#pragma GCC unroll 4
+    for (int q = 0; q < NK; q++) b[q] = _mm512_loadu_ps(z + t * K + 16 * q);
+#pragma GCC unroll 6
+    for (int i = 0; i < R; i++) {
+      const __m512 a = _mm512_set1_ps(v[t * C + i]);
+#pragma GCC unroll 4
+      for (int q = 0; q < NK; q++) acc[i][q] = _mm512_fmadd_ps(a, b[q], acc[i][q]);
     }
-  return true;
+  }
+#pragma GCC unroll 6
+  for (int i = 0; i < R; i++)
+#pragma GCC unroll 4
+    for (int q = 0; q < NK; q++) _mm512_storeu_ps(s + i * K + 16 * q, acc[i][q]);
 }
 
-// One task: images [i0, i0+nb), tile rows [ty0, ty1). False if an input was not finite.
-__attribute__((target("avx512f,fma"))) bool task(const float* X, const float* U, const ConvGeom& g, const Tiling& tl, int64_t i0,
-                                                 int64_t nb, int64_t ty0, int64_t ty1, float* Y, const float* bias) {
-  const int64_t C = g.cIn, K = g.cOut, H = g.h, W = g.w, HW = H * W, Wp = tl.Wp, tW = tl.tW;
-  const int64_t rows = ty1 - ty0, T = nb * rows * tW;
-  const int64_t rp = 2 * rows + 2;                      // padded input rows of the band
-  const int64_t y0 = 2 * ty0 - 1;                        // the input row of padded row 0
-  const int64_t qy0 = 2 * ty0, qrows = std::min(H, 2 * ty1) - qy0;  // the output rows
-  float* P = conv_scratch<float, 0>(nb * rp * Wp * C);
-  float* V = conv_scratch<float, 1>(16 * T * C);
-  float* M = conv_scratch<float, 2>(16 * T * K);
-  float* Q = conv_scratch<float, 3>(nb * qrows * W * K);
-  // lay in: the band's input rows, channel-innermost, inside a zero border
-  std::fill(P, P + nb * rp * Wp * C, 0.f);
-  __m512 seen = _mm512_setzero_ps();  // Σ x·0: NaN once any input is not finite
-  const int64_t ylo = std::max<int64_t>(0, y0), yhi = std::min(H, y0 + rp);
+using FilterTile = void (*)(int64_t, const float*, int64_t, const float*, int64_t, float*);
+template <int R>
+constexpr FilterTile filter_tile_of(int nk) {
+  return nk == 1 ? filter_gemm_tile<R, 1> : nk == 2 ? filter_gemm_tile<R, 2> : nk == 3 ? filter_gemm_tile<R, 3> : filter_gemm_tile<R, 4>;
+}
+FilterTile filter_tile_for(int rows, int nk) {
+  switch (rows) {
+    case 1: return filter_tile_of<1>(nk);
+    case 2: return filter_tile_of<2>(nk);
+    case 3: return filter_tile_of<3>(nk);
+    case 4: return filter_tile_of<4>(nk);
+    case 5: return filter_tile_of<5>(nk);
+    default: return filter_tile_of<6>(nk);
+  }
+}
+
+// U[ξ][c][k] = (G g_kc Gᵀ)[ξ], 16 output channels to a vector (their weights gathered).
+// False if a weight is not finite.
+__attribute__((target("avx512f,fma"))) bool transform_filter(const float* W, int64_t C, int64_t K, float* U) {
+  const __m512i lanes = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32((int)(C * 9)));
+  const __m512 half = _mm512_set1_ps(0.5f);
+  __m512 seen = _mm512_setzero_ps();  // Σ w·0: NaN once a weight is not finite
+  for (int64_t kg = 0; kg < K; kg += 16)
+    for (int64_t c = 0; c < C; c++) {
+      const float* w = W + (kg * C + c) * 9;
+      __m512 g[9];
+      for (int i = 0; i < 9; i++) {
+        g[i] = _mm512_i32gather_ps(lanes, w + i, 4);
+        seen = _mm512_fmadd_ps(g[i], _mm512_setzero_ps(), seen);
+      }
+      __m512 r[4][3];  // G g
+      for (int x = 0; x < 3; x++) {
+        const __m512 g0 = g[x], g1 = g[3 + x], g2 = g[6 + x], s02 = _mm512_add_ps(g0, g2);
+        r[0][x] = g0, r[1][x] = _mm512_mul_ps(half, _mm512_add_ps(s02, g1)), r[2][x] = _mm512_mul_ps(half, _mm512_sub_ps(s02, g1)), r[3][x] = g2;
+      }
+      for (int a = 0; a < 4; a++) {  // (G g) Gᵀ
+        const __m512 s02 = _mm512_add_ps(r[a][0], r[a][2]);
+        float* u = U + (4 * a * C + c) * K + kg;
+        _mm512_storeu_ps(u, r[a][0]);
+        _mm512_storeu_ps(u + C * K, _mm512_mul_ps(half, _mm512_add_ps(s02, r[a][1])));
+        _mm512_storeu_ps(u + 2 * C * K, _mm512_mul_ps(half, _mm512_sub_ps(s02, r[a][1])));
+        _mm512_storeu_ps(u + 3 * C * K, r[a][2]);
+      }
+    }
+  return !_mm512_cmp_ps_mask(seen, seen, _CMP_UNORD_Q);
+}
+
+// dW[k][c] = Gᵀ S[·][c][k] G, 16 output channels to a vector (their taps scattered).
+__attribute__((target("avx512f,fma"))) void untransform_filter(const float* S, int64_t C, int64_t K, float* DW) {
+  const __m512i lanes = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32((int)(C * 9)));
+  const __m512 half = _mm512_set1_ps(0.5f);
+  for (int64_t kg = 0; kg < K; kg += 16)
+    for (int64_t c = 0; c < C; c++) {
+      __m512 sg[4][3];  // S G, row by row: [s0, (s0 + s1 + s2)/2, ... ] as G's columns take them
+      for (int a = 0; a < 4; a++) {
+        const float* s = S + (4 * a * C + c) * K + kg;
+        const __m512 s0 = _mm512_loadu_ps(s), s1 = _mm512_loadu_ps(s + C * K), s2 = _mm512_loadu_ps(s + 2 * C * K), s3 = _mm512_loadu_ps(s + 3 * C * K);
+        const __m512 p = _mm512_add_ps(s1, s2);
+        sg[a][0] = _mm512_add_ps(s0, _mm512_mul_ps(half, p));
+        sg[a][1] = _mm512_mul_ps(half, _mm512_sub_ps(s1, s2));
+        sg[a][2] = _mm512_add_ps(_mm512_mul_ps(half, p), s3);
+      }
+      float* dw = DW + (kg * C + c) * 9;
+      for (int x = 0; x < 3; x++) {  // Gᵀ (S G), column by column
+        const __m512 p = _mm512_add_ps(sg[1][x], sg[2][x]);
+        _mm512_i32scatter_ps(dw + x, lanes, _mm512_add_ps(sg[0][x], _mm512_mul_ps(half, p)), 4);
+        _mm512_i32scatter_ps(dw + 3 + x, lanes, _mm512_mul_ps(half, _mm512_sub_ps(sg[1][x], sg[2][x])), 4);
+        _mm512_i32scatter_ps(dw + 6 + x, lanes, _mm512_add_ps(_mm512_mul_ps(half, p), sg[3][x]), 4);
+      }
+    }
+}
+
+// Lays planes' rows [ylo, yhi) (nb images of C channels, H×W) channel-innermost into dst: pixel
+// (y, x) of image j at dst[((j·rows + y − y0)·cols + x + x0)·C], the rest zero. False if a value
+// is not finite (Σ x·0 is NaN then).
+__attribute__((target("avx512f,fma"))) bool lay_in(const float* src, int64_t nb, int64_t C, int64_t H, int64_t W, int64_t ylo,
+                                                   int64_t yhi, int64_t y0, int64_t x0, int64_t rows, int64_t cols, float* dst) {
+  const int64_t HW = H * W;
+  std::fill(dst, dst + nb * rows * cols * C, 0.f);
+  __m512 seen = _mm512_setzero_ps();
   for (int64_t j = 0; j < nb; j++)
     for (int64_t cg = 0; cg < C; cg += 16) {
-      const float* src = X + ((i0 + j) * C + cg) * HW;
+      const float* s = src + (j * C + cg) * HW;
       for (int64_t p0 = ylo * W; p0 < yhi * W; p0 += 16) {
         const int64_t np = std::min<int64_t>(16, yhi * W - p0);
         const __mmask16 mk = (__mmask16)((1u << np) - 1);
         __m512 r[16], o[16];
         for (int q = 0; q < 16; q++) {
-          r[q] = _mm512_maskz_loadu_ps(mk, src + q * HW + p0);
+          r[q] = _mm512_maskz_loadu_ps(mk, s + q * HW + p0);
           seen = _mm512_fmadd_ps(r[q], _mm512_setzero_ps(), seen);
         }
         transpose16_regs(r, o);
-        for (int64_t s = 0; s < np; s++) {
-          const int64_t p = p0 + s, y = p / W, x = p % W;
-          _mm512_storeu_ps(P + ((j * rp + y - y0) * Wp + x + 1) * C + cg, o[s]);
+        for (int64_t e = 0; e < np; e++) {
+          const int64_t p = p0 + e, y = p / W, x = p % W;
+          _mm512_storeu_ps(dst + ((j * rows + y - y0) * cols + x + x0) * C + cg, o[e]);
         }
       }
     }
-  if (_mm512_cmp_ps_mask(seen, seen, _CMP_UNORD_Q)) return false;
-  // V = Bᵀ d B, 16 channels to a vector
-  for (int64_t j = 0, t = 0; j < nb; j++)
-    for (int64_t ty = 0; ty < rows; ty++)
+  return !_mm512_cmp_ps_mask(seen, seen, _CMP_UNORD_Q);
+}
+
+// A band: images [i0, i0+nb), tile rows [ty0, ty1), T = nb·(ty1 − ty0)·tW tiles, tile t =
+// (j·(ty1 − ty0) + ty − ty0)·tW + tx.
+struct Band {
+  int64_t i0, nb, ty0, ty1, rows, T;
+  int64_t y0, rp;      // the input row of padded row 0, padded input rows
+  int64_t qy0, qrows;  // the output rows: [qy0, qy0 + qrows)
+  Band(const ConvGeom& g, const Tiling& tl, int64_t task) {
+    const int64_t blk = task / tl.bands, bd = task % tl.bands;
+    i0 = blk * tl.B, nb = std::min(tl.B, g.n - i0), ty0 = bd * tl.band, ty1 = std::min(tl.tH, ty0 + tl.band);
+    rows = ty1 - ty0, T = nb * rows * tl.tW;
+    y0 = 2 * ty0 - 1, rp = 2 * rows + 2;
+    qy0 = 2 * ty0, qrows = std::min(g.h, 2 * ty1) - qy0;
+  }
+};
+
+// V[ξ][t][c] = (Bᵀ d B)[ξ] for the band's tiles, 16 channels to a vector. False if an input is
+// not finite.
+__attribute__((target("avx512f,fma"))) bool input_tiles(const float* X, const ConvGeom& g, const Tiling& tl, const Band& bd, float* V) {
+  const int64_t C = g.cIn, H = g.h, W = g.w, Wp = tl.Wp, tW = tl.tW, rp = bd.rp, T = bd.T;
+  // the band's input rows, channel-innermost, inside a zero border
+  float* P = conv_scratch<float, 0>(bd.nb * rp * Wp * C);
+  if (!lay_in(X + bd.i0 * C * H * W, bd.nb, C, H, W, std::max<int64_t>(0, bd.y0), std::min(H, bd.y0 + rp), bd.y0, 1, rp, Wp, P)) return false;
+  for (int64_t j = 0, t = 0; j < bd.nb; j++)
+    for (int64_t ty = 0; ty < bd.rows; ty++)
       for (int64_t tx = 0; tx < tW; tx++, t++)
         for (int64_t cg = 0; cg < C; cg += 16) {
           const float* d = P + ((j * rp + 2 * ty) * Wp + 2 * tx) * C + cg;
@@ -178,6 +273,18 @@ __attribute__((target("avx512f,fma"))) bool task(const float* X, const float* U,
             _mm512_storeu_ps(v + (4 * a + 3) * xs, _mm512_sub_ps(e[a][1], e[a][3]));
           }
         }
+  return true;
+}
+
+// One forward task: Y over the band's output rows. False if an input was not finite.
+__attribute__((target("avx512f,fma"))) bool forward_task(const float* X, const float* U, const ConvGeom& g, const Tiling& tl,
+                                                         const Band& bd, float* Y, const float* bias) {
+  const int64_t C = g.cIn, K = g.cOut, H = g.h, W = g.w, HW = H * W, tW = tl.tW;
+  const int64_t nb = bd.nb, i0 = bd.i0, rows = bd.rows, T = bd.T, ty0 = bd.ty0, qy0 = bd.qy0, qrows = bd.qrows;
+  float* V = conv_scratch<float, 1>(16 * T * C);
+  float* M = conv_scratch<float, 2>(16 * T * K);
+  float* Q = conv_scratch<float, 3>(nb * qrows * W * K);
+  if (!input_tiles(X, g, tl, bd, V)) return false;
   // M_ξ = V_ξ · U_ξ: a panel of up to 64 output channels stays in L1 while the tiles pass
   for (int xi = 0; xi < 16; xi++)
     for (int64_t k0 = 0; k0 < K; k0 += 64) {
@@ -231,6 +338,56 @@ __attribute__((target("avx512f,fma"))) bool task(const float* X, const float* U,
   return true;
 }
 
+// One filter-gradient task: S[ξ][c][k] += Σ over the band's tiles of V_ξ[t][c] · Z_ξ[t][k],
+// Z = A dy Aᵀ, and bsum[k] += Σ dy. False if an input or output gradient was not finite.
+__attribute__((target("avx512f,fma"))) bool filter_task(const float* X, const float* DY, const ConvGeom& g, const Tiling& tl,
+                                                        const Band& bd, float* S, double* bsum) {
+  const int64_t C = g.cIn, K = g.cOut, H = g.h, W = g.w, HW = H * W, tW = tl.tW, T = bd.T;
+  const int64_t dr = 2 * bd.rows, dc = 2 * tW;  // the band's dy on the tiles' grid (zero past the plane)
+  float* V = conv_scratch<float, 1>(16 * T * C);
+  float* Z = conv_scratch<float, 2>(16 * T * K);
+  float* D = conv_scratch<float, 3>(bd.nb * dr * dc * K);
+  if (!input_tiles(X, g, tl, bd, V)) return false;
+  if (!lay_in(DY + bd.i0 * K * HW, bd.nb, K, H, W, bd.qy0, bd.qy0 + bd.qrows, bd.qy0, 0, dr, dc, D)) return false;
+  for (int64_t kg = 0; kg < K; kg += 16) {
+    __m512 sum = _mm512_setzero_ps();
+    for (int64_t j = 0, t = 0; j < bd.nb; j++)
+      for (int64_t ty = 0; ty < bd.rows; ty++)
+        for (int64_t tx = 0; tx < tW; tx++, t++) {
+          const float* d = D + ((j * dr + 2 * ty) * dc + 2 * tx) * K + kg;
+          const __m512 d00 = _mm512_loadu_ps(d), d01 = _mm512_loadu_ps(d + K);
+          const __m512 d10 = _mm512_loadu_ps(d + dc * K), d11 = _mm512_loadu_ps(d + (dc + 1) * K);
+          sum = _mm512_add_ps(sum, _mm512_add_ps(_mm512_add_ps(d00, d01), _mm512_add_ps(d10, d11)));
+          // A dy: rows dy0, dy0 + dy1, dy0 − dy1, −dy1; then the same along each row
+          const __m512 zero = _mm512_setzero_ps();
+          const __m512 r[4][2] = {{d00, d01},
+                                  {_mm512_add_ps(d00, d10), _mm512_add_ps(d01, d11)},
+                                  {_mm512_sub_ps(d00, d10), _mm512_sub_ps(d01, d11)},
+                                  {_mm512_sub_ps(zero, d10), _mm512_sub_ps(zero, d11)}};
+          float* z = Z + t * K + kg;
+          const int64_t xs = T * K;
+          for (int a = 0; a < 4; a++) {
+            _mm512_storeu_ps(z + (4 * a + 0) * xs, r[a][0]);
+            _mm512_storeu_ps(z + (4 * a + 1) * xs, _mm512_add_ps(r[a][0], r[a][1]));
+            _mm512_storeu_ps(z + (4 * a + 2) * xs, _mm512_sub_ps(r[a][0], r[a][1]));
+            _mm512_storeu_ps(z + (4 * a + 3) * xs, _mm512_sub_ps(zero, r[a][1]));
+          }
+        }
+    alignas(64) float lane[16];
+    _mm512_store_ps(lane, sum);
+    for (int q = 0; q < 16; q++) bsum[kg + q] += lane[q];
+  }
+  for (int xi = 0; xi < 16; xi++)
+    for (int64_t k0 = 0; k0 < K; k0 += 64) {
+      const int nk = (int)(std::min<int64_t>(64, K - k0) / 16);
+      for (int64_t c0 = 0; c0 < C; c0 += kRows) {
+        const int r = (int)std::min<int64_t>(kRows, C - c0);
+        filter_tile_for(r, nk)(T, V + xi * T * C + c0, C, Z + xi * T * K + k0, K, S + (xi * C + c0) * K + k0);
+      }
+    }
+  return true;
+}
+
 }  // namespace
 #endif
 
@@ -254,11 +411,9 @@ bool conv_winograd_forward(const float* X, const float* W, const ConvGeom& g, fl
   const Tiling tl(g, pool.threads());
   const int64_t tasks = tl.blocks * tl.bands;
   std::atomic<bool> finite{true};
-  auto run = [&](int64_t task_index) {
-    if (!finite.load(std::memory_order_relaxed)) return;
-    const int64_t blk = task_index / tl.bands, bd = task_index % tl.bands;
-    const int64_t i0 = blk * tl.B, nb = std::min(tl.B, g.n - i0), ty0 = bd * tl.band, ty1 = std::min(tl.tH, ty0 + tl.band);
-    if (!task(X, U, g, tl, i0, nb, ty0, ty1, Y, bias)) finite.store(false, std::memory_order_relaxed);
+  auto run = [&](int64_t task) {
+    if (finite.load(std::memory_order_relaxed) && !forward_task(X, U, g, tl, Band(g, tl, task), Y, bias))
+      finite.store(false, std::memory_order_relaxed);
   };
   if (pool.threads() <= 1 || tasks == 1)
     for (int64_t t = 0; t < tasks; t++) run(t);
@@ -268,6 +423,43 @@ bool conv_winograd_forward(const float* X, const float* W, const ConvGeom& g, fl
 #else
   (void)X, (void)W, (void)g, (void)Y, (void)bias;
   throw KernelError("conv2d: the Winograd kernel needs x86");
+#endif
+}
+
+bool conv_winograd_filter(const float* X, const float* DY, const ConvGeom& g, float* DW, float* DB) {
+#ifdef MG_X86
+  if (!conv_winograd_applies(g)) throw KernelError("conv2dBackwardFilter: the Winograd kernel does not take this geometry");
+  ThreadPool& pool = ThreadPool::get();
+  const int64_t C = g.cIn, K = g.cOut, su = 16 * C * K;
+  const Tiling tl(g, pool.threads());
+  const int64_t tasks = tl.blocks * tl.bands, T = std::min<int64_t>(pool.threads(), tasks);
+  // per thread: S[ξ][c][k] and Σ dy per output channel; summed in thread order, so a thread
+  // count gives one result
+  std::vector<float> S(T * su, 0.f);
+  std::vector<double> bs(T * K, 0.0);
+  std::atomic<bool> finite{true};
+  auto run = [&](int64_t th) {
+    for (int64_t task = th; task < tasks && finite.load(std::memory_order_relaxed); task += T)
+      if (!filter_task(X, DY, g, tl, Band(g, tl, task), S.data() + th * su, bs.data() + th * K)) finite.store(false, std::memory_order_relaxed);
+  };
+  if (T <= 1)
+    run(0);
+  else
+    pool.parallel_for(T, run);
+  if (!finite.load()) return false;
+  for (int64_t th = 1; th < T; th++)
+    for (int64_t i = 0; i < su; i++) S[i] += S[th * su + i];
+  untransform_filter(S.data(), C, K, DW);
+  if (DB)
+    for (int64_t k = 0; k < K; k++) {
+      double v = 0;
+      for (int64_t th = 0; th < T; th++) v += bs[th * K + k];
+      DB[k] = (float)v;
+    }
+  return true;
+#else
+  (void)X, (void)DY, (void)g, (void)DW, (void)DB;
+  throw KernelError("conv2dBackwardFilter: the Winograd kernel needs x86");
 #endif
 }
 

@@ -1,6 +1,6 @@
 // Winograd F(2×2, 3×3) for the 3×3, stride-1, padding-1 float convolutions of meta-learning's
-// conv nets (conv_winograd.cc); conv.cc takes it, for the forward and (through the flipped
-// filter) the input gradient, where it applies.
+// conv nets (conv_winograd.cc); conv.cc takes it, for the forward, the input gradient (through
+// the flipped filter) and the filter gradient, where it applies.
 #pragma once
 #include "conv.h"
 
@@ -14,5 +14,9 @@ bool conv_winograd_applies(const ConvGeom& g);
 // input or weight is not finite: the transforms would turn an infinity into NaN and spread a
 // NaN over a whole tile, so the caller recomputes Y on a direct path, which writes all of it.
 bool conv_winograd_forward(const float* X, const float* W, const ConvGeom& g, float* Y, const float* bias = nullptr);
+
+// dW = the filter gradient (DB: null, or [cOut] that gets Σ dY per output channel). Returns
+// false, with nothing written, when an input or output gradient is not finite.
+bool conv_winograd_filter(const float* X, const float* DY, const ConvGeom& g, float* DW, float* DB = nullptr);
 
 }  // namespace mg

@@ -476,7 +476,7 @@ if (!native) {
     }
   });
 
-  test('native kernels: Winograd F(2×2, 3×3) convolutions (forward, input gradient) against the reference and the direct kernels', (t) => {
+  test('native kernels: Winograd F(2×2, 3×3) convolutions (forward, input and filter gradients) against the reference and the direct kernels', (t) => {
     const r = new Rand(27);
     const info = nb.info();
     const addon = loadAddon();
@@ -504,25 +504,31 @@ if (!native) {
       for (const [g, takes3x3] of takes) {
         const desc = `n${g.n} ${g.cIn}->${g.cOut} @${g.h}x${g.w} k${g.kh} pad ${g.padH} groups ${g.groups}`;
         const p = pathsOf(g);
-        t.deepEqual([p.winogradForward, p.winogradInput], [on && takes3x3, on && takes3x3], `${desc}: Winograd forward / input ${on && takes3x3}`);
+        t.deepEqual([p.winogradForward, p.winogradInput, p.winogradFilter], [on && takes3x3, on && takes3x3, on && takes3x3], `${desc}: Winograd forward / input / filter ${on && takes3x3}`);
         const [xj, xn] = both(r, g.n * g.cIn * g.h * g.w, 'float32'), [wj, wn] = both(r, g.cOut * (g.cIn / g.groups) * g.kh * g.kw, 'float32');
         const [dj, dn] = both(r, g.n * g.cOut * g.oh * g.ow, 'float32'), [bj, bn] = both(r, g.cOut, 'float32');
         const y = js.conv2d(xj, wj, g), yb = js.conv2d(xj, wj, g, bj), dx = js.conv2dBackwardInput(dj, wj, g);
+        const dw = js.conv2dBackwardFilter(xj, dj, g), db = js.conv2dBackwardFilterBias(xj, dj, g).db;
         for (const threads of [1, 2, 3]) {
           nb.setThreads(threads);
           const ok = check(t, nb.conv2d(xn, wn, g), y, 'float32', `conv2d ${desc} ${threads}t`, 1e-5, 5e-4) &&
             check(t, nb.conv2d(xn, wn, g, bn), yb, 'float32', `conv2d with bias ${desc} ${threads}t`, 1e-5, 5e-4) &&
-            check(t, nb.conv2dBackwardInput(dn, wn, g), dx, 'float32', `conv2dBackwardInput ${desc} ${threads}t`, 1e-5, 5e-4);
-          if (ok) t.pass(`${desc} ${threads}t: forward (with and without bias) and input gradient match the reference`);
+            check(t, nb.conv2dBackwardInput(dn, wn, g), dx, 'float32', `conv2dBackwardInput ${desc} ${threads}t`, 1e-5, 5e-4) &&
+            check(t, nb.conv2dBackwardFilter(xn, dn, g), dw, 'float32', `conv2dBackwardFilter ${desc} ${threads}t`, 1e-5, 5e-3) &&
+            check(t, nb.conv2dBackwardFilterBias(xn, dn, g).dw, dw, 'float32', `conv2dBackwardFilterBias dw ${desc} ${threads}t`, 1e-5, 5e-3) &&
+            check(t, nb.conv2dBackwardFilterBias(xn, dn, g).db, db, 'float32', `conv2dBackwardFilterBias db ${desc} ${threads}t`, 1e-5, 5e-3);
+          if (ok) t.pass(`${desc} ${threads}t: forward (with and without bias), input and filter gradients (with and without the bias's) match the reference`);
         }
         // the same as the direct kernels beneath, to float32 rounding
-        const yw = read(nb, nb.conv2d(xn, wn, g, bn)), dxw = read(nb, nb.conv2dBackwardInput(dn, wn, g));
+        const all = () => [read(nb, nb.conv2d(xn, wn, g, bn)), read(nb, nb.conv2dBackwardInput(dn, wn, g)), read(nb, nb.conv2dBackwardFilter(xn, dn, g))];
+        const wino = all();
         addon.setConvWinograd(false);
-        const yd = read(nb, nb.conv2d(xn, wn, g, bn)), dxd = read(nb, nb.conv2dBackwardInput(dn, wn, g));
+        const direct = all();
         addon.setConvWinograd(true);
         // the largest difference against the largest output: float32 sums of up to 576 terms
+        // (the filter gradient's of n·h·w)
         let worst = 0;
-        for (const [a, b] of [[yw, yd], [dxw, dxd]] as const) {
+        for (const [a, b] of wino.map((v, i) => [v, direct[i]!] as const)) {
           let diff = 0, big = 0;
           for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i]! - b[i]!)), big = Math.max(big, Math.abs(b[i]!));
           worst = Math.max(worst, diff / big);
@@ -536,12 +542,14 @@ if (!native) {
       const g = geom(3, 16, 32, 14, 14);
       const nonFinite = (what: string, xv: Float32Array, wv: Float32Array, dv: Float32Array): void => {
         const [, xn] = pair(xv, 'float32', nb), [, wn] = pair(wv, 'float32', nb), [, dn] = pair(dv, 'float32', nb);
-        const yw = read(nb, nb.conv2d(xn, wn, g)), dxw = read(nb, nb.conv2dBackwardInput(dn, wn, g));
+        const all = () => [read(nb, nb.conv2d(xn, wn, g)), read(nb, nb.conv2dBackwardInput(dn, wn, g)), read(nb, nb.conv2dBackwardFilter(xn, dn, g)),
+          read(nb, nb.conv2dBackwardFilterBias(xn, dn, g).db)];
+        const wino = all();
         addon.setConvWinograd(false);
-        const yd = read(nb, nb.conv2d(xn, wn, g)), dxd = read(nb, nb.conv2dBackwardInput(dn, wn, g));
+        const direct = all();
         addon.setConvWinograd(true);
         let differ = 0, special = 0;
-        for (const [a, b] of [[yw, yd], [dxw, dxd]] as const)
+        for (const [a, b] of wino.map((v, i) => [v, direct[i]!] as const))
           for (let i = 0; i < a.length; i++) {
             if (!Number.isFinite(b[i]!)) special++;
             if (Number.isFinite(a[i]!) !== Number.isFinite(b[i]!) || (!Number.isFinite(b[i]!) && !Object.is(a[i], b[i])) || (Number.isFinite(b[i]!) && Math.abs(a[i]! - b[i]!) > 1e-4 * (1 + Math.abs(b[i]!)))) differ++;

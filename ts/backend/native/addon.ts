@@ -36,8 +36,8 @@ export interface NativeAddon {
   conv2d(x: ArrayLike<number>, w: ArrayLike<number>, g: Float64Array, y: ArrayLike<number>, bias?: ArrayLike<number> | null): void;
   conv2dBackwardInput(dy: ArrayLike<number>, w: ArrayLike<number>, g: Float64Array, dx: ArrayLike<number>): void;
   conv2dBackwardFilter(x: ArrayLike<number>, dy: ArrayLike<number>, g: Float64Array, dw: ArrayLike<number>, db?: ArrayLike<number> | null): void;
-  /** Which of conv2d, its input gradient and its filter gradient take the direct (unfolding-free) float32 kernels for this geometry here, and whether the first two take Winograd before them. */
-  convDirectPaths(g: Float64Array): { forward: boolean; input: boolean; filter: boolean; winogradForward: boolean; winogradInput: boolean };
+  /** Which of conv2d, its input gradient and its filter gradient take the direct (unfolding-free) float32 kernels for this geometry here, and which of them take Winograd before those. */
+  convDirectPaths(g: Float64Array): { forward: boolean; input: boolean; filter: boolean; winogradForward: boolean; winogradInput: boolean; winogradFilter: boolean };
   /** Winograd F(2×2, 3×3) on or off for this process (on unless METAGRAD_CONV_WINOGRAD=0): the tests check the direct kernels beneath it too. */
   setConvWinograd(on: boolean): void;
   maxPool2d(x: ArrayLike<number>, g: Float64Array, values: ArrayLike<number>, indices: ArrayLike<number>): void;
