@@ -394,7 +394,7 @@ __attribute__((target("avx512f,fma"))) bool filter_task(const float* X, const fl
 bool conv_winograd_applies(const ConvGeom& g) {
 #ifdef MG_X86
   return isa() == Isa::Avx512 && g.groups == 1 && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 &&
-         g.ph == 1 && g.pw == 1 && g.oh == g.h && g.ow == g.w && g.cIn % 16 == 0 && g.cOut % 16 == 0 && g.h >= 6 && g.w >= 6;
+         g.ph == 1 && g.pw == 1 && g.oh == g.h && g.ow == g.w && g.cIn % 16 == 0 && g.cOut % 16 == 0 && g.h >= 4 && g.w >= 4;
 #else
   (void)g;
   return false;

@@ -489,15 +489,15 @@ if (!native) {
     const pathsOf = (g: Conv2dGeometry) => addon.convDirectPaths(Float64Array.of(g.n, g.cIn, g.h, g.w, g.cOut, g.kh, g.kw, g.oh, g.ow, 1, 1, g.padH, g.padW, 1, 1, g.groups));
     // what it takes: the Conv-4 planes 14×14 (49 tiles, one image a task; 5 images, so the bands
     // halve for the threads) and 7×7 (a ragged last tile row and column; 3 images a task),
-    // the smallest plane 6×6, a 9×11 plane and a 13×8 one, 80 output channels (a 64-channel
+    // the smallest planes 4×4 and 5×4, a 9×11 plane and a 13×8 one, 80 output channels (a 64-channel
     // panel and a 16-channel one; its input gradient 16), 32 channels on 21×21 and on 42×42
     // (bands of tile rows within one image), more images than a task takes
     const takes: [Conv2dGeometry, boolean][] = [
-      [geom(5, 64, 64, 14, 14), true], [geom(7, 64, 64, 7, 7), true], [geom(2, 16, 16, 6, 6), true], [geom(3, 32, 16, 9, 11), true],
+      [geom(5, 64, 64, 14, 14), true], [geom(7, 64, 64, 7, 7), true], [geom(2, 16, 16, 4, 4), true], [geom(3, 16, 32, 5, 4), true], [geom(3, 32, 16, 9, 11), true],
       [geom(1, 16, 80, 13, 8), true], [geom(4, 32, 32, 21, 21), true], [geom(1, 16, 16, 42, 42), true], [geom(75, 16, 16, 7, 7), true],
-      // what it leaves to the direct kernels: 5×5 planes, two groups, 8 input channels (so
+      // what it leaves to the direct kernels: 3×3 and 3×6 planes, two groups, 8 input channels (so
       // an input gradient of 8 output channels), no padding, a 5×5 kernel
-      [geom(4, 16, 16, 5, 5), false], [geom(4, 32, 32, 8, 8, 3, 1, 2), false], [geom(4, 8, 16, 8, 8), false],
+      [geom(4, 16, 16, 3, 3), false], [geom(2, 16, 16, 3, 6), false], [geom(4, 32, 32, 8, 8, 3, 1, 2), false], [geom(4, 8, 16, 8, 8), false],
       [geom(4, 16, 16, 8, 8, 3, 0), false], [geom(4, 16, 16, 8, 8, 5, 2), false],
     ];
     try {
