@@ -213,6 +213,7 @@ if (!native) {
   test('native kernels: matmul on every SIMD path and thread count (odd sizes, transposes, broadcast batch)', (t) => {
     const r = new Rand(5);
     const info = nb.info();
+    const addon = loadAddon();
     t.comment(`native: ${info.isa}, ${info.threads} threads`);
     const paths = (['scalar', 'avx2', 'avx512'] as const).slice(0, ['scalar', 'avx2', 'avx512'].indexOf(info.isa) + 1);
     try {
@@ -221,8 +222,16 @@ if (!native) {
         for (const threads of [1, 3]) {
           nb.setThreads(threads);
           matmulCases(t, r, `${isa}/${threads}t`, [1, 2, 3, 5, 7, 12, 13, 17, 31, 33, 64], 25);
-          // past the cache blocks (KC = 256 → K = 520 is two passes, MC ≈ 144) so several panels are packed
+          // at the default blocks (KC 1024, MC ≈ 144: one k pass, a few row blocks), and at
+          // short ones (KC 96, MC 48, NC 64: k in up to 6 passes, row blocks and column panels
+          // with their edges), so every packing loop and the accumulation across passes run
           matmulCases(t, r, `${isa}/${threads}t large`, [150, 257, 520], 2);
+          addon.gemmTune(96, 48, 64);
+          try {
+            matmulCases(t, r, `${isa}/${threads}t short blocks`, [150, 257, 520], 3);
+          } finally {
+            addon.gemmTune(1024, 144, 4096);
+          }
         }
       }
     } finally {

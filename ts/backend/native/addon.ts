@@ -40,6 +40,8 @@ export interface NativeAddon {
   convDirectPaths(g: Float64Array): { forward: boolean; input: boolean; filter: boolean; winogradForward: boolean; winogradInput: boolean; winogradFilter: boolean };
   /** Winograd F(2×2, 3×3) on or off for this process (on unless METAGRAD_CONV_WINOGRAD=0): the tests check the direct kernels beneath it too. */
   setConvWinograd(on: boolean): void;
+  /** The GEMM's cache blocks KC, MC, NC for this process (≤ 0 keeps one): the tests run several k passes and row blocks on small products. */
+  gemmTune(kc: number, mc: number, nc: number): void;
   maxPool2d(x: ArrayLike<number>, g: Float64Array, values: ArrayLike<number>, indices: ArrayLike<number>): void;
   maxPool2dBackward(dy: ArrayLike<number>, indices: ArrayLike<number>, g: Float64Array, dx: ArrayLike<number>): void;
   batchNorm(x: ArrayLike<number>, gamma: ArrayLike<number>, beta: ArrayLike<number>, dims: Float64Array, eps: number, y: ArrayLike<number>, xhat: ArrayLike<number>, mean: ArrayLike<number>, variance: ArrayLike<number>, rstd: ArrayLike<number>): void;
