@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -372,15 +373,17 @@ ConvGeom flipped_geometry(const ConvGeom& g) {
 template <typename T>
 void conv_bwd_input_flipped(const T* DY, const T* W, const ConvGeom& g, T* DX) {
   const int64_t cig = g.cIn / g.groups, cog = g.cOut / g.groups, kh = g.kh, kw = g.kw;
-  std::vector<T> Wf(g.cOut * cig * kh * kw);
+  const int64_t khw = kh * kw;
+  // written in order, every value (no zeroing first): the flip took 5% of a 3×3-plane input gradient
+  std::unique_ptr<T[]> Wf(new T[g.cOut * cig * khw]);
+  T* o = Wf.get();
   for (int64_t gr = 0; gr < g.groups; gr++)
-    for (int64_t co = 0; co < cog; co++)
-      for (int64_t ci = 0; ci < cig; ci++)
-        for (int64_t ky = 0; ky < kh; ky++)
-          for (int64_t kx = 0; kx < kw; kx++)
-            Wf[(((gr * cig + ci) * cog + co) * kh + ky) * kw + kx] =
-                W[(((gr * cog + co) * cig + ci) * kh + (kh - 1 - ky)) * kw + (kw - 1 - kx)];
-  conv_fwd<T>(DY, Wf.data(), flipped_geometry(g), DX);
+    for (int64_t ci = 0; ci < cig; ci++)
+      for (int64_t co = 0; co < cog; co++, o += khw) {
+        const T* w = W + ((gr * cog + co) * cig + ci) * khw;
+        for (int64_t k = 0; k < khw; k++) o[k] = w[khw - 1 - k];
+      }
+  conv_fwd<T>(DY, Wf.get(), flipped_geometry(g), DX);
 }
 
 template <typename T>

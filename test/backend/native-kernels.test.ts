@@ -363,8 +363,10 @@ if (!native) {
       [[29, 16, 16, 3, 3, 3, 3, 1, 1, 1], [true, true, true]],
       [[13, 8, 24, 7, 7, 3, 3, 1, 1, 1], [true, true, false]],
       [[32, 16, 16, 5, 6, 3, 3, 0, 0, 1], [true, true, true]],
-      // the lanes skip the taps in the padding pair by pair, along a spiral from the border: a
-      // 5×7 plane (an odd ring and an odd pixel left), and a 5×5 kernel with padding 2 on 6×5
+      // the lanes skip the taps in the padding pixel by pixel two panels at a time (the forwards
+      // here: 16 output channels), and pair by pair along a spiral from the border for a single
+      // or odd last panel (the input gradients: 8 channels; 24 channels @7 above): a 5×7 plane
+      // (an odd ring and an odd pixel left), and a 5×5 kernel with padding 2 on 6×5
       [[14, 8, 16, 5, 7, 3, 3, 1, 1, 1], [true, true, true]],
       [[16, 8, 16, 6, 5, 5, 5, 2, 2, 1], [true, true, true]],
       // planes up to 512 pixels: an 11×13 one (lanes rather than the flat layout)
