@@ -201,17 +201,18 @@ __attribute__((target("avx512f,fma"))) void untransform_filter(const float* S, i
     }
 }
 
-// Lays planes' rows [ylo, yhi) (nb images of C channels, H×W) channel-innermost into dst: pixel
+// Lays planes' rows [ylo, yhi) (nb images of C channels, H×W, `img` values from one image to the
+// next: a group's channels are a slice of each image) channel-innermost into dst: pixel
 // (y, x) of image j at dst[((j·rows + y − y0)·cols + x + x0)·C], the rest zero. False if a value
 // is not finite (Σ x·0 is NaN then).
-__attribute__((target("avx512f,fma"))) bool lay_in(const float* src, int64_t nb, int64_t C, int64_t H, int64_t W, int64_t ylo,
+__attribute__((target("avx512f,fma"))) bool lay_in(const float* src, int64_t img, int64_t nb, int64_t C, int64_t H, int64_t W, int64_t ylo,
                                                    int64_t yhi, int64_t y0, int64_t x0, int64_t rows, int64_t cols, float* dst) {
   const int64_t HW = H * W;
   std::fill(dst, dst + nb * rows * cols * C, 0.f);
   __m512 seen = _mm512_setzero_ps();
   for (int64_t j = 0; j < nb; j++)
     for (int64_t cg = 0; cg < C; cg += 16) {
-      const float* s = src + (j * C + cg) * HW;
+      const float* s = src + j * img + cg * HW;
       for (int64_t p0 = ylo * W; p0 < yhi * W; p0 += 16) {
         const int64_t np = std::min<int64_t>(16, yhi * W - p0);
         const __mmask16 mk = (__mmask16)((1u << np) - 1);
@@ -247,11 +248,11 @@ struct Band {
 
 // V[ξ][t][c] = (Bᵀ d B)[ξ] for the band's tiles, 16 channels to a vector. False if an input is
 // not finite.
-__attribute__((target("avx512f,fma"))) bool input_tiles(const float* X, const ConvGeom& g, const Tiling& tl, const Band& bd, float* V) {
+__attribute__((target("avx512f,fma"))) bool input_tiles(const float* X, int64_t xs, const ConvGeom& g, const Tiling& tl, const Band& bd, float* V) {
   const int64_t C = g.cIn, H = g.h, W = g.w, Wp = tl.Wp, tW = tl.tW, rp = bd.rp, T = bd.T;
   // the band's input rows, channel-innermost, inside a zero border
   float* P = conv_scratch<float, 0>(bd.nb * rp * Wp * C);
-  if (!lay_in(X + bd.i0 * C * H * W, bd.nb, C, H, W, std::max<int64_t>(0, bd.y0), std::min(H, bd.y0 + rp), bd.y0, 1, rp, Wp, P)) return false;
+  if (!lay_in(X + bd.i0 * xs, xs, bd.nb, C, H, W, std::max<int64_t>(0, bd.y0), std::min(H, bd.y0 + rp), bd.y0, 1, rp, Wp, P)) return false;
   for (int64_t j = 0, t = 0; j < bd.nb; j++)
     for (int64_t ty = 0; ty < bd.rows; ty++)
       for (int64_t tx = 0; tx < tW; tx++, t++)
@@ -276,15 +277,16 @@ __attribute__((target("avx512f,fma"))) bool input_tiles(const float* X, const Co
   return true;
 }
 
-// One forward task: Y over the band's output rows. False if an input was not finite.
-__attribute__((target("avx512f,fma"))) bool forward_task(const float* X, const float* U, const ConvGeom& g, const Tiling& tl,
-                                                         const Band& bd, float* Y, const float* bias) {
+// One forward task: Y over the band's output rows (xs, ys: one image to the next in X and Y).
+// False if an input was not finite.
+__attribute__((target("avx512f,fma"))) bool forward_task(const float* X, int64_t xs, const float* U, const ConvGeom& g,
+                                                         const Tiling& tl, const Band& bd, float* Y, int64_t ys, const float* bias) {
   const int64_t C = g.cIn, K = g.cOut, H = g.h, W = g.w, HW = H * W, tW = tl.tW;
   const int64_t nb = bd.nb, i0 = bd.i0, rows = bd.rows, T = bd.T, ty0 = bd.ty0, qy0 = bd.qy0, qrows = bd.qrows;
   float* V = conv_scratch<float, 1>(16 * T * C);
   float* M = conv_scratch<float, 2>(16 * T * K);
   float* Q = conv_scratch<float, 3>(nb * qrows * W * K);
-  if (!input_tiles(X, g, tl, bd, V)) return false;
+  if (!input_tiles(X, xs, g, tl, bd, V)) return false;
   // M_ξ = V_ξ · U_ξ: a panel of up to 64 output channels stays in L1 while the tiles pass
   for (int xi = 0; xi < 16; xi++)
     for (int64_t k0 = 0; k0 < K; k0 += 64) {
@@ -325,7 +327,7 @@ __attribute__((target("avx512f,fma"))) bool forward_task(const float* X, const f
   const int64_t run = qrows * W;
   for (int64_t j = 0; j < nb; j++)
     for (int64_t kg = 0; kg < K; kg += 16) {
-      float* dst = Y + ((i0 + j) * K + kg) * HW + qy0 * W;
+      float* dst = Y + (i0 + j) * ys + kg * HW + qy0 * W;
       for (int64_t p0 = 0; p0 < run; p0 += 16) {
         const int64_t np = std::min<int64_t>(16, run - p0);
         const __mmask16 mk = (__mmask16)((1u << np) - 1);
@@ -340,15 +342,15 @@ __attribute__((target("avx512f,fma"))) bool forward_task(const float* X, const f
 
 // One filter-gradient task: S[ξ][c][k] += Σ over the band's tiles of V_ξ[t][c] · Z_ξ[t][k],
 // Z = A dy Aᵀ, and bsum[k] += Σ dy. False if an input or output gradient was not finite.
-__attribute__((target("avx512f,fma"))) bool filter_task(const float* X, const float* DY, const ConvGeom& g, const Tiling& tl,
-                                                        const Band& bd, float* S, double* bsum) {
+__attribute__((target("avx512f,fma"))) bool filter_task(const float* X, int64_t xs, const float* DY, int64_t ys, const ConvGeom& g,
+                                                        const Tiling& tl, const Band& bd, float* S, double* bsum) {
   const int64_t C = g.cIn, K = g.cOut, H = g.h, W = g.w, HW = H * W, tW = tl.tW, T = bd.T;
   const int64_t dr = 2 * bd.rows, dc = 2 * tW;  // the band's dy on the tiles' grid (zero past the plane)
   float* V = conv_scratch<float, 1>(16 * T * C);
   float* Z = conv_scratch<float, 2>(16 * T * K);
   float* D = conv_scratch<float, 3>(bd.nb * dr * dc * K);
-  if (!input_tiles(X, g, tl, bd, V)) return false;
-  if (!lay_in(DY + bd.i0 * K * HW, bd.nb, K, H, W, bd.qy0, bd.qy0 + bd.qrows, bd.qy0, 0, dr, dc, D)) return false;
+  if (!input_tiles(X, xs, g, tl, bd, V)) return false;
+  if (!lay_in(DY + bd.i0 * ys, ys, bd.nb, K, H, W, bd.qy0, bd.qy0 + bd.qrows, bd.qy0, 0, dr, dc, D)) return false;
   for (int64_t kg = 0; kg < K; kg += 16) {
     __m512 sum = _mm512_setzero_ps();
     for (int64_t j = 0, t = 0; j < bd.nb; j++)
@@ -391,10 +393,18 @@ __attribute__((target("avx512f,fma"))) bool filter_task(const float* X, const fl
 }  // namespace
 #endif
 
+// One group of g as a conv of its own (its channels' slice of each image is the caller's).
+ConvGeom one_group(const ConvGeom& g) {
+  ConvGeom g1 = g;
+  g1.cIn = g.cIn / g.groups, g1.cOut = g.cOut / g.groups, g1.groups = 1;
+  return g1;
+}
+
 bool conv_winograd_applies(const ConvGeom& g) {
 #ifdef MG_X86
-  return isa() == Isa::Avx512 && g.groups == 1 && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 &&
-         g.ph == 1 && g.pw == 1 && g.oh == g.h && g.ow == g.w && g.cIn % 16 == 0 && g.cOut % 16 == 0 && g.h >= 4 && g.w >= 4;
+  return isa() == Isa::Avx512 && g.groups >= 1 && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 &&
+         g.ph == 1 && g.pw == 1 && g.oh == g.h && g.ow == g.w && g.cIn % (16 * g.groups) == 0 && g.cOut % (16 * g.groups) == 0 &&
+         g.h >= 4 && g.w >= 4;
 #else
   (void)g;
   return false;
@@ -405,21 +415,30 @@ bool conv_winograd_forward(const float* X, const float* W, const ConvGeom& g, fl
 #ifdef MG_X86
   if (!conv_winograd_applies(g)) throw KernelError("conv2d: the Winograd kernel does not take this geometry");
   ThreadPool& pool = ThreadPool::get();
+  // a group at a time (the task-batched inner loop: one group per task), each a one-group conv
+  // whose images are a slice of X's and Y's
+  const ConvGeom g1 = one_group(g);
+  const int64_t HW = g.h * g.w, cig = g1.cIn, cog = g1.cOut;
   // the caller's slot 7: its slots 0-3 are its task scratch, as a worker's are
-  float* U = conv_scratch<float, 7>(16 * g.cIn * g.cOut);
-  if (!transform_filter(W, g.cIn, g.cOut, U)) return false;
-  const Tiling tl(g, pool.threads());
+  float* U = conv_scratch<float, 7>(16 * cig * cog);
+  const Tiling tl(g1, pool.threads());
   const int64_t tasks = tl.blocks * tl.bands;
-  std::atomic<bool> finite{true};
-  auto run = [&](int64_t task) {
-    if (finite.load(std::memory_order_relaxed) && !forward_task(X, U, g, tl, Band(g, tl, task), Y, bias))
-      finite.store(false, std::memory_order_relaxed);
-  };
-  if (pool.threads() <= 1 || tasks == 1)
-    for (int64_t t = 0; t < tasks; t++) run(t);
-  else
-    pool.parallel_for(tasks, run);
-  return finite.load();
+  for (int64_t gr = 0; gr < g.groups; gr++) {
+    if (!transform_filter(W + gr * cog * cig * 9, cig, cog, U)) return false;
+    const float *x = X + gr * cig * HW, *b = bias ? bias + gr * cog : nullptr;
+    float* y = Y + gr * cog * HW;
+    std::atomic<bool> finite{true};
+    auto run = [&](int64_t task) {
+      if (finite.load(std::memory_order_relaxed) && !forward_task(x, g.cIn * HW, U, g1, tl, Band(g1, tl, task), y, g.cOut * HW, b))
+        finite.store(false, std::memory_order_relaxed);
+    };
+    if (pool.threads() <= 1 || tasks == 1)
+      for (int64_t t = 0; t < tasks; t++) run(t);
+    else
+      pool.parallel_for(tasks, run);
+    if (!finite.load()) return false;
+  }
+  return true;
 #else
   (void)X, (void)W, (void)g, (void)Y, (void)bias;
   throw KernelError("conv2d: the Winograd kernel needs x86");
@@ -430,32 +449,44 @@ bool conv_winograd_filter(const float* X, const float* DY, const ConvGeom& g, fl
 #ifdef MG_X86
   if (!conv_winograd_applies(g)) throw KernelError("conv2dBackwardFilter: the Winograd kernel does not take this geometry");
   ThreadPool& pool = ThreadPool::get();
-  const int64_t C = g.cIn, K = g.cOut, su = 16 * C * K;
-  const Tiling tl(g, pool.threads());
+  const ConvGeom g1 = one_group(g);
+  const int64_t C = g1.cIn, K = g1.cOut, su = 16 * C * K, HW = g.h * g.w;
+  const Tiling tl(g1, pool.threads());
   const int64_t tasks = tl.blocks * tl.bands, T = std::min<int64_t>(pool.threads(), tasks);
   // per thread: S[ξ][c][k] and Σ dy per output channel; summed in thread order, so a thread
   // count gives one result
-  std::vector<float> S(T * su, 0.f);
-  std::vector<double> bs(T * K, 0.0);
-  std::atomic<bool> finite{true};
-  auto run = [&](int64_t th) {
-    for (int64_t task = th; task < tasks && finite.load(std::memory_order_relaxed); task += T)
-      if (!filter_task(X, DY, g, tl, Band(g, tl, task), S.data() + th * su, bs.data() + th * K)) finite.store(false, std::memory_order_relaxed);
-  };
-  if (T <= 1)
-    run(0);
-  else
-    pool.parallel_for(T, run);
-  if (!finite.load()) return false;
-  for (int64_t th = 1; th < T; th++)
-    for (int64_t i = 0; i < su; i++) S[i] += S[th * su + i];
-  untransform_filter(S.data(), C, K, DW);
-  if (DB)
-    for (int64_t k = 0; k < K; k++) {
-      double v = 0;
-      for (int64_t th = 0; th < T; th++) v += bs[th * K + k];
-      DB[k] = (float)v;
-    }
+  std::vector<float> S(T * su);
+  std::vector<double> bs(T * K);
+  // every group's sums first, nothing written until all inputs proved finite
+  std::vector<float> dw(g.groups * K * C * 9);
+  std::vector<float> db(DB ? g.groups * K : 0);
+  for (int64_t gr = 0; gr < g.groups; gr++) {
+    std::fill(S.begin(), S.end(), 0.f);
+    std::fill(bs.begin(), bs.end(), 0.0);
+    const float *x = X + gr * C * HW, *dy = DY + gr * K * HW;
+    std::atomic<bool> finite{true};
+    auto run = [&](int64_t th) {
+      for (int64_t task = th; task < tasks && finite.load(std::memory_order_relaxed); task += T)
+        if (!filter_task(x, g.cIn * HW, dy, g.cOut * HW, g1, tl, Band(g1, tl, task), S.data() + th * su, bs.data() + th * K))
+          finite.store(false, std::memory_order_relaxed);
+    };
+    if (T <= 1)
+      run(0);
+    else
+      pool.parallel_for(T, run);
+    if (!finite.load()) return false;
+    for (int64_t th = 1; th < T; th++)
+      for (int64_t i = 0; i < su; i++) S[i] += S[th * su + i];
+    untransform_filter(S.data(), C, K, dw.data() + gr * K * C * 9);
+    if (DB)
+      for (int64_t k = 0; k < K; k++) {
+        double v = 0;
+        for (int64_t th = 0; th < T; th++) v += bs[th * K + k];
+        db[gr * K + k] = (float)v;
+      }
+  }
+  std::copy(dw.begin(), dw.end(), DW);
+  if (DB) std::copy(db.begin(), db.end(), DB);
   return true;
 #else
   (void)X, (void)DY, (void)g, (void)DW, (void)DB;

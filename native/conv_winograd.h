@@ -6,9 +6,10 @@
 
 namespace mg {
 
-// AVX-512, one group, a 3×3 kernel at stride 1, undilated, padding 1 on both axes, input and
-// output channels multiples of 16, and planes of 4×4 or more (a 3×3 plane's four tiles hold 16
-// outputs for 9: measured slower than the direct kernels, at n 75 on an AMD EPYC).
+// AVX-512, a 3×3 kernel at stride 1, undilated, padding 1 on both axes, each group's input and
+// output channels multiples of 16 (groups run one after another: the task-batched inner loop's
+// one group per task), and planes of 4×4 or more (a 3×3 plane's four tiles hold 16 outputs for
+// 9: measured slower than the direct kernels, at n 75 on an AMD EPYC).
 bool conv_winograd_applies(const ConvGeom& g);
 // Y = conv(X, W) + bias (bias: null or [cOut]). Returns false, with Y partly written, when an
 // input or weight is not finite: the transforms would turn an infinity into NaN and spread a

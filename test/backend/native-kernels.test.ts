@@ -506,9 +506,12 @@ if (!native) {
     const takes: [Conv2dGeometry, boolean][] = [
       [geom(5, 64, 64, 14, 14), true], [geom(7, 64, 64, 7, 7), true], [geom(2, 16, 16, 4, 4), true], [geom(3, 16, 32, 5, 4), true], [geom(3, 32, 16, 9, 11), true],
       [geom(1, 16, 80, 13, 8), true], [geom(4, 32, 32, 21, 21), true], [geom(1, 16, 16, 42, 42), true], [geom(75, 16, 16, 7, 7), true],
-      // what it leaves to the direct kernels: 3×3 and 3×6 planes, two groups, 8 input channels (so
-      // an input gradient of 8 output channels), no padding, a 5×5 kernel
-      [geom(4, 16, 16, 3, 3), false], [geom(2, 16, 16, 3, 6), false], [geom(4, 32, 32, 8, 8, 3, 1, 2), false], [geom(4, 8, 16, 8, 8), false],
+      // groups of 16 channels and more, one after another (the task-batched inner loop's one
+      // group per task): two on 8×8, four of 16 → 32 on 7×7 (input gradient 32 → 16 a group)
+      [geom(4, 32, 32, 8, 8, 3, 1, 2), true], [geom(3, 64, 128, 7, 7, 3, 1, 4), true],
+      // what it leaves to the direct kernels: 3×3 and 3×6 planes, two groups of 8 channels, 8
+      // input channels (so an input gradient of 8 output channels), no padding, a 5×5 kernel
+      [geom(4, 16, 16, 3, 3), false], [geom(2, 16, 16, 3, 6), false], [geom(4, 16, 32, 8, 8, 3, 1, 2), false], [geom(4, 8, 16, 8, 8), false],
       [geom(4, 16, 16, 8, 8, 3, 0), false], [geom(4, 16, 16, 8, 8, 5, 2), false],
     ];
     try {
@@ -550,8 +553,8 @@ if (!native) {
       // a value that is not finite: the transforms would mix it into its whole tile (an
       // infinity minus itself is NaN), so those calls go to the direct kernels and NaN and
       // infinity land exactly where the direct kernels put them
-      const g = geom(3, 16, 32, 14, 14);
-      const nonFinite = (what: string, xv: Float32Array, wv: Float32Array, dv: Float32Array): void => {
+      const g1 = geom(3, 16, 32, 14, 14);
+      const nonFinite = (what: string, xv: Float32Array, wv: Float32Array, dv: Float32Array, g = g1): void => {
         const [, xn] = pair(xv, 'float32', nb), [, wn] = pair(wv, 'float32', nb), [, dn] = pair(dv, 'float32', nb);
         const all = () => [read(nb, nb.conv2d(xn, wn, g)), read(nb, nb.conv2dBackwardInput(dn, wn, g)), read(nb, nb.conv2dBackwardFilter(xn, dn, g)),
           read(nb, nb.conv2dBackwardFilterBias(xn, dn, g).db)];
@@ -568,6 +571,11 @@ if (!native) {
         t.ok(special > 0 && differ === 0, `${what}: the same outputs as the direct kernels, NaN and infinities included (${special} not finite, ${differ} differ)`);
       };
       const vals = (n: number) => Float32Array.from(hostValues(r, n, 'float32', 'normal'));
+      // two groups: a NaN in the second group's channels, after the first group's outputs were written
+      const gg = geom(3, 32, 64, 14, 14, 3, 1, 2);
+      const xg = vals(3 * 32 * 196);
+      xg[(32 + 20) * 196 + 5 * 14 + 6] = NaN;
+      nonFinite('a NaN input pixel in the second of two groups', xg, vals(64 * 16 * 9), vals(3 * 64 * 196), gg);
       const nx = 3 * 16 * 196, nw = 32 * 16 * 9, nd = 3 * 32 * 196;
       let xv = vals(nx);
       xv[196 + 5 * 14 + 6] = NaN;
