@@ -390,8 +390,6 @@ __attribute__((target("avx512f,fma"))) bool filter_task(const float* X, int64_t 
   return true;
 }
 
-}  // namespace
-#endif
 
 // One group of g as a conv of its own (its channels' slice of each image is the caller's).
 ConvGeom one_group(const ConvGeom& g) {
@@ -399,6 +397,9 @@ ConvGeom one_group(const ConvGeom& g) {
   g1.cIn = g.cIn / g.groups, g1.cOut = g.cOut / g.groups, g1.groups = 1;
   return g1;
 }
+
+}  // namespace
+#endif
 
 bool conv_winograd_applies(const ConvGeom& g) {
 #ifdef MG_X86

@@ -101,6 +101,17 @@ __attribute__((target("avx2,fma"))) static void ukr_f32_avx2(int64_t kc, const f
   }
 }
 
+// C's MR rows lie a power-of-two stride apart in a square matmul and share one L1 set: the
+// AVX-512 kernels fetch them shortly before their k loop ends, not after it.
+template <int MR>
+static inline __attribute__((always_inline)) void prefetch_c_rows(const float* c, int64_t ldc) {
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; i++) {
+    _mm_prefetch((const char*)(c + i * ldc), _MM_HINT_T0);
+    _mm_prefetch((const char*)(c + i * ldc + 16), _MM_HINT_T0);
+  }
+}
+
 __attribute__((target("avx512f,fma"))) static void ukr_f32_avx512(int64_t kc, const float* a, const float* b,
                                                                   float* c, int64_t ldc, bool acc) {
   constexpr int MR = 12;
@@ -108,15 +119,7 @@ __attribute__((target("avx512f,fma"))) static void ukr_f32_avx512(int64_t kc, co
 #pragma GCC unroll 12
   for (int i = 0; i < MR; i++) r[i][0] = r[i][1] = _mm512_setzero_ps();
   for (int64_t p = 0; p < kc; p++) {
-    // C's rows lie a power-of-two stride apart in a square matmul and share one L1 set:
-    // fetch them shortly before the k loop ends, not after it
-    if (p == kc - 24) {
-#pragma GCC unroll 12
-      for (int i = 0; i < MR; i++) {
-        _mm_prefetch((const char*)(c + i * ldc), _MM_HINT_T0);
-        _mm_prefetch((const char*)(c + i * ldc + 16), _MM_HINT_T0);
-      }
-    }
+    if (p == kc - 24) prefetch_c_rows<MR>(c, ldc);
     __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
 #pragma GCC unroll 12
     for (int i = 0; i < MR; i++) {
@@ -148,13 +151,7 @@ __attribute__((target("avx512f,fma"))) static void ukr_f32_avx512_8(int64_t kc, 
 #pragma GCC unroll 8
   for (int i = 0; i < MR; i++) r[i][0] = r[i][1] = _mm512_setzero_ps();
   for (int64_t p = 0; p < kc; p++) {
-    if (p == kc - 24) {  // as in the 12-row kernel
-#pragma GCC unroll 8
-      for (int i = 0; i < MR; i++) {
-        _mm_prefetch((const char*)(c + i * ldc), _MM_HINT_T0);
-        _mm_prefetch((const char*)(c + i * ldc + 16), _MM_HINT_T0);
-      }
-    }
+    if (p == kc - 24) prefetch_c_rows<MR>(c, ldc);
     __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
 #pragma GCC unroll 8
     for (int i = 0; i < MR; i++) {
@@ -303,42 +300,29 @@ static int64_t KC = env_or("METAGRAD_GEMM_KC", 1024, 16, 4096);
 static int64_t MCX = env_or("METAGRAD_GEMM_MC", 144, 16, 4096);
 static int64_t NCX = env_or("METAGRAD_GEMM_NC", 4096, 64, 1 << 20);
 
-// A row-major A (unit column stride, the usual case) packs 16 values of k at a time: the
-// sliver's rows (at most 16, zero rows past the edge) are transposed in registers and each k
-// stores its mr values masked. The scalar gather below took 8% of a 256³ matmul.
-template <typename T>
-static int64_t pack_a_rows(const T* src, int64_t rsA, int64_t rows, int64_t kc, int mr, T* out) {
-#ifdef MG_X86
-  if constexpr (std::is_same_v<T, float>) {
-    if (mr > 16 || isa() != Isa::Avx512) return 0;
-    return pack_a_rows_avx512(src, rsA, rows, kc, mr, out);
-  }
-#endif
-  (void)src, (void)rsA, (void)rows, (void)kc, (void)mr, (void)out;
-  return 0;
-}
-template <typename T>
-static bool pack_a_cols(const T* src, int64_t csA, int64_t rows, int64_t kc, int mr, T* out) {
-#ifdef MG_X86
-  if constexpr (std::is_same_v<T, float>) {
-    if (mr > 16 || isa() != Isa::Avx512) return false;
-    pack_a_cols_avx512(src, csA, rows, kc, mr, out);
-    return true;
-  }
-#endif
-  (void)src, (void)csA, (void)rows, (void)kc, (void)mr, (void)out;
-  return false;
-}
-
+// On AVX-512 a float A packs without the scalar gather below (8% of a 256³ matmul): a
+// row-major one (unit column stride, the usual case) 16 values of k at a time, the sliver's
+// rows transposed in registers; a transposed one by a masked copy per k. The gather does the
+// rest: other types and ISAs, arbitrary strides, and the last kc % 16 of a row-major A.
 template <typename T>
 static void pack_a(const T* A, int64_t rsA, int64_t csA, int64_t mc, int64_t kc, int mr, T* out) {
+  bool wide = false;
+#ifdef MG_X86
+  if constexpr (std::is_same_v<T, float>) wide = mr <= 16 && isa() == Isa::Avx512;
+#endif
   for (int64_t i0 = 0; i0 < mc; i0 += mr) {
     int64_t rows = std::min<int64_t>(mr, mc - i0);
-    if (rsA == 1 && csA != 1 && pack_a_cols(A + i0, csA, rows, kc, mr, out)) {
-      out += kc * mr;
-      continue;
+    int64_t p = 0;
+#ifdef MG_X86
+    if constexpr (std::is_same_v<T, float>) {
+      if (wide && rsA == 1 && csA != 1) {
+        pack_a_cols_avx512(A + i0, csA, rows, kc, mr, out);
+        out += kc * mr;
+        continue;
+      }
+      if (wide && csA == 1) p = pack_a_rows_avx512(A + i0 * rsA, rsA, rows, kc, mr, out);
     }
-    int64_t p = csA == 1 ? pack_a_rows(A + i0 * rsA, rsA, rows, kc, mr, out) : 0;
+#endif
     out += p * mr;
     for (; p < kc; p++) {
       const T* src = A + i0 * rsA + p * csA;
